@@ -1,0 +1,4 @@
+#ifndef BALLAST_CRDKAFKA_SHIM_H
+#define BALLAST_CRDKAFKA_SHIM_H
+#include <librdkafka/rdkafka.h>
+#endif

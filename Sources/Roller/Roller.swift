@@ -1,0 +1,1 @@
+// Placeholder until the Roller work lands.
