@@ -1,0 +1,7 @@
+import Testing
+
+@testable import KafkaSim
+
+@Suite struct KafkaSimTestsPlaceholder {
+    @Test func packageBuilds() { #expect(Bool(true)) }
+}
