@@ -4,6 +4,7 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
@@ -95,13 +96,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "KafkaWireTests", dependencies: ["KafkaWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KafkaAdminTests", dependencies: ["KafkaAdmin", "KafkaSim"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner"]),
-        .testTarget(name: "RollerTests", dependencies: ["Roller", "KafkaSim", "Agent"]),
-        .testTarget(name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+        .testTarget(
+            name: "KafkaWireTests", dependencies: ["KafkaWire"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "KafkaAdminTests", dependencies: ["KafkaAdmin", "KafkaSim"], swiftSettings: strict),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner"], swiftSettings: strict),
+        .testTarget(name: "RollerTests", dependencies: ["Roller", "KafkaSim", "Agent"], swiftSettings: strict),
+        .testTarget(name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire"], swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.
-        .testTarget(name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin"], swiftSettings: strict),
     ]
 )
