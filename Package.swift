@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "ballast", targets: ["ballast"]),
         .library(name: "KafkaWire", targets: ["KafkaWire"]),
         .library(name: "KafkaAdmin", targets: ["KafkaAdmin"]),
+        .library(name: "KafkaPolicies", targets: ["KafkaPolicies"]),
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "Roller", targets: ["Roller"]),
         .library(name: "KafkaSim", targets: ["KafkaSim"]),
@@ -51,12 +52,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Kafka's config update modes per version, generated from shared facts by Scripts/generate-policies.py.
+        .target(name: "KafkaPolicies", swiftSettings: strict),
         // Pure placement engine: no I/O, no clocks.
         .target(name: "Planner", swiftSettings: strict),
         .target(
             name: "Roller",
             dependencies: [
-                "KafkaAdmin", "Planner",
+                "KafkaAdmin", "Planner", "KafkaPolicies",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -66,7 +69,7 @@ let package = Package(
         .target(
             name: "KafkaSim",
             dependencies: [
-                "KafkaWire",
+                "KafkaWire", "KafkaPolicies",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "ballast",
             dependencies: [
-                "KafkaWire", "KafkaAdmin", "Planner", "Roller", "KafkaSim", "Agent",
+                "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "KafkaSim", "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,6 +102,7 @@ let package = Package(
         .testTarget(
             name: "KafkaWireTests", dependencies: ["KafkaWire"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KafkaAdminTests", dependencies: ["KafkaAdmin", "KafkaSim"], swiftSettings: strict),
+        .testTarget(name: "KafkaPoliciesTests", dependencies: ["KafkaPolicies"], swiftSettings: strict),
         .testTarget(name: "PlannerTests", dependencies: ["Planner"], swiftSettings: strict),
         .testTarget(name: "RollerTests", dependencies: ["Roller", "KafkaSim", "Agent"], swiftSettings: strict),
         .testTarget(name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire"], swiftSettings: strict),

@@ -1,0 +1,1 @@
+// Placeholder until Scripts/generate-policies.py writes the config modes here.
