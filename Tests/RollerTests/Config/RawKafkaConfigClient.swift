@@ -1,0 +1,256 @@
+import Foundation
+
+@testable import Roller
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A minimal blocking Kafka client for the real-Kafka integration suite only: Metadata v4, DescribeConfigs v1
+/// and IncrementalAlterConfigs v0 (non-flexible versions every Kafka 3.6–4.1 broker speaks), hand-encoded.
+/// Broker resources go to their own broker, the cluster default to the bootstrap broker. Not for production:
+/// `KafkaAdmin` is.
+final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let bootstrap: (host: String, port: Int32)
+    /// node id → address, from Metadata.
+    private(set) var brokers: [Int32: (host: String, port: Int32)] = [:]
+    private let lock = NSLock()
+    private var correlation: Int32 = 0
+
+    /// `bootstrap` is "host:port[,host:port...]"; the first is used.
+    init(bootstrap: String) throws {
+        let first = bootstrap.split(separator: ",")[0]
+        guard let colon = first.lastIndex(of: ":"), let port = Int32(first[first.index(after: colon)...]) else {
+            throw Failure(description: "bootstrap \(bootstrap) is not host:port")
+        }
+        self.bootstrap = (String(first[..<colon]), port)
+        brokers = try metadata()
+    }
+
+    // MARK: Requests
+
+    func metadata() throws -> [Int32: (host: String, port: Int32)] {
+        var e = Encoder()
+        e.i32(0)  // no topics
+        e.bool(false)  // allow_auto_topic_creation
+        var d = try roundTrip(to: bootstrap, apiKey: 3, version: 4, body: e.bytes)
+        _ = try d.i32()  // throttle
+        var out: [Int32: (String, Int32)] = [:]
+        for _ in 0..<(try d.i32()) {
+            let id = try d.i32()
+            let host = try d.string()
+            let port = try d.i32()
+            _ = try d.nullableString()  // rack
+            out[id] = (host, port)
+        }
+        return out
+    }
+
+    func describeBrokerConfigs(nodes: [Int32]) async throws -> [Int32: [String: ConfigEntry]] {
+        var out: [Int32: [String: ConfigEntry]] = [:]
+        for node in nodes {
+            guard let address = brokers[node] else { throw Failure(description: "node \(node) is not in metadata") }
+            out[node] = try describe(resource: String(node), at: address)
+        }
+        return out
+    }
+
+    func describeClusterDefaultConfigs() async throws -> [String: ConfigEntry] {
+        try describe(resource: "", at: bootstrap)
+    }
+
+    func describe(resource: String, at address: (host: String, port: Int32)) throws -> [String: ConfigEntry] {
+        var e = Encoder()
+        e.i32(1)
+        e.i8(4)  // BROKER
+        e.string(resource)
+        e.i32(-1)  // all keys
+        e.bool(true)  // include_synonyms
+        var d = try roundTrip(to: address, apiKey: 32, version: 1, body: e.bytes)
+        _ = try d.i32()
+        var configs: [String: ConfigEntry] = [:]
+        for _ in 0..<(try d.i32()) {
+            let code = try d.i16()
+            let message = try d.nullableString()
+            _ = try d.i8()
+            _ = try d.string()
+            if code != 0 { throw Failure(description: "DescribeConfigs \(resource): \(code) \(message ?? "")") }
+            for _ in 0..<(try d.i32()) {
+                let name = try d.string()
+                let value = try d.nullableString()
+                let readOnly = try d.bool()
+                let source = ConfigSource(wireValue: try d.i8())
+                let sensitive = try d.bool()
+                var synonyms: [ConfigSynonym] = []
+                for _ in 0..<(try d.i32()) {
+                    let sName = try d.string()
+                    let sValue = try d.nullableString()
+                    synonyms.append(
+                        ConfigSynonym(name: sName, value: sValue, source: ConfigSource(wireValue: try d.i8())))
+                }
+                configs[name] = ConfigEntry(
+                    value: value, source: source, isSensitive: sensitive, isReadOnly: readOnly, synonyms: synonyms)
+            }
+        }
+        return configs
+    }
+
+    func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
+        async throws -> [ConfigResourceTarget: ConfigAlterError?]
+    {
+        var out: [ConfigResourceTarget: ConfigAlterError?] = [:]
+        for (target, ops) in resources.sorted(by: { $0.key < $1.key }) {
+            let address: (host: String, port: Int32)
+            switch target {
+            case .clusterDefault: address = bootstrap
+            case .broker(let id):
+                guard let a = brokers[id] else { throw Failure(description: "node \(id) is not in metadata") }
+                address = a
+            }
+            var e = Encoder()
+            e.i32(1)
+            e.i8(4)
+            e.string(target.resourceName)
+            e.i32(Int32(ops.count))
+            for op in ops {
+                e.string(op.key)
+                switch op.operation {
+                case .set(let v):
+                    e.i8(0)
+                    e.nullableString(v)
+                case .delete:
+                    e.i8(1)
+                    e.nullableString(nil)
+                }
+            }
+            e.bool(validateOnly)
+            var d = try roundTrip(to: address, apiKey: 44, version: 0, body: e.bytes)
+            _ = try d.i32()
+            for _ in 0..<(try d.i32()) {
+                let code = try d.i16()
+                let message = try d.nullableString()
+                _ = try d.i8()
+                _ = try d.string()
+                out[target] = code == 0 ? .some(nil) : .some(ConfigAlterError(code: code, message: message))
+            }
+        }
+        return out
+    }
+
+    // MARK: Transport
+
+    /// Sends one request on a fresh connection and returns a decoder positioned after the response header.
+    func roundTrip(to address: (host: String, port: Int32), apiKey: Int16, version: Int16, body: [UInt8]) throws
+        -> Decoder
+    {
+        let id: Int32 = lock.withLock {
+            correlation += 1
+            return correlation
+        }
+        var h = Encoder()
+        h.i16(apiKey)
+        h.i16(version)
+        h.i32(id)
+        h.nullableString("ballast-config-it")
+        let payload = h.bytes + body
+        var frame = Encoder()
+        frame.i32(Int32(payload.count))
+        let fd = try connect(address)
+        defer { close(fd) }
+        try sendAll(fd, frame.bytes + payload)
+        let size = try recvExactly(fd, 4).reduce(Int32(0)) { $0 << 8 | Int32($1) }
+        var d = Decoder(bytes: try recvExactly(fd, Int(size)))
+        guard try d.i32() == id else { throw Failure(description: "correlation id mismatch") }
+        return d
+    }
+
+    private func connect(_ address: (host: String, port: Int32)) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(address.port).bigEndian)
+        let host = address.host == "localhost" ? "127.0.0.1" : address.host
+        guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else {
+            close(fd)
+            throw Failure(description: "\(host) is not an IPv4 address")
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw Failure(description: "cannot connect to \(host):\(address.port)")
+        }
+        return fd
+    }
+
+    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure(description: "send failed") }
+            sent += n
+        }
+    }
+
+    private func recvExactly(_ fd: Int32, _ count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw Failure(description: "connection closed") }
+            got += n
+        }
+        return out
+    }
+
+    struct Encoder {
+        var bytes: [UInt8] = []
+        mutating func i8(_ v: Int8) { bytes.append(UInt8(bitPattern: v)) }
+        mutating func i16(_ v: Int16) { withUnsafeBytes(of: v.bigEndian) { bytes += $0 } }
+        mutating func i32(_ v: Int32) { withUnsafeBytes(of: v.bigEndian) { bytes += $0 } }
+        mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
+        mutating func string(_ s: String) {
+            i16(Int16(s.utf8.count))
+            bytes += s.utf8
+        }
+        mutating func nullableString(_ s: String?) {
+            guard let s else { return i16(-1) }
+            string(s)
+        }
+    }
+
+    struct Decoder {
+        var bytes: [UInt8]
+        var pos = 0
+
+        mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
+            guard n >= 0, pos + n <= bytes.count else { throw Failure(description: "truncated response") }
+            defer { pos += n }
+            return bytes[pos..<pos + n]
+        }
+        mutating func i8() throws -> Int8 { Int8(bitPattern: try take(1).first!) }
+        mutating func i16() throws -> Int16 {
+            Int16(bitPattern: try take(2).reduce(UInt16(0)) { $0 << 8 | UInt16($1) })
+        }
+        mutating func i32() throws -> Int32 {
+            Int32(bitPattern: try take(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        }
+        mutating func bool() throws -> Bool { try take(1).first! != 0 }
+        mutating func string() throws -> String { try nullableString() ?? "" }
+        mutating func nullableString() throws -> String? {
+            let n = try i16()
+            if n < 0 { return nil }
+            return String(decoding: try take(Int(n)), as: UTF8.self)
+        }
+    }
+}
