@@ -42,7 +42,7 @@ struct ConfigCommand: AsyncParsableCommand {
         var current: String?
 
         func run() async throws {
-            let input = try ConfigInputs.load(common, currentFile: current)
+            let input = try await ConfigInputs.load(common, currentFile: current)
             let plan = input.plan()
             print(common.json ? ConfigPlanOutput.json(plan) : ConfigPlanOutput.table(plan))
             if !plan.problems.isEmpty { throw BallastExit.badInput }
@@ -63,7 +63,7 @@ struct ConfigCommand: AsyncParsableCommand {
             guard common.bootstrap != nil else {
                 ConfigInputs.fail("config apply needs --bootstrap", code: BallastExit.badInput)
             }
-            let input = try ConfigInputs.load(common, currentFile: nil)
+            let input = try await ConfigInputs.load(common, currentFile: nil)
             let plan = input.plan()
             guard let client = input.client else {
                 ConfigInputs.fail("config apply needs a connection to Kafka", code: BallastExit.failed)
@@ -105,7 +105,7 @@ struct ConfigInputs {
         Foundation.exit(code.rawValue)
     }
 
-    static func load(_ common: ConfigCommand.Common, currentFile: String?) throws -> ConfigInputs {
+    static func load(_ common: ConfigCommand.Common, currentFile: String?) async throws -> ConfigInputs {
         if (common.bootstrap == nil) == (currentFile == nil) {
             fail("give exactly one of --bootstrap and --current", code: BallastExit.badInput)
         }
@@ -136,10 +136,11 @@ struct ConfigInputs {
             fail("\(error)", code: BallastExit.badInput)
         }
 
-        var current: CurrentClusterConfig
+        let current: CurrentClusterConfig
         var detected: KafkaVersion?
-        var client: (any ConfigAdminClient)?
+        let client: (any ConfigAdminClient)?
         if let currentFile {
+            client = nil
             let data = Data(readFile(currentFile, what: "current config dump").utf8)
             do {
                 let dump = try ConfigDump.decode(data, fileName: currentFile)
@@ -154,12 +155,19 @@ struct ConfigInputs {
                 fail("\(error)", code: BallastExit.badInput)
             }
         } else {
-            fail(
-                "--bootstrap needs the KafkaAdmin config client (DescribeConfigs, IncrementalAlterConfigs), which this "
-                    + "build does not have yet; plan from a DescribeConfigs dump with --current FILE",
-                code: BallastExit.failed)
+            let bootstrap = common.bootstrap!
+            do {
+                // PLAINTEXT only until KafkaAdmin offers DescribeConfigs and IncrementalAlterConfigs.
+                let plaintext = try PlaintextConfigAdminClient(bootstrap: bootstrap)
+                let nodes = try await plaintext.describeBrokerConfigs(nodes: plaintext.brokerIDs)
+                let defaults = try await plaintext.describeClusterDefaultConfigs()
+                current = CurrentClusterConfig(nodes: nodes, clusterDefault: defaults)
+                client = plaintext
+            } catch {
+                fail("cannot read the broker configs from \(bootstrap): \(error)", code: BallastExit.failed)
+            }
         }
-        if current.nodes.isEmpty { fail("the cluster reports no nodes", code: BallastExit.failed) }
+        if current.nodes.isEmpty { fail("the cluster reports no brokers", code: BallastExit.failed) }
 
         var note: String?
         let version: KafkaVersion

@@ -265,6 +265,12 @@ private struct Context {
         case .perBroker:
             return perBrokerVerdict(key, value: value, node: node)
         case .clusterWide:
+            if key == "min.insync.replicas", !clusterPlan, catalog.version >= KafkaVersion(major: 4, minor: 0) {
+                return NodeVerdict(
+                    action: .restart,
+                    reason: "Kafka 4 refuses a per-broker min.insync.replicas while ELR is enabled (KIP-966); "
+                        + "plan it for the whole cluster to set the cluster default")
+            }
             if KafkaConfigRules.boundedThreadPools.contains(key),
                 let v = threadPoolVerdict(current: current.entry(key, node: node)?.value, value)
             {

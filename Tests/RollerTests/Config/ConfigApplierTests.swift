@@ -134,8 +134,8 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
     }
 
     @Test func appliesValidatesFirstVerifiesAndIsIdempotent() async throws {
-        let admin = FakeConfigAdmin(
-            Fixture.cluster(perNode: [2: ["message.max.bytes": Fixture.entry("5", .dynamicBroker)]]))
+        let admin = FakeConfigAdmin(Fixture.cluster())
+        admin.state.withLock { $0.perBroker[2] = ["message.max.bytes": "5"] }
         let desired = "message.max.bytes=2000000\nlistener.name.ssl.ssl.keystore.location=/k.jks\nnum.partitions=3"
         let p = try plan(desired, admin)
         let report = try await ConfigApplier(client: admin, options: fast, logger: logger).apply(

@@ -224,6 +224,16 @@ let classifierCases: [ClassifierCase] = [
             change("num.network.threads", .clusterWide, .restart, [3]),
         ]),
 
+    ClassifierCase(
+        name: "min.insync.replicas goes to the cluster default", desired: "min.insync.replicas=2",
+        expect: [change("min.insync.replicas", .clusterWide, .dynamic, [1, 2, 3], [""])]),
+    ClassifierCase(
+        name: "per-broker min.insync.replicas needs a restart in Kafka 4 (ELR)", desired: "min.insync.replicas=2",
+        nodes: [1], expect: [change("min.insync.replicas", .clusterWide, .restart, [1])], reason: "ELR"),
+    ClassifierCase(
+        name: "per-broker min.insync.replicas is live in 3.9", desired: "min.insync.replicas=2", nodes: [1],
+        version: "3.9", expect: [change("min.insync.replicas", .clusterWide, .dynamic, [1], ["1"])]),
+
     // Controller-only nodes.
     ClassifierCase(
         name: "controller-only nodes restart for keys they cannot change live", desired: "message.max.bytes=2000000",

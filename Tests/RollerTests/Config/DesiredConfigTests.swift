@@ -34,7 +34,7 @@ import Testing
         ("a=1\n=5\n", 2),
         ("a=1\nb c=5\n", 2),
         ("a=1\n\na=2\n", 3),
-        ("a=1\nb=2 \\\n", 2),
+        ("a=1\nb=2 \\", 2),
     ])
     func malformedLinesAreReportedWithTheirLineNumber(text: String, line: Int) {
         #expect(throws: DesiredConfigError.self) { try DesiredConfig(parsing: text, fileName: "d.properties") }

@@ -26,7 +26,7 @@ struct RealKafkaConfigTests {
     ]
 
     /// key → new value from the current one.
-    static let dynamicProbes: [(String, (String?) -> String)] = [
+    static let dynamicProbes: [(String, @Sendable (String?) -> String)] = [
         ("log.retention.ms", { _ in "259200000" }),
         ("message.max.bytes", { v in String((Int(v ?? "0") ?? 0) + 1000) }),
         ("log.cleaner.threads", { v in String((Int(v ?? "1") ?? 1) + 1) }),
@@ -87,15 +87,15 @@ struct RealKafkaConfigTests {
         ("broker.rack", "rack-z"),
     ]
 
-    func snapshot(_ client: RawKafkaConfigClient) async throws -> CurrentClusterConfig {
-        let nodes = client.brokers.keys.sorted()
+    func snapshot(_ client: PlaintextConfigAdminClient) async throws -> CurrentClusterConfig {
+        let nodes = client.brokerIDs
         let configs = try await client.describeBrokerConfigs(nodes: nodes)
         let defaults = try await client.describeClusterDefaultConfigs()
         return CurrentClusterConfig(nodes: configs, clusterDefault: defaults)
     }
 
     @Test func plannedModesAgreeWithRealKafka() async throws {
-        let client = try RawKafkaConfigClient(bootstrap: env["KAFKA_BOOTSTRAP"]!)
+        let client = try PlaintextConfigAdminClient(bootstrap: env["KAFKA_BOOTSTRAP"]!)
         let version = KafkaVersion(env["KAFKA_VERSION"] ?? "4.1")!
         let classifier = ConfigClassifier(version: version)
         let before = try await snapshot(client)

@@ -1,45 +1,67 @@
+import Dispatch
 import Foundation
-
-@testable import Roller
 
 #if canImport(Glibc)
     import Glibc
+    private let systemConnect = Glibc.connect
+    private let streamSocket = Int32(SOCK_STREAM.rawValue)
 #elseif canImport(Darwin)
     import Darwin
+    private let systemConnect = Darwin.connect
+    private let streamSocket = SOCK_STREAM
 #endif
 
-/// A minimal blocking Kafka client for the real-Kafka integration suite only: Metadata v4, DescribeConfigs v1
-/// and IncrementalAlterConfigs v0 (non-flexible versions every Kafka 3.6–4.1 broker speaks), hand-encoded.
-/// Broker resources go to their own broker, the cluster default to the bootstrap broker. Not for production:
-/// `KafkaAdmin` is.
-final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// A stop-gap `ConfigAdminClient` for PLAINTEXT listeners until `KafkaAdmin` offers DescribeConfigs and
+/// IncrementalAlterConfigs: Metadata v4, DescribeConfigs v1 and IncrementalAlterConfigs v0 (non-flexible
+/// versions every Kafka 3.6–4.1 broker speaks), hand-encoded, one short blocking connection per request, run
+/// off the cooperative pool. Broker resources go to their own broker (as Kafka requires), the cluster default
+/// to the bootstrap broker. No TLS, no SASL.
+public final class PlaintextConfigAdminClient: ConfigAdminClient, @unchecked Sendable {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
     }
 
     let bootstrap: (host: String, port: Int32)
-    /// node id → address, from Metadata.
-    private(set) var brokers: [Int32: (host: String, port: Int32)] = [:]
+    /// node id → address, from Metadata; set once in `init`.
+    private let brokerAddresses: [Int32: (host: String, port: Int32)]
     private let lock = NSLock()
-    private var correlation: Int32 = 0
+    private var correlation: Int32 = 1
+    private static let queue = DispatchQueue(label: "ballast.config.plaintext", attributes: .concurrent)
 
-    /// `bootstrap` is "host:port[,host:port...]"; the first is used.
-    init(bootstrap: String) throws {
-        let first = bootstrap.split(separator: ",")[0]
-        guard let colon = first.lastIndex(of: ":"), let port = Int32(first[first.index(after: colon)...]) else {
-            throw Failure(description: "bootstrap \(bootstrap) is not host:port")
+    /// `bootstrap` is "host:port[,host:port...]"; the first that answers Metadata is used.
+    public init(bootstrap: String) throws {
+        var lastError: any Error = Failure(description: "bootstrap '\(bootstrap)' names no host:port")
+        for part in bootstrap.split(separator: ",") {
+            let hostPort = part.trimmingCharacters(in: .whitespaces)
+            guard let colon = hostPort.lastIndex(of: ":"),
+                let port = Int32(hostPort[hostPort.index(after: colon)...])
+            else {
+                throw Failure(description: "bootstrap server '\(hostPort)' is not host:port")
+            }
+            let address = (host: String(hostPort[..<colon]), port: port)
+            do {
+                brokerAddresses = try Self.metadata(at: address)
+                self.bootstrap = address
+                return
+            } catch {
+                lastError = error
+            }
         }
-        self.bootstrap = (String(first[..<colon]), port)
-        brokers = try metadata()
+        throw lastError
     }
+
+    /// The brokers Metadata reported (controller-only nodes are not among them).
+    public var brokerIDs: [Int32] { brokerAddresses.keys.sorted() }
 
     // MARK: Requests
 
-    func metadata() throws -> [Int32: (host: String, port: Int32)] {
+    static func metadata(at address: (host: String, port: Int32)) throws
+        -> [Int32: (host: String, port: Int32)]
+    {
         var e = Encoder()
         e.i32(0)  // no topics
         e.bool(false)  // allow_auto_topic_creation
-        var d = try roundTrip(to: bootstrap, apiKey: 3, version: 4, body: e.bytes)
+        var d = try roundTrip(to: address, apiKey: 3, version: 4, body: e.bytes, correlation: 1)
         _ = try d.i32()  // throttle
         var out: [Int32: (String, Int32)] = [:]
         for _ in 0..<(try d.i32()) {
@@ -52,27 +74,45 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
         return out
     }
 
-    func describeBrokerConfigs(nodes: [Int32]) async throws -> [Int32: [String: ConfigEntry]] {
-        var out: [Int32: [String: ConfigEntry]] = [:]
-        for node in nodes {
-            guard let address = brokers[node] else { throw Failure(description: "node \(node) is not in metadata") }
-            out[node] = try describe(resource: String(node), at: address)
+    public func describeBrokerConfigs(nodes: [Int32]) async throws -> [Int32: [String: ConfigEntry]] {
+        try await offPool {
+            var out: [Int32: [String: ConfigEntry]] = [:]
+            for node in nodes {
+                guard let address = self.brokerAddresses[node] else {
+                    throw Failure(description: "node \(node) is not a broker in the cluster metadata")
+                }
+                out[node] = try self.describe(resource: String(node), at: address)
+            }
+            return out
         }
-        return out
     }
 
-    func describeClusterDefaultConfigs() async throws -> [String: ConfigEntry] {
-        try describe(resource: "", at: bootstrap)
+    public func describeClusterDefaultConfigs() async throws -> [String: ConfigEntry] {
+        try await offPool { try self.describe(resource: "", at: self.bootstrap) }
     }
 
-    func describe(resource: String, at address: (host: String, port: Int32)) throws -> [String: ConfigEntry] {
+    private func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    private func nextCorrelation() -> Int32 {
+        lock.withLock {
+            correlation += 1
+            return correlation
+        }
+    }
+
+    private func describe(resource: String, at address: (host: String, port: Int32)) throws -> [String: ConfigEntry] {
         var e = Encoder()
         e.i32(1)
         e.i8(4)  // BROKER
         e.string(resource)
         e.i32(-1)  // all keys
         e.bool(true)  // include_synonyms
-        var d = try roundTrip(to: address, apiKey: 32, version: 1, body: e.bytes)
+        var d = try Self.roundTrip(
+            to: address, apiKey: 32, version: 1, body: e.bytes, correlation: nextCorrelation())
         _ = try d.i32()
         var configs: [String: ConfigEntry] = [:]
         for _ in 0..<(try d.i32()) {
@@ -101,8 +141,14 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
         return configs
     }
 
-    func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
+    public func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
         async throws -> [ConfigResourceTarget: ConfigAlterError?]
+    {
+        try await offPool { try self.alter(resources, validateOnly: validateOnly) }
+    }
+
+    private func alter(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool) throws
+        -> [ConfigResourceTarget: ConfigAlterError?]
     {
         var out: [ConfigResourceTarget: ConfigAlterError?] = [:]
         for (target, ops) in resources.sorted(by: { $0.key < $1.key }) {
@@ -110,7 +156,9 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
             switch target {
             case .clusterDefault: address = bootstrap
             case .broker(let id):
-                guard let a = brokers[id] else { throw Failure(description: "node \(id) is not in metadata") }
+                guard let a = brokerAddresses[id] else {
+                    throw Failure(description: "node \(id) is not a broker in the cluster metadata")
+                }
                 address = a
             }
             var e = Encoder()
@@ -130,7 +178,8 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
                 }
             }
             e.bool(validateOnly)
-            var d = try roundTrip(to: address, apiKey: 44, version: 0, body: e.bytes)
+            var d = try Self.roundTrip(
+                to: address, apiKey: 44, version: 0, body: e.bytes, correlation: nextCorrelation())
             _ = try d.i32()
             for _ in 0..<(try d.i32()) {
                 let code = try d.i16()
@@ -146,13 +195,9 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
     // MARK: Transport
 
     /// Sends one request on a fresh connection and returns a decoder positioned after the response header.
-    func roundTrip(to address: (host: String, port: Int32), apiKey: Int16, version: Int16, body: [UInt8]) throws
-        -> Decoder
-    {
-        let id: Int32 = lock.withLock {
-            correlation += 1
-            return correlation
-        }
+    static func roundTrip(
+        to address: (host: String, port: Int32), apiKey: Int16, version: Int16, body: [UInt8], correlation id: Int32
+    ) throws -> Decoder {
         var h = Encoder()
         h.i16(apiKey)
         h.i16(version)
@@ -170,8 +215,8 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
         return d
     }
 
-    private func connect(_ address: (host: String, port: Int32)) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    private static func connect(_ address: (host: String, port: Int32)) throws -> Int32 {
+        let fd = socket(AF_INET, streamSocket, 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -183,17 +228,21 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
         }
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                systemConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard rc == 0 else {
             close(fd)
             throw Failure(description: "cannot connect to \(host):\(address.port)")
         }
+        // A broker that stops answering must not hang the command.
+        var timeout = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return fd
     }
 
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    private static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
@@ -202,7 +251,7 @@ final class RawKafkaConfigClient: ConfigAdminClient, @unchecked Sendable {
         }
     }
 
-    private func recvExactly(_ fd: Int32, _ count: Int) throws -> [UInt8] {
+    private static func recvExactly(_ fd: Int32, _ count: Int) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
