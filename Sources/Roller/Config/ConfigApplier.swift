@@ -50,18 +50,26 @@ public struct ConfigApplier: Sendable {
         for target in targets {
             let ops = opsByKey.values.flatMap { $0 }.filter { $0.target == target && failed[$0.key] == nil }
             guard !ops.isEmpty else { continue }
-            let answer = try await client.incrementalAlterConfigs([target: ops], validateOnly: false)
-            if let error = answer[target] ?? nil {
-                for key in orderedUnique(ops.map(\.key)) { failed[key] = "\(target): \(error)" }
-            } else {
-                for key in Set(ops.map(\.key)) { appliedTargets[key, default: []].append(target) }
+            do {
+                let answer = try await client.incrementalAlterConfigs([target: ops], validateOnly: false)
+                if let error = answer[target] ?? nil {
+                    for key in orderedUnique(ops.map(\.key)) { failed[key] = "\(target): \(error)" }
+                } else {
+                    for key in Set(ops.map(\.key)) { appliedTargets[key, default: []].append(target) }
+                }
+            } catch {
+                // No answer: Kafka may or may not have applied it, so it is rolled back like the others.
+                for key in orderedUnique(ops.map(\.key)) {
+                    failed[key] = "\(target): no answer from Kafka (\(error))"
+                    appliedTargets[key, default: []].append(target)
+                }
             }
         }
         for key in keys where failed[key] != nil {
             var message = failed[key]!
             let done = appliedTargets[key] ?? []
             if !done.isEmpty {
-                message += "; " + (try await rollBack(key, on: done, current: current))
+                message += "; " + (await rollBack(key, on: done, current: current))
             }
             report.results.append(.init(key: key, status: .failed, message: message, nodes: nodes(of: key, changes)))
             opsByKey[key] = nil
@@ -125,9 +133,7 @@ public struct ConfigApplier: Sendable {
     }
 
     /// Restores the dynamic value a key had at `targets` before this apply; returns what happened, in words.
-    func rollBack(_ key: String, on targets: [ConfigResourceTarget], current: CurrentClusterConfig) async throws
-        -> String
-    {
+    func rollBack(_ key: String, on targets: [ConfigResourceTarget], current: CurrentClusterConfig) async -> String {
         var restored: [ConfigResourceTarget] = []
         var notRestored: [String] = []
         for target in targets {
@@ -146,9 +152,17 @@ public struct ConfigApplier: Sendable {
             } else {
                 op = .delete
             }
-            let answer = try await client.incrementalAlterConfigs(
-                [target: [ConfigAlteration(target: target, key: key, operation: op)]], validateOnly: false)
-            if let e = answer[target] ?? nil { notRestored.append("\(target) (\(e))") } else { restored.append(target) }
+            do {
+                let answer = try await client.incrementalAlterConfigs(
+                    [target: [ConfigAlteration(target: target, key: key, operation: op)]], validateOnly: false)
+                if let e = answer[target] ?? nil {
+                    notRestored.append("\(target) (\(e))")
+                } else {
+                    restored.append(target)
+                }
+            } catch {
+                notRestored.append("\(target) (no answer: \(error))")
+            }
         }
         var parts: [String] = []
         if !restored.isEmpty { parts.append("rolled back on " + restored.map(\.description).joined(separator: ", ")) }
@@ -163,14 +177,23 @@ public struct ConfigApplier: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: options.verifyTimeout)
         while true {
-            let described = try await client.describeBrokerConfigs(nodes: nodes)
+            let described: [Int32: [String: ConfigEntry]]
+            do {
+                described = try await client.describeBrokerConfigs(nodes: nodes)
+            } catch {
+                // A node that does not answer is not verified; try again until the deadline.
+                logger.info("DescribeConfigs failed while verifying", metadata: ["error": "\(error)"])
+                if clock.now >= deadline { return Dictionary(uniqueKeysWithValues: changes.map { ($0.key, $0.nodes) }) }
+                try await Task.sleep(for: options.pollInterval)
+                continue
+            }
             // Some dynamic-only keys (replication throttles) are not in a broker's own description; for those
             // set at the cluster default, the default resource is what can be checked.
             let missing = changes.contains { c in
                 c.alterations.contains { $0.target == .clusterDefault }
                     && c.nodes.contains { described[$0]?[c.key] == nil }
             }
-            let defaults = missing ? try await client.describeClusterDefaultConfigs() : [:]
+            let defaults = missing ? ((try? await client.describeClusterDefaultConfigs()) ?? [:]) : [:]
             var pending: [String: [Int32]] = [:]
             for change in changes {
                 for node in change.nodes {
@@ -199,7 +222,9 @@ public struct ConfigApplier: Sendable {
         if change.isSensitive || entry.isSensitive {
             return entry.source == .dynamicBroker || entry.source == .dynamicDefaultBroker
         }
+        // Kafka reports numbers in its own form (1000000000.0 comes back as 1.0E9).
         return ValueCheck.equal(entry.value, to, type: nil) || ValueCheck.equal(entry.value, to, type: .list)
+            || ValueCheck.equal(entry.value, to, type: .long) || ValueCheck.equal(entry.value, to, type: .double)
     }
 
     func nodes(of key: String, _ changes: [ConfigChange]) -> [Int32] {

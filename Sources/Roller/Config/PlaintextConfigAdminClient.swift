@@ -236,7 +236,7 @@ public final class PlaintextConfigAdminClient: ConfigAdminClient, @unchecked Sen
             throw Failure(description: "cannot connect to \(host):\(address.port)")
         }
         // A broker that stops answering must not hang the command.
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return fd
@@ -246,7 +246,8 @@ public final class PlaintextConfigAdminClient: ConfigAdminClient, @unchecked Sen
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw Failure(description: "send failed") }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw Failure(description: "send failed: \(String(cString: strerror(errno)))") }
             sent += n
         }
     }
@@ -256,7 +257,13 @@ public final class PlaintextConfigAdminClient: ConfigAdminClient, @unchecked Sen
         var got = 0
         while got < count {
             let n = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw Failure(description: "connection closed") }
+            if n < 0, errno == EINTR { continue }
+            if n == 0 { throw Failure(description: "the broker closed the connection") }
+            guard n > 0 else {
+                let reason =
+                    errno == EAGAIN || errno == EWOULDBLOCK ? "no answer within 30 s" : String(cString: strerror(errno))
+                throw Failure(description: "receive failed: \(reason)")
+            }
             got += n
         }
         return out

@@ -16,6 +16,8 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
         var calls: [(validateOnly: Bool, targets: [ConfigResourceTarget])] = []
         /// Real (not validate-only) alters of these resources fail once, to test roll-back.
         var failRealApplyOn: Set<ConfigResourceTarget> = []
+        /// Real alters of these resources are applied, then the answer is lost (a transport error), once.
+        var loseAnswerOn: Set<ConfigResourceTarget> = []
         /// When set, alters succeed but describe keeps showing the old values.
         var ignoreWrites = false
     }
@@ -58,8 +60,21 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
         }
     }
 
+    struct LostAnswer: Error {}
+
     func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
         async throws -> [ConfigResourceTarget: ConfigAlterError?]
+    {
+        let answer = alter(resources, validateOnly: validateOnly)
+        let lose = state.withLock { s in
+            !validateOnly && resources.keys.contains { s.loseAnswerOn.remove($0) != nil }
+        }
+        if lose { throw LostAnswer() }
+        return answer
+    }
+
+    func alter(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
+        -> [ConfigResourceTarget: ConfigAlterError?]
     {
         state.withLock { s in
             s.calls.append((validateOnly, resources.keys.sorted()))
@@ -190,6 +205,20 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
         #expect(admin.current.entry("message.max.bytes", node: 1)?.value == "7")
         #expect(admin.current.entry("message.max.bytes", node: 2)?.value == "1048588")
         #expect(admin.current.entry("message.max.bytes", node: 3)?.value == "1048588")
+    }
+
+    @Test func aLostAnswerPartWayIsTreatedAsAFailureAndRolledBackEverywhere() async throws {
+        let admin = FakeConfigAdmin(Fixture.cluster())
+        let p = try plan("message.max.bytes=2000000\nlog.retention.ms=1000", admin, nodes: [1, 2, 3])
+        admin.state.withLock { $0.loseAnswerOn = [.broker(2)] }
+        let report = try await ConfigApplier(client: admin, options: fast, logger: logger).apply(
+            p, current: admin.current)
+        #expect(report.results.map(\.status) == [.failed, .failed])
+        #expect(report.results.first?.message?.contains("no answer from Kafka") == true)
+        for node: Int32 in [1, 2, 3] {
+            #expect(admin.current.entry("message.max.bytes", node: node)?.source == .defaultConfig)
+            #expect(admin.current.entry("log.retention.ms", node: node)?.source == .defaultConfig)
+        }
     }
 
     @Test func aChangeNoNodeReportsIsUnverified() async throws {

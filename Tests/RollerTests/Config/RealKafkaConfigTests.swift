@@ -21,7 +21,7 @@ struct RealKafkaConfigTests {
     /// (Checked on Kafka 4.1: validate-only accepts them; the listener's channel builder reconfigures only SSL
     /// stores.)
     static let acceptedButNotApplied: Set<String> = [
-        "ssl.cipher.suites", "sasl.enabled.mechanisms", "ssl.client.auth", "principal.builder.class",
+        "ssl.cipher.suites", "sasl.enabled.mechanisms", "ssl.client.auth", "sasl.kerberos.service.name",
         "sasl.mechanism.inter.broker.protocol", "listener.name.plaintext.ssl.cipher.suites",
     ]
 
@@ -80,7 +80,7 @@ struct RealKafkaConfigTests {
         ("ssl.cipher.suites", "TLS_AES_128_GCM_SHA256"),
         ("sasl.enabled.mechanisms", "PLAIN"),
         ("ssl.client.auth", "required"),
-        ("principal.builder.class", "org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder"),
+        ("sasl.kerberos.service.name", "kafka-it"),
         ("sasl.mechanism.inter.broker.protocol", "PLAIN"),
         ("advertised.listeners", "PLAINTEXT://127.0.0.1:19092"),
         ("log.dirs", "/tmp/ballast-it"),
