@@ -65,7 +65,7 @@ private struct Context {
                 ConfigKeyProblem(
                     key: key, line: entry.line,
                     message:
-                        "\(key) names one node, so it is never part of a plan for several nodes; plan it with --node"))
+                        "a node's own setting is never part of a plan for several nodes; plan it with --node"))
             return
         }
         if let value = entry.value, let def = info.definition, let message = ValueCheck.problem(value, for: def) {
