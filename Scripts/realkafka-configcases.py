@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(os.environ.get("TMPDIR", "/tmp"), "realkafka/kafka_2.13-4.1.0/bin")
@@ -91,10 +92,64 @@ CASES = [
 ]
 
 
+# kafka-configs.sh is `kafka-run-class.sh kafka.admin.ConfigCommand "$@"`. A JVM start costs 10-30 s
+# on the shared 2-core host, so all cases run ConfigCommand.main in ONE JVM (same classpath and
+# log4j config as the script), with Exit.exit turned into an exception to get the exit code.
+RUNNER = r"""
+import java.io.*;
+import org.apache.kafka.common.utils.Exit;
+public class RkConfigCommandLoop {
+  static class ExitCalled extends RuntimeException { final int code; ExitCalled(int c) { super("exit " + c); code = c; } }
+  public static void main(String[] a) throws Exception {
+    Exit.setExitProcedure((code, msg) -> { throw new ExitCalled(code); });
+    Exit.setHaltProcedure((code, msg) -> { throw new ExitCalled(code); });
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+    PrintStream out0 = System.out, err0 = System.err;
+    String line;
+    while ((line = in.readLine()) != null) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+      System.setOut(new PrintStream(out, true)); System.setErr(new PrintStream(err, true));
+      int code = 0;
+      try { kafka.admin.ConfigCommand.main(line.split("\t")); }
+      catch (ExitCalled e) { code = e.code; }
+      catch (Throwable t) { code = 99; t.printStackTrace(System.err); }
+      System.setOut(out0); System.setErr(err0);
+      out0.print("=====RC " + code + "\n" + out + "=====ERR\n" + err + "=====END\n");
+      out0.flush();
+    }
+  }
+}
+"""
+_proc = None
+
+
 def run_configs(*args):
-    r = subprocess.run([BIN + "/kafka-configs.sh", "--bootstrap-server", BS, *args],
-                       env=ENV, capture_output=True, text=True)
-    return r.returncode, r.stdout, r.stderr
+    global _proc
+    if _proc is None:
+        src = "/tmp/RkConfigCommandLoop.java"
+        with open(src, "w") as f:
+            f.write(RUNNER)
+        home = os.path.dirname(BIN)
+        _proc = subprocess.Popen(
+            ["java", "-Xmx256m", "-Dlog4j2.configurationFile=" + home + "/config/tools-log4j2.yaml",
+             "-cp", home + "/libs/*", src],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV)
+    _proc.stdin.write("\t".join(["--bootstrap-server", BS, *args]) + "\n")
+    _proc.stdin.flush()
+    rc, buf = None, []
+    while True:
+        l = _proc.stdout.readline()
+        if not l:
+            raise SystemExit("ConfigCommand runner died")
+        if l.startswith("=====RC "):
+            rc = int(l.split()[1])
+        elif l == "=====END\n":
+            break
+        else:
+            buf.append(l)
+    text = "".join(buf)
+    out, _, err = text.partition("=====ERR\n")
+    return rc, out, err
 
 
 def entity(level, broker):
@@ -104,20 +159,35 @@ def entity(level, broker):
 def error_of(out):
     """The exception line(s) of a kafka-configs.sh failure, without the stack trace."""
     lines = [l for l in out.splitlines() if l.strip() and not l.startswith("\tat ") and not l.startswith("\t... ")]
-    exc = [l for l in lines if re.match(r"^[\w.$]+(Exception|Error)\b", l) or l.startswith("Caused by:")]
+    causes = [l[len("Caused by: "):] for l in lines if l.startswith("Caused by:")]
+    if causes:
+        return causes[-1]  # innermost cause: the broker's error class and message
+    exc = [l for l in lines if re.match(r"^[\w.$]+(Exception|Error)\b", l)]
     if exc:
-        return " | ".join(dict.fromkeys(exc))
-    return " | ".join(lines[-3:]) if lines else "no output"
+        return exc[-1]
+    return " | ".join(l for l in lines if not l.startswith("Error while executing")) or "no output"
 
 
-def alter(level, broker, key, value):
+def alter(level, broker, key, value, retry_delete=False):
+    """One kafka-configs.sh --alter. kafka-configs.sh refuses --delete-config of a key that its own
+    DescribeConfigs does not list yet ("Invalid config(s): k"); right after a set, the broker that
+    answers may not have applied the change, so reverts retry for up to 5 s."""
     op = ["--add-config", "%s=%s" % (key, value)] if value is not None else ["--delete-config", key]
-    rc, out, err = run_configs("--alter", *entity(level, broker), *op)
-    ok = rc == 0 and "Completed updating" in out
+    attempts = 0
+    while True:
+        attempts += 1
+        rc, out, err = run_configs("--alter", *entity(level, broker), *op)
+        ok = rc == 0 and "Completed updating" in out
+        if ok or not retry_delete or attempts >= 10 or "Invalid config(s)" not in out + err:
+            break
+        time.sleep(0.5)
     return {
+        "attempts": attempts,
         "level": level, "broker": broker, "op": "set" if value is not None else "delete",
         "key": key, "value": value, "accepted": ok,
         "error": None if ok else error_of(out + "\n" + err),
+        "tool_output": "\n".join(l for l in (out + err).strip().splitlines()
+                                  if not l.startswith("\tat ") and not l.startswith("\t... ")),
     }
 
 
@@ -155,7 +225,7 @@ def main():
             if key == "min.insync.replicas" and level == D:
                 back = alter(level, broker, key, "1")  # the cluster starts with this dynamic default
             else:
-                back = alter(level, broker, key, None)
+                back = alter(level, broker, key, None, retry_delete=True)
             back["note"] = "revert of the case above"
             print(json.dumps(back), flush=True)
             results.append(back)
@@ -178,13 +248,17 @@ def main():
 
     snapshot("baseline")
     sets = [alter(D, None, "log.retention.ms", "86400000"), alter(B, 2, "log.retention.ms", "43200000"),
-            alter(D, None, "log.cleaner.threads", "2"), alter(B, 2, "log.roll.hours", "12"),
-            alter(D, None, "log.retention.hours", "200")]
+            alter(D, None, "log.cleaner.threads", "2"), alter(B, 2, "log.cleaner.threads", "3"),
+            alter(D, None, "message.max.bytes", "2000000"), alter(B, 2, "num.io.threads", "6"),
+            alter(B, 2, "log.segment.bytes", "33554432")]
     prec["set"] = sets
+    time.sleep(2)
     snapshot("default-and-broker2-set")
-    prec["revert"] = [alter(D, None, "log.retention.ms", None), alter(B, 2, "log.retention.ms", None),
-                      alter(D, None, "log.cleaner.threads", None), alter(B, 2, "log.roll.hours", None),
-                      alter(D, None, "log.retention.hours", None)]
+    prec["revert"] = [alter(D, None, "log.retention.ms", None, True), alter(B, 2, "log.retention.ms", None, True),
+                      alter(D, None, "log.cleaner.threads", None, True), alter(B, 2, "log.cleaner.threads", None, True),
+                      alter(D, None, "message.max.bytes", None, True), alter(B, 2, "num.io.threads", None, True),
+                      alter(B, 2, "log.segment.bytes", None, True)]
+    time.sleep(2)
     snapshot("reverted")
     with open(os.path.join(TABLES, "config-precedence.json"), "w") as f:
         json.dump(prec, f, indent=1)

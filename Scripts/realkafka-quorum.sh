@@ -5,9 +5,10 @@ set -uo pipefail
 BIN=${TMPDIR:-/tmp}/realkafka/kafka_2.13-4.1.0/bin
 C=/work/shared/tools/realkafka/cluster.sh
 WORK=${WORK:-/tmp/realkafka-timings}; mkdir -p "$WORK"
-export RK_BROKERS=3 KAFKA_HEAP_OPTS=-Xmx256m
+export RK_BROKERS=3
+unset KAFKA_HEAP_OPTS  # brokers keep cluster.sh's default heap; the tools get their own below
 ALLC=127.0.0.1:19192,127.0.0.1:19193,127.0.0.1:19194
-q() { "$BIN/kafka-metadata-quorum.sh" --bootstrap-controller "$1" describe "$2" 2>&1; }
+q() { KAFKA_HEAP_OPTS=-Xmx256m "$BIN/kafka-metadata-quorum.sh" --bootstrap-controller "$1" describe "$2" 2>&1; }
 N=${1:-$(q $ALLC --status | awk '/^LeaderId/ {print $2}')}
 OTHERS=$(for n in 1 2 3; do [[ $n != "$N" ]] && printf '127.0.0.1:%d,' $((19191 + n)); done); OTHERS=${OTHERS%,}
 OUT=$WORK/quorum-stop-node$N.txt

@@ -21,7 +21,7 @@ BIN = os.path.join(os.environ.get("TMPDIR", "/tmp"), "realkafka/kafka_2.13-4.1.0
 WORK = os.environ.get("WORK", "/tmp/realkafka-timings")
 TOPIC = os.environ.get("TOPIC", "timing-topic")
 POLL = 0.25
-ENV = dict(os.environ, RK_BROKERS="3", KAFKA_HEAP_OPTS="-Xmx256m")
+ENV = dict(os.environ, RK_BROKERS="3")  # brokers keep cluster.sh's default heap
 ALL = "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094,127.0.0.1:19095,127.0.0.1:19096,127.0.0.1:19097"
 
 
