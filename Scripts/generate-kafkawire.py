@@ -831,7 +831,8 @@ def emit_decode(o, msg, sd, is_root):
 
 
 def drop_unused_flexible(o, line):
-    if not any(re.search(r"\bflexible\b", text) for text in o.lines[line + 1 :]):
+    code = (re.sub(r'"(?:[^"\\]|\\.)*"', '""', text) for text in o.lines[line + 1 :])
+    if not any(re.search(r"\bflexible\b", c) for c in code):
         del o.lines[line]
 
 
@@ -1131,6 +1132,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--protocol-dir", default=os.path.join(REPO, "..", "shared", "kafka-protocol"))
     ap.add_argument("--check-all", action="store_true", help="also parse and generate (in memory) every JSON file")
+    ap.add_argument(
+        "--all", action="store_true", help="generate every API, not just the supported set (use with --out-dir)"
+    )
+    ap.add_argument("--out-dir", help="where the Swift sources go (default Sources/KafkaWire/Generated)")
+    ap.add_argument("--samples-out", help="where the test samples go (default Tests/KafkaWireTests/Generated)")
     ap.add_argument("--no-format", action="store_true", help="skip `swift format` on the output")
     args = ap.parse_args()
     pdir = os.path.abspath(args.protocol_dir)
@@ -1159,9 +1165,14 @@ def main():
             emit_message_file([Message(spec, path)])
         print(f"checked {len(by_name)} messages", file=sys.stderr)
 
+    out_dir = os.path.abspath(args.out_dir) if args.out_dir else OUT_DIR
+    test_out = os.path.abspath(args.samples_out) if args.samples_out else TEST_OUT
+    apis = SUPPORTED
+    if args.all:
+        apis = sorted(n[: -len("Request")] for n in by_name if n.endswith("Request") and n[:-7] + "Response" in by_name)
     outputs = {}
     sample_msgs = []
-    for api in SUPPORTED:
+    for api in apis:
         pair = []
         for suffix in ("Request", "Response"):
             name = api + suffix
@@ -1169,18 +1180,18 @@ def main():
                 raise GenError(f"{name}.json not found in {pdir}")
             spec, path = by_name[name]
             pair.append(Message(spec, path))
-        outputs[os.path.join(OUT_DIR, f"{api}.swift")] = emit_message_file(pair)
+        outputs[os.path.join(out_dir, f"{api}.swift")] = emit_message_file(pair)
         sample_msgs.extend(pair)
-    outputs[os.path.join(OUT_DIR, "ApiKey.swift")] = emit_api_keys(requests, responses)
-    outputs[os.path.join(OUT_DIR, "KafkaErrorCode.swift")] = emit_error_codes(
+    outputs[os.path.join(out_dir, "ApiKey.swift")] = emit_api_keys(requests, responses)
+    outputs[os.path.join(out_dir, "KafkaErrorCode.swift")] = emit_error_codes(
         load_error_codes(os.path.join(pdir, "error-codes.csv"))
     )
-    outputs[TEST_OUT] = emit_samples(sample_msgs)
+    outputs[test_out] = emit_samples(sample_msgs)
 
-    os.makedirs(OUT_DIR, exist_ok=True)
-    os.makedirs(os.path.dirname(TEST_OUT), exist_ok=True)
-    for old in os.listdir(OUT_DIR):
-        p = os.path.join(OUT_DIR, old)
+    os.makedirs(out_dir, exist_ok=True)
+    os.makedirs(os.path.dirname(test_out), exist_ok=True)
+    for old in os.listdir(out_dir):
+        p = os.path.join(out_dir, old)
         if old.endswith(".swift") and p not in outputs:
             os.remove(p)
     for path, text in sorted(outputs.items()):
