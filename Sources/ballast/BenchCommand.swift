@@ -1,9 +1,12 @@
 import ArgumentParser
 
+/// `ballast bench <name>`: micro-benchmarks of the libraries, one subcommand each.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Not built yet.")
-
-    func run() async throws {
-        throw ValidationError("'ballast bench' is not built yet.")
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run a benchmark.",
+        subcommands: [
+            WireBench.self
+        ]
+    )
 }
