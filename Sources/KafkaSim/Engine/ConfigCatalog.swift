@@ -1,6 +1,22 @@
+import KafkaPolicies
+
 /// The configs the simulated Kafka version knows: names, types, defaults and dynamic update modes.
 public enum ConfigType: Int8, Sendable {
     case boolean = 1, string = 2, int = 3, short = 4, long = 5, double = 6, list = 7, klass = 8, password = 9
+
+    init(_ t: KafkaPolicies.ConfigType) {
+        switch t {
+        case .boolean: self = .boolean
+        case .string: self = .string
+        case .int: self = .int
+        case .short: self = .short
+        case .long: self = .long
+        case .double: self = .double
+        case .list: self = .list
+        case .class: self = .klass
+        case .password: self = .password
+        }
+    }
 }
 
 /// Kafka's dynamic update mode of a broker config (`DynamicBrokerConfig`).
@@ -8,6 +24,14 @@ public enum ConfigUpdateMode: String, Sendable {
     case readOnly = "read-only"
     case perBroker = "per-broker"
     case clusterWide = "cluster-wide"
+
+    init(_ m: UpdateMode) {
+        switch m {
+        case .readOnly: self = .readOnly
+        case .perBroker: self = .perBroker
+        case .clusterWide: self = .clusterWide
+        }
+    }
 }
 
 public struct BrokerConfigDefinition: Sendable {
@@ -33,18 +57,30 @@ public struct SimConfigCatalog: Sendable {
     public let topic: [String: TopicConfigDefinition]
     public let topicOrder: [String]
 
-    /// Broker configs that exist only as dynamic configs (`DynamicConfig.Broker`), absent from the docs table.
-    static let dynamicOnly: [BrokerConfigDefinition] = [
-        .init(name: "leader.replication.throttled.rate", type: .long, defaultValue: "9223372036854775807", mode: .clusterWide),
-        .init(name: "follower.replication.throttled.rate", type: .long, defaultValue: "9223372036854775807", mode: .clusterWide),
-        .init(
-            name: "replica.alter.log.dirs.io.max.bytes.per.second", type: .long, defaultValue: "9223372036854775807",
-            mode: .clusterWide),
-    ]
+    /// The catalog of a Kafka version from KafkaPolicies' tables (kafka-config-facts), nil for an
+    /// unparsable version. Unknown versions map to the nearest known one, as KafkaPolicies resolves them.
+    public static func kafka(_ versionText: String) -> SimConfigCatalog? {
+        guard let version = KafkaVersion(versionText) else { return nil }
+        let broker = ConfigCatalog.broker(version: version)
+        let topic = ConfigCatalog.topic(version: version)
+        var brokerRows = broker.definitions.map { d in
+            BrokerConfigDefinition(
+                name: d.name, type: ConfigType(d.type), defaultValue: d.defaultValue.text,
+                mode: ConfigUpdateMode(d.updateMode ?? .readOnly))
+        }
+        // Dynamic-only configs (quotas) missing from the docs table; Long.MAX_VALUE means unlimited.
+        for name in ConfigCatalog.undocumentedDynamicBrokerConfigs where broker[name] == nil {
+            brokerRows.append(.init(name: name, type: .long, defaultValue: "9223372036854775807", mode: .clusterWide))
+        }
+        let topicRows = topic.definitions.map { d in
+            TopicConfigDefinition(
+                name: d.name, type: ConfigType(d.type), defaultValue: d.defaultValue.text, brokerSynonym: d.serverDefaultProperty)
+        }
+        return SimConfigCatalog(kafkaVersion: broker.version.description, brokerRows: brokerRows, topicRows: topicRows)
+    }
 
-    /// The catalog of Kafka 4.1, the only version whose defaults the simulator carries.
-    public static let kafka41 = SimConfigCatalog(
-        kafkaVersion: "4.1", brokerRows: brokerRows41 + dynamicOnly, topicRows: topicRows41)
+    /// Kafka 4.1, the simulator's default.
+    public static let kafka41 = kafka("4.1")!
 
     public init(kafkaVersion: String, brokerRows: [BrokerConfigDefinition], topicRows: [TopicConfigDefinition]) {
         self.kafkaVersion = kafkaVersion
@@ -56,15 +92,5 @@ public struct SimConfigCatalog: Sendable {
         for row in topicRows { t[row.name] = row }
         topic = t
         topicOrder = topicRows.map(\.name).sorted()
-    }
-
-    /// The same catalog with update modes replaced (from KafkaPolicies for another Kafka version).
-    public func withModes(version: String, _ mode: (String) -> ConfigUpdateMode?) -> SimConfigCatalog {
-        let rows = brokerOrder.compactMap { name -> BrokerConfigDefinition? in
-            guard var row = broker[name] else { return nil }
-            if let m = mode(name) { row.mode = m }
-            return row
-        }
-        return SimConfigCatalog(kafkaVersion: version, brokerRows: rows, topicRows: topicOrder.compactMap { topic[$0] })
     }
 }
