@@ -1,9 +1,7 @@
 import ArgumentParser
 
+/// `ballast bench <name>`: benchmarks, one subcommand each (`Bench+<Name>.swift`).
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Not built yet.")
-
-    func run() async throws {
-        throw ValidationError("'ballast bench' is not built yet.")
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Run a benchmark.", subcommands: [BenchSimCommand.self])
 }

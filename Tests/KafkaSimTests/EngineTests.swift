@@ -327,3 +327,39 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         #expect { try topo.validate() } throws: { ($0 as? SimTopologyError)?.message == message }
     }
 }
+
+@Suite struct RealKafkaTimingTests {
+    /// docs/real-kafka-4.1.md (d): 60.6 MB, replicas 1,2,3 → 4,5,6, --throttle 1000000: 183.9 s on real Kafka,
+    /// because the leader's 1 MB/s is shared by the three new followers (size × 3 / rate = 181.8 s).
+    @Test func reassignmentThrottleIsSharedByFollowersOfOneLeaderAsOnRealKafka() throws {
+        var topo = SimTopology()
+        topo.brokers = 6
+        topo.topics = 0
+        var c = try topo.build()
+        try c.createTopic(name: "reassign-topic", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [60_600_000])
+        // What kafka-reassign-partitions.sh --execute --throttle 1000000 sets.
+        for b in Int32(1)...6 {
+            try c.alterConfigs(
+                .broker(String(b)),
+                [.init(name: "leader.replication.throttled.rate", value: "1000000"), .init(name: "follower.replication.throttled.rate", value: "1000000")],
+                incremental: true, validateOnly: false, answeringBroker: b)
+        }
+        try c.alterConfigs(
+            .topic("reassign-topic"),
+            [.init(name: "leader.replication.throttled.replicas", value: "0:1,0:2,0:3"), .init(name: "follower.replication.throttled.replicas", value: "0:4,0:5,0:6")],
+            incremental: true, validateOnly: false, answeringBroker: 1)
+        try c.alterReassignment(topic: "reassign-topic", partition: 0, target: [4, 5, 6])
+        #expect(part(c, topic: "reassign-topic").replicas == [4, 5, 6, 1, 2, 3])
+        c.advance(to: 181_000)
+        #expect(c.listReassignments().count == 1)
+        c.advance(to: 182_000)
+        #expect(c.listReassignments().isEmpty)
+        #expect(part(c, topic: "reassign-topic").replicas == [4, 5, 6])
+        #expect(part(c, topic: "reassign-topic").leader == 4)
+    }
+
+    @Test func freshClusterHasTheBootstrapMinIsrDefaultAsKafka41Does() throws {
+        let c = try smallCluster()
+        #expect(c.clusterDefaultConfigs == ["min.insync.replicas": "1"])
+    }
+}

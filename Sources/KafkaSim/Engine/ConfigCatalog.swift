@@ -39,6 +39,8 @@ public struct BrokerConfigDefinition: Sendable {
     public var type: ConfigType
     public var defaultValue: String?
     public var mode: ConfigUpdateMode
+    /// Kafka's valid-values text ("[1,...]", "[gzip, zstd]"), nil when unconstrained.
+    public var validValues: String? = nil
 }
 
 public struct TopicConfigDefinition: Sendable {
@@ -66,7 +68,7 @@ public struct SimConfigCatalog: Sendable {
         var brokerRows = broker.definitions.map { d in
             BrokerConfigDefinition(
                 name: d.name, type: ConfigType(d.type), defaultValue: d.defaultValue.text,
-                mode: ConfigUpdateMode(d.updateMode ?? .readOnly))
+                mode: ConfigUpdateMode(d.updateMode ?? .readOnly), validValues: d.validValues)
         }
         // Dynamic-only configs (quotas) missing from the docs table; Long.MAX_VALUE means unlimited.
         for name in ConfigCatalog.undocumentedDynamicBrokerConfigs where broker[name] == nil {

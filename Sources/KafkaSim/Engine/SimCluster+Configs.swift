@@ -1,3 +1,5 @@
+import KafkaPolicies
+
 /// Broker and topic configs with Kafka's precedence and its AlterConfigs rules (`ConfigAdminManager`,
 /// `DynamicBrokerConfig.validate`).
 public enum ConfigSource: Int8, Sendable {
@@ -196,7 +198,8 @@ extension SimCluster {
                     props[c.name] = c.value
                 }
             }
-            try validateBrokerDynamic(props, perBroker: target != nil)
+            let changed = Set(changes.map(\.name))
+            try validateBrokerDynamic(props, changed: changed, perBroker: target != nil, broker: target ?? answeringBroker)
             try requireQuorum()
             if validateOnly { return }
             if let target, let i = nodeIndex[target] {
@@ -247,24 +250,103 @@ extension SimCluster {
         }
     }
 
-    /// `DynamicBrokerConfig.validate`: read-only keys, per-broker keys at the default level, value types.
-    func validateBrokerDynamic(_ props: [String: String], perBroker: Bool) throws(SimFailure) {
+    /// The update mode Kafka applies to a key: listener-prefixed keys (`listener.name.L.KEY`) take the
+    /// mode of KEY, security keys always per broker; unknown keys are accepted as custom configs.
+    func brokerMode(_ key: String) -> ConfigUpdateMode? {
+        if key.hasPrefix("listener.name.") {
+            let rest = key.dropFirst("listener.name.".count)
+            guard let dot = rest.firstIndex(of: ".") else { return nil }
+            let base = String(rest[rest.index(after: dot)...])
+            if Self.isSecurityKey(base) { return .perBroker }
+            return catalog.broker[base].map { $0.mode == .readOnly ? .perBroker : $0.mode }
+        }
+        return catalog.broker[key]?.mode
+    }
+
+    static func isSecurityKey(_ key: String) -> Bool { key.hasPrefix("ssl.") || key.hasPrefix("sasl.") }
+
+    /// Thread pools Kafka resizes live, within half and double of the current size.
+    static let threadPoolKeys: Set<String> = [
+        "num.io.threads", "num.network.threads", "background.threads", "num.replica.fetchers",
+        "num.recovery.threads.per.data.dir",
+    ]
+
+    /// `DynamicBrokerConfig.validate` and the reconfigurables' checks: read-only keys, security keys
+    /// without a listener prefix, value types and ranges, thread-pool bounds, per-broker keys at the
+    /// default level, broker-level min.insync.replicas under ELR.
+    func validateBrokerDynamic(_ props: [String: String], changed: Set<String>, perBroker: Bool, broker: Int32)
+        throws(SimFailure)
+    {
         let keys = props.keys.sorted()
-        let nonDynamic = keys.filter { catalog.broker[$0]?.mode == .readOnly }
+        let nonDynamic = keys.filter { brokerMode($0) == .readOnly }
         if !nonDynamic.isEmpty {
             throw SimFailure(.invalidRequest, "Cannot update these configs dynamically: Set(\(nonDynamic.joined(separator: ", ")))")
+        }
+        let unprefixed = keys.filter { Self.isSecurityKey($0) && brokerMode($0) == .perBroker }
+        if !unprefixed.isEmpty {
+            throw SimFailure(
+                .invalidRequest,
+                "These security configs can be dynamically updated only per-listener using the listener prefix: HashSet(\(unprefixed.joined(separator: ", ")))")
         }
         for k in keys {
             guard let def = catalog.broker[k], let v = props[k] else { continue }
             try Self.checkType(k, v, def.type)
+            try Self.checkValidValues(k, v, def)
+        }
+        for k in keys where changed.contains(k) && Self.threadPoolKeys.contains(k) {
+            guard let v = props[k].flatMap({ Int($0.trimmingSpaces) }),
+                let current = brokerConfig(broker, k)?.value.flatMap({ Int($0) })
+            else { continue }
+            let why: String
+            if v > current * 2 {
+                why = "value should not be greater than double the current value \(current)"
+            } else if v * 2 < current {
+                why = "value should be at least half the current value \(current)"
+            } else {
+                continue
+            }
+            throw SimFailure(
+                .invalidRequest,
+                "Invalid value org.apache.kafka.common.config.ConfigException: Dynamic thread count update validation failed for \(k)=\(v), \(why) for configuration Invalid dynamic configuration")
+        }
+        if changed.contains("log.cleaner.threads"), props["log.cleaner.threads"].flatMap({ Int($0) }) == 0 {
+            // Kafka 4.1's LogCleaner divides by the thread count while validating (sic).
+            throw SimFailure(.invalidRequest, "/ by zero")
         }
         if !perBroker {
-            let perBrokerOnly = keys.filter { catalog.broker[$0]?.mode == .perBroker }
+            let perBrokerOnly = keys.filter { brokerMode($0) == .perBroker }
             if !perBrokerOnly.isEmpty {
                 throw SimFailure(
                     .invalidRequest,
                     "Cannot update these configs at default cluster level, broker id must be specified: Set(\(perBrokerOnly.joined(separator: ", ")))")
             }
+        } else if changed.contains("min.insync.replicas") && props["min.insync.replicas"] != nil && elrEnabled {
+            throw SimFailure(.invalidConfig, "Broker-level min.insync.replicas cannot be altered while ELR is enabled.")
+        }
+    }
+
+    /// Kafka 4.1 clusters start with eligible leader replicas on (metadata version 4.1-IV1).
+    var elrEnabled: Bool {
+        (KafkaVersion(catalog.kafkaVersion) ?? KafkaVersion(major: 4, minor: 1)) >= KafkaVersion(major: 4, minor: 1)
+    }
+
+    /// Ranges ("[1,...]", "[0,...,9]") and string choices ("[gzip, zstd]") of Kafka's ConfigDef validators.
+    static func checkValidValues(_ key: String, _ value: String, _ def: BrokerConfigDefinition) throws(SimFailure) {
+        guard let valid = def.validValues, valid.hasPrefix("["), valid.hasSuffix("]") else { return }
+        let inner = valid.dropFirst().dropLast()
+        let parts = inner.split(separator: ",").map { String($0.trimmingSpaces) }
+        let v = String(value.trimmingSpaces)
+        if parts.count >= 2, parts[1] == "..." {
+            guard let n = Double(v) else { return }
+            if let lo = Double(parts[0]), n < lo {
+                throw SimFailure(.invalidRequest, "Invalid value \(value) for configuration \(key): Value must be at least \(parts[0])")
+            }
+            if parts.count == 3, let hi = Double(parts[2]), n > hi {
+                throw SimFailure(.invalidRequest, "Invalid value \(value) for configuration \(key): Value must be no more than \(parts[2])")
+            }
+        } else if def.type == .string, !parts.contains(v) {
+            throw SimFailure(
+                .invalidRequest, "Invalid value \(value) for configuration \(key): String must be one of: \(parts.joined(separator: ", "))")
         }
     }
 

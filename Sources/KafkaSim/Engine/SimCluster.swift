@@ -29,6 +29,8 @@ public struct SimCluster: Sendable {
         rng = SimRandom(seed: settings.seed)
         let idBytes = rng.uuid()
         clusterId = SimCluster.base64url(idBytes)
+        // A 4.1 cluster bootstraps with this cluster default because ELR is on.
+        if elrEnabled { clusterDefaultConfigs["min.insync.replicas"] = "1" }
     }
 
     // MARK: lookup
@@ -413,6 +415,8 @@ public struct SimCluster: Sendable {
         let old = part.leader
         if let clean = part.replicas.first(where: { part.isr.contains($0) && canLead($0) }) {
             part.leader = clean
+            // An ISR member holds everything; only a crashed, not yet fenced one has a frozen entry.
+            if node(clean)?.isServing == true { replicaBytes[ReplicaKey(partition: p, broker: clean)] = nil }
         } else if allowUnclean || uncleanEnabled(topic: Int(part.topic)),
             let any = part.replicas.first(where: { canLead($0) })
         {

@@ -116,8 +116,8 @@ public struct SimReassignment: Sendable, Equatable {
 public struct SimSettings: Sendable {
     /// Time from `start` until the broker registers (Kafka: JVM start, log recovery, registration).
     public var startupDelayMs: Int64 = 6000
-    /// Time a controlled shutdown takes after leadership moved off.
-    public var shutdownDurationMs: Int64 = 1000
+    /// Time from a controlled shutdown until the broker leaves Metadata and its process exits (real 4.1: 4.5 s).
+    public var shutdownDurationMs: Int64 = 4500
     /// Unthrottled replication throughput into one follower broker, bytes per second.
     public var replicationBytesPerSecond: Int64 = 100 * 1024 * 1024
     /// KRaft metadata log growth when idle (NoOpRecord every `metadata.max.idle.interval.ms`, 500 ms).
