@@ -32,17 +32,20 @@ struct BenchSimCommand: AsyncParsableCommand {
         config.controlPort = nil
         var logger = Logger(label: "ballast.bench.sim")
         logger.logLevel = .warning
-        let server = KafkaSimServer(simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
+        let server = KafkaSimServer(
+            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
         let task = Task { try await server.run() }
         _ = await server.waitUntilReady(timeout: .seconds(60))
         let started = clock.now - t0
 
-        let frame = try KafkaFrame.request(MetadataRequest(topics: nil), version: 12, correlationId: 1, clientId: "bench")
+        let frame = try KafkaFrame.request(
+            MetadataRequest(topics: nil), version: 12, correlationId: 1, clientId: "bench")
         let m0 = clock.now
         let reply = KafkaProtocolResponder.respond(sim, node: 1, frame: Array(frame.dropFirst(4)))
         let metadataTime = clock.now - m0
         guard case .respond(let bytes) = reply else { throw ValidationError("the Metadata request failed") }
-        let (_, decoded) = try KafkaFrame.decodeResponse(MetadataResponse.self, version: 12, body: Array(bytes.dropFirst(4)))
+        let (_, decoded) = try KafkaFrame.decodeResponse(
+            MetadataResponse.self, version: 12, body: Array(bytes.dropFirst(4)))
         let replicaCount = decoded.topics.reduce(0) { $0 + $1.partitions.reduce(0) { $0 + $1.replicaNodes.count } }
         task.cancel()
         _ = try? await task.value

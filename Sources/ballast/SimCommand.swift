@@ -18,7 +18,8 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Number of brokers.") var brokers = 6
     @Option(help: "Number of racks; brokers are spread over them round-robin.") var racks = 3
     @Option(help: "Number of Kubernetes clusters; racks are spread over them round-robin.") var clusters = 1
-    @Option(help: "Separate KRaft controllers (0: the first three brokers are combined controllers).") var controllers = 0
+    @Option(help: "Separate KRaft controllers (0: the first three brokers are combined controllers).") var controllers =
+        0
     @Option(help: "Topics created at start (topic-0, topic-1, ...).") var topics = 20
     @Option(help: "Partitions per topic.") var partitions = 12
     @Option(help: "Replication factor of the topics.") var replicationFactor = 3
@@ -30,7 +31,8 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Seed for placement and ids.") var seed: UInt64 = 1
     @Option(help: "Kafka version whose configs and update modes the brokers have.") var kafkaVersion = "4.1"
     @Option(help: "Start-up delay of a broker, cluster milliseconds.") var startupDelayMs: Int64 = 6000
-    @Option(help: "Unthrottled replication into one broker, bytes per second.") var replicationRate: Int64 = 100 * 1024 * 1024
+    @Option(help: "Unthrottled replication into one broker, bytes per second.") var replicationRate: Int64 =
+        100 * 1024 * 1024
     @Option(name: .customLong("config"), help: "A static broker config KEY=VALUE for every node (repeatable).")
     var configs: [String] = []
 
@@ -60,7 +62,8 @@ struct SimCommand: AsyncParsableCommand {
         config.basePort = port
         config.controlPort = controlPort
         let server = KafkaSimServer(
-            simulator: simulator, configuration: config, responder: KafkaProtocolResponder.make(simulator), logger: logger)
+            simulator: simulator, configuration: config, responder: KafkaProtocolResponder.make(simulator),
+            logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -105,18 +108,27 @@ struct SimCommand: AsyncParsableCommand {
             do {
                 t.model = try JSONDecoder().decode(ClusterModel.self, from: data)
             } catch let DecodingError.keyNotFound(key, ctx) {
-                throw UsageError(description: "model file \(model): missing \"\(key.stringValue)\" at \(Self.path(ctx.codingPath))")
+                throw UsageError(
+                    description: "model file \(model): missing \"\(key.stringValue)\" at \(Self.path(ctx.codingPath))")
             } catch let DecodingError.typeMismatch(_, ctx) {
-                throw UsageError(description: "model file \(model): wrong type at \(Self.path(ctx.codingPath)): \(ctx.debugDescription)")
+                throw UsageError(
+                    description:
+                        "model file \(model): wrong type at \(Self.path(ctx.codingPath)): \(ctx.debugDescription)")
             } catch let DecodingError.valueNotFound(_, ctx) {
                 throw UsageError(description: "model file \(model): null at \(Self.path(ctx.codingPath))")
             } catch {
                 throw UsageError(description: "model file \(model) is not valid JSON: \(error.localizedDescription)")
             }
         }
-        guard port == 0 || (1...65535).contains(port) else { throw UsageError(description: "--port \(port) is not a port") }
-        guard (0...65535).contains(controlPort) else { throw UsageError(description: "--control-port \(controlPort) is not a port") }
-        guard timeScale > 0, timeScale.isFinite else { throw UsageError(description: "--time-scale must be positive, not \(timeScale)") }
+        guard port == 0 || (1...65535).contains(port) else {
+            throw UsageError(description: "--port \(port) is not a port")
+        }
+        guard (0...65535).contains(controlPort) else {
+            throw UsageError(description: "--control-port \(controlPort) is not a port")
+        }
+        guard timeScale > 0, timeScale.isFinite else {
+            throw UsageError(description: "--time-scale must be positive, not \(timeScale)")
+        }
         guard startupDelayMs >= 0 else { throw UsageError(description: "--startup-delay-ms must not be negative") }
         guard replicationRate > 0 else { throw UsageError(description: "--replication-rate must be positive") }
         try t.validate()

@@ -3,7 +3,9 @@ import Testing
 @testable import KafkaSim
 
 /// Three brokers on three racks (all combined controllers), one topic `t` of 3 partitions, RF 3, min ISR 2.
-func smallCluster(minIsr: Int = 2, configs: [String: String] = [:], settings: SimSettings = SimSettings()) throws -> SimCluster {
+func smallCluster(minIsr: Int = 2, configs: [String: String] = [:], settings: SimSettings = SimSettings()) throws
+    -> SimCluster
+{
     var topo = SimTopology()
     topo.brokers = 3
     topo.racks = 3
@@ -72,7 +74,9 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         c.advance(to: 2_000)
         // 3 MB written to partition 0 while broker 3 is down.
         let leader = part(c).leader
-        #expect(c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 3, bytes: 3_000_000) != .error(.notEnoughReplicas))
+        #expect(
+            c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 3, bytes: 3_000_000)
+                != .error(.notEnoughReplicas))
         try c.start(3)
         c.advance(to: 6_999)
         #expect(c.node(3)!.state == .starting)
@@ -152,10 +156,16 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         let leader = part(c).leader
         let others = part(c).replicas.filter { $0 != leader }
         try c.stop(others[0])
-        #expect(c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 100) == .appended(baseOffset: 0))
+        #expect(
+            c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 100)
+                == .appended(baseOffset: 0))
         try c.stop(others[1])
-        #expect(c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 100) == .error(.notEnoughReplicas))
-        #expect(c.produce(broker: leader, topic: "t", partition: 0, acks: 1, records: 1, bytes: 100) == .appended(baseOffset: 1))
+        #expect(
+            c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 100)
+                == .error(.notEnoughReplicas))
+        #expect(
+            c.produce(broker: leader, topic: "t", partition: 0, acks: 1, records: 1, bytes: 100)
+                == .appended(baseOffset: 1))
         #expect(c.stats.produceByError[.notEnoughReplicas] == 1)
         #expect(c.stats.produceByError[SimError.none] == 2)
     }
@@ -163,9 +173,15 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
     @Test func produceAtNonLeaderIsNotLeaderOrFollower() throws {
         var c = try smallCluster()
         let follower = part(c).replicas.first { $0 != part(c).leader }!
-        #expect(c.produce(broker: follower, topic: "t", partition: 0, acks: -1, records: 1, bytes: 10) == .error(.notLeaderOrFollower))
-        #expect(c.produce(broker: 1, topic: "nope", partition: 0, acks: -1, records: 1, bytes: 10) == .error(.unknownTopicOrPartition))
-        #expect(c.produce(broker: 1, topic: "t", partition: 0, acks: 5, records: 1, bytes: 10) == .error(.invalidRequiredAcks))
+        #expect(
+            c.produce(broker: follower, topic: "t", partition: 0, acks: -1, records: 1, bytes: 10)
+                == .error(.notLeaderOrFollower))
+        #expect(
+            c.produce(broker: 1, topic: "nope", partition: 0, acks: -1, records: 1, bytes: 10)
+                == .error(.unknownTopicOrPartition))
+        #expect(
+            c.produce(broker: 1, topic: "t", partition: 0, acks: 5, records: 1, bytes: 10)
+                == .error(.invalidRequiredAcks))
     }
 
     @Test func acksAllTimesOutWhileACrashedFollowerIsStillInIsr() throws {
@@ -173,9 +189,13 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         let leader = part(c).leader
         let follower = part(c).replicas.first { $0 != leader }!
         try c.kill(follower)
-        #expect(c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 10) == .error(.requestTimedOut))
+        #expect(
+            c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 10)
+                == .error(.requestTimedOut))
         c.advance(to: 9_000)
-        #expect(c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 10) == .appended(baseOffset: 0))
+        #expect(
+            c.produce(broker: leader, topic: "t", partition: 0, acks: -1, records: 1, bytes: 10)
+                == .appended(baseOffset: 0))
     }
 }
 
@@ -187,14 +207,19 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         topo.racks = 2
         topo.topics = 0
         var c = try topo.build()
-        try c.createTopic(name: "t", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [100_000_000])
+        try c.createTopic(
+            name: "t", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [100_000_000])
         return c
     }
 
     @Test func throttledReassignmentTakesTheTimeItsThrottleImplies() throws {
         var c = try cluster()
-        try c.alterConfigs(.broker("4"), [.init(name: "follower.replication.throttled.rate", value: "10000000")], incremental: true, validateOnly: false, answeringBroker: 4)
-        try c.alterConfigs(.topic("t"), [.init(name: "follower.replication.throttled.replicas", value: "0:4")], incremental: true, validateOnly: false, answeringBroker: 1)
+        try c.alterConfigs(
+            .broker("4"), [.init(name: "follower.replication.throttled.rate", value: "10000000")], incremental: true,
+            validateOnly: false, answeringBroker: 4)
+        try c.alterConfigs(
+            .topic("t"), [.init(name: "follower.replication.throttled.replicas", value: "0:4")], incremental: true,
+            validateOnly: false, answeringBroker: 1)
         try c.alterReassignment(topic: "t", partition: 0, target: [4, 2, 3])
         #expect(part(c).replicas == [4, 2, 3, 1])
         var status = c.listReassignments()
@@ -221,7 +246,8 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         topo.brokers = 4
         topo.topics = 0
         var c = try topo.build(settings: s)
-        try c.createTopic(name: "t", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [100_000_000])
+        try c.createTopic(
+            name: "t", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [100_000_000])
         try c.alterReassignment(topic: "t", partition: 0, target: [1, 2, 4])
         c.advance(to: 1_900)
         #expect(c.listReassignments().count == 1)
@@ -336,17 +362,25 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         topo.brokers = 6
         topo.topics = 0
         var c = try topo.build()
-        try c.createTopic(name: "reassign-topic", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [60_600_000])
+        try c.createTopic(
+            name: "reassign-topic", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]],
+            baseBytes: [60_600_000])
         // What kafka-reassign-partitions.sh --execute --throttle 1000000 sets.
         for b in Int32(1)...6 {
             try c.alterConfigs(
                 .broker(String(b)),
-                [.init(name: "leader.replication.throttled.rate", value: "1000000"), .init(name: "follower.replication.throttled.rate", value: "1000000")],
+                [
+                    .init(name: "leader.replication.throttled.rate", value: "1000000"),
+                    .init(name: "follower.replication.throttled.rate", value: "1000000"),
+                ],
                 incremental: true, validateOnly: false, answeringBroker: b)
         }
         try c.alterConfigs(
             .topic("reassign-topic"),
-            [.init(name: "leader.replication.throttled.replicas", value: "0:1,0:2,0:3"), .init(name: "follower.replication.throttled.replicas", value: "0:4,0:5,0:6")],
+            [
+                .init(name: "leader.replication.throttled.replicas", value: "0:1,0:2,0:3"),
+                .init(name: "follower.replication.throttled.replicas", value: "0:4,0:5,0:6"),
+            ],
             incremental: true, validateOnly: false, answeringBroker: 1)
         try c.alterReassignment(topic: "reassign-topic", partition: 0, target: [4, 5, 6])
         #expect(part(c, topic: "reassign-topic").replicas == [4, 5, 6, 1, 2, 3])

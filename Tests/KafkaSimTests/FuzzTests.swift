@@ -14,15 +14,19 @@ import Testing
         valid.append(try KafkaFrame.request(ApiVersionsRequest(), version: 3, correlationId: 1, clientId: "f"))
         valid.append(
             try KafkaFrame.request(
-                ProduceRequest(acks: -1, timeoutMs: 1, topicData: [.init(name: "topic-0", partitionData: [.init(index: 0, records: batch(records: 2))])]),
+                ProduceRequest(
+                    acks: -1, timeoutMs: 1,
+                    topicData: [.init(name: "topic-0", partitionData: [.init(index: 0, records: batch(records: 2))])]),
                 version: 9, correlationId: 1, clientId: "f"))
         valid.append(
             try KafkaFrame.request(
-                DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: "1", configurationKeys: nil)]), version: 4,
+                DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: "1", configurationKeys: nil)]),
+                version: 4,
                 correlationId: 1, clientId: "f"))
         valid.append(
             try KafkaFrame.request(
-                CreateTopicsRequest(topics: [.init(name: "x", numPartitions: 2, replicationFactor: 2)]), version: 7, correlationId: 1,
+                CreateTopicsRequest(topics: [.init(name: "x", numPartitions: 2, replicationFactor: 2)]), version: 7,
+                correlationId: 1,
                 clientId: "f"))
         var answered = 0
         var closed = 0
@@ -92,7 +96,10 @@ import Testing
         let cases: [(String, String)] = [
             (#"{"brokers": [], "topics": []}"#, "the model has no brokers"),
             (#"{"brokers": [{"id": 1}, {"id": 1}], "topics": []}"#, "broker id 1 appears twice"),
-            (#"{"brokers": [{"id": 1, "state": "zombie"}], "topics": []}"#, "broker 1 has state \"zombie\"; expected alive, dead, new or removing"),
+            (
+                #"{"brokers": [{"id": 1, "state": "zombie"}], "topics": []}"#,
+                "broker 1 has state \"zombie\"; expected alive, dead, new or removing"
+            ),
             (
                 #"{"brokers": [{"id": 1}], "topics": [{"name": "t", "partitions": [{"id": 0, "replicas": [1, 2]}]}]}"#,
                 "t-0 has a replica on broker 2, which the model does not define"

@@ -63,7 +63,8 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
         let dead = try? TestClient(port: sim.port(3))
         #expect(dead.map { $0.isClosedByPeer() } ?? true)
 
-        let unknown = try c.request(MetadataRequest(topics: [.init(name: "nope")], allowAutoTopicCreation: false), version: 12)
+        let unknown = try c.request(
+            MetadataRequest(topics: [.init(name: "nope")], allowAutoTopicCreation: false), version: 12)
         #expect(unknown.topics.first?.errorCode == 3)
         await sim.stop()
     }
@@ -103,21 +104,28 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
         topo.brokers = 4
         topo.topics = 0
         var cluster = try topo.build()
-        try cluster.createTopic(name: "big", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [100_000_000])
+        try cluster.createTopic(
+            name: "big", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [100_000_000])
         // Time scale 20: the 10 s (cluster) copy at 10 MB/s takes 0.5 s.
         let sim = try await RunningSim.start(cluster, timeScale: 20)
         let c4 = try sim.client(4)
         let set = IncrementalAlterConfigsRequest(resources: [
-            .init(resourceType: 4, resourceName: "4", configs: [.init(name: "follower.replication.throttled.rate", configOperation: 0, value: "10000000")])
+            .init(
+                resourceType: 4, resourceName: "4",
+                configs: [.init(name: "follower.replication.throttled.rate", configOperation: 0, value: "10000000")])
         ])
         #expect(try c4.request(set, version: 1).responses[0].errorCode == 0)
         let c1 = try sim.client(1)
         let topicThrottle = IncrementalAlterConfigsRequest(resources: [
-            .init(resourceType: 2, resourceName: "big", configs: [.init(name: "follower.replication.throttled.replicas", configOperation: 0, value: "0:4")])
+            .init(
+                resourceType: 2, resourceName: "big",
+                configs: [.init(name: "follower.replication.throttled.replicas", configOperation: 0, value: "0:4")])
         ])
         #expect(try c1.request(topicThrottle, version: 1).responses[0].errorCode == 0)
         let start = ContinuousClock.now
-        let alter = AlterPartitionReassignmentsRequest(topics: [.init(name: "big", partitions: [.init(partitionIndex: 0, replicas: [4, 2, 3])])])
+        let alter = AlterPartitionReassignmentsRequest(topics: [
+            .init(name: "big", partitions: [.init(partitionIndex: 0, replicas: [4, 2, 3])])
+        ])
         let altered = try c1.request(alter, version: 0)
         #expect(altered.errorCode == 0)
         #expect(altered.responses[0].partitions[0].errorCode == 0)
@@ -147,7 +155,9 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
         let c = try sim.client(2)
         let readOnly = try c.request(
             IncrementalAlterConfigsRequest(resources: [
-                .init(resourceType: 4, resourceName: "2", configs: [.init(name: "log.dirs", configOperation: 0, value: "/x")])
+                .init(
+                    resourceType: 4, resourceName: "2",
+                    configs: [.init(name: "log.dirs", configOperation: 0, value: "/x")])
             ]), version: 1)
         #expect(readOnly.responses[0].errorCode == 42)
         #expect(readOnly.responses[0].errorMessage == "Cannot update these configs dynamically: Set(log.dirs)")
@@ -157,7 +167,10 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
             ]), version: 2)
         #expect(ok.responses[0].errorCode == 0)
         let described = try c.request(
-            DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: "2", configurationKeys: ["log.retention.ms", "log.dirs"])], includeSynonyms: true),
+            DescribeConfigsRequest(
+                resources: [
+                    .init(resourceType: 4, resourceName: "2", configurationKeys: ["log.retention.ms", "log.dirs"])
+                ], includeSynonyms: true),
             version: 4)
         let byName = Dictionary(uniqueKeysWithValues: described.results[0].configs.map { ($0.name, $0) })
         #expect(byName["log.retention.ms"]?.value == "1234")
@@ -165,7 +178,8 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
         #expect(byName["log.dirs"]?.readOnly == true)
         #expect(byName["log.retention.ms"]?.synonyms.first?.source == 3)
         let wrongBroker = try c.request(
-            DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: "1", configurationKeys: nil)]), version: 4)
+            DescribeConfigsRequest(resources: [.init(resourceType: 4, resourceName: "1", configurationKeys: nil)]),
+            version: 4)
         #expect(wrongBroker.results[0].errorCode == 42)
         await sim.stop()
     }
@@ -174,24 +188,34 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
         let sim = try await RunningSim.start(try cluster3())
         let c = try sim.client(1)
         let created = try c.request(
-            CreateTopicsRequest(topics: [.init(name: "new", numPartitions: 4, replicationFactor: 3, configs: [.init(name: "min.insync.replicas", value: "2")])]),
+            CreateTopicsRequest(topics: [
+                .init(
+                    name: "new", numPartitions: 4, replicationFactor: 3,
+                    configs: [.init(name: "min.insync.replicas", value: "2")])
+            ]),
             version: 7)
         #expect(created.topics[0].errorCode == 0)
         #expect(created.topics[0].numPartitions == 4)
-        let again = try c.request(CreateTopicsRequest(topics: [.init(name: "new", numPartitions: 1, replicationFactor: 1)]), version: 7)
+        let again = try c.request(
+            CreateTopicsRequest(topics: [.init(name: "new", numPartitions: 1, replicationFactor: 1)]), version: 7)
         #expect(again.topics[0].errorCode == 36)
-        let tooMany = try c.request(CreateTopicsRequest(topics: [.init(name: "rf9", numPartitions: 1, replicationFactor: 9)]), version: 7)
+        let tooMany = try c.request(
+            CreateTopicsRequest(topics: [.init(name: "rf9", numPartitions: 1, replicationFactor: 9)]), version: 7)
         #expect(tooMany.topics[0].errorCode == 38)
-        let grown = try c.request(CreatePartitionsRequest(topics: [.init(name: "new", count: 6, assignments: nil)]), version: 3)
+        let grown = try c.request(
+            CreatePartitionsRequest(topics: [.init(name: "new", count: 6, assignments: nil)]), version: 3)
         #expect(grown.results[0].errorCode == 0)
-        let elect = try c.request(ElectLeadersRequest(electionType: 0, topicPartitions: [.init(topic: "new", partitions: [0])]), version: 2)
+        let elect = try c.request(
+            ElectLeadersRequest(electionType: 0, topicPartitions: [.init(topic: "new", partitions: [0])]), version: 2)
         #expect(elect.replicaElectionResults[0].partitionResult[0].errorCode == 84)
         let cluster = try c.request(DescribeClusterRequest(), version: 1)
         #expect(cluster.brokers.count == 3)
         let controllers = try c.request(DescribeClusterRequest(endpointType: 2), version: 1)
         #expect(controllers.controllerId == 1)
         let quorum = try c.request(
-            DescribeQuorumRequest(topics: [.init(topicName: "__cluster_metadata", partitions: [.init(partitionIndex: 0)])]), version: 2)
+            DescribeQuorumRequest(topics: [
+                .init(topicName: "__cluster_metadata", partitions: [.init(partitionIndex: 0)])
+            ]), version: 2)
         #expect(quorum.topics[0].partitions[0].leaderId == 1)
         #expect(quorum.topics[0].partitions[0].currentVoters.map(\.replicaId) == [1, 2, 3])
         let deleted = try c.request(DeleteTopicsRequest(topicNames: ["new"]), version: 5)

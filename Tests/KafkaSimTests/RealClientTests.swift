@@ -31,7 +31,8 @@ import Testing
     @Test(.enabled(if: kcat != nil, "kcat is not installed (apt-get install kcat)"))
     func kcatListsBrokersTopicsAndPartitions() async throws {
         let sim = try await RunningSim.start(try cluster3(minIsr: 2, partitions: 3))
-        let r = try await Task.detached { try Self.run(Self.kcat!, ["-b", sim.server.bootstrap, "-L", "-m", "10"]) }.value
+        let r = try await Task.detached { try Self.run(Self.kcat!, ["-b", sim.server.bootstrap, "-L", "-m", "10"]) }
+            .value
         await sim.stop()
         #expect(r.status == 0, "kcat failed: \(r.err)")
         #expect(r.out.contains("3 brokers:"))
@@ -39,7 +40,10 @@ import Testing
         #expect(r.out.contains("isrs: "))
     }
 
-    @Test(.enabled(if: hasConfluentKafka, "python3-confluent-kafka is not installed (apt-get install python3-confluent-kafka)"))
+    @Test(
+        .enabled(
+            if: hasConfluentKafka, "python3-confluent-kafka is not installed (apt-get install python3-confluent-kafka)")
+    )
     func confluentKafkaProducerWithAcksAll() async throws {
         let sim = try await RunningSim.start(try cluster3(minIsr: 2, partitions: 3))
         let script = """
@@ -57,7 +61,9 @@ import Testing
             sys.exit(0 if ok[0] == 200 else 1)
             """
         let r = try await Task.detached { try Self.run(Self.python, ["-c", script, sim.server.bootstrap]) }.value
-        let stats = sim.simulator.withCluster { c in (c.stats.produceByError, c.partitions.reduce(Int64(0)) { $0 + $1.logEndOffset }) }
+        let stats = sim.simulator.withCluster { c in
+            (c.stats.produceByError, c.partitions.reduce(Int64(0)) { $0 + $1.logEndOffset })
+        }
         await sim.stop()
         #expect(r.status == 0, "producer: \(r.out) \(r.err)")
         #expect(stats.1 == 200, "records appended: \(stats.1)")

@@ -60,7 +60,9 @@ final class TestClient {
         var tv = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             close(fd)
@@ -117,7 +119,11 @@ final class TestClient {
 func http(_ method: String, port: Int, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
     let c = try TestClient(port: port)
     var req = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-    if let body { req += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" } else { req += "Content-Length: 0\r\n" }
+    if let body {
+        req += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+    } else {
+        req += "Content-Length: 0\r\n"
+    }
     req += "\r\n" + (body ?? "")
     c.sendRaw(Array(req.utf8))
     var data: [UInt8] = []
@@ -128,7 +134,8 @@ func http(_ method: String, port: Int, _ path: String, body: String? = nil) thro
     var payload = parts.dropFirst().joined(separator: "\r\n\r\n")
     if text.lowercased().contains("transfer-encoding: chunked") {
         // Good enough for small bodies: drop the chunk size lines.
-        payload = payload.components(separatedBy: "\r\n").enumerated().filter { $0.offset % 2 == 1 }.map(\.element).joined()
+        payload = payload.components(separatedBy: "\r\n").enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+            .joined()
     }
     return (status, payload)
 }

@@ -76,7 +76,8 @@ public struct SimConfigCatalog: Sendable {
         }
         let topicRows = topic.definitions.map { d in
             TopicConfigDefinition(
-                name: d.name, type: ConfigType(d.type), defaultValue: d.defaultValue.text, brokerSynonym: d.serverDefaultProperty)
+                name: d.name, type: ConfigType(d.type), defaultValue: d.defaultValue.text,
+                brokerSynonym: d.serverDefaultProperty)
         }
         return SimConfigCatalog(kafkaVersion: broker.version.description, brokerRows: brokerRows, topicRows: topicRows)
     }

@@ -72,7 +72,9 @@ extension SimCluster {
     }
 
     /// The effective topic config: topic override > the broker synonym (cluster default, static) > default.
-    public func topicConfig(topic t: Int, _ key: String, broker: Int32? = nil) -> (value: String?, source: ConfigSource)? {
+    public func topicConfig(topic t: Int, _ key: String, broker: Int32? = nil) -> (
+        value: String?, source: ConfigSource
+    )? {
         if let v = topics[t].configs[key] { return (v, .topicConfig) }
         guard let def = catalog.topic[key] else { return nil }
         if let syn = def.brokerSynonym {
@@ -103,14 +105,21 @@ extension SimCluster {
             }
             let names = keys ?? catalog.topicOrder
             return names.compactMap { key in
-                guard let def = catalog.topic[key], let (value, source) = topicConfig(topic: t, key, broker: answeringBroker)
+                guard let def = catalog.topic[key],
+                    let (value, source) = topicConfig(topic: t, key, broker: answeringBroker)
                 else { return nil }
                 var synonyms: [ConfigSynonym] = []
                 if let v = topics[t].configs[key] { synonyms.append(.init(name: key, value: v, source: .topicConfig)) }
                 if let syn = def.brokerSynonym {
-                    if let v = clusterDefaultConfigs[syn] { synonyms.append(.init(name: syn, value: v, source: .dynamicDefaultBrokerConfig)) }
-                    if let v = node(answeringBroker)?.staticConfigs[syn] { synonyms.append(.init(name: syn, value: v, source: .staticBrokerConfig)) }
-                    if let d = catalog.broker[syn] { synonyms.append(.init(name: syn, value: d.defaultValue, source: .defaultConfig)) }
+                    if let v = clusterDefaultConfigs[syn] {
+                        synonyms.append(.init(name: syn, value: v, source: .dynamicDefaultBrokerConfig))
+                    }
+                    if let v = node(answeringBroker)?.staticConfigs[syn] {
+                        synonyms.append(.init(name: syn, value: v, source: .staticBrokerConfig))
+                    }
+                    if let d = catalog.broker[syn] {
+                        synonyms.append(.init(name: syn, value: d.defaultValue, source: .defaultConfig))
+                    }
                 } else {
                     synonyms.append(.init(name: key, value: def.defaultValue, source: .defaultConfig))
                 }
@@ -127,9 +136,15 @@ extension SimCluster {
                     let def = catalog.broker[key]
                     let sensitive = def?.type == .password
                     return DescribedConfig(
-                        name: key, value: sensitive ? nil : clusterDefaultConfigs[key], source: .dynamicDefaultBrokerConfig,
-                        readOnly: def.map { $0.mode != .clusterWide } ?? false, sensitive: sensitive, type: def?.type ?? .string,
-                        synonyms: [.init(name: key, value: sensitive ? nil : clusterDefaultConfigs[key], source: .dynamicDefaultBrokerConfig)])
+                        name: key, value: sensitive ? nil : clusterDefaultConfigs[key],
+                        source: .dynamicDefaultBrokerConfig,
+                        readOnly: def.map { $0.mode != .clusterWide } ?? false, sensitive: sensitive,
+                        type: def?.type ?? .string,
+                        synonyms: [
+                            .init(
+                                name: key, value: sensitive ? nil : clusterDefaultConfigs[key],
+                                source: .dynamicDefaultBrokerConfig)
+                        ])
                 }
             }
             guard let id = Int32(name), let n = node(id), !n.removed else {
@@ -146,13 +161,22 @@ extension SimCluster {
                 let def = catalog.broker[key]
                 let sensitive = def?.type == .password
                 var synonyms: [ConfigSynonym] = []
-                if let v = n.dynamicConfigs[key] { synonyms.append(.init(name: key, value: v, source: .dynamicBrokerConfig)) }
-                if let v = clusterDefaultConfigs[key] { synonyms.append(.init(name: key, value: v, source: .dynamicDefaultBrokerConfig)) }
-                if let v = n.staticConfigs[key] { synonyms.append(.init(name: key, value: v, source: .staticBrokerConfig)) }
-                if let d = def, d.defaultValue != nil { synonyms.append(.init(name: key, value: d.defaultValue, source: .defaultConfig)) }
+                if let v = n.dynamicConfigs[key] {
+                    synonyms.append(.init(name: key, value: v, source: .dynamicBrokerConfig))
+                }
+                if let v = clusterDefaultConfigs[key] {
+                    synonyms.append(.init(name: key, value: v, source: .dynamicDefaultBrokerConfig))
+                }
+                if let v = n.staticConfigs[key] {
+                    synonyms.append(.init(name: key, value: v, source: .staticBrokerConfig))
+                }
+                if let d = def, d.defaultValue != nil {
+                    synonyms.append(.init(name: key, value: d.defaultValue, source: .defaultConfig))
+                }
                 if sensitive { for i in synonyms.indices { synonyms[i].value = nil } }
                 return DescribedConfig(
-                    name: key, value: sensitive ? nil : value, source: source, readOnly: def.map { $0.mode == .readOnly } ?? false,
+                    name: key, value: sensitive ? nil : value, source: source,
+                    readOnly: def.map { $0.mode == .readOnly } ?? false,
                     sensitive: sensitive, type: def?.type ?? .string, synonyms: synonyms)
             }
         }
@@ -167,7 +191,9 @@ extension SimCluster {
         answeringBroker: Int32
     ) throws(SimFailure) {
         let names = changes.map(\.name)
-        guard Set(names).count == names.count else { throw SimFailure(.invalidRequest, "Error due to duplicate config keys") }
+        guard Set(names).count == names.count else {
+            throw SimFailure(.invalidRequest, "Error due to duplicate config keys")
+        }
         if !incremental {
             let nulls = changes.filter { $0.value == nil }.map(\.name)
             guard nulls.isEmpty else {
@@ -185,7 +211,8 @@ extension SimCluster {
                     throw SimFailure(.invalidRequest, "Node id must be an integer, but it is: \(name)")
                 }
                 guard id == answeringBroker else {
-                    throw SimFailure(.invalidRequest, "Unexpected broker id, expected \(answeringBroker), but received \(name)")
+                    throw SimFailure(
+                        .invalidRequest, "Unexpected broker id, expected \(answeringBroker), but received \(name)")
                 }
                 target = id
             }
@@ -193,13 +220,16 @@ extension SimCluster {
             var props = incremental ? current : [:]
             for c in changes {
                 if incremental {
-                    try applyIncremental(c, to: &props, type: catalog.broker[c.name]?.type, defaultValue: catalog.broker[c.name]?.defaultValue)
+                    try applyIncremental(
+                        c, to: &props, type: catalog.broker[c.name]?.type,
+                        defaultValue: catalog.broker[c.name]?.defaultValue)
                 } else {
                     props[c.name] = c.value
                 }
             }
             let changed = Set(changes.map(\.name))
-            try validateBrokerDynamic(props, changed: changed, perBroker: target != nil, broker: target ?? answeringBroker)
+            try validateBrokerDynamic(
+                props, changed: changed, perBroker: target != nil, broker: target ?? answeringBroker)
             try requireQuorum()
             if validateOnly { return }
             if let target, let i = nodeIndex[target] {
@@ -231,7 +261,9 @@ extension SimCluster {
         healthDirty = true
     }
 
-    func applyIncremental(_ c: ConfigAlteration, to props: inout [String: String], type: ConfigType?, defaultValue: String?)
+    func applyIncremental(
+        _ c: ConfigAlteration, to props: inout [String: String], type: ConfigType?, defaultValue: String?
+    )
         throws(SimFailure)
     {
         switch c.op {
@@ -280,13 +312,15 @@ extension SimCluster {
         let keys = props.keys.sorted()
         let nonDynamic = keys.filter { brokerMode($0) == .readOnly }
         if !nonDynamic.isEmpty {
-            throw SimFailure(.invalidRequest, "Cannot update these configs dynamically: Set(\(nonDynamic.joined(separator: ", ")))")
+            throw SimFailure(
+                .invalidRequest, "Cannot update these configs dynamically: Set(\(nonDynamic.joined(separator: ", ")))")
         }
         let unprefixed = keys.filter { Self.isSecurityKey($0) && brokerMode($0) == .perBroker }
         if !unprefixed.isEmpty {
             throw SimFailure(
                 .invalidRequest,
-                "These security configs can be dynamically updated only per-listener using the listener prefix: HashSet(\(unprefixed.joined(separator: ", ")))")
+                "These security configs can be dynamically updated only per-listener using the listener prefix: HashSet(\(unprefixed.joined(separator: ", ")))"
+            )
         }
         for k in keys {
             guard let def = catalog.broker[k], let v = props[k] else { continue }
@@ -307,7 +341,8 @@ extension SimCluster {
             }
             throw SimFailure(
                 .invalidRequest,
-                "Invalid value org.apache.kafka.common.config.ConfigException: Dynamic thread count update validation failed for \(k)=\(v), \(why) for configuration Invalid dynamic configuration")
+                "Invalid value org.apache.kafka.common.config.ConfigException: Dynamic thread count update validation failed for \(k)=\(v), \(why) for configuration Invalid dynamic configuration"
+            )
         }
         if changed.contains("log.cleaner.threads"), props["log.cleaner.threads"].flatMap({ Int($0) }) == 0 {
             // Kafka 4.1's LogCleaner divides by the thread count while validating (sic).
@@ -318,7 +353,8 @@ extension SimCluster {
             if !perBrokerOnly.isEmpty {
                 throw SimFailure(
                     .invalidRequest,
-                    "Cannot update these configs at default cluster level, broker id must be specified: Set(\(perBrokerOnly.joined(separator: ", ")))")
+                    "Cannot update these configs at default cluster level, broker id must be specified: Set(\(perBrokerOnly.joined(separator: ", ")))"
+                )
             }
         } else if changed.contains("min.insync.replicas") && props["min.insync.replicas"] != nil && elrEnabled {
             throw SimFailure(.invalidConfig, "Broker-level min.insync.replicas cannot be altered while ELR is enabled.")
@@ -339,26 +375,36 @@ extension SimCluster {
         if parts.count >= 2, parts[1] == "..." {
             guard let n = Double(v) else { return }
             if let lo = Double(parts[0]), n < lo {
-                throw SimFailure(.invalidRequest, "Invalid value \(value) for configuration \(key): Value must be at least \(parts[0])")
+                throw SimFailure(
+                    .invalidRequest,
+                    "Invalid value \(value) for configuration \(key): Value must be at least \(parts[0])")
             }
             if parts.count == 3, let hi = Double(parts[2]), n > hi {
-                throw SimFailure(.invalidRequest, "Invalid value \(value) for configuration \(key): Value must be no more than \(parts[2])")
+                throw SimFailure(
+                    .invalidRequest,
+                    "Invalid value \(value) for configuration \(key): Value must be no more than \(parts[2])")
             }
         } else if def.type == .string, !parts.contains(v) {
             throw SimFailure(
-                .invalidRequest, "Invalid value \(value) for configuration \(key): String must be one of: \(parts.joined(separator: ", "))")
+                .invalidRequest,
+                "Invalid value \(value) for configuration \(key): String must be one of: \(parts.joined(separator: ", "))"
+            )
         }
     }
 
     func validateTopicConfig(_ key: String, _ value: String) throws(SimFailure) {
-        guard let def = catalog.topic[key] else { throw SimFailure(.invalidConfig, "Unknown topic config name: \(key)") }
+        guard let def = catalog.topic[key] else {
+            throw SimFailure(.invalidConfig, "Unknown topic config name: \(key)")
+        }
         do {
             try Self.checkType(key, value, def.type)
         } catch {
             throw SimFailure(.invalidConfig, error.message)
         }
         if key == "min.insync.replicas", let v = Int(value), v < 1 {
-            throw SimFailure(.invalidConfig, "Invalid value \(value) for configuration min.insync.replicas: Value must be at least 1")
+            throw SimFailure(
+                .invalidConfig, "Invalid value \(value) for configuration min.insync.replicas: Value must be at least 1"
+            )
         }
     }
 

@@ -12,7 +12,8 @@ extension SimCluster {
             return
         }
         guard !target.isEmpty else {
-            throw SimFailure(.invalidReplicaAssignment, "The manual partition assignment includes an empty replica list.")
+            throw SimFailure(
+                .invalidReplicaAssignment, "The manual partition assignment includes an empty replica list.")
         }
         try validateAssignment(target)
         let original = reassignments[p]?.originalReplicas ?? partitions[Int(p)].replicas
@@ -87,7 +88,9 @@ extension SimCluster {
     public func listReassignments(only: [(String, Int32)]? = nil) -> [ReassignmentStatus] {
         let wanted: [Int32]
         if let only {
-            wanted = only.compactMap { partitionIndex(topic: $0.0, partition: $0.1) }.filter { reassignments[$0] != nil }
+            wanted = only.compactMap { partitionIndex(topic: $0.0, partition: $0.1) }.filter {
+                reassignments[$0] != nil
+            }
         } else {
             wanted = reassignments.keys.sorted()
         }

@@ -168,11 +168,15 @@ public struct SimCluster: Sendable {
         for (k, v) in configs { try validateTopicConfig(k, v) }
         let replicaSets: [[Int32]]
         if let assignment {
-            guard !assignment.isEmpty else { throw SimFailure(.invalidPartitions, "Number of partitions must be larger than 0.") }
+            guard !assignment.isEmpty else {
+                throw SimFailure(.invalidPartitions, "Number of partitions must be larger than 0.")
+            }
             for r in assignment { try validateAssignment(r) }
             replicaSets = assignment
         } else {
-            guard count >= 1 else { throw SimFailure(.invalidPartitions, "Number of partitions must be larger than 0.") }
+            guard count >= 1 else {
+                throw SimFailure(.invalidPartitions, "Number of partitions must be larger than 0.")
+            }
             replicaSets = try assignReplicas(partitions: count, replicationFactor: replicationFactor)
         }
         if validateOnly { return replicaSets.count }
@@ -205,19 +209,26 @@ public struct SimCluster: Sendable {
     }
 
     static func validateTopicName(_ name: String) throws(SimFailure) {
-        let legal = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }
+        let legal = name.allSatisfy {
+            $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-")
+        }
         guard !name.isEmpty, name != ".", name != "..", name.count <= 249, legal else {
             throw SimFailure(.invalidTopicException, "Topic name \"\(name)\" is illegal.")
         }
     }
 
     func validateAssignment(_ replicas: [Int32]) throws(SimFailure) {
-        guard !replicas.isEmpty else { throw SimFailure(.invalidReplicaAssignment, "The manual partition assignment includes an empty replica list.") }
+        guard !replicas.isEmpty else {
+            throw SimFailure(
+                .invalidReplicaAssignment, "The manual partition assignment includes an empty replica list.")
+        }
         guard Set(replicas).count == replicas.count else {
             throw SimFailure(.invalidReplicaAssignment, "The manual partition assignment includes a duplicate replica.")
         }
         for b in replicas where node(b).map({ !$0.isBroker || $0.removed }) ?? true {
-            throw SimFailure(.invalidReplicaAssignment, "The manual partition assignment includes broker \(b), but no such broker is registered.")
+            throw SimFailure(
+                .invalidReplicaAssignment,
+                "The manual partition assignment includes broker \(b), but no such broker is registered.")
         }
     }
 
@@ -258,7 +269,10 @@ public struct SimCluster: Sendable {
         let sets: [[Int32]]
         if let assignment {
             guard assignment.count == count - current else {
-                throw SimFailure(.invalidReplicaAssignment, "Increasing the number of partitions by \(count - current) but \(assignment.count) assignments provided.")
+                throw SimFailure(
+                    .invalidReplicaAssignment,
+                    "Increasing the number of partitions by \(count - current) but \(assignment.count) assignments provided."
+                )
             }
             for r in assignment { try validateAssignment(r) }
             sets = assignment
@@ -271,7 +285,8 @@ public struct SimCluster: Sendable {
             let p = Int32(partitions.count)
             partitions.append(
                 SimPartition(
-                    topic: Int32(t), id: Int32(current + i), replicas: replicas, isr: alive.isEmpty ? [replicas[0]] : alive,
+                    topic: Int32(t), id: Int32(current + i), replicas: replicas,
+                    isr: alive.isEmpty ? [replicas[0]] : alive,
                     leader: alive.first ?? -1, leaderEpoch: 0, partitionEpoch: 0, producedBytes: 0, baseBytes: 0,
                     loadBytesPerMs: 0, logEndOffset: 0))
             topics[t].partitions.append(p)
@@ -355,9 +370,13 @@ public struct SimCluster: Sendable {
         let i = try nodeIdx(id)
         if nodes[i].isBroker {
             let held = partitions.contains { $0.replicas.contains(id) }
-            guard !held else { throw SimFailure(.invalidRequest, "node \(id) still holds replicas; move them off first") }
+            guard !held else {
+                throw SimFailure(.invalidRequest, "node \(id) still holds replicas; move them off first")
+            }
         }
-        guard !nodes[i].isController else { throw SimFailure(.invalidRequest, "node \(id) is a controller; removing voters is not modelled") }
+        guard !nodes[i].isController else {
+            throw SimFailure(.invalidRequest, "node \(id) is a controller; removing voters is not modelled")
+        }
         nodes[i].removed = true
         nodes[i].state = .stopped
         nodes[i].fenced = true
@@ -551,8 +570,10 @@ public struct SimCluster: Sendable {
             let wanted = "\(part.id):\(broker)"
             return v.split(separator: ",").contains { $0.trimmingSpaces == wanted }
         }
-        return (listed("follower.replication.throttled.replicas", broker: key.broker),
-                listed("leader.replication.throttled.replicas", broker: part.leader))
+        return (
+            listed("follower.replication.throttled.replicas", broker: key.broker),
+            listed("leader.replication.throttled.replicas", broker: part.leader)
+        )
     }
 
     func rateLimit(_ config: String, broker: Int32) -> Double {
@@ -580,10 +601,15 @@ public struct SimCluster: Sendable {
             let leader = partitions[Int(key.partition)].leader
             var rate = Double(settings.replicationBytesPerSecond) / Double(perFollower[key.broker]!)
             if f {
-                rate = min(rate, rateLimit("follower.replication.throttled.rate", broker: key.broker) / Double(throttledFollower[key.broker]!))
+                rate = min(
+                    rate,
+                    rateLimit("follower.replication.throttled.rate", broker: key.broker)
+                        / Double(throttledFollower[key.broker]!))
             }
             if l {
-                rate = min(rate, rateLimit("leader.replication.throttled.rate", broker: leader) / Double(throttledLeader[leader]!))
+                rate = min(
+                    rate,
+                    rateLimit("leader.replication.throttled.rate", broker: leader) / Double(throttledLeader[leader]!))
             }
             let target = size(of: key.partition)
             let held = replicaBytes[key]!
@@ -619,7 +645,8 @@ public struct SimCluster: Sendable {
     public mutating func produce(
         broker: Int32, topic name: String, partition: Int32, acks: Int16, records: Int, bytes: Int
     ) -> ProduceOutcome {
-        let outcome = produceOutcome(broker: broker, topic: name, partition: partition, acks: acks, records: records, bytes: bytes)
+        let outcome = produceOutcome(
+            broker: broker, topic: name, partition: partition, acks: acks, records: records, bytes: bytes)
         switch outcome {
         case .appended: stats.record(.none)
         case .error(let e): stats.record(e)
@@ -665,7 +692,10 @@ public struct SimCluster: Sendable {
                 throw SimFailure(.electionNotNeeded, "Leader election not needed for topic partition.")
             }
             guard part.isr.contains(preferred), canLead(preferred) else {
-                throw SimFailure(.preferredLeaderNotAvailable, "Failed to elect leader for partition \(name)-\(partition) under strategy PreferredReplicaPartitionLeaderElectionStrategy")
+                throw SimFailure(
+                    .preferredLeaderNotAvailable,
+                    "Failed to elect leader for partition \(name)-\(partition) under strategy PreferredReplicaPartitionLeaderElectionStrategy"
+                )
             }
             partitions[Int(p)].leader = preferred
             partitions[Int(p)].leaderEpoch += 1
@@ -675,7 +705,10 @@ public struct SimCluster: Sendable {
                 throw SimFailure(.electionNotNeeded, "Leader election not needed for topic partition.")
             }
             guard electLeader(p, allowUnclean: true) else {
-                throw SimFailure(.eligibleLeadersNotAvailable, "Failed to elect leader for partition \(name)-\(partition) under strategy UncleanLeaderElectionStrategy")
+                throw SimFailure(
+                    .eligibleLeadersNotAvailable,
+                    "Failed to elect leader for partition \(name)-\(partition) under strategy UncleanLeaderElectionStrategy"
+                )
             }
             partitions[Int(p)].partitionEpoch += 1
         }
@@ -714,7 +747,8 @@ public struct SimCluster: Sendable {
 
     func requireQuorum() throws(SimFailure) {
         guard quorum.hasLeader(in: self) else {
-            throw SimFailure(.requestTimedOut, "The controller quorum has no leader (a majority of controllers is down).")
+            throw SimFailure(
+                .requestTimedOut, "The controller quorum has no leader (a majority of controllers is down).")
         }
     }
 

@@ -65,7 +65,10 @@ public struct SimQuorum: Sendable {
 
 extension SimCluster {
     /// DescribeQuorum's view: the leader, epoch, high watermark, voters and (brokers as) observers.
-    public func quorumState() -> (leader: Int32, epoch: Int32, highWatermark: Int64, voters: [SimQuorum.VoterState], observers: [SimQuorum.VoterState]) {
+    public func quorumState() -> (
+        leader: Int32, epoch: Int32, highWatermark: Int64, voters: [SimQuorum.VoterState],
+        observers: [SimQuorum.VoterState]
+    ) {
         func state(_ n: SimNode) -> SimQuorum.VoterState {
             let up = SimQuorum.voterUp(n)
             return .init(
@@ -73,7 +76,8 @@ extension SimCluster {
                 lastCaughtUpMs: n.lastCaughtUpMs)
         }
         let voters = quorum.voters.compactMap { node($0) }.map(state)
-        let observers = nodes.filter { $0.isBroker && !$0.isController && !$0.removed && SimQuorum.voterUp($0) }.map(state)
+        let observers = nodes.filter { $0.isBroker && !$0.isController && !$0.removed && SimQuorum.voterUp($0) }.map(
+            state)
         return (quorum.leader, quorum.epoch, quorum.highWatermark, voters, observers)
     }
 
@@ -136,7 +140,10 @@ extension SimCluster {
         {
             return
         }
-        stats.health.append(.init(timeMs: now, offline: c.offline, underMinIsr: c.underMinIsr, underReplicated: c.underReplicated))
-        if stats.health.count > SimStats.maxSamples { stats.health.removeFirst(stats.health.count - SimStats.maxSamples) }
+        stats.health.append(
+            .init(timeMs: now, offline: c.offline, underMinIsr: c.underMinIsr, underReplicated: c.underReplicated))
+        if stats.health.count > SimStats.maxSamples {
+            stats.health.removeFirst(stats.health.count - SimStats.maxSamples)
+        }
     }
 }

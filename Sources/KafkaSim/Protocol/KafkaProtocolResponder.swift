@@ -123,8 +123,10 @@ public enum KafkaProtocolResponder {
     static func apiVersions(error: Int16) -> ApiVersionsResponse {
         ApiVersionsResponse(
             errorCode: error,
-            apiKeys: supported.map { .init(apiKey: $0.0.rawValue, minVersion: $0.1.lowerBound, maxVersion: $0.1.upperBound) }
-                .sorted { $0.apiKey < $1.apiKey })
+            apiKeys: supported.map {
+                .init(apiKey: $0.0.rawValue, minVersion: $0.1.lowerBound, maxVersion: $0.1.upperBound)
+            }
+            .sorted { $0.apiKey < $1.apiKey })
     }
 
     // MARK: Metadata
@@ -156,10 +158,12 @@ public enum KafkaProtocolResponder {
                         } else {
                             unknown.append(.init(errorCode: SimError.unknownTopicOrPartition.rawValue, name: name))
                         }
-                    } else if let t = c.topics.firstIndex(where: { !$0.deleted && KafkaUUID(bytes: $0.id) == w.topicId }) {
+                    } else if let t = c.topics.firstIndex(where: { !$0.deleted && KafkaUUID(bytes: $0.id) == w.topicId }
+                    ) {
                         indexes.append(t)
                     } else {
-                        unknown.append(.init(errorCode: SimError.unknownTopicId.rawValue, name: nil, topicId: w.topicId))
+                        unknown.append(
+                            .init(errorCode: SimError.unknownTopicId.rawValue, name: nil, topicId: w.topicId))
                     }
                 }
             } else {
@@ -185,7 +189,9 @@ public enum KafkaProtocolResponder {
                     leaderId: part.leader, leaderEpoch: part.leaderEpoch, replicaNodes: part.replicas,
                     isrNodes: part.isr, offlineReplicas: offline))
         }
-        return .init(errorCode: 0, name: topic.name, topicId: KafkaUUID(bytes: topic.id) ?? .zero, isInternal: false, partitions: parts)
+        return .init(
+            errorCode: 0, name: topic.name, topicId: KafkaUUID(bytes: topic.id) ?? .zero, isInternal: false,
+            partitions: parts)
     }
 
     /// `auto.create.topics.enable` (true by default): `num.partitions` and `default.replication.factor`.
@@ -228,7 +234,9 @@ public enum KafkaProtocolResponder {
                         c.stats.record(e)
                         pr.errorCode = e.rawValue
                     case .success(let (records, bytes)):
-                        switch c.produce(broker: node, topic: t.name, partition: index, acks: r.acks, records: records, bytes: bytes) {
+                        switch c.produce(
+                            broker: node, topic: t.name, partition: index, acks: r.acks, records: records, bytes: bytes)
+                        {
                         case .appended(let base): pr.baseOffset = base
                         case .error(let e): pr.errorCode = e.rawValue
                         }
@@ -243,7 +251,9 @@ public enum KafkaProtocolResponder {
 
     // MARK: DescribeCluster
 
-    static func describeCluster(_ sim: KafkaSimulator, node: Int32, _ r: DescribeClusterRequest) -> DescribeClusterResponse {
+    static func describeCluster(_ sim: KafkaSimulator, node: Int32, _ r: DescribeClusterRequest)
+        -> DescribeClusterResponse
+    {
         sim.withCluster { c in
             var resp = DescribeClusterResponse(endpointType: r.endpointType, clusterId: c.clusterId)
             if r.endpointType == 2 {
@@ -280,21 +290,26 @@ public enum KafkaProtocolResponder {
         sim.withCluster { c in
             var resp = DescribeConfigsResponse()
             for res in r.resources {
-                var result = DescribeConfigsResponse.DescribeConfigsResult(resourceType: res.resourceType, resourceName: res.resourceName)
+                var result = DescribeConfigsResponse.DescribeConfigsResult(
+                    resourceType: res.resourceType, resourceName: res.resourceName)
                 do throws(SimFailure) {
                     guard let resource = resource(type: res.resourceType, name: res.resourceName) else {
                         throw SimFailure(.invalidRequest, "Unsupported resource type \(res.resourceType)")
                     }
                     if case .broker(let name) = resource, !name.isEmpty, Int32(name) != node {
-                        throw SimFailure(.invalidRequest, "Unexpected broker id, expected \(node) or empty string, but received \(name)")
+                        throw SimFailure(
+                            .invalidRequest,
+                            "Unexpected broker id, expected \(node) or empty string, but received \(name)")
                     }
                     let configs = try c.describeConfigs(resource, keys: res.configurationKeys, answeringBroker: node)
                     result.configs = configs.map { d in
                         .init(
-                            name: d.name, value: d.value, readOnly: d.readOnly, isDefault: version == 0 && d.source == .defaultConfig,
+                            name: d.name, value: d.value, readOnly: d.readOnly,
+                            isDefault: version == 0 && d.source == .defaultConfig,
                             configSource: d.source.rawValue, isSensitive: d.sensitive,
                             synonyms: version >= 1 && r.includeSynonyms
-                                ? d.synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) } : [],
+                                ? d.synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) }
+                                : [],
                             configType: version >= 3 ? d.type.rawValue : 0)
                     }
                 } catch {
@@ -312,10 +327,15 @@ public enum KafkaProtocolResponder {
         return sim.withCluster { c in
             var resp = AlterConfigsResponse()
             for res in r.resources {
-                let outcome = alterOne(&c, node: node, type: res.resourceType, name: res.resourceName,
+                let outcome = alterOne(
+                    &c, node: node, type: res.resourceType, name: res.resourceName,
                     changes: res.configs.map { .init(name: $0.name, value: $0.value) }, incremental: false,
-                    validateOnly: r.validateOnly, duplicate: duplicates.contains(Key(res.resourceType, res.resourceName)))
-                resp.responses.append(.init(errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: res.resourceType, resourceName: res.resourceName))
+                    validateOnly: r.validateOnly,
+                    duplicate: duplicates.contains(Key(res.resourceType, res.resourceName)))
+                resp.responses.append(
+                    .init(
+                        errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: res.resourceType,
+                        resourceName: res.resourceName))
             }
             return resp
         }
@@ -333,11 +353,16 @@ public enum KafkaProtocolResponder {
                 if let bad = ops.first(where: { $0.1 == nil }) {
                     outcome = (.invalidRequest, "Unknown operations type \(bad.0.configOperation)")
                 } else {
-                    outcome = alterOne(&c, node: node, type: res.resourceType, name: res.resourceName,
+                    outcome = alterOne(
+                        &c, node: node, type: res.resourceType, name: res.resourceName,
                         changes: ops.map { .init(name: $0.0.name, value: $0.0.value, op: $0.1!) }, incremental: true,
-                        validateOnly: r.validateOnly, duplicate: duplicates.contains(Key(res.resourceType, res.resourceName)))
+                        validateOnly: r.validateOnly,
+                        duplicate: duplicates.contains(Key(res.resourceType, res.resourceName)))
                 }
-                resp.responses.append(.init(errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: res.resourceType, resourceName: res.resourceName))
+                resp.responses.append(
+                    .init(
+                        errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: res.resourceType,
+                        resourceName: res.resourceName))
             }
             return resp
         }
@@ -368,7 +393,8 @@ public enum KafkaProtocolResponder {
             return (.invalidRequest, "Unknown resource type \(type)")
         }
         do throws(SimFailure) {
-            try c.alterConfigs(resource, changes, incremental: incremental, validateOnly: validateOnly, answeringBroker: node)
+            try c.alterConfigs(
+                resource, changes, incremental: incremental, validateOnly: validateOnly, answeringBroker: node)
             return (.none, nil)
         } catch {
             return (error.code, error.message)
@@ -388,30 +414,50 @@ public enum KafkaProtocolResponder {
                         throw SimFailure(.invalidRequest, "Duplicate topic name.")
                     }
                     let defaults = c.nodes.first { $0.isBroker }?.id ?? node
-                    let count = t.numPartitions == -1 ? Int(c.brokerConfig(defaults, "num.partitions")?.value ?? "1") ?? 1 : Int(t.numPartitions)
-                    let rf = t.replicationFactor == -1 ? Int(c.brokerConfig(defaults, "default.replication.factor")?.value ?? "1") ?? 1 : Int(t.replicationFactor)
-                    guard count <= 1_000_000 else { throw SimFailure(.invalidPartitions, "The simulator creates at most 1000000 partitions per request.") }
+                    let count =
+                        t.numPartitions == -1
+                        ? Int(c.brokerConfig(defaults, "num.partitions")?.value ?? "1") ?? 1 : Int(t.numPartitions)
+                    let rf =
+                        t.replicationFactor == -1
+                        ? Int(c.brokerConfig(defaults, "default.replication.factor")?.value ?? "1") ?? 1
+                        : Int(t.replicationFactor)
+                    guard count <= 1_000_000 else {
+                        throw SimFailure(
+                            .invalidPartitions, "The simulator creates at most 1000000 partitions per request.")
+                    }
                     var assignment: [[Int32]]?
                     if !t.assignments.isEmpty {
                         guard t.numPartitions == -1, t.replicationFactor == -1 else {
-                            throw SimFailure(.invalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
+                            throw SimFailure(
+                                .invalidRequest,
+                                "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
+                            )
                         }
                         let sorted = t.assignments.sorted { $0.partitionIndex < $1.partitionIndex }
                         guard sorted.map(\.partitionIndex) == Array(0..<Int32(sorted.count)) else {
-                            throw SimFailure(.invalidReplicaAssignment, "Partitions should be a consecutive 0-based integer sequence.")
+                            throw SimFailure(
+                                .invalidReplicaAssignment,
+                                "Partitions should be a consecutive 0-based integer sequence.")
                         }
                         assignment = sorted.map(\.brokerIds)
                     } else if count < 1 {
-                        throw SimFailure(.invalidPartitions, "Number of partitions was set to an invalid non-positive value.")
+                        throw SimFailure(
+                            .invalidPartitions, "Number of partitions was set to an invalid non-positive value.")
                     } else if rf < 1 {
-                        throw SimFailure(.invalidReplicationFactor, "Replication factor must be larger than 0, or -1 to use the default value.")
+                        throw SimFailure(
+                            .invalidReplicationFactor,
+                            "Replication factor must be larger than 0, or -1 to use the default value.")
                     }
                     var configs: [String: String] = [:]
                     for cfg in t.configs {
-                        guard let v = cfg.value else { throw SimFailure(.invalidConfig, "Null value not supported for topic configs: \(cfg.name)") }
+                        guard let v = cfg.value else {
+                            throw SimFailure(.invalidConfig, "Null value not supported for topic configs: \(cfg.name)")
+                        }
                         configs[cfg.name] = v
                     }
-                    let n = try c.createTopic(name: t.name, partitions: count, replicationFactor: rf, configs: configs, assignment: assignment, validateOnly: r.validateOnly)
+                    let n = try c.createTopic(
+                        name: t.name, partitions: count, replicationFactor: rf, configs: configs,
+                        assignment: assignment, validateOnly: r.validateOnly)
                     result.numPartitions = Int32(n)
                     result.replicationFactor = Int16(assignment?.first?.count ?? rf)
                     if !r.validateOnly, let topic = c.topic(named: t.name) {
@@ -430,12 +476,15 @@ public enum KafkaProtocolResponder {
     static func deleteTopics(_ sim: KafkaSimulator, _ r: DeleteTopicsRequest) -> DeleteTopicsResponse {
         sim.withCluster { c in
             var resp = DeleteTopicsResponse()
-            let targets: [(String?, KafkaUUID)] = r.topicNames.map { ($0, .zero) } + r.topics.map { ($0.name, $0.topicId) }
+            let targets: [(String?, KafkaUUID)] =
+                r.topicNames.map { ($0, .zero) } + r.topics.map { ($0.name, $0.topicId) }
             for (name, id) in targets {
                 var result = DeleteTopicsResponse.DeletableTopicResult(name: name, topicId: id)
                 let resolved = name ?? c.topics.first { !$0.deleted && KafkaUUID(bytes: $0.id) == id }?.name
                 do throws(SimFailure) {
-                    guard let resolved else { throw SimFailure(.unknownTopicId, "This server does not host this topic ID.") }
+                    guard let resolved else {
+                        throw SimFailure(.unknownTopicId, "This server does not host this topic ID.")
+                    }
                     result.name = resolved
                     if let t = c.topic(named: resolved) { result.topicId = KafkaUUID(bytes: t.id) ?? .zero }
                     try c.deleteTopic(name: resolved)
@@ -455,8 +504,13 @@ public enum KafkaProtocolResponder {
             for t in r.topics {
                 var result = CreatePartitionsResponse.CreatePartitionsTopicResult(name: t.name)
                 do throws(SimFailure) {
-                    guard t.count <= 1_000_000 else { throw SimFailure(.invalidPartitions, "The simulator holds at most 1000000 partitions per topic.") }
-                    try c.createPartitions(topic: t.name, count: Int(t.count), assignment: t.assignments?.map(\.brokerIds), validateOnly: r.validateOnly)
+                    guard t.count <= 1_000_000 else {
+                        throw SimFailure(
+                            .invalidPartitions, "The simulator holds at most 1000000 partitions per topic.")
+                    }
+                    try c.createPartitions(
+                        topic: t.name, count: Int(t.count), assignment: t.assignments?.map(\.brokerIds),
+                        validateOnly: r.validateOnly)
                 } catch {
                     result.errorCode = error.code.rawValue
                     result.errorMessage = error.message
@@ -474,7 +528,8 @@ public enum KafkaProtocolResponder {
         return sim.withCluster { c in
             var resp = ElectLeadersResponse()
             let all = r.topicPartitions == nil
-            let wanted: [(String, [Int32])] = r.topicPartitions?.map { ($0.topic, $0.partitions) }
+            let wanted: [(String, [Int32])] =
+                r.topicPartitions?.map { ($0.topic, $0.partitions) }
                 ?? c.liveTopics.map { t in (t.name, (0..<Int32(t.partitions.count)).map { $0 }) }
             for (topic, parts) in wanted {
                 var results: [ElectLeadersResponse.PartitionResult] = []
@@ -485,10 +540,13 @@ public enum KafkaProtocolResponder {
                     } catch {
                         // For "all partitions" Kafka reports only the partitions an election was tried for.
                         if all && error.code == .electionNotNeeded { continue }
-                        results.append(.init(partitionId: p, errorCode: error.code.rawValue, errorMessage: error.message))
+                        results.append(
+                            .init(partitionId: p, errorCode: error.code.rawValue, errorMessage: error.message))
                     }
                 }
-                if !results.isEmpty { resp.replicaElectionResults.append(.init(topic: topic, partitionResult: results)) }
+                if !results.isEmpty {
+                    resp.replicaElectionResults.append(.init(topic: topic, partitionResult: results))
+                }
             }
             return resp
         }
@@ -506,7 +564,10 @@ public enum KafkaProtocolResponder {
                         try c.alterReassignment(topic: t.name, partition: p.partitionIndex, target: p.replicas)
                         out.append(.init(partitionIndex: p.partitionIndex))
                     } catch {
-                        out.append(.init(partitionIndex: p.partitionIndex, errorCode: error.code.rawValue, errorMessage: error.message))
+                        out.append(
+                            .init(
+                                partitionIndex: p.partitionIndex, errorCode: error.code.rawValue,
+                                errorMessage: error.message))
                     }
                 }
                 resp.responses.append(.init(name: t.name, partitions: out))
@@ -525,7 +586,9 @@ public enum KafkaProtocolResponder {
             for s in c.listReassignments(only: only) {
                 if byTopic[s.topic] == nil { order.append(s.topic) }
                 byTopic[s.topic, default: []].append(
-                    .init(partitionIndex: s.partition, replicas: s.replicas, addingReplicas: s.adding, removingReplicas: s.removing))
+                    .init(
+                        partitionIndex: s.partition, replicas: s.replicas, addingReplicas: s.adding,
+                        removingReplicas: s.removing))
             }
             return ListPartitionReassignmentsResponse(topics: order.map { .init(name: $0, partitions: byTopic[$0]!) })
         }
@@ -535,11 +598,14 @@ public enum KafkaProtocolResponder {
 
     static let logDir = "/var/lib/kafka/data"
 
-    static func describeLogDirs(_ sim: KafkaSimulator, node: Int32, _ r: DescribeLogDirsRequest) -> DescribeLogDirsResponse {
+    static func describeLogDirs(_ sim: KafkaSimulator, node: Int32, _ r: DescribeLogDirsRequest)
+        -> DescribeLogDirsResponse
+    {
         sim.withCluster { c in
             var wanted: Set<Int32>?
             if let topics = r.topics {
-                wanted = Set(topics.flatMap { t in t.partitions.compactMap { c.partitionIndex(topic: t.topic, partition: $0) } })
+                wanted = Set(
+                    topics.flatMap { t in t.partitions.compactMap { c.partitionIndex(topic: t.topic, partition: $0) } })
             }
             var topics: [DescribeLogDirsResponse.DescribeLogDirsTopic] = []
             var used: Int64 = 0
@@ -552,18 +618,25 @@ public enum KafkaProtocolResponder {
                     let full = c.size(of: p)
                     let leo = c.partitions[Int(p)].logEndOffset
                     let lag = full > 0 ? Int64(Double(leo) * Double(full - size) / Double(full)) : 0
-                    parts.append(.init(partitionIndex: c.partitions[Int(p)].id, partitionSize: size, offsetLag: lag, isFutureKey: false))
+                    parts.append(
+                        .init(
+                            partitionIndex: c.partitions[Int(p)].id, partitionSize: size, offsetLag: lag,
+                            isFutureKey: false))
                 }
                 if !parts.isEmpty { topics.append(.init(name: topic.name, partitions: parts)) }
             }
             let capacity = c.diskCapacity(of: node)
             return DescribeLogDirsResponse(results: [
-                .init(errorCode: 0, logDir: logDir, topics: topics, totalBytes: capacity ?? -1, usableBytes: capacity.map { max(0, $0 - used) } ?? -1)
+                .init(
+                    errorCode: 0, logDir: logDir, topics: topics, totalBytes: capacity ?? -1,
+                    usableBytes: capacity.map { max(0, $0 - used) } ?? -1)
             ])
         }
     }
 
-    static func describeQuorum(_ sim: KafkaSimulator, _ r: DescribeQuorumRequest, version: Int16) -> DescribeQuorumResponse {
+    static func describeQuorum(_ sim: KafkaSimulator, _ r: DescribeQuorumRequest, version: Int16)
+        -> DescribeQuorumResponse
+    {
         sim.withCluster { c in
             let q = c.quorumState()
             var resp = DescribeQuorumResponse()
@@ -572,15 +645,22 @@ public enum KafkaProtocolResponder {
                 var parts: [DescribeQuorumResponse.PartitionData] = []
                 for p in t.partitions {
                     guard t.topicName == "__cluster_metadata", p.partitionIndex == 0 else {
-                        parts.append(.init(partitionIndex: p.partitionIndex, errorCode: SimError.unknownTopicOrPartition.rawValue))
+                        parts.append(
+                            .init(
+                                partitionIndex: p.partitionIndex, errorCode: SimError.unknownTopicOrPartition.rawValue))
                         continue
                     }
                     if q.leader < 0 {
-                        parts.append(.init(partitionIndex: 0, errorCode: SimError.notLeaderOrFollower.rawValue, leaderId: -1, leaderEpoch: q.epoch))
+                        parts.append(
+                            .init(
+                                partitionIndex: 0, errorCode: SimError.notLeaderOrFollower.rawValue, leaderId: -1,
+                                leaderEpoch: q.epoch))
                         continue
                     }
                     func state(_ v: SimQuorum.VoterState) -> DescribeQuorumResponse.ReplicaState {
-                        .init(replicaId: v.id, logEndOffset: v.logEndOffset, lastFetchTimestamp: v.lastFetchMs, lastCaughtUpTimestamp: v.lastCaughtUpMs)
+                        .init(
+                            replicaId: v.id, logEndOffset: v.logEndOffset, lastFetchTimestamp: v.lastFetchMs,
+                            lastCaughtUpTimestamp: v.lastCaughtUpMs)
                     }
                     parts.append(
                         .init(
@@ -592,7 +672,8 @@ public enum KafkaProtocolResponder {
             resp.topics = out
             guard version >= 2 else { return resp }
             resp.nodes = q.voters.compactMap { c.node($0.id) }.map {
-                .init(nodeId: $0.id, listeners: [.init(name: "CONTROLLER", host: host, port: UInt16(clamping: $0.port))])
+                .init(
+                    nodeId: $0.id, listeners: [.init(name: "CONTROLLER", host: host, port: UInt16(clamping: $0.port))])
             }
             return resp
         }

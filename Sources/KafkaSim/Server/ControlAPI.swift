@@ -52,13 +52,16 @@ public enum ControlAPI {
     }
 
     static func view(_ n: SimNode) -> NodeView {
-        NodeView(id: n.id, rack: n.rack, cluster: n.cluster, roles: n.roles.names, state: n.state.rawValue, port: n.port)
+        NodeView(
+            id: n.id, rack: n.rack, cluster: n.cluster, roles: n.roles.names, state: n.state.rawValue, port: n.port)
     }
 
     /// Called after a node was added so the I/O layer can open its listener; returns the bound port.
     public typealias NodeAdded = @Sendable (Int32) async throws -> Int
 
-    public static func router(simulator sim: KafkaSimulator, onNodeAdded: @escaping NodeAdded) -> Router<BasicRequestContext> {
+    public static func router(simulator sim: KafkaSimulator, onNodeAdded: @escaping NodeAdded) -> Router<
+        BasicRequestContext
+    > {
         let router = Router()
         router.get("/v1/brokers") { _, _ -> NodeList in
             NodeList(brokers: sim.withCluster { c in c.nodes.filter { !$0.removed }.map(view) })
@@ -72,7 +75,8 @@ public enum ControlAPI {
                     case "stop": try c.stop(id)
                     case "kill": try c.kill(id)
                     case "start": try c.start(id)
-                    default: throw SimFailure(.invalidRequest, "unknown action '\(action)'; expected stop, kill or start")
+                    default:
+                        throw SimFailure(.invalidRequest, "unknown action '\(action)'; expected stop, kill or start")
                     }
                     return .success(view(c.node(id)!))
                 } catch {
@@ -89,7 +93,9 @@ public enum ControlAPI {
                 do throws(SimFailure) {
                     try c.addNode(
                         id: id, rack: rack, cluster: body.cluster ?? c.nodes.first?.cluster ?? "k8s-1", roles: .broker,
-                        staticConfigs: c.nodes.first(where: \.isBroker)?.staticConfigs.filter { !["node.id", "broker.rack", "process.roles"].contains($0.key) } ?? [:],
+                        staticConfigs: c.nodes.first(where: \.isBroker)?.staticConfigs.filter {
+                            !["node.id", "broker.rack", "process.roles"].contains($0.key)
+                        } ?? [:],
                         state: .starting)
                     return .success(id)
                 } catch {
@@ -126,7 +132,9 @@ public enum ControlAPI {
                     underMinIsr: counts.underMinIsr, underReplicated: counts.underReplicated,
                     uncleanElections: c.stats.uncleanElections,
                     health: c.stats.health.map {
-                        HealthPoint(timeMs: $0.timeMs, offline: $0.offline, underMinIsr: $0.underMinIsr, underReplicated: $0.underReplicated)
+                        HealthPoint(
+                            timeMs: $0.timeMs, offline: $0.offline, underMinIsr: $0.underMinIsr,
+                            underReplicated: $0.underReplicated)
                     },
                     reassignments: c.listReassignments().map {
                         ReassignmentView(

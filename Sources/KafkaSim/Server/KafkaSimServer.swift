@@ -43,7 +43,8 @@ public final class KafkaSimServer: Service, Sendable {
     /// `host:port` of every broker, in id order.
     public var bootstrap: String {
         simulator.withCluster { c in
-            c.nodes.filter { $0.isBroker && !$0.removed }.map { "\(configuration.host):\($0.port)" }.joined(separator: ",")
+            c.nodes.filter { $0.isBroker && !$0.removed }.map { "\(configuration.host):\($0.port)" }.joined(
+                separator: ",")
         }
     }
 
@@ -72,7 +73,8 @@ public final class KafkaSimServer: Service, Sendable {
                 guard self.accepts(node: id) else { return child.close() }
                 self.track(child, node: id)
                 return child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxSize: maxSize)))
+                    try child.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maxSize: maxSize)))
                     try child.pipeline.syncOperations.addHandler(KafkaRequestHandler(node: id, responder: responder))
                 }
             }
@@ -119,7 +121,8 @@ public final class KafkaSimServer: Service, Sendable {
                     }
                     let app = Application(
                         router: router,
-                        configuration: .init(address: .hostname(configuration.host, port: controlPort), serverName: nil),
+                        configuration: .init(
+                            address: .hostname(configuration.host, port: controlPort), serverName: nil),
                         onServerRunning: { [self] channel in
                             controlPortBox.withLock { $0 = channel.localAddress?.port }
                         },

@@ -49,19 +49,27 @@ public struct ClusterModel: Codable, Sendable {
         }
         var names = Set<String>()
         for t in topics {
-            do { try SimCluster.validateTopicName(t.name) } catch { throw SimTopologyError("topic name \"\(t.name)\" is illegal") }
+            do { try SimCluster.validateTopicName(t.name) } catch {
+                throw SimTopologyError("topic name \"\(t.name)\" is illegal")
+            }
             guard names.insert(t.name).inserted else { throw SimTopologyError("topic \(t.name) appears twice") }
             guard !t.partitions.isEmpty else { throw SimTopologyError("topic \(t.name) has no partitions") }
-            if let m = t.minInSyncReplicas, m < 1 { throw SimTopologyError("topic \(t.name) has minInSyncReplicas \(m); it must be at least 1") }
+            if let m = t.minInSyncReplicas, m < 1 {
+                throw SimTopologyError("topic \(t.name) has minInSyncReplicas \(m); it must be at least 1")
+            }
             let sorted = t.partitions.map(\.id).sorted()
             guard sorted == Array(0..<Int32(sorted.count)) else {
-                throw SimTopologyError("topic \(t.name) partition ids must be 0..<\(sorted.count) with none missing or repeated")
+                throw SimTopologyError(
+                    "topic \(t.name) partition ids must be 0..<\(sorted.count) with none missing or repeated")
             }
             for p in t.partitions {
                 guard !p.replicas.isEmpty else { throw SimTopologyError("\(t.name)-\(p.id) has no replicas") }
-                guard Set(p.replicas).count == p.replicas.count else { throw SimTopologyError("\(t.name)-\(p.id) lists a replica twice") }
+                guard Set(p.replicas).count == p.replicas.count else {
+                    throw SimTopologyError("\(t.name)-\(p.id) lists a replica twice")
+                }
                 for r in p.replicas where !ids.contains(r) {
-                    throw SimTopologyError("\(t.name)-\(p.id) has a replica on broker \(r), which the model does not define")
+                    throw SimTopologyError(
+                        "\(t.name)-\(p.id) has a replica on broker \(r), which the model does not define")
                 }
                 if let l = p.leader, l >= 0, !p.replicas.contains(l) {
                     throw SimTopologyError("\(t.name)-\(p.id) has leader \(l), which is not one of its replicas")
@@ -88,7 +96,8 @@ public struct ClusterModel: Codable, Sendable {
         for k in 0..<controllers {
             let rack = sortedBrokers[k % sortedBrokers.count].rack
             try cluster.addNode(
-                id: max(1000, maxId) + Int32(k + 1), rack: rack, cluster: sortedBrokers[k % sortedBrokers.count].cluster ?? "k8s-1",
+                id: max(1000, maxId) + Int32(k + 1), rack: rack,
+                cluster: sortedBrokers[k % sortedBrokers.count].cluster ?? "k8s-1",
                 roles: .controller, staticConfigs: staticConfigs)
         }
         for t in topics {

@@ -20,7 +20,9 @@ public struct SimTopology: Sendable {
     public func validate() throws(SimTopologyError) {
         if let model {
             try model.validate()
-            guard controllers >= 0 else { throw SimTopologyError("--controllers must be 0 or more, not \(controllers)") }
+            guard controllers >= 0 else {
+                throw SimTopologyError("--controllers must be 0 or more, not \(controllers)")
+            }
             return
         }
         guard brokers >= 1 else { throw SimTopologyError("--brokers must be at least 1, not \(brokers)") }
@@ -32,10 +34,12 @@ public struct SimTopology: Sendable {
         guard topics >= 0 else { throw SimTopologyError("--topics must be 0 or more, not \(topics)") }
         guard partitions >= 1 else { throw SimTopologyError("--partitions must be at least 1, not \(partitions)") }
         guard replicationFactor >= 1, replicationFactor <= brokers else {
-            throw SimTopologyError("--replication-factor must be between 1 and --brokers (\(brokers)), not \(replicationFactor)")
+            throw SimTopologyError(
+                "--replication-factor must be between 1 and --brokers (\(brokers)), not \(replicationFactor)")
         }
         guard minInsyncReplicas >= 1, minInsyncReplicas <= replicationFactor else {
-            throw SimTopologyError("--min-isr must be between 1 and --replication-factor (\(replicationFactor)), not \(minInsyncReplicas)")
+            throw SimTopologyError(
+                "--min-isr must be between 1 and --replication-factor (\(replicationFactor)), not \(minInsyncReplicas)")
         }
     }
 
@@ -45,7 +49,8 @@ public struct SimTopology: Sendable {
     }
 
     /// Builds the cluster at time 0.
-    public func build(settings: SimSettings = SimSettings(), catalog: SimConfigCatalog = .kafka41) throws(SimTopologyError)
+    public func build(settings: SimSettings = SimSettings(), catalog: SimConfigCatalog = .kafka41)
+        throws(SimTopologyError)
         -> SimCluster
     {
         try validate()
