@@ -1,12 +1,13 @@
 import ArgumentParser
 
-/// `ballast bench <name>`: micro-benchmarks of the libraries, one subcommand each.
+/// `ballast bench <name>`: benchmarks, one subcommand each (`Bench+<Name>.swift`). Build with `-c release`.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a benchmark.",
         subcommands: [
-            WireBench.self
+            WireBench.self,
+            BenchSimCommand.self,
         ]
     )
 }
