@@ -252,14 +252,20 @@ final class RdKafkaClient: Sendable {
         }
     }
 
-    /// DescribeConfigs for topics and brokers, with synonyms.
-    func describeConfigs(_ resources: [ConfigResource]) async throws(KafkaAdminError) -> [ResourceConfigs] {
+    /// DescribeConfigs for topics and at most one broker (librdkafka sends broker resources to that broker),
+    /// with synonyms. `names` limits the answer to those keys.
+    func describeConfigs(_ resources: [ConfigResource], names: [String]? = nil) async throws(KafkaAdminError)
+        -> [ResourceConfigs]
+    {
         if resources.isEmpty { return [] }
         return try await adminCall(
             api: "DescribeConfigs", eventType: RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT,
             start: { rk, options, queue in
                 var crs: [OpaquePointer?] = resources.map { r in
-                    rd_kafka_ConfigResource_new(Self.rdType(r.kind), r.name)
+                    let c = rd_kafka_ConfigResource_new(Self.rdType(r.kind), r.name)
+                    // On a describe, the entries set on a resource are the keys asked for.
+                    if let c { names?.forEach { _ = rd_kafka_ConfigResource_set_config(c, $0, nil) } }
+                    return c
                 }
                 crs.withUnsafeMutableBufferPointer { buf in
                     rd_kafka_DescribeConfigs(rk, buf.baseAddress, buf.count, options, queue)
