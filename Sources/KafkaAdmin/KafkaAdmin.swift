@@ -1,3 +1,4 @@
+import KafkaWire
 public import Logging
 
 /// The admin client: one configuration, two transports. librdkafka carries the safety read path (Metadata,
@@ -7,7 +8,7 @@ public import Logging
 public final class KafkaAdmin: Sendable {
     public let configuration: KafkaAdminConfiguration
     let rd: RdKafkaClient
-    // NATIVE let native: NativeClient
+    let native: NativeClient
     let logger: Logger
 
     public init(configuration: KafkaAdminConfiguration, logger: Logger = Logger(label: "ballast.kafka-admin"))
@@ -24,12 +25,12 @@ public final class KafkaAdmin: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.rd = try RdKafkaClient(configuration: configuration)
-        // NATIVE self.native = try NativeClient(configuration: configuration, logger: logger)
+        self.native = try NativeClient(configuration: configuration, logger: logger)
     }
 
     /// Closes the native connections. The librdkafka handle is freed with the object.
     public func shutdown() async {
-        // NATIVE await native.shutdown()
+        await native.shutdown()
     }
 
     // MARK: Configs
@@ -47,8 +48,7 @@ public final class KafkaAdmin: Sendable {
         out += try await rd.describeConfigs(topics, names: names)
         // One call per broker: librdkafka allows at most one broker resource per request.
         for b in brokers { out += try await rd.describeConfigs([b], names: names) }
-        _ = defaults  // NATIVE-TMP
-        // NATIVE if !defaults.isEmpty { out += try await native.describeConfigs(defaults, names: names) }
+        if !defaults.isEmpty { out += try await native.describeConfigs(defaults, names: names) }
         // Answer in the order asked.
         return resources.compactMap { r in out.first { $0.resource == r } }
     }
@@ -81,4 +81,39 @@ struct BrokerAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+extension NativeClient {
+    /// DescribeConfigs over the native connection (for the cluster-wide default, which librdkafka cannot
+    /// address).
+    func describeConfigs(_ resources: [ConfigResource], names: [String]?) async throws(KafkaAdminError)
+        -> [ResourceConfigs]
+    {
+        let r = try await send(
+            DescribeConfigsRequest(
+                resources: resources.map {
+                    .init(resourceType: $0.kind.code, resourceName: $0.name, configurationKeys: names)
+                }, includeSynonyms: true))
+        var out: [ResourceConfigs] = []
+        for (resource, result) in zip(resources, r.results) {
+            if result.errorCode != 0 {
+                throw kafkaError(
+                    "DescribeConfigs of \(resource.displayName)", "a broker", .init(rawValue: result.errorCode),
+                    result.errorMessage)
+            }
+            out.append(
+                ResourceConfigs(
+                    resource: resource,
+                    entries: result.configs.map { c in
+                        ConfigEntry(
+                            name: c.name, value: c.value, source: ConfigSource(code: c.configSource),
+                            isReadOnly: c.readOnly, isSensitive: c.isSensitive,
+                            isDefault: c.configSource == 5 || c.isDefault,
+                            synonyms: c.synonyms.map {
+                                ConfigSynonym(name: $0.name, value: $0.value, source: ConfigSource(code: $0.source))
+                            })
+                    }.sorted { $0.name < $1.name }))
+        }
+        return out
+    }
 }
