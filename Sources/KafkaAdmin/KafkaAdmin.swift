@@ -35,21 +35,26 @@ public final class KafkaAdmin: Sendable {
 
     // MARK: Configs
 
-    /// DescribeConfigs through librdkafka, with source, read-only, sensitive and synonyms. Broker resources
-    /// go to that broker; `.clusterDefault` goes over the native connection (librdkafka routes broker
-    /// resources by id and cannot address the default).
+    /// DescribeConfigs with source, read-only, sensitive and synonyms (most specific first). Over the native
+    /// connection, because librdkafka 2.0.2 drops synonyms and cannot address the cluster-wide default.
+    /// A broker's own resource goes to that broker (Kafka answers for itself only); topics and the default
+    /// go to any broker. `names` limits the answer to those keys. Answers in the order asked.
     public func describeConfigs(_ resources: [ConfigResource], names: [String]? = nil) async throws(KafkaAdminError)
         -> [ResourceConfigs]
     {
-        let topics = resources.filter { $0.kind == .topic }
-        let brokers = resources.filter { $0.kind != .topic && !$0.name.isEmpty }
-        let defaults = resources.filter { $0.kind != .topic && $0.name.isEmpty }
+        var byRoute: [Route: [ConfigResource]] = [:]
+        for r in resources {
+            if r.kind != .topic && !r.name.isEmpty {
+                guard let id = Int32(r.name) else {
+                    throw KafkaAdminError(.invalidArgument, "Broker resource '\(r.name)' is not a broker id.")
+                }
+                byRoute[.broker(id), default: []].append(r)
+            } else {
+                byRoute[.any, default: []].append(r)
+            }
+        }
         var out: [ResourceConfigs] = []
-        out += try await rd.describeConfigs(topics, names: names)
-        // One call per broker: librdkafka allows at most one broker resource per request.
-        for b in brokers { out += try await rd.describeConfigs([b], names: names) }
-        if !defaults.isEmpty { out += try await native.describeConfigs(defaults, names: names) }
-        // Answer in the order asked.
+        for (route, list) in byRoute { out += try await native.describeConfigs(list, names: names, route: route) }
         return resources.compactMap { r in out.first { $0.resource == r } }
     }
 
@@ -86,14 +91,14 @@ struct BrokerAddress: Sendable, Hashable, CustomStringConvertible {
 extension NativeClient {
     /// DescribeConfigs over the native connection (for the cluster-wide default, which librdkafka cannot
     /// address).
-    func describeConfigs(_ resources: [ConfigResource], names: [String]?) async throws(KafkaAdminError)
+    func describeConfigs(_ resources: [ConfigResource], names: [String]?, route: Route) async throws(KafkaAdminError)
         -> [ResourceConfigs]
     {
-        let r = try await send(
-            DescribeConfigsRequest(
-                resources: resources.map {
-                    .init(resourceType: $0.kind.code, resourceName: $0.name, configurationKeys: names)
-                }, includeSynonyms: true))
+        let request = DescribeConfigsRequest(
+            resources: resources.map {
+                .init(resourceType: $0.kind.code, resourceName: $0.name, configurationKeys: names)
+            }, includeSynonyms: true)
+        let r = try await send(request, to: route)
         var out: [ResourceConfigs] = []
         for (resource, result) in zip(resources, r.results) {
             if result.errorCode != 0 {

@@ -44,8 +44,6 @@ final class RdKafkaClient: Sendable {
             ("socket.timeout.ms", String(max(10, c.requestTimeout.milliseconds))),
             ("socket.connection.setup.timeout.ms", String(max(1000, c.connectTimeout.milliseconds))),
             ("security.protocol", c.security.protocolName.lowercased()),
-            // An admin handle only ever needs metadata on demand.
-            ("topic.metadata.refresh.interval.ms", "-1"),
             ("reconnect.backoff.ms", "50"),
             ("reconnect.backoff.max.ms", "1000"),
         ]
