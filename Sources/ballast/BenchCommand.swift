@@ -8,6 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             WireBench.self,
             BenchSimCommand.self,
+            AdminBench.self,
         ]
     )
 }
