@@ -6,6 +6,11 @@ accepted it or the exact error, reverts everything it set, then checks precedenc
 cluster default and at one broker) with --describe --all. Writes
 Tests/Fixtures/real-kafka-4.1/config-cases.json, config-precedence.json and the raw describe
 outputs under Tests/Fixtures/real-kafka-4.1/describe/.
+
+WARNING: the cases set the cluster-default min.insync.replicas (2, then back to 1). On Kafka 4.1.0
+with ELR that writes ClearElrRecord(topicName=""), and nodes restarted before the next metadata
+snapshot crash at startup (see docs/real-kafka-4.1.md and Scripts/realkafka-repro-clearelr.sh).
+Set SKIP_MIN_ISR_DEFAULT=1 to leave that case out.
 """
 
 import json
@@ -217,6 +222,8 @@ def main():
     os.makedirs(TABLES, exist_ok=True)
     results = []
     for level, broker, key, value, note in CASES:
+        if os.environ.get("SKIP_MIN_ISR_DEFAULT") == "1" and key == "min.insync.replicas" and level == D:
+            continue
         r = alter(level, broker, key, value)
         r["note"] = note
         print(json.dumps(r), flush=True)
