@@ -245,7 +245,9 @@ class Field:
         return set_cond(vset(self.versions, self.message.valid), self.universe())
 
     def tagged_cond(self):
-        return set_cond(vset(self.tagged, self.message.valid), self.universe())
+        """Whether the field is tagged, knowing the version is flexible (tagged sections exist only there)."""
+        v = self.message.valid
+        return set_cond(vset(self.tagged, v), vset(self.message.flexible, v))
 
     def regular_cond(self):
         v = self.message.valid

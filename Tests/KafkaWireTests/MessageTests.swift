@@ -93,6 +93,27 @@ import Testing
         #expect(throws: WireError.self) { try decoded.encoded(version: 8) }
     }
 
+    @Test func nullIsAllowedOnlyInNullableVersions() throws {
+        // MetadataResponseTopic.Name became nullable in v12 (topics queried by id).
+        let response = MetadataResponse(topics: [.init(name: nil, topicId: KafkaUUID(high: 1, low: 2))])
+        let v12 = try response.encoded(version: 12)
+        #expect(try MetadataResponse(decoding: v12, version: 12) == response)
+        #expect(throws: WireError.self) { try response.encoded(version: 11) }
+        // A null (-1) broker array in a classic response is malformed.
+        #expect(throws: WireError.self) {
+            try MetadataResponse(decoding: [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], version: 0)
+        }
+    }
+
+    @Test func csvQuotedMessagesKeepTheirCommas() {
+        #expect(
+            KafkaErrorCode.corruptMessage.message
+                == "This message has failed its CRC checksum, exceeds the valid size, has a null key for a compacted topic, or is otherwise corrupt."
+        )
+        #expect(KafkaErrorCode.none.message == "")
+        #expect(KafkaErrorCode.none.name == "NONE")
+    }
+
     @Test func unsupportedVersionsAreRejected() {
         #expect(throws: WireError.self) { try MetadataRequest().encoded(version: 13) }
         #expect(throws: WireError.self) { try MetadataResponse(decoding: [], version: -1) }

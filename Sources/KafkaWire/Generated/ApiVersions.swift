@@ -125,7 +125,7 @@ public struct ApiVersionsResponse: KafkaResponse {
         }
         if flexible {
             var tagged: [TaggedField] = []
-            if version >= 3 && supportedFeatures != [] {
+            if supportedFeatures != [] {
                 var sub = WireWriter(capacity: 16)
                 sub.write(arrayLength: supportedFeatures.count, compact: true)
                 for element in supportedFeatures {
@@ -133,12 +133,12 @@ public struct ApiVersionsResponse: KafkaResponse {
                 }
                 tagged.append(TaggedField(tag: 0, data: sub.bytes))
             }
-            if version >= 3 && finalizedFeaturesEpoch != -1 {
+            if finalizedFeaturesEpoch != -1 {
                 var sub = WireWriter(capacity: 16)
                 sub.write(int64: finalizedFeaturesEpoch)
                 tagged.append(TaggedField(tag: 1, data: sub.bytes))
             }
-            if version >= 3 && finalizedFeatures != [] {
+            if finalizedFeatures != [] {
                 var sub = WireWriter(capacity: 16)
                 sub.write(arrayLength: finalizedFeatures.count, compact: true)
                 for element in finalizedFeatures {
@@ -146,7 +146,7 @@ public struct ApiVersionsResponse: KafkaResponse {
                 }
                 tagged.append(TaggedField(tag: 2, data: sub.bytes))
             }
-            if version >= 3 && zkMigrationReady != false {
+            if zkMigrationReady != false {
                 var sub = WireWriter(capacity: 16)
                 sub.write(bool: zkMigrationReady)
                 tagged.append(TaggedField(tag: 3, data: sub.bytes))
@@ -184,7 +184,7 @@ public struct ApiVersionsResponse: KafkaResponse {
                 let (tag, value) = try reader.readTaggedField("ApiVersionsResponse tagged fields")
                 var sub = value
                 switch tag {
-                case 0 where version >= 3:
+                case 0:
                     if let count = try sub.readArrayLength(compact: true, "ApiVersionsResponse.supportedFeatures") {
                         var array: [SupportedFeatureKey] = []
                         array.reserveCapacity(count)
@@ -196,9 +196,9 @@ public struct ApiVersionsResponse: KafkaResponse {
                         throw WireError(
                             "ApiVersionsResponse.supportedFeatures: null where a non-nullable array is required")
                     }
-                case 1 where version >= 3:
+                case 1:
                     self.finalizedFeaturesEpoch = try sub.readInt64("ApiVersionsResponse.finalizedFeaturesEpoch")
-                case 2 where version >= 3:
+                case 2:
                     if let count = try sub.readArrayLength(compact: true, "ApiVersionsResponse.finalizedFeatures") {
                         var array: [FinalizedFeatureKey] = []
                         array.reserveCapacity(count)
@@ -210,7 +210,7 @@ public struct ApiVersionsResponse: KafkaResponse {
                         throw WireError(
                             "ApiVersionsResponse.finalizedFeatures: null where a non-nullable array is required")
                     }
-                case 3 where version >= 3:
+                case 3:
                     self.zkMigrationReady = try sub.readBool("ApiVersionsResponse.zkMigrationReady")
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: Array(sub.bytes[sub.offset..<sub.end])))

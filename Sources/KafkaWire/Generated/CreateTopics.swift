@@ -405,7 +405,7 @@ public struct CreateTopicsResponse: KafkaResponse {
             }
             if flexible {
                 var tagged: [TaggedField] = []
-                if version >= 5 && topicConfigErrorCode != 0 {
+                if topicConfigErrorCode != 0 {
                     var sub = WireWriter(capacity: 16)
                     sub.write(int16: topicConfigErrorCode)
                     tagged.append(TaggedField(tag: 0, data: sub.bytes))
@@ -455,7 +455,7 @@ public struct CreateTopicsResponse: KafkaResponse {
                     let (tag, value) = try reader.readTaggedField("CreatableTopicResult tagged fields")
                     var sub = value
                     switch tag {
-                    case 0 where version >= 5:
+                    case 0:
                         self.topicConfigErrorCode = try sub.readInt16("CreatableTopicResult.topicConfigErrorCode")
                     default:
                         self.unknownTaggedFields.append(
