@@ -1,3 +1,5 @@
+public import KafkaAdmin
+
 /// The I/O that `ConfigApplier` needs, kept small so tests can use a fake and the real one can adapt
 /// `KafkaAdmin`.
 public protocol ConfigAdminClient: Sendable {
@@ -10,7 +12,7 @@ public protocol ConfigAdminClient: Sendable {
     /// IncrementalAlterConfigs of BROKER resources. Returns, per resource, nil on success or Kafka's error.
     /// A resource's alterations succeed or fail together (that is how Kafka answers).
     func incrementalAlterConfigs(
-        _ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool
+        _ resources: [ConfigResourceTarget: [PlannedAlteration]], validateOnly: Bool
     ) async throws -> [ConfigResourceTarget: ConfigAlterError?]
 }
 

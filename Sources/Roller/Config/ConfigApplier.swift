@@ -1,3 +1,4 @@
+import KafkaAdmin
 public import Logging
 
 /// Applies the dynamic part of a `ConfigChangePlan`: IncrementalAlterConfigs validate-only first, then for real
@@ -32,7 +33,7 @@ public struct ConfigApplier: Sendable {
         let changes = plan.dynamicChanges
         guard !changes.isEmpty else { return report }
         let keys = orderedUnique(changes.map(\.key))
-        var opsByKey: [String: [ConfigAlteration]] = [:]
+        var opsByKey: [String: [PlannedAlteration]] = [:]
         for change in changes { opsByKey[change.key, default: []] += change.alterations }
 
         // 1. Validate everything; find the keys Kafka rejects and drop them entirely.
@@ -95,9 +96,9 @@ public struct ConfigApplier: Sendable {
     }
 
     /// Key → Kafka's message for every key that does not pass validate-only.
-    func validate(_ opsByKey: [String: [ConfigAlteration]]) async throws -> [String: String] {
+    func validate(_ opsByKey: [String: [PlannedAlteration]]) async throws -> [String: String] {
         var rejected: [String: String] = [:]
-        var byTarget: [ConfigResourceTarget: [ConfigAlteration]] = [:]
+        var byTarget: [ConfigResourceTarget: [PlannedAlteration]] = [:]
         for ops in opsByKey.values { for op in ops { byTarget[op.target, default: []].append(op) } }
         guard !byTarget.isEmpty else { return [:] }
         let answer = try await client.incrementalAlterConfigs(byTarget, validateOnly: true)
@@ -142,7 +143,7 @@ public struct ConfigApplier: Sendable {
                 case .clusterDefault: current.clusterDefault[key]
                 case .broker(let id): current.entry(key, node: id).flatMap { $0.source == .dynamicBroker ? $0 : nil }
                 }
-            let op: ConfigAlteration.Operation
+            let op: PlannedAlteration.Operation
             if let before {
                 guard let value = before.value else {
                     notRestored.append("\(target) (its previous value is sensitive and unknown)")
@@ -154,7 +155,7 @@ public struct ConfigApplier: Sendable {
             }
             do {
                 let answer = try await client.incrementalAlterConfigs(
-                    [target: [ConfigAlteration(target: target, key: key, operation: op)]], validateOnly: false)
+                    [target: [PlannedAlteration(target: target, key: key, operation: op)]], validateOnly: false)
                 if let e = answer[target] ?? nil {
                     notRestored.append("\(target) (\(e))")
                 } else {

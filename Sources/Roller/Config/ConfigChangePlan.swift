@@ -36,7 +36,7 @@ public enum ConfigResourceTarget: Sendable, Hashable, Comparable, CustomStringCo
 }
 
 /// One key of one resource to set or delete.
-public struct ConfigAlteration: Sendable, Hashable {
+public struct PlannedAlteration: Sendable, Hashable {
     public enum Operation: Sendable, Hashable {
         case set(String)
         /// Remove the dynamic value at this resource.
@@ -72,12 +72,12 @@ public struct ConfigChange: Sendable, Hashable {
     /// Why the action is what it is, when it is not plain from the scope.
     public var reason: String?
     /// What `apply` sends; empty for restart changes.
-    public var alterations: [ConfigAlteration]
+    public var alterations: [PlannedAlteration]
 
     public init(
         key: String, from: String?, fromByNode: [Int32: String?] = [:], to: String?, scope: UpdateMode,
         action: ConfigAction, nodes: [Int32], isSensitive: Bool = false, reason: String? = nil,
-        alterations: [ConfigAlteration] = []
+        alterations: [PlannedAlteration] = []
     ) {
         self.key = key
         self.from = from
@@ -139,7 +139,7 @@ public struct ConfigChangePlan: Sendable, Hashable {
     public var restartRequired: Bool { !restartNodes.isEmpty }
 
     /// Every alteration of the dynamic changes.
-    public var alterations: [ConfigAlteration] { changes.flatMap(\.alterations) }
+    public var alterations: [PlannedAlteration] { changes.flatMap(\.alterations) }
 
     public var dynamicChanges: [ConfigChange] { changes.filter { $0.action == .dynamic } }
 }

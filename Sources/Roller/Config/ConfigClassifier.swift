@@ -1,3 +1,4 @@
+import KafkaAdmin
 public import KafkaPolicies
 
 /// Classifies a desired broker config against what the cluster reports: for each key, no-op, or a change with
@@ -213,18 +214,18 @@ private struct Context {
     /// Alterations for a live set: once at the cluster default for a cluster-wide key in a cluster plan (plus
     /// removal of per-broker overrides that would shadow it), else per broker.
     func setAlterations(key: String, value: String, nodes: [Int32], info: KeyInfo, type: ConfigType?)
-        -> [ConfigAlteration]
+        -> [PlannedAlteration]
     {
         guard clusterPlan, info.scope == .clusterWide else {
-            return nodes.map { ConfigAlteration(target: .broker($0), key: key, operation: .set(value)) }
+            return nodes.map { PlannedAlteration(target: .broker($0), key: key, operation: .set(value)) }
         }
-        var out: [ConfigAlteration] = []
+        var out: [PlannedAlteration] = []
         let defaultValue = current.clusterDefault[key]
         if info.sensitive || defaultValue == nil || !ValueCheck.equal(defaultValue?.value, value, type: type) {
-            out.append(ConfigAlteration(target: .clusterDefault, key: key, operation: .set(value)))
+            out.append(PlannedAlteration(target: .clusterDefault, key: key, operation: .set(value)))
         }
         for node in nodes where current.entry(key, node: node)?.source == .dynamicBroker {
-            out.append(ConfigAlteration(target: .broker(node), key: key, operation: .delete))
+            out.append(PlannedAlteration(target: .broker(node), key: key, operation: .delete))
         }
         return out
     }
@@ -415,14 +416,14 @@ private struct Context {
             plan.unchanged.append(key)
             return
         }
-        var alterations: [ConfigAlteration] = []
+        var alterations: [PlannedAlteration] = []
         var touched: [Int32] = []
         let defaultSet = clusterPlan && current.clusterDefault[key] != nil
-        if defaultSet { alterations.append(ConfigAlteration(target: .clusterDefault, key: key, operation: .delete)) }
+        if defaultSet { alterations.append(PlannedAlteration(target: .clusterDefault, key: key, operation: .delete)) }
         for node in targets {
             let e = current.entry(key, node: node)
             if e?.source == .dynamicBroker {
-                alterations.append(ConfigAlteration(target: .broker(node), key: key, operation: .delete))
+                alterations.append(PlannedAlteration(target: .broker(node), key: key, operation: .delete))
                 touched.append(node)
             } else if defaultSet, e?.source == .dynamicDefaultBroker || e == nil {
                 touched.append(node)

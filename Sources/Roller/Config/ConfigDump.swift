@@ -1,4 +1,5 @@
 public import Foundation
+public import KafkaAdmin
 public import KafkaPolicies
 
 /// The `--current FILE` format: a JSON dump of DescribeConfigs for every node and the cluster default.
@@ -12,12 +13,35 @@ public import KafkaPolicies
 /// ```
 /// `kafkaVersion` and `roles` are optional; `source` is Kafka's ConfigSource name.
 public struct ConfigDump: Sendable, Hashable, Codable {
+    /// One config as dumped: KafkaAdmin's `ConfigEntry` without its name, with optional flags.
+    public struct Entry: Sendable, Hashable, Codable {
+        public var value: String?
+        public var source: ConfigSource
+        public var sensitive: Bool?
+        public var readOnly: Bool?
+        public var synonyms: [ConfigSynonym]?
+
+        public init(_ e: ConfigEntry) {
+            value = e.value
+            source = e.source
+            sensitive = e.isSensitive
+            readOnly = e.isReadOnly
+            synonyms = e.synonyms.isEmpty ? nil : e.synonyms
+        }
+
+        public func entry(name: String) -> ConfigEntry {
+            ConfigEntry(
+                name: name, value: value, source: source, isReadOnly: readOnly ?? false,
+                isSensitive: sensitive ?? false, isDefault: source == .defaultConfig, synonyms: synonyms ?? [])
+        }
+    }
+
     public struct Node: Sendable, Hashable, Codable {
         public var id: Int32
         public var roles: [String]?
-        public var configs: [String: ConfigEntry]
+        public var configs: [String: Entry]
 
-        public init(id: Int32, roles: [String]? = nil, configs: [String: ConfigEntry]) {
+        public init(id: Int32, roles: [String]? = nil, configs: [String: Entry]) {
             self.id = id
             self.roles = roles
             self.configs = configs
@@ -25,10 +49,10 @@ public struct ConfigDump: Sendable, Hashable, Codable {
     }
 
     public var kafkaVersion: String?
-    public var clusterDefault: [String: ConfigEntry]?
+    public var clusterDefault: [String: Entry]?
     public var nodes: [Node]
 
-    public init(kafkaVersion: String? = nil, clusterDefault: [String: ConfigEntry]? = nil, nodes: [Node]) {
+    public init(kafkaVersion: String? = nil, clusterDefault: [String: Entry]? = nil, nodes: [Node]) {
         self.kafkaVersion = kafkaVersion
         self.clusterDefault = clusterDefault
         self.nodes = nodes
@@ -36,11 +60,11 @@ public struct ConfigDump: Sendable, Hashable, Codable {
 
     public init(_ current: CurrentClusterConfig, kafkaVersion: KafkaVersion? = nil) {
         self.kafkaVersion = kafkaVersion?.description
-        clusterDefault = current.clusterDefault
+        clusterDefault = current.clusterDefault.mapValues(Entry.init)
         nodes = current.nodeIDs.map { id in
             let r = current.roles(of: id)
             let roles = [r.broker ? "broker" : nil, r.controller ? "controller" : nil].compactMap { $0 }
-            return Node(id: id, roles: roles, configs: current.nodes[id] ?? [:])
+            return Node(id: id, roles: roles, configs: (current.nodes[id] ?? [:]).mapValues(Entry.init))
         }
     }
 
@@ -49,9 +73,12 @@ public struct ConfigDump: Sendable, Hashable, Codable {
         for n in nodes {
             if let r = n.roles, let parsed = NodeRoles(processRoles: r.joined(separator: ",")) { roles[n.id] = parsed }
         }
+        func entries(_ m: [String: Entry]) -> [String: ConfigEntry] {
+            Dictionary(uniqueKeysWithValues: m.map { ($0.key, $0.value.entry(name: $0.key)) })
+        }
         return CurrentClusterConfig(
-            nodes: Dictionary(nodes.map { ($0.id, $0.configs) }, uniquingKeysWith: { a, _ in a }),
-            clusterDefault: clusterDefault ?? [:], roles: roles)
+            nodes: Dictionary(nodes.map { ($0.id, entries($0.configs)) }, uniquingKeysWith: { a, _ in a }),
+            clusterDefault: entries(clusterDefault ?? [:]), roles: roles)
     }
 
     public static func decode(_ data: Data, fileName: String) throws -> ConfigDump {

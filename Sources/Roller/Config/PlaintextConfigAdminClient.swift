@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+public import KafkaAdmin
 
 #if canImport(Glibc)
     import Glibc
@@ -125,14 +126,14 @@ public final class PlaintextConfigAdminClient: ConfigAdminClient, @unchecked Sen
                 let name = try d.string()
                 let value = try d.nullableString()
                 let readOnly = try d.bool()
-                let source = ConfigSource(wireValue: try d.i8())
+                let source = ConfigSource(code: try d.i8())
                 let sensitive = try d.bool()
                 var synonyms: [ConfigSynonym] = []
                 for _ in 0..<(try d.i32()) {
                     let sName = try d.string()
                     let sValue = try d.nullableString()
                     synonyms.append(
-                        ConfigSynonym(name: sName, value: sValue, source: ConfigSource(wireValue: try d.i8())))
+                        ConfigSynonym(name: sName, value: sValue, source: ConfigSource(code: try d.i8())))
                 }
                 configs[name] = ConfigEntry(
                     value: value, source: source, isSensitive: sensitive, isReadOnly: readOnly, synonyms: synonyms)
@@ -141,13 +142,13 @@ public final class PlaintextConfigAdminClient: ConfigAdminClient, @unchecked Sen
         return configs
     }
 
-    public func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
+    public func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [PlannedAlteration]], validateOnly: Bool)
         async throws -> [ConfigResourceTarget: ConfigAlterError?]
     {
         try await offPool { try self.alter(resources, validateOnly: validateOnly) }
     }
 
-    private func alter(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool) throws
+    private func alter(_ resources: [ConfigResourceTarget: [PlannedAlteration]], validateOnly: Bool) throws
         -> [ConfigResourceTarget: ConfigAlterError?]
     {
         var out: [ConfigResourceTarget: ConfigAlterError?] = [:]

@@ -1,3 +1,4 @@
+import KafkaAdmin
 import KafkaPolicies
 import Logging
 import Synchronization
@@ -62,7 +63,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
 
     struct LostAnswer: Error {}
 
-    func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
+    func incrementalAlterConfigs(_ resources: [ConfigResourceTarget: [PlannedAlteration]], validateOnly: Bool)
         async throws -> [ConfigResourceTarget: ConfigAlterError?]
     {
         let answer = alter(resources, validateOnly: validateOnly)
@@ -73,7 +74,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
         return answer
     }
 
-    func alter(_ resources: [ConfigResourceTarget: [ConfigAlteration]], validateOnly: Bool)
+    func alter(_ resources: [ConfigResourceTarget: [PlannedAlteration]], validateOnly: Bool)
         -> [ConfigResourceTarget: ConfigAlterError?]
     {
         state.withLock { s in
@@ -103,7 +104,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
         }
     }
 
-    func validate(_ s: State, _ target: ConfigResourceTarget, _ ops: [ConfigAlteration]) -> ConfigAlterError? {
+    func validate(_ s: State, _ target: ConfigResourceTarget, _ ops: [PlannedAlteration]) -> ConfigAlterError? {
         for op in ops {
             let base = ListenerPrefixedKey(op.key)?.base ?? op.key
             let mode = catalog[base]?.updateMode ?? .clusterWide

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaAdmin
 import KafkaPolicies
 import Testing
 

@@ -1,3 +1,4 @@
+import KafkaAdmin
 import KafkaPolicies
 
 @testable import Roller

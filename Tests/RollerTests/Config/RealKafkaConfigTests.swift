@@ -1,4 +1,5 @@
 import Foundation
+import KafkaAdmin
 import KafkaPolicies
 import Logging
 import Testing
@@ -175,10 +176,10 @@ struct RealKafkaConfigTests {
                 nodes: identity ? [first] : nil)
             let planned = p.changes(key).map(\.action.rawValue).joined(separator: "+")
             let scope = p.changes(key).first?.scope.rawValue ?? "-"
-            let op = ConfigAlteration(target: .broker(first), key: key, operation: .set(value))
+            let op = PlannedAlteration(target: .broker(first), key: key, operation: .set(value))
             let atBroker = try await client.incrementalAlterConfigs([.broker(first): [op]], validateOnly: true)
             let atDefault = try await client.incrementalAlterConfigs(
-                [.clusterDefault: [ConfigAlteration(target: .clusterDefault, key: key, operation: .set(value))]],
+                [.clusterDefault: [PlannedAlteration(target: .clusterDefault, key: key, operation: .set(value))]],
                 validateOnly: true)
             let brokerError = atBroker[.broker(first)] ?? nil
             let defaultError = atDefault[.clusterDefault] ?? nil
