@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KafkaAdmin
 import KafkaPolicies
 import Logging
 import Roller
@@ -16,6 +17,35 @@ struct ConfigCommand: AsyncParsableCommand {
     struct Common: ParsableArguments {
         @Option(help: "Kafka bootstrap servers (host:port,...).")
         var bootstrap: String?
+
+        @Option(help: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+        var securityProtocol = "PLAINTEXT"
+
+        @Option(help: "PEM file of the CA that signed the brokers' certificates.")
+        var sslCa: String?
+
+        @Option(help: "PEM client certificate for mutual TLS.")
+        var sslCert: String?
+
+        @Option(help: "PEM private key of the client certificate.")
+        var sslKey: String?
+
+        @Option(help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
+        var saslMechanism: String?
+
+        @Option(help: "SASL user name (password: BALLAST_SASL_PASSWORD).")
+        var saslUsername: String?
+
+        /// The shared connection options of `ballast describe`, built from these flags.
+        func connection(bootstrap: String) throws -> KafkaAdminConfiguration {
+            var args = ["--bootstrap", bootstrap, "--security-protocol", securityProtocol]
+            if let sslCa { args += ["--ssl-ca", sslCa] }
+            if let sslCert { args += ["--ssl-cert", sslCert] }
+            if let sslKey { args += ["--ssl-key", sslKey] }
+            if let saslMechanism { args += ["--sasl-mechanism", saslMechanism] }
+            if let saslUsername { args += ["--sasl-username", saslUsername] }
+            return try ConnectionOptions.parse(args).adminConfiguration()
+        }
 
         @Option(help: "A server.properties-style file of the keys to set; 'key=' removes a dynamic override.")
         var desired: String
@@ -156,13 +186,19 @@ struct ConfigInputs {
             }
         } else {
             let bootstrap = common.bootstrap!
+            let configuration: KafkaAdminConfiguration
             do {
-                // PLAINTEXT only until KafkaAdmin offers DescribeConfigs and IncrementalAlterConfigs.
-                let plaintext = try PlaintextConfigAdminClient(bootstrap: bootstrap)
-                let nodes = try await plaintext.describeBrokerConfigs(nodes: plaintext.brokerIDs)
-                let defaults = try await plaintext.describeClusterDefaultConfigs()
+                configuration = try common.connection(bootstrap: bootstrap)
+            } catch {
+                fail("\(ConnectionOptions.message(for: error))", code: BallastExit.badInput)
+            }
+            do {
+                let admin = try KafkaAdmin(configuration: configuration)
+                let kafka = KafkaAdminConfigClient(admin: admin)
+                let nodes = try await kafka.describeBrokerConfigs(nodes: try await kafka.brokerIDs())
+                let defaults = try await kafka.describeClusterDefaultConfigs()
                 current = CurrentClusterConfig(nodes: nodes, clusterDefault: defaults)
-                client = plaintext
+                client = kafka
             } catch {
                 fail("cannot read the broker configs from \(bootstrap): \(error)", code: BallastExit.failed)
             }

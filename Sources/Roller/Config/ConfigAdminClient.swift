@@ -18,24 +18,29 @@ public protocol ConfigAdminClient: Sendable {
 
 /// Kafka's answer for a resource it did not alter.
 public struct ConfigAlterError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Kafka's error code (e.g. 40 INVALID_CONFIG, 42 INVALID_REQUEST).
+    /// Kafka's error code (e.g. 40 INVALID_CONFIG, 42 INVALID_REQUEST); -1 when only the name is known.
     public var code: Int16
     /// Kafka's error message.
     public var message: String?
+    /// Kafka's name of the error code, when known.
+    public var name: String?
 
-    public init(code: Int16, message: String?) {
+    public init(code: Int16, message: String?, name: String? = nil) {
         self.code = code
         self.message = message
+        self.name = name ?? Self.names[code]
     }
 
     public var description: String {
-        let name = Self.names[code].map { " \($0)" } ?? ""
-        return "error \(code)\(name)" + (message.map { ": \($0)" } ?? "")
+        let head = name ?? "error \(code)"
+        return code >= 0 && name != nil
+            ? "error \(code) \(head)" + (message.map { ": \($0)" } ?? "")
+            : head + (message.map { ": \($0)" } ?? "")
     }
 
     static let names: [Int16: String] = [
-        29: "CLUSTER_AUTHORIZATION_FAILED", 40: "INVALID_CONFIG", 42: "INVALID_REQUEST", 41: "NOT_CONTROLLER",
-        7: "REQUEST_TIMED_OUT", 35: "UNSUPPORTED_VERSION", 31: "BROKER_AUTHORIZATION_FAILED",
-        -1: "UNKNOWN_SERVER_ERROR",
+        29: "TOPIC_AUTHORIZATION_FAILED", 31: "CLUSTER_AUTHORIZATION_FAILED", 40: "INVALID_CONFIG",
+        41: "NOT_CONTROLLER", 42: "INVALID_REQUEST", 44: "POLICY_VIOLATION", 7: "REQUEST_TIMED_OUT",
+        35: "UNSUPPORTED_VERSION", -1: "UNKNOWN_SERVER_ERROR",
     ]
 }

@@ -88,15 +88,17 @@ struct RealKafkaConfigTests {
         ("broker.rack", "rack-z"),
     ]
 
-    func snapshot(_ client: PlaintextConfigAdminClient) async throws -> CurrentClusterConfig {
-        let nodes = client.brokerIDs
+    func snapshot(_ client: KafkaAdminConfigClient) async throws -> CurrentClusterConfig {
+        let nodes = try await client.brokerIDs()
         let configs = try await client.describeBrokerConfigs(nodes: nodes)
         let defaults = try await client.describeClusterDefaultConfigs()
         return CurrentClusterConfig(nodes: configs, clusterDefault: defaults)
     }
 
     @Test func plannedModesAgreeWithRealKafka() async throws {
-        let client = try PlaintextConfigAdminClient(bootstrap: env["KAFKA_BOOTSTRAP"]!)
+        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: env["KAFKA_BOOTSTRAP"]!))
+        defer { Task { await admin.shutdown() } }
+        let client = KafkaAdminConfigClient(admin: admin)
         let version = KafkaVersion(env["KAFKA_VERSION"] ?? "4.1")!
         let classifier = ConfigClassifier(version: version)
         let before = try await snapshot(client)
