@@ -27,8 +27,8 @@ public enum AgentServer {
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: BearerAuth(token: configuration.token))
-        router.get("/healthz") { _, _ in json(["status": "ok"]) }
-        router.get("/v1/nodes") { _, _ in
+        router.get("/healthz") { _, _ -> Response in json(["status": "ok"]) }
+        router.get("/v1/nodes") { _, _ -> Response in
             let nodes = try await driver.nodes().map { n -> ManagedNode in
                 var n = n
                 if operations.isRestarting(n.id) { n.ready = false }
@@ -37,7 +37,7 @@ public enum AgentServer {
             }
             return json(NodeList(nodes: nodes))
         }
-        router.post("/v1/nodes/{id}/restart") { request, context in
+        router.post("/v1/nodes/{id}/restart") { request, context -> Response in
             guard let id = context.parameters.get("id", as: Int32.self) else {
                 return error(.badRequest, "node id must be an integer")
             }
@@ -58,12 +58,12 @@ public enum AgentServer {
                 return error(.conflict, "node \(id) is already restarting (operation \(running))")
             }
         }
-        router.get("/v1/operations/{id}") { _, context in
+        router.get("/v1/operations/{id}") { _, context -> Response in
             let id = context.parameters.get("id") ?? ""
             guard let op = operations.operation(id) else { return error(.notFound, "no operation \(id)") }
             return json(op)
         }
-        router.post("/v1/pools/{pool}/scale") { _, _ in
+        router.post("/v1/pools/{pool}/scale") { _, _ -> Response in
             error(.notImplemented, "this agent's driver has no node pools to scale")
         }
         return router

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 public import ServiceLifecycle
 import Synchronization
 
@@ -16,7 +16,9 @@ public final class RestartOperations: Sendable {
     let stream: AsyncStream<RestartOperation>
 
     public init() {
-        (stream, jobs) = AsyncStream.makeStream()
+        let (stream, jobs) = AsyncStream<RestartOperation>.makeStream()
+        self.stream = stream
+        self.jobs = jobs
     }
 
     enum StartResult {

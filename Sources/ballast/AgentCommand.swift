@@ -68,7 +68,7 @@ struct AgentCommand: AsyncParsableCommand {
             logger: logger,
             onServerRunning: { port in
                 print("listening=http://\(host):\(port)")
-                fflush(stdout)
+                fflush(nil)
             })
         try await app.runService()
     }

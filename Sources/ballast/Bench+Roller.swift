@@ -45,8 +45,8 @@ struct RollerBench: AsyncParsableCommand {
         let partitions = snapshot.topics.reduce(0) { $0 + $1.partitions.count }
         print("snapshot: \(brokers) brokers, \(partitions) partitions, \(partitions * 3) replicas")
         print(String(format: "index build:            median %.1f ms", median(index)))
-        print(String(format: "gate + next batch:      median %.1f ms (first batch: %d nodes)", median(gate), batchSize))
-        print(String(format: "full dry-run plan:      median %.1f ms (%d batches)", median(fullPlan), batches))
+        print(String(format: "gate + next batch:      median %.1f ms (first batch: %ld nodes)", median(gate), batchSize))
+        print(String(format: "full dry-run plan:      median %.1f ms (%ld batches)", median(fullPlan), batches))
         print(median(gate) <= 100 ? "PASS: gate + batch ≤ 100 ms" : "FAIL: gate + batch > 100 ms")
     }
 

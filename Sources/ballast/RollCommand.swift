@@ -277,7 +277,7 @@ final class RollProgressView: Sendable {
     func show(_ event: RollEvent) {
         if json {
             print(event.jsonLine())
-            fflush(stdout)
+            fflush(nil)
             return
         }
         let line: String? = state.withLock { s in
@@ -337,7 +337,7 @@ final class RollProgressView: Sendable {
         if terminal {
             if let line { print("\r\u{1B}[K" + line) }
             print("\r\u{1B}[K" + status, terminator: "")
-            fflush(stdout)
+            fflush(nil)
         } else if let line {
             print(line)
         }

@@ -83,7 +83,8 @@ final class FakeDriver: NodeDriver {
             #expect(op.state == .running && op.node == 2)
             // While it runs the node is not ready, and another restart of it is refused.
             try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
-                #expect(try decode(NodeList.self, response).nodes.first { $0.id == 2 }?.ready == false)
+                let node = try decode(NodeList.self, response).nodes.first { $0.id == 2 }
+                #expect(node?.ready == false)
             }
             try await client.execute(uri: "/v1/nodes/2/restart", method: .post, headers: auth) {
                 #expect($0.status == .conflict)

@@ -92,6 +92,12 @@ public struct ProcessDriver: NodeDriver {
     }
 }
 
+/// `Process` is not Sendable; the timeout only reads `isRunning` and calls `terminate`, which are thread-safe.
+final class ProcessBox: @unchecked Sendable {
+    let process: Process
+    init(_ process: Process) { self.process = process }
+}
+
 /// Runs `/bin/sh -c` commands off the cooperative pool.
 enum Shell {
     struct Result {
@@ -108,7 +114,7 @@ enum Shell {
         process.standardOutput = FileHandle.nullDevice
         // A file, not a pipe: a chatty command cannot block on a full pipe.
         let errPath = NSTemporaryDirectory() + "ballast-agent-\(UUID().uuidString).err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         guard let errHandle = FileHandle(forWritingAtPath: errPath) else {
             throw AgentError("could not create a temporary file for command output")
@@ -123,9 +129,9 @@ enum Shell {
                 cont.resume(throwing: AgentError("the command '\(command)' could not be started: \(error)"))
                 return
             }
-            let pid = process.processIdentifier
+            let box = ProcessBox(process)
             DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) {
-                if process.isRunning && process.processIdentifier == pid { process.terminate() }
+                if box.process.isRunning { box.process.terminate() }
             }
         }
         try? errHandle.close()

@@ -1,5 +1,5 @@
-public import Foundation
-public import KafkaAdmin
+import Foundation
+import KafkaAdmin
 public import Logging
 
 /// Runs a roll: feeds the state machine with what the cluster and the agents say, does what it decides, and
@@ -100,7 +100,9 @@ public struct RollExecutor: Sendable {
                 let nodes: [AgentNode]
                 do {
                     snapshot = try await retrying("the cluster could not be read") { try await cluster.snapshot() }
-                    (nodes, owners) = try await readAgents()
+                    let read = try await readAgents()
+                    nodes = read.0
+                    owners = read.1
                 } catch let failure as RollFailure {
                     step = Self.failStep(failure)
                     continue

@@ -77,7 +77,7 @@ public final class RollJournal: Sendable {
             try db.execute(
                 sql: "INSERT INTO steps (operationId, at, batch, node, kind, detail) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
-                    operationId, Date().timeIntervalSince1970, batch, node.map(Int.init), kind.rawValue, detail,
+                    operationId, Date().timeIntervalSince1970, batch, node.map { Int($0) }, kind.rawValue, detail,
                 ])
             if kind == .finished || kind == .failed {
                 try db.execute(

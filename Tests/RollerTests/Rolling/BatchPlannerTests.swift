@@ -31,7 +31,8 @@ import Testing
     }
 
     @Test func nonRackAwarePlacementShrinksBatches() {
-        var (s, n) = Fixture.cluster()
+        let (s0, n) = Fixture.cluster()
+        var s = s0
         // Every partition on three brokers of one rack: 1,4,7 (r0), 2,5,8 (r1), 3,6,9 (r2).
         s.editPartitions { p in
             let base = Int32(p.partition % 3) + 1
@@ -47,11 +48,11 @@ import Testing
         } else {
             Issue.record("node 4 held for \(String(describing: plan.heldFromFirst[4]))")
         }
-        _ = n
     }
 
     @Test func topicsWithReplicationFactorAtMostMinIsrAreReportedAndDoNotHold() {
-        var (s, n) = Fixture.cluster()
+        let (s0, n) = Fixture.cluster()
+        var s = s0
         s.topics.append(
             TopicInfo(
                 name: "fragile", minInSyncReplicas: 2,
@@ -60,11 +61,11 @@ import Testing
         #expect(plan.batches.count == 3)
         #expect(plan.warnings.count == 1)
         #expect(plan.warnings.first?.contains("fragile") == true)
-        _ = n
     }
 
     @Test func aPartitionAlreadyUnderMinIsrHoldsEveryNodeHostingItsReplicas() {
-        var (s, n) = Fixture.cluster()
+        let (s0, n) = Fixture.cluster()
+        var s = s0
         s.editPartitions { p in
             if p.partition == 0 { p.isr = [p.replicas[0]] }  // replicas 1,2,3; only 1 in sync
         }
@@ -74,11 +75,11 @@ import Testing
         #expect(d.batch == [4, 7])
         #expect(d.held[1] == .underMinIsr(PartitionRef(topic: "orders", partition: 0), isr: 1, minIsr: 2))
         #expect(d.held[2] == .underMinIsr(PartitionRef(topic: "orders", partition: 0), isr: 1, minIsr: 2))
-        _ = n
     }
 
     @Test func anOfflinePartitionHoldsTheWholeRollUnlessOverridden() {
-        var (s, n) = Fixture.cluster()
+        let (s0, n) = Fixture.cluster()
+        var s = s0
         s.editPartitions { p in
             if p.partition == 5 {
                 p.leader = -1
@@ -162,7 +163,8 @@ import Testing
     }
 
     @Test func aDownNodeGoesFirstAloneWithoutTheUnderMinIsrRule() {
-        var (s, n) = Fixture.cluster()
+        let (s0, n) = Fixture.cluster()
+        var s = s0
         // Broker 5 is stopped: unregistered, out of every ISR; partition 3 (4,5,6) also lost 6 → under min ISR.
         s.brokers.removeAll { $0.id == 5 }
         s.editPartitions { p in
@@ -173,17 +175,16 @@ import Testing
         let d = planner.nextBatch(remaining: all)
         #expect(d.batch == [5] && d.isDownNode)
         #expect(d.held[1] == .downNodeFirst(5))
-        _ = n
     }
 
     @Test func aNodeItsAgentReportsNotReadyGoesFirst() {
-        var (s, n) = Fixture.cluster()
+        let (s, n0) = Fixture.cluster()
+        var n = n0
         n[7].ready = false  // node 8
         var planner = Fixture.planner(s, n)
         let d = planner.nextBatch(remaining: all)
         // Node 8 is still in every ISR, and no partition is short: it may go, alone.
         #expect(d.batch == [8] && d.isDownNode)
-        _ = s
     }
 
     @Test func maxBatchCapsTheBatch() {
@@ -210,7 +211,8 @@ import Testing
     }
 
     @Test func aShrunkIsrElsewhereHoldsOnlyTheNodesOfThatPartition() {
-        var (s, n) = Fixture.cluster()
+        let (s0, n) = Fixture.cluster()
+        var s = s0
         s.editPartitions { p in
             if p.partition == 1 { p.isr = [2, 3] }  // replicas 2,3,4; 4 catching up
         }
@@ -221,7 +223,6 @@ import Testing
         #expect(
             d.held[2]
                 == .isrTooSmall(PartitionRef(topic: "orders", partition: 1), isrAfter: 1, required: 2, together: []))
-        _ = n
     }
 
     @Test func theGateAgreesWithItselfOnEveryPlannedBatch() {
