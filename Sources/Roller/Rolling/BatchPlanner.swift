@@ -66,7 +66,9 @@ public struct BatchPlanner: Sendable {
     var caughtUpVoters: Int
     let majority: Int
     // Per node: (partition index << 1) | (1 if the node is in the partition's ISR).
-    var entries: [[UInt32]]
+    /// Flat (CSR): node `b`'s entries are `entries[offsets[b]..<offsets[b + 1]]`.
+    var entries: [UInt32]
+    let offsets: [Int]
     // Per partition.
     var isrCount: [Int32]
     let minIsr: [Int32]
@@ -76,8 +78,9 @@ public struct BatchPlanner: Sendable {
     let offline: [Int]
     let warnings: [String]
     // Scratch state of the batch being built.
-    var inBatchIsr: [Int32]
-    var touched: [Int32] = []
+    var inBatchIsr: [UInt8]
+    /// Hot-path summary per partition: `(ISR − required) << 1 | underMinIsr`; exempt partitions get a huge slack.
+    var slack: [Int32]
     var batchControllers: [Int] = []
     var batchCaughtUp = 0
 
@@ -151,7 +154,6 @@ public struct BatchPlanner: Sendable {
             return denseOf[id] ?? -1
         }
 
-        var entries = [[UInt32]](repeating: [], count: sortedNodes.count)
         var isrCount: [Int32] = []
         var minIsr: [Int32] = []
         var required: [Int32] = []
@@ -163,34 +165,54 @@ public struct BatchPlanner: Sendable {
         minIsr.reserveCapacity(total)
         required.reserveCapacity(total)
         location.reserveCapacity(total)
+        // Two passes over the replicas: count per node, then fill one flat buffer (no per-append checks).
+        var offsets = [Int](repeating: 0, count: sortedNodes.count + 1)
+        for topic in snapshot.topics {
+            for p in topic.partitions {
+                for r in p.replicas {
+                    let d = dense(r)
+                    if d >= 0 { offsets[d + 1] += 1 }
+                }
+            }
+        }
+        for d in 0..<sortedNodes.count { offsets[d + 1] += offsets[d] }
+        let flat = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, offsets[sortedNodes.count]))
+        defer { flat.deallocate() }
+        let cursor = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(1, sortedNodes.count))
+        defer { cursor.deallocate() }
+        for d in 0..<sortedNodes.count { cursor[d] = offsets[d] }
         for (ti, topic) in snapshot.topics.enumerated() {
             var exempt = false
             var clamped = false
-            for (pi, p) in topic.partitions.enumerated() {
-                let index = UInt32(isrCount.count)
-                let rf = p.replicas.count
-                let m = topic.minInSyncReplicas
-                var need: Int
-                if rf <= m {
-                    need = -1
-                    exempt = true
-                } else {
-                    need = m + options.headroom
-                    if need > rf - 1 {
-                        need = rf - 1
-                        clamped = true
+            topic.partitions.withUnsafeBufferPointer { partitions in
+                for pi in partitions.indices {
+                    let index = UInt32(isrCount.count)
+                    let rf = partitions[pi].replicas.count
+                    let m = topic.minInSyncReplicas
+                    var need: Int
+                    if rf <= m {
+                        need = -1
+                        exempt = true
+                    } else {
+                        need = m + options.headroom
+                        if need > rf - 1 {
+                            need = rf - 1
+                            clamped = true
+                        }
                     }
-                }
-                isrCount.append(Int32(p.isr.count))
-                minIsr.append(Int32(m))
-                required.append(Int32(need))
-                location.append((Int32(ti), Int32(pi)))
-                if p.isOffline { offline.append(Int(index)) }
-                for r in p.replicas {
-                    let d = dense(r)
-                    if d < 0 { continue }
-                    let inIsr: UInt32 = p.isr.contains(r) ? 1 : 0
-                    entries[d].append(index << 1 | inIsr)
+                    let isr = partitions[pi].isr
+                    isrCount.append(Int32(isr.count))
+                    minIsr.append(Int32(m))
+                    required.append(Int32(need))
+                    location.append((Int32(ti), Int32(pi)))
+                    if partitions[pi].leader < 0 { offline.append(Int(index)) }
+                    for r in partitions[pi].replicas {
+                        let d = dense(r)
+                        if d < 0 { continue }
+                        let inIsr: UInt32 = isr.contains(r) ? 1 : 0
+                        flat[cursor[d]] = index << 1 | inIsr
+                        cursor[d] += 1
+                    }
                 }
             }
             if exempt {
@@ -209,14 +231,16 @@ public struct BatchPlanner: Sendable {
             warnings.append(
                 "rolling with \(offline.count) offline partition(s) because offline partitions are allowed by override")
         }
-        self.entries = entries
+        entries = Array(flat.prefix(offsets[sortedNodes.count]))
+        self.offsets = offsets
         self.isrCount = isrCount
         self.minIsr = minIsr
         self.required = required
         self.location = location
         self.offline = offline
         self.warnings = warnings
-        inBatchIsr = [Int32](repeating: 0, count: isrCount.count)
+        inBatchIsr = [UInt8](repeating: 0, count: isrCount.count)
+        slack = (0..<isrCount.count).map { Self.slack(isr: isrCount[$0], minIsr: minIsr[$0], required: required[$0]) }
     }
 
     func ref(_ p: Int) -> PartitionRef {
@@ -240,24 +264,41 @@ public struct BatchPlanner: Sendable {
                 return .quorumMajority(caughtUpAfter: caughtUpVoters - batchCaughtUp - 1, majority: majority)
             }
         }
+        guard let p = firstConflict(b) else { return nil }
+        let after = isrCount[p] - Int32(inBatchIsr[p]) - 1
+        if isrCount[p] < minIsr[p] {
+            return .underMinIsr(ref(p), isr: Int(isrCount[p]), minIsr: Int(minIsr[p]))
+        }
+        return .isrTooSmall(ref(p), isrAfter: Int(after), required: Int(required[p]), together: together(p))
+    }
+
+    /// The first partition that node `b` may not take down with the batch (the hot loop: no allocation, no
+    /// bounds checks beyond the buffers).
+    func firstConflict(_ b: Int) -> Int? {
         let down = isDown[b]
-        for e in entries[b] {
-            let p = Int(e >> 1)
-            let need = required[p]
-            if need < 0 { continue }
-            if e & 1 == 1 {
-                let after = isrCount[p] - inBatchIsr[p] - 1
-                if after < need {
-                    if isrCount[p] < minIsr[p] {
-                        return .underMinIsr(ref(p), isr: Int(isrCount[p]), minIsr: Int(minIsr[p]))
+        return entries.withUnsafeBufferPointer { all in
+            let es = UnsafeBufferPointer(rebasing: all[offsets[b]..<offsets[b + 1]])
+            return slack.withUnsafeBufferPointer { slack in
+                inBatchIsr.withUnsafeBufferPointer { inBatch -> Int? in
+                    for e in es {
+                        let p = Int(e >> 1)
+                        let v = slack[p]
+                        if e & 1 == 1 {
+                            // ISR − batch − this node < required  ⇔  batch members in ISR ≥ ISR − required.
+                            if Int32(inBatch[p]) >= v >> 1 { return p }
+                        } else if v & 1 == 1 && !down {
+                            return p
+                        }
                     }
-                    return .isrTooSmall(ref(p), isrAfter: Int(after), required: Int(need), together: together(p))
+                    return nil
                 }
-            } else if !down && isrCount[p] < minIsr[p] {
-                return .underMinIsr(ref(p), isr: Int(isrCount[p]), minIsr: Int(minIsr[p]))
             }
         }
-        return nil
+    }
+
+    static func slack(isr: Int32, minIsr: Int32, required: Int32) -> Int32 {
+        if required < 0 { return (Int32.max >> 2) << 1 }
+        return (isr - required) << 1 | (isr < minIsr ? 1 : 0)
     }
 
     /// Nodes of the batch being built that are in partition `p`'s ISR.
@@ -275,16 +316,17 @@ public struct BatchPlanner: Sendable {
         batchNodes.append(ids[b])
         if isController[b] { batchControllers.append(b) }
         if isCaughtUpVoter[b] { batchCaughtUp += 1 }
-        for e in entries[b] where e & 1 == 1 {
-            let p = Int(e >> 1)
-            if inBatchIsr[p] == 0 { touched.append(Int32(p)) }
-            inBatchIsr[p] += 1
+        let range = offsets[b]..<offsets[b + 1]
+        entries.withUnsafeBufferPointer { all in
+            inBatchIsr.withUnsafeMutableBufferPointer { inBatch in
+                for e in all[range] where e & 1 == 1 { inBatch[Int(e >> 1)] += 1 }
+            }
         }
     }
 
     mutating func resetBatch() {
-        for p in touched { inBatchIsr[Int(p)] = 0 }
-        touched.removeAll(keepingCapacity: true)
+        // A memset of one byte per partition: cheaper than tracking what the batch touched.
+        inBatchIsr.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         batchControllers.removeAll(keepingCapacity: true)
         batchNodes.removeAll(keepingCapacity: true)
         batchCaughtUp = 0
@@ -312,7 +354,11 @@ public struct BatchPlanner: Sendable {
     // MARK: Decisions
 
     /// The next batch among `remaining` node ids.
-    public mutating func nextBatch(remaining: Set<Int32>, activeSignals: Int = 0) -> BatchDecision {
+    /// - Parameter explain: also say why each node outside the batch is held (for dry runs and waits); the gate
+    ///   of a live roll only needs the reasons when no batch can start, which are always given.
+    public mutating func nextBatch(remaining: Set<Int32>, activeSignals: Int = 0, explain: Bool = true)
+        -> BatchDecision
+    {
         var decision = BatchDecision(
             batch: [], zone: "", cluster: "", isDownNode: false, blocked: [], held: [:], warnings: warnings)
         var rem = [Bool](repeating: false, count: ids.count)
@@ -358,16 +404,16 @@ public struct BatchPlanner: Sendable {
         let cap = max(1, options.maxBatch ?? Int.max)
         var members = [[Int]](repeating: [], count: groups.count)
         for b in remainingIdx { members[groupOf[b]].append(b) }
-        var best: (group: Int, size: Int, activeHeld: Bool)?
+        var best: (group: Int, batch: [Int], activeHeld: Bool)?
         for g in members.indices where !members[g].isEmpty {
             let (batch, activeHeld) = greedy(members[g], remaining: rem, cap: cap)
             guard !batch.isEmpty else { continue }
             if let b = best {
                 let better =
-                    (b.activeHeld && !activeHeld) || (b.activeHeld == activeHeld && batch.count > b.size)
+                    (b.activeHeld && !activeHeld) || (b.activeHeld == activeHeld && batch.count > b.batch.count)
                 if !better { continue }
             }
-            best = (g, batch.count, activeHeld)
+            best = (g, batch, activeHeld)
         }
         guard let best else {
             // Nothing can go: say why for each node, alone.
@@ -378,6 +424,13 @@ public struct BatchPlanner: Sendable {
             resetBatch()
             return decision
         }
+        let batch = best.batch
+        decision.batch = batch.map { ids[$0] }
+        (decision.zone, decision.cluster) = group(batch[0])
+        guard explain else {
+            resetBatch()
+            return decision
+        }
         // Nodes of other groups: held by their own partitions when they could not go even alone, else by grouping.
         let chosenGroup = groups[best.group]
         resetBatch()
@@ -385,13 +438,13 @@ public struct BatchPlanner: Sendable {
             decision.held[ids[b]] =
                 check(b, remaining: rem) ?? .otherGroup(zone: chosenGroup.zone, cluster: chosenGroup.cluster)
         }
-        let (batch, _) = greedy(members[best.group], remaining: rem, cap: cap)
-        let inBatch = Set(batch)
-        for b in members[best.group] where !inBatch.contains(b) {
-            decision.held[ids[b]] = check(b, remaining: rem) ?? .batchFull(cap)
+        if batch.count < members[best.group].count {
+            _ = greedy(members[best.group], remaining: rem, cap: cap)
+            let inBatch = Set(batch)
+            for b in members[best.group] where !inBatch.contains(b) {
+                decision.held[ids[b]] = check(b, remaining: rem) ?? .batchFull(cap)
+            }
         }
-        decision.batch = batch.map { ids[$0] }
-        (decision.zone, decision.cluster) = group(batch[0])
         resetBatch()
         return decision
     }
@@ -402,7 +455,7 @@ public struct BatchPlanner: Sendable {
         var remaining = nodes
         var plan = RollPlan(batches: [], heldFromFirst: [:], blocked: [], unplanned: [:], warnings: warnings)
         while !remaining.isEmpty {
-            let d = sim.nextBatch(remaining: remaining, activeSignals: activeSignals)
+            let d = sim.nextBatch(remaining: remaining, activeSignals: activeSignals, explain: plan.batches.isEmpty)
             if plan.batches.isEmpty { plan.heldFromFirst = d.held }
             if d.batch.isEmpty {
                 plan.blocked = d.blocked
@@ -426,9 +479,12 @@ public struct BatchPlanner: Sendable {
             isCaughtUpVoter[b] = true
             caughtUpVoters += 1
         }
-        for (k, e) in entries[b].enumerated() where e & 1 == 0 {
-            entries[b][k] = e | 1
-            isrCount[Int(e >> 1)] += 1
+        for k in offsets[b]..<offsets[b + 1] where entries[k] & 1 == 0 {
+            let e = entries[k]
+            entries[k] = e | 1
+            let p = Int(e >> 1)
+            isrCount[p] += 1
+            slack[p] = Self.slack(isr: isrCount[p], minIsr: minIsr[p], required: required[p])
         }
     }
 }

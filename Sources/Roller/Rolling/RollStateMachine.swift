@@ -214,7 +214,7 @@ public struct RollStateMachine: Sendable {
             return fail(node: unknown, "node \(unknown) is not managed by any agent")
         }
         var planner = BatchPlanner(snapshot: snapshot, nodes: nodes, options: options, nowMillis: wallMillis)
-        let decision = planner.nextBatch(remaining: remaining, activeSignals: activeSignals)
+        let decision = planner.nextBatch(remaining: remaining, activeSignals: activeSignals, explain: false)
         var events: [RollEvent] = []
         if !reportedWarnings {
             events += decision.warnings.map { .warning($0) }
