@@ -245,11 +245,12 @@ struct RollUsageError: Error {
 /// How the roll reaches the cluster: KafkaAdmin's snapshot (the librdkafka read path) and ElectLeaders.
 enum RollLiveCluster {
     static func connect(bootstrap: String) async throws -> any ClusterReader {
-        // The admin client (KafkaAdmin.snapshot, electLeaders) is built in parallel; until it is merged a live roll
-        // cannot read the cluster, and says so rather than pretending.
-        throw RollUsageError(
-            "reading the cluster at \(bootstrap) needs the KafkaAdmin client, which is not in this build yet; "
-                + "use --dry-run --snapshot-file FILE to plan from a saved snapshot")
+        do {
+            let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: bootstrap))
+            return KafkaAdminClusterReader(admin: admin)
+        } catch {
+            throw RollUsageError("the cluster at \(bootstrap) cannot be reached: \(error)")
+        }
     }
 }
 
