@@ -78,7 +78,7 @@ public struct RollStateMachine: Sendable {
             phase = .restarting
             return Step(
                 action: .restart(batch),
-                events: [.batchStarted(index: batchIndex + 1, nodes: batch, zone: "", cluster: "", downNode: false)])
+                events: [.batchStarted(index: batchIndex, nodes: batch, zone: "", cluster: "", downNode: false)])
         }
         phase = .gate(since: nil)
         return Step(action: .readCluster, events: [])

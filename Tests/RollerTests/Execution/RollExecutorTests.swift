@@ -110,6 +110,8 @@ import Testing
         #expect(fake.restarts.sorted() == (1...9).map { Int32($0) })
         #expect(Set(fake.restarts).count == fake.restarts.count)
         #expect(events.batches.first == [2, 5])
+        #expect(events.all.contains(.batchStarted(index: 2, nodes: [2, 5], zone: "", cluster: "", downNode: false)))
+        #expect(try journal.steps("roll-test").filter { $0.kind == .batchDone }.map(\.batch) == [1, 2, 3, 4])
         #expect(fake.minIsrSeen >= 2)
         #expect(try journal.latestUnfinished() == nil)
     }

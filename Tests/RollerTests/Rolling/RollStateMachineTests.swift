@@ -171,6 +171,7 @@ import Testing
             nodes: all, options: options(), completed: [1, 4, 7], inFlight: [2, 5], batchesDone: 1)
         let step = m.start(now: 0)
         #expect(step.action == .restart([2, 5]))
+        #expect(step.events == [.batchStarted(index: 2, nodes: [2, 5], zone: "", cluster: "", downNode: false)])
         #expect(m.batchIndex == 2)
         #expect(m.remaining == [3, 6, 8, 9])
     }
