@@ -9,6 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
             WireBench.self,
             BenchSimCommand.self,
             AdminBench.self,
+            RollerBench.self,
         ]
     )
 }
