@@ -70,9 +70,8 @@ struct SimCommand: AsyncParsableCommand {
             tasks.addTask { try await group.run() }
             tasks.addTask {
                 guard let control = await server.waitUntilReady() else { return }
-                print("bootstrap=\(server.bootstrap)")
-                print("control=\(control)")
-                fflush(stdout)
+                let lines = "bootstrap=\(server.bootstrap)\ncontrol=\(control)\n"
+                FileHandle.standardOutput.write(Data(lines.utf8))
             }
             try await tasks.waitForAll()
         }
