@@ -1,9 +1,7 @@
 import ArgumentParser
 
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Not built yet.")
-
-    func run() async throws {
-        throw ValidationError("'ballast bench' is not built yet.")
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks (release builds only give meaningful numbers).",
+        subcommands: [PlannerBench.self])
 }

@@ -1,9 +1,151 @@
 import ArgumentParser
+import Foundation
+import Planner
 
+/// `ballast plan`: reads a model (or, later, a live cluster), plans, prints the proposal.
 struct PlanCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Computes a replica and leader placement proposal (Cruise-Control-style goals).")
+
+    @Option(help: "Cluster model file (JSON, DESIGN.md format).")
+    var model: String?
+
+    @Option(help: "Bootstrap servers of a live cluster.")
+    var bootstrap: String?
+
+    @Option(help: "rebalance | add-brokers | remove-brokers | fix-offline")
+    var mode: String = "rebalance"
+
+    @Option(help: "Broker ids (comma-separated): the new brokers (add-brokers) or those to remove (remove-brokers).")
+    var brokers: String?
+
+    @Option(help: "Goals in priority order (comma-separated); default: policies/planner-goals.json.")
+    var goals: String?
+
+    @Option(help: "A planner policy file (goals and thresholds) replacing the built-in default.")
+    var policy: String?
+
+    @Option(name: .customLong("excluded-topics"), help: "Topics matching this regular expression are not moved.")
+    var excludedTopics: String?
+
+    @Option(name: .customLong("max-moves"), help: "At most this many replica moves.")
+    var maxMoves: Int?
+
+    @Flag(help: "Print the proposal as JSON.")
+    var json = false
 
     func run() async throws {
-        throw ValidationError("'ballast plan' is not built yet.")
+        do {
+            try plan()
+        } catch let error as PlanCommandError {
+            FileHandle.standardError.write(Data("ballast plan: \(error.message)\n".utf8))
+            throw error.exit
+        }
     }
+
+    private func plan() throws {
+        let clusterModel = try loadModel()
+        var request = PlanRequest()
+        guard let planMode = PlanMode(rawValue: mode) else {
+            throw PlanCommandError.badInput(
+                "--mode \(mode) is unknown; use one of \(PlanMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        request.mode = planMode
+        if let brokers {
+            request.brokers = try brokers.split(separator: ",").map { s in
+                guard let id = Int(s.trimmingCharacters(in: .whitespaces)) else {
+                    throw PlanCommandError.badInput("--brokers: \(s) is not a broker id")
+                }
+                return id
+            }
+        }
+        request.policy = try loadPolicy()
+        if let goals {
+            do { request.policy.goals = try PlannerPolicy.parseGoals(goals) } catch {
+                throw PlanCommandError.badInput(error.description)
+            }
+        }
+        if let excludedTopics {
+            let regex: Regex<AnyRegexOutput>
+            do { regex = try Regex(excludedTopics) } catch {
+                throw PlanCommandError.badInput("--excluded-topics: \(excludedTopics) is not a valid regular expression")
+            }
+            request.excludedTopics = Set(clusterModel.topicNames.filter { (try? regex.wholeMatch(in: $0)) != nil })
+        }
+        request.maxMoves = maxMoves
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result: Planner.Result
+        do {
+            result = try Planner.plan(clusterModel, request)
+        } catch {
+            throw error.kind == .badInput
+                ? PlanCommandError.badInput(error.description) : PlanCommandError.infeasible(error.description)
+        }
+        var proposal = result.proposal
+        let elapsed = clock.now - start
+        proposal.summary.durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+            FileHandle.standardOutput.write(try encoder.encode(proposal))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } else {
+            print(proposal.text())
+            if !proposal.moves.isEmpty {
+                print("\nmoves (first 20 of \(proposal.moves.count)):")
+                for m in proposal.moves.prefix(20) {
+                    print(
+                        "  \(m.topic)-\(m.partition): \(m.oldReplicas) -> \(m.newReplicas), leader \(m.oldLeader) -> "
+                            + "\(m.newLeader), \(m.dataToMoveMiB) MiB\(m.crossCluster ? ", cross-cluster" : "")")
+                }
+            }
+        }
+        if let failed = proposal.firstFailedHardGoal {
+            throw PlanCommandError.infeasible("\(failed.name): \(failed.detail ?? "not satisfied")")
+        }
+    }
+
+    private func loadModel() throws -> ClusterModel {
+        switch (model, bootstrap) {
+        case (nil, nil): throw PlanCommandError.badInput("give --model FILE or --bootstrap SERVERS")
+        case (.some, .some): throw PlanCommandError.badInput("give either --model or --bootstrap, not both")
+        case (nil, .some):
+            throw PlanCommandError.infeasible(
+                "--bootstrap: live planning needs the admin client (KafkaAdmin snapshot), which is not built yet; "
+                    + "use --model FILE")
+        case (.some(let path), nil):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PlanCommandError.badInput("--model: cannot read \(path)")
+            }
+            do {
+                return try ClusterModel(modelJSON: Array(data))
+            } catch {
+                throw PlanCommandError.badInput("\(path): \(error.description)")
+            }
+        }
+    }
+
+    private func loadPolicy() throws -> PlannerPolicy {
+        guard let policy else { return .default }
+        guard let data = FileManager.default.contents(atPath: policy) else {
+            throw PlanCommandError.badInput("--policy: cannot read \(policy)")
+        }
+        do {
+            return try JSONDecoder().decode(PlannerPolicy.self, from: data)
+        } catch let error as DecodingError {
+            throw PlanCommandError.badInput("\(policy): \(ClusterModel.describeDecodingError(error))")
+        } catch {
+            throw PlanCommandError.badInput("\(policy): not valid JSON")
+        }
+    }
+}
+
+struct PlanCommandError: Error {
+    var message: String
+    var exit: ExitCode
+    static func badInput(_ m: String) -> Self { Self(message: m, exit: BallastExit.badInput) }
+    static func infeasible(_ m: String) -> Self { Self(message: m, exit: BallastExit.failed) }
 }
