@@ -97,6 +97,10 @@ public struct PlannerPolicy: Sendable, Hashable, Codable {
         public var leaderReplica = 1.10
         public var leaderBytesIn = 1.10
         public var topicReplica = 3.0
+        /// The allowed excess over a topic's mean replicas per broker is clamped to [min, max] (Cruise Control's
+        /// topic.replica.count.balance.min.gap / max.gap), so small topics are not forced to one replica a broker.
+        public var topicReplicaMinGap = 2
+        public var topicReplicaMaxGap = 40
         public init() {}
     }
     public var goals: [Goal]

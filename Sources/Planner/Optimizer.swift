@@ -550,8 +550,14 @@ struct Optimizer {
         guard topicOn else { return }
         topicActive = true
         let m = ctx.model
+        let disk = m.load[Resource.disk.rawValue]
         for b in 0..<B where ctx.eligible[b] && ctx.srcAllowed[b] {
-            for slot32 in brokerSlots[b] {
+            // The smallest replicas of each over-represented topic move first.
+            let over = brokerSlots[b].filter { slot in
+                let t = Int(m.partitionTopic[Int(slotPartition[Int(slot)])])
+                return topicCount[t * B + b] > ctx.topicHi[t]
+            }.sorted { (disk[Int(slotPartition[Int($0)])], $0) < (disk[Int(slotPartition[Int($1)])], $1) }
+            for slot32 in over {
                 let slot = Int(slot32)
                 let t = Int(m.partitionTopic[Int(slotPartition[slot])])
                 if topicCount[t * B + b] <= ctx.topicHi[t] { continue }

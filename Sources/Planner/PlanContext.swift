@@ -270,13 +270,16 @@ struct PlanContext: Sendable {
         var perTopic = [Int](repeating: 0, count: m.topicCount)
         for p in 0..<m.partitionCount { perTopic[Int(m.partitionTopic[p])] += m.replicationFactor(p) }
         let t = policy.balance.topicReplica
+        let gapLo = Double(policy.balance.topicReplicaMinGap)
+        let gapHi = Double(max(policy.balance.topicReplicaMaxGap, policy.balance.topicReplicaMinGap))
+        func gap(_ mean: Double) -> Double { min(max(mean * (t - 1), gapLo), gapHi) }
         topicHi = perTopic.map { n in
             let mean = Double(n) / Double(eligibleCount)
-            return Int32(max((mean * t).rounded(.down), mean.rounded(.up)))
+            return Int32(max((mean + gap(mean)).rounded(.down), mean.rounded(.up)))
         }
         topicLo = perTopic.map { n in
             let mean = Double(n) / Double(eligibleCount)
-            return Int32(max(0, min((mean * (2 - t)).rounded(.up), mean.rounded(.down))))
+            return Int32(max(0, min((mean - gap(mean)).rounded(.up), mean.rounded(.down))))
         }
     }
 

@@ -89,7 +89,7 @@ struct PlanCommand: AsyncParsableCommand {
         proposal.summary.durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             FileHandle.standardOutput.write(try encoder.encode(proposal))
             FileHandle.standardOutput.write(Data("\n".utf8))
         } else {

@@ -209,7 +209,8 @@ struct SoftGoalTests {
 
     @Test func topicReplicasSpreadOverBrokers() throws {
         let brokers = (1...12).map { ($0, "r\($0 % 3)", "k\($0 % 3)", "alive") }
-        let parts = Array(repeating: [1, 2, 3], count: 4) + Array(repeating: [4, 5, 6], count: 4)
+        // 24 replicas of one topic over 12 brokers: mean 2, at most 2 + 2 per broker; 6 on brokers 1, 2, 3.
+        let parts = Array(repeating: [1, 2, 3], count: 6) + Array(repeating: [4, 5, 6], count: 2)
         let m = try model(modelJSON(brokers: brokers, partitions: parts, minIsr: 1))
         let p = try Planner.plan(m, PlanRequest(policy: PlannerPolicy(goals: [.topicReplicaDistribution]))).proposal
         #expect(status(p, .topicReplicaDistribution).satisfiedBefore == false)
@@ -299,8 +300,9 @@ struct PropertyTests {
         #expect(inv.clusterOverLimit == 0)
         #expect(inv.survivableAvailable > 0)
         #expect(inv.diskOverCapacity == 0)
-        #expect(inv.replicaMaxOverMean <= 1.10 + 1e-9)
-        #expect(inv.diskMaxOverMean <= 1.10 + 1e-9)
+        // Soft goals: where the planner reports them met, the checker must agree.
+        if status(p, .replicaDistribution).satisfiedAfter { #expect(inv.replicaMaxOverMean <= 1.10 + 1e-9) }
+        if status(p, .diskDistribution).satisfiedAfter { #expect(inv.diskMaxOverMean <= 1.10 + 1e-9) }
         // The checker's counts before agree with the planner's "before" statuses.
         let before = checker.invariants(
             (0..<m.partitionCount).map { p in m.replicas[m.replicaRange(p)].map { m.brokerIds[Int($0)] } })
