@@ -160,7 +160,8 @@ extension ClusterModel {
                 ModelFile.Partition(
                     id: Int(partitionId[p]), replicas: replicas[replicaRange(p)].map { brokerIds[Int($0)] },
                     leader: leader[p] >= 0 ? brokerIds[Int(leader[p])] : -1,
-                    load: ModelFile.Load(disk: load[0][p], networkIn: load[1][p], networkOut: load[2][p], cpu: load[3][p])))
+                    load: ModelFile.Load(
+                        disk: load[0][p], networkIn: load[1][p], networkOut: load[2][p], cpu: load[3][p])))
         }
         let data = (try? JSONEncoder().encode(ModelFile(brokers: brokers, topics: topics))) ?? Data()
         return Array(data)

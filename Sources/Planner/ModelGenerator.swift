@@ -67,7 +67,9 @@ extension ClusterModel {
         for b in 0..<B where weight[b] > 0 { byCluster[Int(m.brokerCluster[b])].append(b) }
         let prefix: [[Double]] = byCluster.map { list in
             var acc = 0.0
-            return list.map { acc += weight[$0]; return acc }
+            return list.map {
+                acc += weight[$0]; return acc
+            }
         }
         func pick(_ c: Int, _ rng: inout SplitMix64) -> Int {
             let p = prefix[c]

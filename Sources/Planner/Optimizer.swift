@@ -238,8 +238,7 @@ struct Optimizer {
             let d = Int(d32)
             if d == s || !brokerAccepts(d, v) { continue }
             let sc = score(d, lane: lane) + (crosses(p, to: d) ? 1e12 : 0)
-            if sc < bestScore && partitionAllows(p, from: s, to: d, strict: strict) && topicAllows(p, from: s, to: d)
-            {
+            if sc < bestScore && partitionAllows(p, from: s, to: d, strict: strict) && topicAllows(p, from: s, to: d) {
                 best = d
                 bestScore = sc
             }
@@ -344,7 +343,8 @@ struct Optimizer {
     mutating func balance(lane: Int) {
         distOn[lane] = true
         refreshLimits()
-        let swaps = lane == Metric.networkOut || lane == Metric.cpu || lane == Metric.leaders
+        let swaps =
+            lane == Metric.networkOut || lane == Metric.cpu || lane == Metric.leaders
             || lane == Metric.leaderBytesIn
         let moves = lane <= Metric.cpu
         if swaps { leaderSwaps(lane: lane) }

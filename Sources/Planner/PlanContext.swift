@@ -93,7 +93,8 @@ struct PlanContext: Sendable {
             }
         }
         if request.mode == .addBrokers && !m.brokerState.contains(.new) {
-            throw PlanError(kind: .badInput, goal: nil, message: "add-brokers needs new brokers: name them in --brokers")
+            throw PlanError(
+                kind: .badInput, goal: nil, message: "add-brokers needs new brokers: name them in --brokers")
         }
         if request.mode == .removeBrokers && !m.brokerState.contains(.removing) {
             throw PlanError(

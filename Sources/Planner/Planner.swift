@@ -65,7 +65,8 @@ public enum Planner {
         let costOK = data <= bound * factor + 1e-6
         checksAfter[.movementCost] = GoalCheck(
             satisfied: costOK, violations: costOK ? 0 : 1,
-            detail: "moves \(Proposal.fmt(data)) MiB, \(Proposal.fmt(bound > 0 ? data / bound : 1, 2))× the lower bound")
+            detail: "moves \(Proposal.fmt(data)) MiB, \(Proposal.fmt(bound > 0 ? data / bound : 1, 2))× the lower bound"
+        )
         var goals: [Proposal.GoalStatus] = []
         for g in ctx.policy.goals {
             let b = checksBefore[g]!

@@ -64,7 +64,8 @@ public struct Proposal: Sendable, Hashable, Codable {
         lines.append(
             "data to move \(Self.fmt(summary.dataToMoveMiB)) MiB (lower bound \(Self.fmt(summary.dataToMoveLowerBoundMiB)) MiB), "
                 + "across Kubernetes clusters \(Self.fmt(summary.crossClusterDataMiB)) MiB")
-        lines.append("hard goals satisfied: \(summary.hardGoalsSatisfied ? "yes" : "NO"), took \(summary.durationMs) ms")
+        lines.append(
+            "hard goals satisfied: \(summary.hardGoalsSatisfied ? "yes" : "NO"), took \(summary.durationMs) ms")
         lines.append("")
         lines.append("goal                          hard  before  after  violations")
         for g in goals {

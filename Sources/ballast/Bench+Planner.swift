@@ -74,7 +74,9 @@ struct PlannerBench: AsyncParsableCommand {
     static func cpuModel() -> String {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
         let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
-        return line.map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) }
+        return line.map {
+            String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces)
+        }
             ?? "unknown CPU"
     }
 }

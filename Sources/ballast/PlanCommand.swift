@@ -69,7 +69,8 @@ struct PlanCommand: AsyncParsableCommand {
         if let excludedTopics {
             let regex: Regex<AnyRegexOutput>
             do { regex = try Regex(excludedTopics) } catch {
-                throw PlanCommandError.badInput("--excluded-topics: \(excludedTopics) is not a valid regular expression")
+                throw PlanCommandError.badInput(
+                    "--excluded-topics: \(excludedTopics) is not a valid regular expression")
             }
             request.excludedTopics = Set(clusterModel.topicNames.filter { (try? regex.wholeMatch(in: $0)) != nil })
         }
@@ -86,7 +87,8 @@ struct PlanCommand: AsyncParsableCommand {
         }
         var proposal = result.proposal
         let elapsed = clock.now - start
-        proposal.summary.durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        proposal.summary.durationMs = Int(
+            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

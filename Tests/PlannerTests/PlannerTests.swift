@@ -13,9 +13,11 @@ func modelJSON(
     let ps = partitions.enumerated().map { i, reps in
         let size = sizes?[i] ?? 10
         let leader = leaders?[i] ?? reps[0]
-        return #"{"id": \#(i), "replicas": \#(reps), "leader": \#(leader), "load": {"disk": \#(size), "networkIn": 1, "networkOut": 2, "cpu": 0.1}}"#
+        return
+            #"{"id": \#(i), "replicas": \#(reps), "leader": \#(leader), "load": {"disk": \#(size), "networkIn": 1, "networkOut": 2, "cpu": 0.1}}"#
     }
-    return #"{"brokers": [\#(bs.joined(separator: ","))], "topics": [{"name": "t", "minInSyncReplicas": \#(minIsr), "partitions": [\#(ps.joined(separator: ","))]}\#(extraTopics)]}"#
+    return
+        #"{"brokers": [\#(bs.joined(separator: ","))], "topics": [{"name": "t", "minInSyncReplicas": \#(minIsr), "partitions": [\#(ps.joined(separator: ","))]}\#(extraTopics)]}"#
 }
 
 func model(_ json: String) throws(ModelFileError) -> ClusterModel { try ClusterModel(modelJSON: Array(json.utf8)) }
@@ -209,8 +211,8 @@ struct SoftGoalTests {
 
     @Test func topicReplicasSpreadOverBrokers() throws {
         let brokers = (1...12).map { ($0, "r\($0 % 3)", "k\($0 % 3)", "alive") }
-        // 24 replicas of one topic over 12 brokers: mean 2, at most 2 + 2 per broker; 6 on brokers 1, 2, 3.
-        let parts = Array(repeating: [1, 2, 3], count: 6) + Array(repeating: [4, 5, 6], count: 2)
+        // 24 replicas of one topic over 12 brokers: mean 2, at most 2 + clamp(2 × 2, 2, 40) = 6 per broker.
+        let parts = Array(repeating: [1, 2, 3], count: 8)
         let m = try model(modelJSON(brokers: brokers, partitions: parts, minIsr: 1))
         let p = try Planner.plan(m, PlanRequest(policy: PlannerPolicy(goals: [.topicReplicaDistribution]))).proposal
         #expect(status(p, .topicReplicaDistribution).satisfiedBefore == false)
@@ -376,7 +378,8 @@ struct PolicyTests {
         let summary = json["summary"] as! [String: Any]
         #expect(
             Set(summary.keys).isSuperset(of: [
-                "replicaMoves", "leaderMoves", "dataToMoveMiB", "crossClusterDataMiB", "hardGoalsSatisfied", "durationMs",
+                "replicaMoves", "leaderMoves", "dataToMoveMiB", "crossClusterDataMiB", "hardGoalsSatisfied",
+                "durationMs",
             ]))
         let goal = (json["goals"] as! [[String: Any]])[0]
         #expect(Set(goal.keys).isSuperset(of: ["name", "hard", "satisfiedBefore", "satisfiedAfter"]))
