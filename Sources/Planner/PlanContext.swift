@@ -246,6 +246,20 @@ struct PlanContext: Sendable {
         }
         norm = norms
         capAbs = caps
+        // A capacity goal no placement can meet: the load exceeds the threshold of all eligible brokers together.
+        for goal in [Goal.replicaCapacity, .diskCapacity, .networkInCapacity, .networkOutCapacity, .cpuCapacity]
+        where goals.contains(goal) {
+            let lane = goal.metric!
+            var room = 0.0
+            for b in 0..<B where eligible[b] { room += caps[b][lane] }
+            if tot[lane] > room * (1 + 1e-9) {
+                let unit = lane == Metric.replicas ? "replicas" : Metric.names[lane]
+                throw PlanError(
+                    kind: .infeasible, goal: goal,
+                    message: "the cluster's \(unit) load \((tot[lane] * 10).rounded() / 10) exceeds the "
+                        + "\((room * 10).rounded() / 10) the alive brokers may hold at the capacity threshold")
+            }
+        }
         var normSum = SIMD8<Double>()
         for b in 0..<B where eligible[b] { normSum += norms[b] }
         let mean = tot / normSum

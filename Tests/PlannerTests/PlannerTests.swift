@@ -156,6 +156,30 @@ struct HardGoalTests {
         #expect(status(p, .diskCapacity).satisfiedAfter)
     }
 
+    @Test func moreDataThanTheCapacityThresholdIsInfeasible() throws {
+        let m = try model(modelJSON(brokers: sixBrokers, partitions: [[1, 3, 5], [2, 4, 6]], sizes: [900, 900]))
+        #expect {
+            try Planner.plan(m, PlanRequest())
+        } throws: { error in
+            (error as! PlanError).goal == .diskCapacity && (error as! PlanError).kind == .infeasible
+        }
+    }
+
+    @Test func aDeadBrokersReplicaStaysInItsKubernetesClusterWhenAllowed() throws {
+        // Broker 1 (k1) dies. The new replica copies from the leader, 3 in k2: broker 7 (k2) avoids a
+        // cross-cluster copy, broker 2 (k1) would not. Only DeadBrokers and MovementCost are asked for.
+        let brokers: [(Int, String, String, String)] = [
+            (1, "a", "k1", "dead"), (2, "a2", "k1", "alive"), (3, "b", "k2", "alive"), (7, "b2", "k2", "alive"),
+        ]
+        let m = try model(modelJSON(brokers: brokers, partitions: [[3, 1]], leaders: [3], minIsr: 1))
+        let p = try Planner.plan(m, PlanRequest(policy: PlannerPolicy(goals: [.deadBrokers, .movementCost])))
+            .proposal
+        #expect(p.moves.count == 1)
+        #expect(p.moves[0].newReplicas.contains(7))
+        #expect(p.moves[0].crossCluster == false)
+        #expect(p.summary.crossClusterDataMiB == 0)
+    }
+
     @Test func replicationAboveTheAliveBrokersIsInfeasible() throws {
         var brokers = Array(sixBrokers.prefix(3))
         brokers[2].3 = "dead"
