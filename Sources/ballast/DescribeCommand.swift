@@ -1,9 +1,205 @@
 import ArgumentParser
+import Foundation
+import KafkaAdmin
 
+/// `ballast describe`: the cluster snapshot, readable or as JSON.
 struct DescribeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "describe",
+        abstract: "Show brokers by rack, the controller, topic and partition counts, and the partitions at risk.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(help: "Print the full snapshot as JSON.")
+    var json = false
 
     func run() async throws {
-        throw ValidationError("'ballast describe' is not built yet.")
+        let configuration = try connection.adminConfiguration()
+        let snapshot: ClusterSnapshot
+        do {
+            let admin = try KafkaAdmin(configuration: configuration)
+            let result: Result<ClusterSnapshot, KafkaAdminError>
+            do { result = .success(try await admin.snapshot()) } catch { result = .failure(error) }
+            await admin.shutdown()
+            snapshot = try result.get()
+        } catch {
+            let code = error.code == .invalidArgument ? BallastExit.badInput : BallastExit.failed
+            FileHandle.standardError.write(Data((error.message + "\n").utf8))
+            throw code
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = try encoder.encode(DescribeJSON(snapshot))
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(DescribeText.render(snapshot), terminator: "")
+        }
+    }
+}
+
+/// How to reach the cluster: shared by every command that talks to Kafka.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Kafka bootstrap servers, host:port[,host:port...].")
+    var bootstrap: String
+
+    @Option(help: "Seconds a request (and the whole connection attempt) may take.")
+    var timeout: Double = 10
+
+    @Option(help: "Client id sent to Kafka.")
+    var clientId = "ballast"
+
+    @Option(help: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+    var securityProtocol = "PLAINTEXT"
+
+    @Option(help: "PEM file of the CA that signed the brokers' certificates.")
+    var sslCa: String?
+
+    @Option(help: "PEM client certificate for mutual TLS.")
+    var sslCert: String?
+
+    @Option(help: "PEM private key of the client certificate.")
+    var sslKey: String?
+
+    @Flag(help: "Do not check that the broker certificate names the host dialled.")
+    var noHostnameCheck = false
+
+    @Option(help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
+    var saslMechanism: String?
+
+    @Option(help: "SASL user name.")
+    var saslUsername: String?
+
+    @Option(help: "SASL password (or set BALLAST_SASL_PASSWORD).")
+    var saslPassword: String?
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 s.") }
+        for server in bootstrap.split(separator: ",") {
+            let parts = server.split(separator: ":")
+            guard parts.count >= 2, let port = Int(parts.last!), (1...65535).contains(port) else {
+                throw ValidationError("--bootstrap '\(server)' is not host:port.")
+            }
+        }
+        let p = securityProtocol.uppercased()
+        guard ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(p) else {
+            throw ValidationError("--security-protocol '\(securityProtocol)' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+        }
+        if p.hasPrefix("SASL") {
+            guard let m = saslMechanism, KafkaSecurity.SASL.Mechanism(rawValue: m.uppercased()) != nil else {
+                throw ValidationError("--sasl-mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 with \(p).")
+            }
+            guard saslUsername != nil else { throw ValidationError("--sasl-username is required with \(p).") }
+        }
+    }
+
+    func adminConfiguration() throws -> KafkaAdminConfiguration {
+        let p = securityProtocol.uppercased()
+        var security = KafkaSecurity()
+        if p == "SSL" || p == "SASL_SSL" {
+            security.tls = KafkaSecurity.TLS(
+                caFile: sslCa, certificateFile: sslCert, keyFile: sslKey, verifyHostname: !noHostnameCheck)
+        }
+        if p.hasPrefix("SASL"), let m = saslMechanism.flatMap({ KafkaSecurity.SASL.Mechanism(rawValue: $0.uppercased()) }) {
+            let password = saslPassword ?? ProcessInfo.processInfo.environment["BALLAST_SASL_PASSWORD"] ?? ""
+            security.sasl = KafkaSecurity.SASL(mechanism: m, username: saslUsername ?? "", password: password)
+        }
+        let t = Duration.milliseconds(Int64(timeout * 1000))
+        var c = KafkaAdminConfiguration(bootstrap: bootstrap, clientId: clientId, security: security)
+        c.requestTimeout = t
+        c.connectTimeout = min(t, .seconds(5))
+        return c
+    }
+}
+
+/// `--json`: the snapshot with its derived views, so scripts need not recompute them.
+struct DescribeJSON: Encodable {
+    var clusterId: String?
+    var controllerId: Int32
+    var brokers: [BrokerInfo]
+    var topics: [TopicInfo]
+    var quorum: QuorumInfo?
+    var summary: Summary
+    var offlinePartitions: [PartitionInfo]
+    var underReplicatedPartitions: [PartitionInfo]
+    var underMinIsrPartitions: [PartitionInfo]
+    var atMinIsrPartitions: [PartitionInfo]
+
+    struct Summary: Encodable {
+        var brokers: Int
+        var racks: Int
+        var topics: Int
+        var partitions: Int
+        var offline: Int
+        var underReplicated: Int
+        var underMinIsr: Int
+        var atMinIsr: Int
+    }
+
+    init(_ s: ClusterSnapshot) {
+        clusterId = s.clusterId
+        controllerId = s.controllerId
+        brokers = s.brokers
+        topics = s.topics
+        quorum = s.quorum
+        offlinePartitions = s.offlinePartitions
+        underReplicatedPartitions = s.underReplicatedPartitions
+        underMinIsrPartitions = s.underMinIsrPartitions
+        atMinIsrPartitions = s.atMinIsrPartitions
+        summary = Summary(
+            brokers: s.brokers.count, racks: Set(s.brokers.compactMap(\.rack)).count, topics: s.topics.count,
+            partitions: s.allPartitions.count, offline: offlinePartitions.count,
+            underReplicated: underReplicatedPartitions.count, underMinIsr: underMinIsrPartitions.count,
+            atMinIsr: atMinIsrPartitions.count)
+    }
+}
+
+/// The readable summary.
+enum DescribeText {
+    static func render(_ s: ClusterSnapshot) -> String {
+        var out = ""
+        let racks = Dictionary(grouping: s.brokers, by: { $0.rack ?? "(no rack)" })
+        out += "Cluster \(s.clusterId ?? "(unknown id)")\n"
+        out += "Controller \(s.controllerId >= 0 ? String(s.controllerId) : "unknown")"
+        if let q = s.quorum {
+            out += " (KRaft quorum leader \(q.leaderId), epoch \(q.leaderEpoch); voters "
+            out += q.voters.map { String($0.replicaId) }.joined(separator: ",")
+            if !q.observers.isEmpty { out += "; observers " + q.observers.map { String($0.replicaId) }.joined(separator: ",") }
+            out += ")"
+        }
+        out += "\n"
+        out += "Brokers \(s.brokers.count) in \(racks.count) rack\(racks.count == 1 ? "" : "s")\n"
+        for rack in racks.keys.sorted() {
+            let list = racks[rack]!.sorted { $0.id < $1.id }.map { "\($0.id) \($0.host):\($0.port)" }
+            out += "  \(rack): " + list.joined(separator: ", ") + "\n"
+        }
+        let partitions = s.allPartitions
+        let internalTopics = s.topics.filter(\.isInternal)
+        out += "Topics \(s.topics.count) (\(internalTopics.count) internal), partitions \(partitions.count)\n"
+        let offline = s.offlinePartitions
+        let under = s.underReplicatedPartitions
+        let underMin = s.underMinIsrPartitions
+        let atMin = s.atMinIsrPartitions
+        out += "Offline \(offline.count), under-replicated \(under.count), under min ISR \(underMin.count), "
+        out += "at min ISR \(atMin.count)\n"
+        let minIsr = Dictionary(s.topics.map { ($0.name, $0.minInSyncReplicas) }, uniquingKeysWith: { a, _ in a })
+        var atRisk: [(PartitionInfo, String)] = []
+        var seen = Set<String>()
+        for (list, why) in [(offline, "offline"), (underMin, "under min ISR"), (atMin, "at min ISR"), (under, "under-replicated")] {
+            for p in list where seen.insert("\(p.topic)-\(p.partition)").inserted { atRisk.append((p, why)) }
+        }
+        if atRisk.isEmpty {
+            out += "No partition at risk.\n"
+        } else {
+            out += "At risk\n"
+            for (p, why) in atRisk {
+                let ids = { (a: [Int32]) in a.map(String.init).joined(separator: ",") }
+                out += "  \(p.topic)-\(p.partition)  \(why)  leader \(p.leader)  replicas [\(ids(p.replicas))]  "
+                out += "isr [\(ids(p.isr))]  min.insync.replicas \(minIsr[p.topic] ?? 0)"
+                if !p.offlineReplicas.isEmpty { out += "  offline [\(ids(p.offlineReplicas))]" }
+                out += "\n"
+            }
+        }
+        return out
     }
 }

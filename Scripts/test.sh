@@ -1,0 +1,34 @@
+#!/bin/bash
+# The test command of the README: installs what the build and the tests need, checks that generated code and
+# formatting are current, then builds (warnings are errors) and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in pkg-config librdkafka-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev kcat python3-confluent-kafka; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if ((${#need[@]})); then
+    echo "installing: ${need[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Generated code must match its generator (only where the shared inputs are present beside the repo).
+if [ -d ../shared/kafka-protocol ] && [ -f Scripts/generate-kafkawire.py ]; then
+    python3 Scripts/generate-kafkawire.py
+fi
+if [ -d ../shared/kafka-config-facts ] && [ -f Scripts/generate-policies.py ]; then
+    python3 Scripts/generate-policies.py
+fi
+generated=(Sources/KafkaWire/Generated Tests/KafkaWireTests/Generated Sources/KafkaPolicies/Generated policies/kafka-config-modes)
+if [ -n "$(git status --porcelain -- "${generated[@]}")" ]; then
+    echo "generated files differ from what their generators write now:" >&2
+    git status --short -- "${generated[@]}" >&2
+    exit 1
+fi
+
+./Scripts/check-format.sh
+swift build --build-tests
+swift test --skip-build

@@ -1,0 +1,112 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One TCP (optionally TLS) connection to one broker, carrying pipelined requests. Set-up (ApiVersions, SASL)
+/// is done by `NativeClient`; this type only moves frames.
+final class KafkaConnection: Sendable {
+    let channel: any Channel
+    /// `host:port` as dialled.
+    let peer: String
+
+    private init(channel: any Channel, peer: String) {
+        self.channel = channel
+        self.peer = peer
+    }
+
+    var isActive: Bool { channel.isActive }
+
+    /// Opens the TCP connection (and the TLS session, which completes with the first request).
+    static func open(
+        host: String, port: Int, tls: NIOSSLContext?, verifyHostname: Bool, connectTimeout: Duration,
+        group: any EventLoopGroup
+    ) async throws(KafkaAdminError) -> KafkaConnection {
+        let peer = "\(host):\(port)"
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.milliseconds(max(1, connectTimeout.milliseconds)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        // SNI and the hostname check only take names; for an IP literal NIOSSL checks the
+                        // certificate's IP SANs against the peer address instead.
+                        let name = isIPLiteral(host) || !verifyHostname ? nil : host
+                        try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
+                    try sync.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
+                    try sync.addHandler(KafkaClientHandler(peer: peer))
+                }
+            }
+        do {
+            let channel = try await bootstrap.connect(host: host, port: port).get()
+            return KafkaConnection(channel: channel, peer: peer)
+        } catch {
+            throw KafkaAdminError(
+                .unreachable, "Could not connect to Kafka broker \(peer): \(Self.describe(error)).", isRetriable: true)
+        }
+    }
+
+    /// Sends a complete frame (size prefix included, correlation id left 0) and returns the response frame,
+    /// starting with its correlation id.
+    func roundTrip(frame: [UInt8], apiName: String, timeout: Duration) async throws(KafkaAdminError) -> [UInt8] {
+        let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
+        let request = OutboundRequest(
+            frame: frame, apiName: apiName, timeout: .milliseconds(max(1, timeout.milliseconds)), promise: promise)
+        channel.writeAndFlush(request, promise: nil)
+        do {
+            var buffer = try await promise.futureResult.get()
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch let e as KafkaAdminError {
+            throw e
+        } catch {
+            throw KafkaAdminError(.connectionClosed, "\(apiName) to \(peer) failed: \(error).", isRetriable: true)
+        }
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? KafkaAdminError { return e.message }
+        if let e = error as? IOError { return e.description }
+        if error is ChannelError, case .connectTimeout(let t) = error as! ChannelError {
+            return "no answer within \(KafkaClientHandler.describe(t))"
+        }
+        return "\(error)"
+    }
+}
+
+func isIPLiteral(_ host: String) -> Bool {
+    (try? SocketAddress(ipAddress: host, port: 0)) != nil
+}
+
+extension KafkaSecurity.TLS {
+    /// Loads the CA, client certificate and key named by the configuration.
+    func makeContext() throws(KafkaAdminError) -> NIOSSLContext {
+        var c = TLSConfiguration.makeClientConfiguration()
+        c.certificateVerification = verifyHostname ? .fullVerification : .noHostnameVerification
+        do {
+            if let caFile { c.trustRoots = .file(caFile) }
+            if let certificateFile {
+                c.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+            }
+            if let keyFile {
+                if let keyPassword {
+                    let key = try NIOSSLPrivateKey(file: keyFile, format: .pem) { setter in
+                        setter(Array(keyPassword.utf8))
+                    }
+                    c.privateKey = .privateKey(key)
+                } else {
+                    c.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+                }
+            }
+            return try NIOSSLContext(configuration: c)
+        } catch {
+            throw KafkaAdminError(
+                .tls, "The TLS files (CA \(caFile ?? "system"), certificate \(certificateFile ?? "none"), key "
+                    + "\(keyFile ?? "none")) could not be loaded: \(error).")
+        }
+    }
+}

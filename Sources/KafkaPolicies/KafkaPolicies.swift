@@ -1,1 +1,0 @@
-// Placeholder until Scripts/generate-policies.py writes the config modes here.

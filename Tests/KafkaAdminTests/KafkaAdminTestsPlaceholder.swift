@@ -1,7 +1,0 @@
-import Testing
-
-@testable import KafkaAdmin
-
-@Suite struct KafkaAdminTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}

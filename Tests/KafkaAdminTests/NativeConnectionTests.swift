@@ -1,0 +1,100 @@
+import KafkaWire
+import Logging
+import Testing
+
+@testable import KafkaAdmin
+
+/// The native connection against an in-process Kafka-speaking server over loopback TCP.
+@Suite struct NativeConnectionTests {
+    static func client(_ bootstrap: String, sasl: KafkaSecurity.SASL? = nil, timeout: Duration = .seconds(2)) throws
+        -> NativeClient
+    {
+        var c = KafkaAdminConfiguration(bootstrap: bootstrap, security: KafkaSecurity(sasl: sasl))
+        c.requestTimeout = timeout
+        return try NativeClient(configuration: c, logger: Logger(label: "test"))
+    }
+
+    @Test(arguments: KafkaSecurity.SASL.Mechanism.allCases)
+    func saslWithTheRightPasswordAuthenticatesAndRequestsFlow(_ mechanism: KafkaSecurity.SASL.Mechanism) async throws {
+        let server = try await FakeKafkaServer(.init(mechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]))
+        let native = try Self.client(
+            server.bootstrap, sasl: .init(mechanism: mechanism, username: "admin", password: "secret"))
+        let info = try await native.refreshCluster()
+        #expect(info.brokers.first?.rack == "az-a")
+        await native.shutdown()
+        await server.close()
+    }
+
+    @Test(arguments: KafkaSecurity.SASL.Mechanism.allCases)
+    func aWrongPasswordFailsNamingTheMechanismAndTheBroker(_ mechanism: KafkaSecurity.SASL.Mechanism) async throws {
+        let server = try await FakeKafkaServer(.init(mechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]))
+        let native = try Self.client(
+            server.bootstrap, sasl: .init(mechanism: mechanism, username: "admin", password: "wrong"))
+        await #expect {
+            try await native.refreshCluster()
+        } throws: { error in
+            let e = error as? KafkaAdminError
+            return e?.code == .authentication && e!.message.contains(mechanism.rawValue)
+                && e!.message.contains(server.bootstrap) && e!.kafkaErrorName == "SASL_AUTHENTICATION_FAILED"
+        }
+        await native.shutdown()
+        await server.close()
+    }
+
+    @Test func aMechanismTheBrokerLacksIsNamedWithTheOnesItOffers() async throws {
+        let server = try await FakeKafkaServer(.init(mechanisms: ["PLAIN"]))
+        let native = try Self.client(
+            server.bootstrap, sasl: .init(mechanism: .scramSha512, username: "admin", password: "secret"))
+        await #expect {
+            try await native.refreshCluster()
+        } throws: { ($0 as? KafkaAdminError)?.message.contains("SCRAM-SHA-512 is not enabled") == true }
+        await native.shutdown()
+        await server.close()
+    }
+
+    @Test func anOlderApiVersionsIsNegotiatedDownToV0() async throws {
+        let server = try await FakeKafkaServer(.init(maxApiVersionsVersion: 2))
+        let native = try Self.client(server.bootstrap)
+        let c = try await native.connection(for: .any)
+        #expect(c.brokerVersions[ApiKey.metadata.rawValue] == 0...12)
+        #expect(try c.version(for: MetadataRequest.self) == min(12, MetadataRequest.validVersions.upperBound))
+        await native.shutdown()
+        await server.close()
+    }
+
+    @Test func aSlowAnswerFailsWithinTheRequestTimeoutNamingTheApiAndBroker() async throws {
+        let server = try await FakeKafkaServer(.init(metadataDelay: .seconds(3)))
+        let native = try Self.client(server.bootstrap, timeout: .milliseconds(300))
+        let start = ContinuousClock.now
+        await #expect {
+            try await native.send(MetadataRequest(topics: []))
+        } throws: { error in
+            let e = error as? KafkaAdminError
+            return e?.code == .timedOut && e!.message.contains("Metadata to \(server.bootstrap)")
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        await native.shutdown()
+        await server.close()
+    }
+
+    @Test func pipelinedRequestsOnOneConnectionAllGetTheirOwnAnswers() async throws {
+        let server = try await FakeKafkaServer()
+        let native = try Self.client(server.bootstrap)
+        try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<50 { group.addTask { try await native.send(MetadataRequest(topics: [])).clusterId } }
+            for try await id in group { #expect(id == "fake") }
+        }
+        await native.shutdown()
+        await server.close()
+    }
+
+    @Test func aClosedPortIsUnreachableNamingTheAddress() async throws {
+        let native = try Self.client("127.0.0.1:1")
+        await #expect {
+            try await native.refreshCluster()
+        } throws: { e in
+            (e as? KafkaAdminError)?.code == .unreachable && (e as? KafkaAdminError)?.message.contains("127.0.0.1:1") == true
+        }
+        await native.shutdown()
+    }
+}

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import KafkaPolicies
-
-@Suite struct KafkaPoliciesTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import KafkaWire
-
-@Suite struct KafkaWireTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}
