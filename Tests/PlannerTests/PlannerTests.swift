@@ -335,6 +335,21 @@ struct PropertyTests {
         #expect((before.onIneligible == 0) == status(p, .deadBrokers).satisfiedBefore)
     }
 
+    @Test func theCheckerCatchesABrokenProposal() throws {
+        var brokers = sixBrokers
+        brokers[0].3 = "dead"
+        let m = try model(modelJSON(brokers: brokers, partitions: [[1, 3, 5], [2, 4, 6]]))
+        var p = try Planner.plan(m, PlanRequest()).proposal
+        let checker = ProposalChecker(m)
+        #expect(checker.apply(p).problems.isEmpty)
+        // Put the dead broker back and break the leader rule: the checker must see both.
+        p.moves[0].newReplicas = [3, 1, 5]
+        p.moves[0].newLeader = 5
+        let (replicas, _, problems) = checker.apply(p)
+        #expect(problems.contains { $0.contains("newLeader") })
+        #expect(checker.invariants(replicas).onIneligible == 1)
+    }
+
     @Test(arguments: seeds)
     func noGoalRegressesAfterItWasOptimized(seed: UInt64) throws {
         let m = ClusterModel.skewed(spec(seed))
