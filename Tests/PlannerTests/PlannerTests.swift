@@ -291,6 +291,17 @@ struct ModeTests {
         #expect(p.summary.replicaMoves > 0)
     }
 
+    @Test func emptyAndSingleReplicaClustersPlanWithoutTrouble() throws {
+        let empty = try model(#"{"brokers": [{"id": 1, "capacity": {"disk": 10}}], "topics": []}"#)
+        let p = try Planner.plan(empty, PlanRequest()).proposal
+        #expect(p.moves.isEmpty && p.summary.hardGoalsSatisfied)
+        let single = try model(
+            modelJSON(brokers: sixBrokers, partitions: Array(repeating: [1], count: 12), leaders: nil, minIsr: 1))
+        let q = try Planner.plan(single, PlanRequest()).proposal
+        #expect(q.summary.hardGoalsSatisfied)
+        #expect(status(q, .replicaDistribution).satisfiedAfter)
+    }
+
     @Test func brokersMustExistAndFitTheMode() throws {
         let m = try cluster(newBrokers: false)
         #expect(throws: PlanError.self) { try Planner.plan(m, PlanRequest(mode: .removeBrokers, brokers: [42])) }
