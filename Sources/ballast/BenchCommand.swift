@@ -10,6 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchSimCommand.self,
             AdminBench.self,
             RollerBench.self,
+            PlannerBench.self,
         ]
     )
 }

@@ -1,9 +1,232 @@
 import ArgumentParser
+import Foundation
+import KafkaAdmin
+import Planner
 
+/// `ballast plan`: reads a model (or, later, a live cluster), plans, prints the proposal.
 struct PlanCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Computes a replica and leader placement proposal (Cruise-Control-style goals).")
+
+    @Option(help: "Cluster model file (JSON, DESIGN.md format).")
+    var model: String?
+
+    @Option(help: "Bootstrap servers of a live cluster.")
+    var bootstrap: String?
+
+    @Option(
+        name: .customLong("rack-clusters"),
+        help: "With --bootstrap: the Kubernetes cluster of each rack, as RACK=CLUSTER,... (default: one cluster).")
+    var rackClusters: String?
+
+    @Option(help: "rebalance | add-brokers | remove-brokers | fix-offline")
+    var mode: String = "rebalance"
+
+    @Option(help: "Broker ids (comma-separated): the new brokers (add-brokers) or those to remove (remove-brokers).")
+    var brokers: String?
+
+    @Option(help: "Goals in priority order (comma-separated); default: policies/planner-goals.json.")
+    var goals: String?
+
+    @Option(help: "A planner policy file (goals and thresholds) replacing the built-in default.")
+    var policy: String?
+
+    @Option(name: .customLong("excluded-topics"), help: "Topics matching this regular expression are not moved.")
+    var excludedTopics: String?
+
+    @Option(name: .customLong("max-moves"), help: "At most this many replica moves.")
+    var maxMoves: Int?
+
+    @Flag(help: "Print the proposal as JSON.")
+    var json = false
 
     func run() async throws {
-        throw ValidationError("'ballast plan' is not built yet.")
+        do {
+            try plan(try await loadModel())
+        } catch let error as PlanCommandError {
+            FileHandle.standardError.write(Data("ballast plan: \(error.message)\n".utf8))
+            throw error.exit
+        }
+    }
+
+    private func plan(_ clusterModel: ClusterModel) throws {
+        var request = PlanRequest()
+        guard let planMode = PlanMode(rawValue: mode) else {
+            throw PlanCommandError.badInput(
+                "--mode \(mode) is unknown; use one of \(PlanMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        request.mode = planMode
+        if let brokers {
+            request.brokers = try brokers.split(separator: ",").map { s in
+                guard let id = Int(s.trimmingCharacters(in: .whitespaces)) else {
+                    throw PlanCommandError.badInput("--brokers: \(s) is not a broker id")
+                }
+                return id
+            }
+        }
+        request.policy = try loadPolicy()
+        if let goals {
+            do { request.policy.goals = try PlannerPolicy.parseGoals(goals) } catch {
+                throw PlanCommandError.badInput(error.description)
+            }
+        }
+        if let excludedTopics {
+            let regex: Regex<AnyRegexOutput>
+            do { regex = try Regex(excludedTopics) } catch {
+                throw PlanCommandError.badInput(
+                    "--excluded-topics: \(excludedTopics) is not a valid regular expression")
+            }
+            request.excludedTopics = Set(clusterModel.topicNames.filter { (try? regex.wholeMatch(in: $0)) != nil })
+        }
+        request.maxMoves = maxMoves
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result: Planner.Result
+        do {
+            result = try Planner.plan(clusterModel, request)
+        } catch {
+            throw error.kind == .badInput
+                ? PlanCommandError.badInput(error.description) : PlanCommandError.infeasible(error.description)
+        }
+        var proposal = result.proposal
+        let elapsed = clock.now - start
+        proposal.summary.durationMs = Int(
+            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            FileHandle.standardOutput.write(try encoder.encode(proposal))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } else {
+            print(proposal.text())
+            if !proposal.moves.isEmpty {
+                print("\nmoves (first 20 of \(proposal.moves.count)):")
+                for m in proposal.moves.prefix(20) {
+                    print(
+                        "  \(m.topic)-\(m.partition): \(m.oldReplicas) -> \(m.newReplicas), leader \(m.oldLeader) -> "
+                            + "\(m.newLeader), \(m.dataToMoveMiB) MiB\(m.crossCluster ? ", cross-cluster" : "")")
+                }
+            }
+        }
+        if let failed = proposal.firstFailedHardGoal {
+            throw PlanCommandError.infeasible("\(failed.name): \(failed.detail ?? "not satisfied")")
+        }
+    }
+
+    private func loadModel() async throws -> ClusterModel {
+        switch (model, bootstrap) {
+        case (nil, nil): throw PlanCommandError.badInput("give --model FILE or --bootstrap SERVERS")
+        case (.some, .some): throw PlanCommandError.badInput("give either --model or --bootstrap, not both")
+        case (nil, .some(let servers)): return try await liveModel(servers)
+        case (.some(let path), nil):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw PlanCommandError.badInput("--model: cannot read \(path)")
+            }
+            do {
+                return try ClusterModel(modelJSON: Array(data))
+            } catch {
+                throw PlanCommandError.badInput("\(path): \(error.description)")
+            }
+        }
+    }
+
+    /// Reads the live cluster: metadata and min ISR (snapshot) and replica sizes and disk capacity (log dirs).
+    private func liveModel(_ servers: String) async throws -> ClusterModel {
+        var rackCluster: [String: String] = [:]
+        for pair in (rackClusters ?? "").split(separator: ",") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2 else { throw PlanCommandError.badInput("--rack-clusters: \(pair) is not RACK=CLUSTER") }
+            rackCluster[String(kv[0])] = String(kv[1])
+        }
+        let configuration: KafkaAdminConfiguration
+        do {
+            configuration = try ConnectionOptions.parse(["--bootstrap", servers]).adminConfiguration()
+        } catch {
+            throw PlanCommandError.badInput("--bootstrap: \(servers) is not host:port[,host:port...]")
+        }
+        do {
+            let admin = try KafkaAdmin(configuration: configuration)
+            let result: Result<(ClusterSnapshot, [BrokerLogDirs]), KafkaAdminError>
+            do {
+                let snapshot = try await admin.snapshot()
+                let dirs = try await admin.describeLogDirs()
+                result = .success((snapshot, dirs))
+            } catch { result = .failure(error) }
+            await admin.shutdown()
+            let (snapshot, dirs) = try result.get()
+            return ClusterModel(snapshot: snapshot, logDirs: dirs, rackCluster: rackCluster)
+        } catch {
+            throw error.code == .invalidArgument
+                ? PlanCommandError.badInput(error.message) : PlanCommandError.infeasible(error.message)
+        }
+    }
+
+    private func loadPolicy() throws -> PlannerPolicy {
+        guard let policy else { return .default }
+        guard let data = FileManager.default.contents(atPath: policy) else {
+            throw PlanCommandError.badInput("--policy: cannot read \(policy)")
+        }
+        do {
+            return try JSONDecoder().decode(PlannerPolicy.self, from: data)
+        } catch let error as DecodingError {
+            throw PlanCommandError.badInput("\(policy): \(ClusterModel.describeDecodingError(error))")
+        } catch {
+            throw PlanCommandError.badInput("\(policy): not valid JSON")
+        }
+    }
+}
+
+struct PlanCommandError: Error {
+    var message: String
+    var exit: ExitCode
+    static func badInput(_ m: String) -> Self { Self(message: m, exit: BallastExit.badInput) }
+    static func infeasible(_ m: String) -> Self { Self(message: m, exit: BallastExit.failed) }
+}
+
+extension ClusterModel {
+    /// A model of a live cluster: brokers in metadata are alive, brokers named only in replica lists are dead;
+    /// disk load is the largest replica size DescribeLogDirs reports for the partition and disk capacity the
+    /// broker's log dirs' total (when every broker reports one; Kafka 3.3+). Network and CPU are unknown, so
+    /// their goals see no load.
+    init(snapshot: ClusterSnapshot, logDirs: [BrokerLogDirs], rackCluster: [String: String]) {
+        self.init()
+        var size: [String: [Int32: Double]] = [:]
+        var total: [Int32: Double] = [:]
+        for broker in logDirs {
+            for dir in broker.logDirs where dir.errorName == nil {
+                if dir.totalBytes > 0 { total[broker.brokerId, default: 0] += Double(dir.totalBytes) / 1_048_576 }
+                for r in dir.replicas where !r.isFuture {
+                    let mib = Double(r.sizeBytes) / 1_048_576
+                    size[r.topic, default: [:]][r.partition] = max(size[r.topic]?[r.partition] ?? 0, mib)
+                }
+            }
+        }
+        var ids = snapshot.brokers.map(\.id)
+        let alive = Set(ids)
+        for t in snapshot.topics {
+            for p in t.partitions { for r in p.replicas where !ids.contains(r) { ids.append(r) } }
+        }
+        let racks = Dictionary(snapshot.brokers.map { ($0.id, $0.rack) }, uniquingKeysWith: { a, _ in a })
+        let allReport = alive.allSatisfy { total[$0] != nil }
+        hasCapacity = [allReport, false, false, false]
+        for id in ids {
+            let rack = (racks[id] ?? nil) ?? "rack-of-\(id)"
+            addBroker(
+                id: Int(id), rack: rack, cluster: rackCluster[rack] ?? "", state: alive.contains(id) ? .alive : .dead,
+                capacity: [allReport ? max(total[id] ?? 1, 1) : 1, 1, 1, 1])
+        }
+        var index: [Int32: Int] = [:]
+        for (i, id) in ids.enumerated() { index[id] = i }
+        for t in snapshot.topics where !t.isInternal || t.name == "__consumer_offsets" {
+            let topic = addTopic(name: t.name, minIsr: t.minInSyncReplicas)
+            for p in t.partitions where !p.replicas.isEmpty {
+                let disk = size[t.name]?[p.partition] ?? 0
+                addPartition(
+                    topic: topic, id: Int(p.partition), replicas: p.replicas.map { index[$0]! },
+                    leader: p.leader >= 0 ? index[p.leader] ?? -1 : -1, load: [disk, 0, 0, 0])
+            }
+        }
     }
 }
