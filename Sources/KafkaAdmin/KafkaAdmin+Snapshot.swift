@@ -60,7 +60,8 @@ extension KafkaAdmin {
         for t in md.topics {
             guard let min = minIsr[t.name] ?? minInSyncReplicasIfUnknown else {
                 throw KafkaAdminError(
-                    .kafka, "DescribeConfigs via \(configuration.bootstrapString) did not return min.insync.replicas "
+                    .kafka,
+                    "DescribeConfigs via \(configuration.bootstrapString) did not return min.insync.replicas "
                         + "of topic '\(t.name)'.")
             }
             let partitions = t.partitions.map { p in
@@ -91,7 +92,8 @@ extension KafkaAdmin {
             brokers: brokers, topics: topics, quorum: snapshotQuorum)
     }
 
-    static func capture<T: Sendable>(_ body: () async throws(KafkaAdminError) -> T) async -> Result<T, KafkaAdminError> {
+    static func capture<T: Sendable>(_ body: () async throws(KafkaAdminError) -> T) async -> Result<T, KafkaAdminError>
+    {
         do throws(KafkaAdminError) { return .success(try await body()) } catch { return .failure(error) }
     }
 }

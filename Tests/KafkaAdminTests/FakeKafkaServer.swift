@@ -54,7 +54,10 @@ private final class FakeKafkaHandler: ChannelInboundHandler {
         do {
             let (header, _) = try KafkaFrame.decodeRequestHeader(body)
             let frame = try answer(header, body)
-            let write = { context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: frame)), promise: nil) }
+            let write = {
+                context.writeAndFlush(
+                    self.wrapOutboundOut(context.channel.allocator.buffer(bytes: frame)), promise: nil)
+            }
             if header.apiKey == ApiKey.metadata.rawValue && options.metadataDelay != .zero {
                 context.eventLoop.assumeIsolated().scheduleTask(in: options.metadataDelay) { write() }
             } else {
@@ -75,7 +78,9 @@ private final class FakeKafkaHandler: ChannelInboundHandler {
                 (.saslAuthenticate, 0...2), (.metadata, 0...12),
             ]
             var r = ApiVersionsResponse(
-                apiKeys: keys.map { .init(apiKey: $0.0.rawValue, minVersion: $0.1.lowerBound, maxVersion: $0.1.upperBound) })
+                apiKeys: keys.map {
+                    .init(apiKey: $0.0.rawValue, minVersion: $0.1.lowerBound, maxVersion: $0.1.upperBound)
+                })
             if v > options.maxApiVersionsVersion {
                 r.errorCode = KafkaErrorCode.unsupportedVersion.rawValue
                 return try KafkaFrame.response(r, version: 0, correlationId: id)
@@ -115,7 +120,9 @@ private final class FakeKafkaHandler: ChannelInboundHandler {
     private func authenticate(_ bytes: [UInt8]) -> Result<[UInt8], Refused> {
         switch mechanism {
         case "PLAIN":
-            let parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            let parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
             return parts == ["", options.username, options.password] ? .success([]) : .failure(Refused())
         case "SCRAM-SHA-256": return scram(SHA256.self, bytes)
         case "SCRAM-SHA-512": return scram(SHA512.self, bytes)
