@@ -18,7 +18,14 @@ extension KafkaAdmin {
         let native = self.native
         async let configsResult = Self.capture {
             () async throws(KafkaAdminError) -> [ResourceConfigs] in
-            try await rd.describeConfigs(topicNames.map(ConfigResource.topic), names: ["min.insync.replicas"])
+            let resources = topicNames.map(ConfigResource.topic)
+            do throws(KafkaAdminError) {
+                return try await rd.describeConfigs(resources, names: ["min.insync.replicas"])
+            } catch  where error.isRetriable {
+                // A topic just created (or deleted) may be in one broker's metadata and not yet in another's.
+                try? await Task.sleep(for: .milliseconds(500))
+                return try await rd.describeConfigs(resources, names: ["min.insync.replicas"])
+            }
         }
         async let clusterResult = Self.capture { () async throws(KafkaAdminError) in try await native.refreshCluster() }
         async let nativeMetadataResult = Self.capture {

@@ -1,10 +1,10 @@
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
 import KafkaAdmin
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Against a real Kafka cluster: skipped unless KAFKA_BOOTSTRAP is set. The node-stopping test also needs
 /// RK_MIRROR (cluster.sh) and REALKAFKA_STOP_NODE (the broker it may stop, e.g. 6), and restarts it.
@@ -91,8 +91,12 @@ enum RealKafka {
     ) async throws -> ClusterSnapshot {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let s = try await admin.snapshot()
-            if condition(s) || ContinuousClock.now > deadline { return s }
+            // While topics are created or brokers stop, a snapshot may fail for a moment: try again.
+            var snapshot: ClusterSnapshot?
+            do { snapshot = try await admin.snapshot() } catch {
+                if ContinuousClock.now > deadline { throw error }
+            }
+            if let snapshot, condition(snapshot) || ContinuousClock.now > deadline { return snapshot }
             try await Task.sleep(for: .seconds(1))
         }
     }

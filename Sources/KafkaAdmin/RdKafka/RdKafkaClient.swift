@@ -287,7 +287,8 @@ final class RdKafkaClient: Sendable {
                             .kafka,
                             "DescribeConfigs of \(resource.displayName) via \(self.configuration.bootstrapString) "
                                 + "failed with \(Self.errName(err)): \(detail ?? Self.errString(err)).",
-                            kafkaErrorName: Self.errName(err))
+                            kafkaErrorName: Self.errName(err),
+                            isRetriable: err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || Self.retriable(err))
                     }
                     var n = 0
                     var entries: [ConfigEntry] = []
