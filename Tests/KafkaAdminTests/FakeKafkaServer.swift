@@ -3,6 +3,7 @@ import Foundation
 import KafkaWire
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 @testable import KafkaAdmin
 
@@ -17,6 +18,8 @@ final class FakeKafkaServer: Sendable {
         var maxApiVersionsVersion: Int16 = 3
         /// Metadata answered this long after it arrived (to test timeouts).
         var metadataDelay: TimeAmount = .zero
+        /// Serve TLS with this context.
+        var tls: NIOSSLContext?
     }
 
     let channel: any Channel
@@ -28,6 +31,9 @@ final class FakeKafkaServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = options.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(FakeKafkaHandler(options: options))
                 }
