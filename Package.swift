@@ -106,7 +106,10 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner"], swiftSettings: strict),
         .testTarget(name: "RollerTests", dependencies: ["Roller", "KafkaSim", "Agent"], swiftSettings: strict),
         .testTarget(name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.
         .testTarget(name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin"], swiftSettings: strict),
     ]

@@ -114,6 +114,44 @@ class Versions:
         return f"{var} <= {r.hi}"
 
 
+def vset(versions, valid):
+    """The versions of `valid` (closed) that `versions` contains."""
+    return frozenset(v for v in range(valid.lo, valid.hi + 1) if versions.contains(v))
+
+
+def set_cond(s, universe, var="version"):
+    """A Swift Bool expression true for the versions in `s`, knowing `var` lies in `universe`."""
+    s = s & universe
+    if not s:
+        return "false"
+    if s == universe:
+        return "true"
+    vs = sorted(s)
+    runs = []
+    start = prev = vs[0]
+    for v in vs[1:]:
+        if v != prev + 1:
+            runs.append((start, prev))
+            start = v
+        prev = v
+    runs.append((start, prev))
+    lo_u, hi_u = min(universe), max(universe)
+    parts = []
+    for a, b in runs:
+        lo_needed, hi_needed = a > lo_u, b < hi_u
+        if lo_needed and hi_needed:
+            parts.append(f"{var} == {a}" if a == b else f"({a}...{b}).contains({var})")
+        elif lo_needed:
+            parts.append(f"{var} >= {a}")
+        elif hi_needed:
+            parts.append(f"{var} <= {b}")
+    return " || ".join(parts)
+
+
+def paren(c):
+    return f"({c})" if "||" in c else c
+
+
 def and_cond(a, b):
     if a == "false" or b == "false":
         return "false"
@@ -121,7 +159,7 @@ def and_cond(a, b):
         return b
     if b == "true":
         return a
-    return f"{a} && {b}"
+    return f"{paren(a)} && {paren(b)}"
 
 
 def not_cond(a):
@@ -197,6 +235,31 @@ class Field:
         self.prop_plain = lower_camel(self.name)
         self.default_raw = spec.get("default")
         self.has_nullable = not self.nullable.empty() or self.elem == "records" and not self.is_array
+
+    # -- version conditions (Swift expressions over `version`) -----------------------------------------------
+
+    def universe(self):
+        return vset(self.message.valid, self.message.valid)
+
+    def present_cond(self):
+        return set_cond(vset(self.versions, self.message.valid), self.universe())
+
+    def tagged_cond(self):
+        """Whether the field is tagged, knowing the version is flexible (tagged sections exist only there)."""
+        v = self.message.valid
+        return set_cond(vset(self.tagged, v), vset(self.message.flexible, v))
+
+    def regular_cond(self):
+        v = self.message.valid
+        return set_cond(vset(self.versions, v) - vset(self.tagged, v), self.universe())
+
+    def absent_cond(self):
+        return set_cond(self.universe() - vset(self.versions, self.message.valid), self.universe())
+
+    def null_cond(self):
+        """Whether null is allowed, knowing the field is present."""
+        v = self.message.valid
+        return set_cond(vset(self.nullable, v), vset(self.versions, v))
 
     # -- types -------------------------------------------------------------------------------------------------
 
@@ -368,7 +431,7 @@ def field_label(msg, sd, f):
 def emit_write_value(o, msg, sd, f, expr, writer="writer", flex="flexible", nullable_ok=None):
     """Writes `expr` (of f's Swift type) to `writer`."""
     label = field_label(msg, sd, f)
-    null_cond = f.nullable.cond(f.versions.intersect(msg.valid)) if nullable_ok is None else nullable_ok
+    null_cond = f.null_cond() if nullable_ok is None else nullable_ok
     if f.has_nullable:
         o(f"if let v = {expr} {{")
         o.indent()
@@ -473,7 +536,7 @@ def emit_read_scalar(o, msg, sd, f, elem, target, reader, flex, assign="="):
 
 def emit_read_value(o, msg, sd, f, target, reader="reader", flex="flexible"):
     label = field_label(msg, sd, f)
-    null_cond = f.nullable.cond(f.versions.intersect(msg.valid))
+    null_cond = f.null_cond()
     if f.is_array:
         o(f'if let count = try {reader}.readArrayLength(compact: {flex}, "{label}") {{')
         o.indent()
@@ -647,10 +710,7 @@ def emit_encode(o, msg, sd, is_root):
     o(f"let flexible = {flex_c}")
     flex_line = len(o.lines) - 1
     for f in sd.fields:
-        present = f.versions.cond(valid)
-        tagged = f.tagged.cond(valid)
-        regular = and_cond(present, not_cond(tagged))
-        absent = not_cond(present)
+        present, regular, absent = f.present_cond(), f.regular_cond(), f.absent_cond()
         if regular != "false":
             if regular == "true":
                 emit_write_value(o, msg, sd, f, f.prop)
@@ -681,7 +741,7 @@ def emit_encode(o, msg, sd, is_root):
         else:
             o("var tagged: [TaggedField] = []")
             for f in sd.tagged_fields:
-                tc = f.tagged.cond(valid)
+                tc = f.tagged_cond()
                 cond = and_cond(tc, nondefault_expr(f))
                 o(f"if {cond} {{")
                 o.indent()
@@ -704,14 +764,6 @@ def emit_encode(o, msg, sd, is_root):
         o.dedent()
         o("}")
     drop_unused_flexible(o, flex_line)
-    # non-flexible versions that can't carry tagged fields with non-default values
-    for f in sd.tagged_fields:
-        if f.ignorable:
-            continue
-        present = f.versions.cond(valid)
-        tc = f.tagged.cond(valid)
-        # Absent versions are already checked above; tagged fields exist only in flexible versions.
-        _ = (present, tc)
     o.dedent()
     o("}")
     _ = uses_flex
@@ -731,9 +783,7 @@ def emit_decode(o, msg, sd, is_root):
     o(f"let flexible = {msg.flex_cond()}")
     flex_line = len(o.lines) - 1
     for f in sd.fields:
-        present = f.versions.cond(valid)
-        tagged = f.tagged.cond(valid)
-        regular = and_cond(present, not_cond(tagged))
+        regular = f.regular_cond()
         if regular == "false":
             continue
         if regular == "true":
@@ -759,7 +809,7 @@ def emit_decode(o, msg, sd, is_root):
             o("var sub = value")
             o("switch tag {")
             for f in sd.tagged_fields:
-                tc = f.tagged.cond(valid)
+                tc = f.tagged_cond()
                 if tc == "true":
                     o(f"case {f.tag}:")
                 else:
@@ -783,7 +833,8 @@ def emit_decode(o, msg, sd, is_root):
 
 
 def drop_unused_flexible(o, line):
-    if not any(re.search(r"\bflexible\b", text) for text in o.lines[line + 1 :]):
+    code = (re.sub(r'"(?:[^"\\]|\\.)*"', '""', text) for text in o.lines[line + 1 :])
+    if not any(re.search(r"\bflexible\b", c) for c in code):
         del o.lines[line]
 
 
@@ -1048,7 +1099,7 @@ def emit_samples(messages):
             o.indent()
             o(f"var s = {qual}()")
             for f in sd.fields:
-                cond = f.versions.cond(m.valid)
+                cond = f.present_cond()
                 if cond == "false":
                     continue
                 if f.is_array:
@@ -1083,6 +1134,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--protocol-dir", default=os.path.join(REPO, "..", "shared", "kafka-protocol"))
     ap.add_argument("--check-all", action="store_true", help="also parse and generate (in memory) every JSON file")
+    ap.add_argument(
+        "--all", action="store_true", help="generate every API, not just the supported set (use with --out-dir)"
+    )
+    ap.add_argument("--out-dir", help="where the Swift sources go (default Sources/KafkaWire/Generated)")
+    ap.add_argument("--samples-out", help="where the test samples go (default Tests/KafkaWireTests/Generated)")
     ap.add_argument("--no-format", action="store_true", help="skip `swift format` on the output")
     args = ap.parse_args()
     pdir = os.path.abspath(args.protocol_dir)
@@ -1111,9 +1167,14 @@ def main():
             emit_message_file([Message(spec, path)])
         print(f"checked {len(by_name)} messages", file=sys.stderr)
 
+    out_dir = os.path.abspath(args.out_dir) if args.out_dir else OUT_DIR
+    test_out = os.path.abspath(args.samples_out) if args.samples_out else TEST_OUT
+    apis = SUPPORTED
+    if args.all:
+        apis = sorted(n[: -len("Request")] for n in by_name if n.endswith("Request") and n[:-7] + "Response" in by_name)
     outputs = {}
     sample_msgs = []
-    for api in SUPPORTED:
+    for api in apis:
         pair = []
         for suffix in ("Request", "Response"):
             name = api + suffix
@@ -1121,18 +1182,18 @@ def main():
                 raise GenError(f"{name}.json not found in {pdir}")
             spec, path = by_name[name]
             pair.append(Message(spec, path))
-        outputs[os.path.join(OUT_DIR, f"{api}.swift")] = emit_message_file(pair)
+        outputs[os.path.join(out_dir, f"{api}.swift")] = emit_message_file(pair)
         sample_msgs.extend(pair)
-    outputs[os.path.join(OUT_DIR, "ApiKey.swift")] = emit_api_keys(requests, responses)
-    outputs[os.path.join(OUT_DIR, "KafkaErrorCode.swift")] = emit_error_codes(
+    outputs[os.path.join(out_dir, "ApiKey.swift")] = emit_api_keys(requests, responses)
+    outputs[os.path.join(out_dir, "KafkaErrorCode.swift")] = emit_error_codes(
         load_error_codes(os.path.join(pdir, "error-codes.csv"))
     )
-    outputs[TEST_OUT] = emit_samples(sample_msgs)
+    outputs[test_out] = emit_samples(sample_msgs)
 
-    os.makedirs(OUT_DIR, exist_ok=True)
-    os.makedirs(os.path.dirname(TEST_OUT), exist_ok=True)
-    for old in os.listdir(OUT_DIR):
-        p = os.path.join(OUT_DIR, old)
+    os.makedirs(out_dir, exist_ok=True)
+    os.makedirs(os.path.dirname(test_out), exist_ok=True)
+    for old in os.listdir(out_dir):
+        p = os.path.join(out_dir, old)
         if old.endswith(".swift") and p not in outputs:
             os.remove(p)
     for path, text in sorted(outputs.items()):

@@ -41,6 +41,10 @@ RULES = {
         ("", "kafka-reassign-partitions.sh --bootstrap-server 127.0.0.1:19092 --list", 0),
         ("in-progress", "in-progress", 0),
     ],
+    ("ProduceResponse", 13): [("", "kafka-console-producer.sh --bootstrap-server 127.0.0.1:19092 --topic fixture-topic", 0),
+                              ("not-enough-replicas", "minisr:", 0)],
+    ("ProduceResponse", 7): [("", "kcat -P -b 127.0.0.1:19092 -t fixture-topic", 0),
+                             ("not-enough-replicas", "minisr:", 0)],
     # a fetch that returned records (the first fetches of a consumer are often empty)
     ("FetchResponse", 18): [("", "kafka-console-consumer.sh", "largest")],
     ("FetchResponse", 11): [("", "kcat -C", "largest")],

@@ -1,7 +1,15 @@
 import ArgumentParser
 
+/// `ballast bench <name>`: benchmarks, one subcommand each (`Bench+<Name>.swift`). Build with `-c release`.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks against a live or simulated cluster.",
-        subcommands: [AdminBench.self])
+        commandName: "bench",
+        abstract: "Run a benchmark.",
+        subcommands: [
+            WireBench.self,
+            BenchSimCommand.self,
+            AdminBench.self,
+            RollerBench.self,
+        ]
+    )
 }

@@ -1,9 +1,350 @@
 import ArgumentParser
+import Foundation
+import KafkaAdmin
+import Logging
+import Roller
+import Synchronization
 
 struct RollCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "roll", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "roll",
+        abstract: "Safe rolling restart through agents: the largest batch the live cluster proves safe, one at a time.",
+        discussion: """
+            Before every batch the gate reads a fresh snapshot: no offline partition, every partition with a \
+            replica in the batch keeps at least min.insync.replicas + headroom in sync, one controller per batch \
+            with a caught-up quorum majority left, the active controller last, down nodes first. After each batch \
+            it waits for the agents, for re-registration and for every replica back in ISR, then restores \
+            preferred leaders. Steps are journaled under --state-dir; --resume continues a crashed roll.
+            Exit codes: 0 done; 1 the roll failed or was refused for safety; 2 bad usage or input.
+            """)
+
+    @Option(help: "Kafka bootstrap servers (host:port,...).") var bootstrap: String?
+    @Option(name: .customLong("agent"), help: "An agent base URL (repeat for several Kubernetes clusters).")
+    var agents: [String] = []
+    @Option(help: "Only these node ids (comma-separated); default: every node the agents manage.") var nodes: String?
+    @Option(help: "At most this many nodes per batch.") var maxBatch: Int?
+    @Option(help: "In-sync replicas to keep above min.insync.replicas.") var headroom: Int?
+    @Option(help: "The roll waits while more rollout-blocking signals than this are active.") var failureThreshold: Int?
+    @Option(help: "Rollout-blocking signals active now (alerts will feed this later).") var blockingSignals: Int = 0
+    @Flag(help: "Roll even while partitions are offline (loudly logged).") var allowOfflinePartitions = false
+    @Flag(help: "Let a batch span zones (placement is still checked partition by partition).")
+    var batchAcrossZones = false
+    @Option(help: "Seconds to pause after each batch.") var postRestartDelay: Double?
+    @Option(help: "Seconds the gate may hold the roll before it fails.") var gateTimeout: Double?
+    @Option(help: "Seconds an agent may take to restart a node.") var restartTimeout: Double?
+    @Option(help: "Seconds a restarted broker may take to re-register.") var registerTimeout: Double?
+    @Option(help: "Seconds the replicas of a batch may take to be back in ISR.") var catchUpTimeout: Double?
+    @Option(help: "Seconds between polls of the cluster and the agents.") var poll: Double?
+    @Option(help: "Rollout settings file (default: the built-in policies/rollout.json values).") var policy: String?
+    @Flag(help: "Print the batches and why each other node waits; restart nothing.") var dryRun = false
+    @Option(help: "With --dry-run: read the snapshot from this JSON file instead of the cluster.")
+    var snapshotFile: String?
+    @Flag(help: "One JSON event per line.") var json = false
+    @Option(help: "Where the roll journal lives.") var stateDir: String = "~/.ballast"
+    @Flag(help: "Continue the most recent unfinished roll (or --operation-id).") var resume = false
+    @Option(help: "The roll's operation id (new rolls get a fresh one).") var operationId: String?
+    @Option(help: "Agent bearer token (default: $BALLAST_AGENT_TOKEN).") var token: String?
+
+    /// What a roll needs to be resumed: stored in the journal.
+    struct Spec: Codable {
+        var bootstrap: String?
+        var agents: [String]
+        var nodes: [Int32]?
+        var options: RollOptions
+        var blockingSignals: Int
+    }
 
     func run() async throws {
-        throw ValidationError("'ballast roll' is not built yet.")
+        do {
+            try await execute()
+        } catch let failure as RollFailure {
+            fail(failure.message)
+            throw BallastExit.failed
+        } catch let error as RollUsageError {
+            fail(error.message)
+            throw BallastExit.badInput
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            fail("\(error)")
+            throw BallastExit.failed
+        }
+    }
+
+    func fail(_ message: String) {
+        FileHandle.standardError.write(Data("ballast roll: \(message)\n".utf8))
+    }
+
+    func options() throws -> RollOptions {
+        var o = RollOptions()
+        if let policy {
+            guard let data = FileManager.default.contents(atPath: policy) else {
+                throw RollUsageError("the rollout policy file \(policy) could not be read")
+            }
+            do { o = try JSONDecoder().decode(RollOptions.self, from: data) } catch {
+                throw RollUsageError("the rollout policy file \(policy) is not valid: \(error)")
+            }
+        }
+        if let maxBatch {
+            guard maxBatch >= 1 else { throw RollUsageError("--max-batch must be at least 1") }
+            o.maxBatch = maxBatch
+        }
+        if let headroom { o.headroom = headroom }
+        if let failureThreshold { o.failureThreshold = failureThreshold }
+        if allowOfflinePartitions { o.allowOfflinePartitions = true }
+        if batchAcrossZones { o.batchWithinZone = false }
+        if let postRestartDelay { o.timeouts.postRestartDelaySeconds = postRestartDelay }
+        if let gateTimeout { o.timeouts.gateSeconds = gateTimeout }
+        if let restartTimeout { o.timeouts.restartSeconds = restartTimeout }
+        if let registerTimeout { o.timeouts.registerSeconds = registerTimeout }
+        if let catchUpTimeout { o.timeouts.catchUpSeconds = catchUpTimeout }
+        if let poll { o.timeouts.pollSeconds = poll }
+        return o
+    }
+
+    func nodeList() throws -> [Int32]? {
+        guard let nodes else { return nil }
+        let ids = nodes.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ids.isEmpty, ids.allSatisfy({ $0 != nil }) else {
+            throw RollUsageError("--nodes must be comma-separated node ids, got '\(nodes)'")
+        }
+        return ids.map { $0! }
+    }
+
+    func agentToken() throws -> String {
+        if let token, !token.isEmpty { return token }
+        if let env = ProcessInfo.processInfo.environment["BALLAST_AGENT_TOKEN"], !env.isEmpty { return env }
+        throw RollUsageError("no agent token: pass --token or set BALLAST_AGENT_TOKEN")
+    }
+
+    func execute() async throws {
+        let stateDir = (self.stateDir as NSString).expandingTildeInPath
+        var spec: Spec
+        var resumeState: RollJournal.ResumeState?
+        var journal: RollJournal?
+        var opId: String
+
+        if resume {
+            let j = try RollJournal(directory: stateDir)
+            guard let id = try operationId ?? j.latestUnfinished() else {
+                throw RollUsageError("there is no unfinished roll to resume in \(stateDir)")
+            }
+            let state = try j.resumeState(id)
+            guard state.status != "finished" else { throw RollUsageError("roll \(id) already finished") }
+            do { spec = try JSONDecoder().decode(Spec.self, from: state.spec) } catch {
+                throw RollUsageError("the journal's record of roll \(id) is unreadable: \(error)")
+            }
+            journal = j
+            resumeState = state
+            opId = id
+        } else {
+            spec = Spec(
+                bootstrap: bootstrap, agents: agents, nodes: try nodeList(), options: try options(),
+                blockingSignals: blockingSignals)
+            opId =
+                operationId ?? "roll-\(Int(Date().timeIntervalSince1970))-\(UUID().uuidString.prefix(6).lowercased())"
+        }
+
+        if dryRun {
+            try await printDryRun(spec)
+            return
+        }
+        guard !spec.agents.isEmpty else { throw RollUsageError("give at least one --agent URL") }
+        guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap") }
+        let token = try agentToken()
+        let cluster = try await RollLiveCluster.connect(bootstrap: bootstrap)
+        if journal == nil {
+            let j = try RollJournal(directory: stateDir)
+            try j.begin(operationId: opId, spec: try JSONEncoder().encode(spec))
+            journal = j
+        }
+        if spec.options.allowOfflinePartitions {
+            fail("WARNING: offline partitions are allowed by override; this roll may restart nodes of a broken cluster")
+        }
+        let signals = spec.blockingSignals
+        let executor = RollExecutor(
+            operationId: opId, nodes: spec.nodes.map(Set.init), options: spec.options, cluster: cluster,
+            agents: spec.agents.map { HTTPAgentClient(endpoint: $0, token: token) }, journal: journal,
+            resume: resumeState, activeSignals: { signals }, logger: Logger(label: "ballast.roll"))
+        let view = RollProgressView(json: json, terminal: isatty(1) == 1)
+        do {
+            try await executor.run { view.show($0) }
+            view.end()
+        } catch {
+            view.end()
+            throw error
+        }
+    }
+
+    func printDryRun(_ spec: Spec) async throws {
+        let snapshot: ClusterSnapshot
+        if let snapshotFile {
+            guard let data = FileManager.default.contents(atPath: snapshotFile) else {
+                throw RollUsageError("the snapshot file \(snapshotFile) could not be read")
+            }
+            do { snapshot = try JSONDecoder().decode(ClusterSnapshot.self, from: data) } catch {
+                throw RollUsageError("the snapshot file \(snapshotFile) is not a cluster snapshot: \(error)")
+            }
+        } else {
+            guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap or --snapshot-file") }
+            snapshot = try await RollLiveCluster.connect(bootstrap: bootstrap).snapshot()
+        }
+        var inventory: [NodeInfo]
+        if spec.agents.isEmpty {
+            // Without agents: the brokers in the snapshot, zone = rack.
+            inventory = snapshot.brokers.map { NodeInfo(id: $0.id, roles: [.broker], zone: $0.rack) }
+        } else {
+            let token = try agentToken()
+            inventory = []
+            for url in spec.agents {
+                inventory += try await HTTPAgentClient(endpoint: url, token: token).nodes().map(\.nodeInfo)
+            }
+        }
+        let ids = Set(spec.nodes ?? inventory.map(\.id))
+        let planner = BatchPlanner(
+            snapshot: snapshot, nodes: inventory, options: spec.options,
+            nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        let plan = planner.plan(nodes: ids, activeSignals: spec.blockingSignals)
+        if json {
+            print(RollEvent.planned(done: 0, batches: plan.batches.map(\.nodes)).jsonLine())
+            for w in plan.warnings { print(RollEvent.warning(w).jsonLine()) }
+            if !plan.heldFromFirst.isEmpty || !plan.blocked.isEmpty {
+                print(RollEvent.waiting(reasons: plan.blocked, held: plan.heldFromFirst).jsonLine())
+            }
+            return
+        }
+        for w in plan.warnings { print("warning: \(w)") }
+        for r in plan.blocked { print("blocked: \(r)") }
+        print("\(plan.batches.count) batch(es) for \(ids.count) node(s):")
+        for (i, b) in plan.batches.enumerated() {
+            let where_ = [b.zone.isEmpty ? nil : "zone \(b.zone)", b.cluster.isEmpty ? nil : "cluster \(b.cluster)"]
+                .compactMap { $0 }.joined(separator: ", ")
+            print(
+                "  batch \(i + 1): nodes \(b.nodes.map(String.init).joined(separator: ","))"
+                    + (where_.isEmpty ? "" : " (\(where_))") + (b.isDownNode ? " [down node]" : ""))
+        }
+        if !plan.heldFromFirst.isEmpty {
+            print("not in the next batch:")
+            for (node, reason) in plan.heldFromFirst.sorted(by: { $0.key < $1.key }) {
+                print("  node \(node): \(reason)")
+            }
+        }
+        if !plan.unplanned.isEmpty {
+            print("cannot be planned yet:")
+            for (node, reason) in plan.unplanned.sorted(by: { $0.key < $1.key }) { print("  node \(node): \(reason)") }
+        }
+        if !plan.blocked.isEmpty || !plan.unplanned.isEmpty { throw BallastExit.failed }
+    }
+}
+
+struct RollUsageError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// How the roll reaches the cluster: KafkaAdmin's snapshot (the librdkafka read path) and ElectLeaders.
+enum RollLiveCluster {
+    static func connect(bootstrap: String) async throws -> any ClusterReader {
+        do {
+            let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: bootstrap))
+            return KafkaAdminClusterReader(admin: admin)
+        } catch {
+            throw RollUsageError("the cluster at \(bootstrap) cannot be reached: \(error)")
+        }
+    }
+}
+
+/// The live terminal view (batch i of n, nodes, phase, replicas catching up, elapsed) or JSON lines.
+final class RollProgressView: Sendable {
+    struct State {
+        var batch = 0
+        var total = 0
+        var nodes: [Int32] = []
+        var phase = "starting"
+        var inSync = 0
+        var replicas = 0
+        var drawn = false
+    }
+    let json: Bool
+    let terminal: Bool
+    let started = Date()
+    let state = Mutex(State())
+
+    init(json: Bool, terminal: Bool) {
+        self.json = json
+        self.terminal = terminal
+    }
+
+    func show(_ event: RollEvent) {
+        if json {
+            print(event.jsonLine())
+            fflush(nil)
+            return
+        }
+        let line: String? = state.withLock { s in
+            var message: String?
+            switch event {
+            case .started(let id, let nodes, let resumed):
+                message = "\(resumed ? "resuming" : "rolling") \(nodes.count) node(s), operation \(id)"
+            case .planned(let done, let batches):
+                s.total = done + batches.count
+            case .warning(let w):
+                message = "warning: \(w)"
+            case .waiting(let reasons, let held):
+                s.phase =
+                    "waiting for the gate: "
+                    + (reasons.first?.description
+                        ?? held.sorted { $0.key < $1.key }.first.map { "node \($0.key): \($0.value)" } ?? "")
+            case .batchStarted(let index, let nodes, let zone, _, let down):
+                s.batch = index
+                s.total = max(s.total, index)
+                s.nodes = nodes
+                s.phase = "restarting"
+                s.inSync = 0
+                s.replicas = 0
+                message =
+                    "batch \(index): nodes \(nodes.map(String.init).joined(separator: ","))"
+                    + (zone.isEmpty ? "" : " (zone \(zone))") + (down ? " [down node first]" : "")
+            case .restartRequested:
+                s.phase = "waiting for the agents"
+            case .restarted:
+                s.phase = "waiting for re-registration"
+            case .registered:
+                s.phase = "catching up"
+            case .catchingUp(_, let inSync, let total):
+                s.phase = "catching up"
+                s.inSync = inSync
+                s.replicas = total
+            case .leadersElected(let count):
+                s.phase = "restoring \(count) preferred leader(s)"
+            case .batchDone(let index, _):
+                message = "batch \(index) done"
+            case .finished(let restarted):
+                message = "done: \(restarted.count) node(s) restarted"
+            case .failed:
+                break
+            }
+            return message
+        }
+        let status = state.withLock { s -> String in
+            let elapsed = Int(Date().timeIntervalSince(started))
+            let time = String(format: "%02d:%02d:%02d", elapsed / 3600, elapsed / 60 % 60, elapsed % 60)
+            let nodes = s.nodes.map(String.init).joined(separator: ",")
+            let total = s.total > 0 ? "\(s.total)" : "?"
+            let catchUp = s.replicas > 0 ? " · replicas in sync \(s.inSync)/\(s.replicas)" : ""
+            s.drawn = true
+            return "batch \(s.batch) of \(total) · node(s) \(nodes) · \(s.phase)\(catchUp) · \(time)"
+        }
+        if terminal {
+            if let line { print("\r\u{1B}[K" + line) }
+            print("\r\u{1B}[K" + status, terminator: "")
+            fflush(nil)
+        } else if let line {
+            print(line)
+        }
+    }
+
+    func end() {
+        if terminal && !json && state.withLock({ $0.drawn }) { print("") }
     }
 }

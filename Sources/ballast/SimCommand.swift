@@ -1,9 +1,144 @@
 import ArgumentParser
+import Foundation
+import KafkaSim
+import Logging
+import ServiceLifecycle
 
+/// `ballast sim`: a simulated Kafka cluster on 127.0.0.1 until interrupted.
 struct SimCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sim", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run a simulated Kafka cluster that speaks the wire protocol on 127.0.0.1.",
+        discussion: """
+            Prints `bootstrap=HOST:PORT,...` and `control=http://127.0.0.1:PORT` first, then runs until \
+            interrupted. See docs/simulator.md.
+            """
+    )
+
+    @Option(help: "Number of brokers.") var brokers = 6
+    @Option(help: "Number of racks; brokers are spread over them round-robin.") var racks = 3
+    @Option(help: "Number of Kubernetes clusters; racks are spread over them round-robin.") var clusters = 1
+    @Option(help: "Separate KRaft controllers (0: the first three brokers are combined controllers).") var controllers =
+        0
+    @Option(help: "Topics created at start (topic-0, topic-1, ...).") var topics = 20
+    @Option(help: "Partitions per topic.") var partitions = 12
+    @Option(help: "Replication factor of the topics.") var replicationFactor = 3
+    @Option(name: .customLong("min-isr"), help: "min.insync.replicas of the topics.") var minIsr = 2
+    @Option(help: "Load brokers and topics from a cluster model file (JSON) instead.") var model: String?
+    @Option(help: "First Kafka port (node i listens on PORT+i); 0 picks free ports.") var port = 39092
+    @Option(help: "Control API port; 0 picks a free one.") var controlPort = 39090
+    @Option(help: "Cluster seconds per real second.") var timeScale: Double = 1
+    @Option(help: "Seed for placement and ids.") var seed: UInt64 = 1
+    @Option(help: "Kafka version whose configs and update modes the brokers have.") var kafkaVersion = "4.1"
+    @Option(help: "Start-up delay of a broker, cluster milliseconds.") var startupDelayMs: Int64 = 6000
+    @Option(help: "Unthrottled replication into one broker, bytes per second.") var replicationRate: Int64 =
+        100 * 1024 * 1024
+    @Option(name: .customLong("config"), help: "A static broker config KEY=VALUE for every node (repeatable).")
+    var configs: [String] = []
 
     func run() async throws {
-        throw ValidationError("'ballast sim' is not built yet.")
+        let topology: SimTopology
+        let settings: SimSettings
+        do {
+            (topology, settings) = try makeTopology()
+        } catch {
+            FileHandle.standardError.write(Data("ballast sim: \(error)\n".utf8))
+            throw BallastExit.badInput
+        }
+        let cluster: SimCluster
+        do {
+            guard let catalog = SimConfigCatalog.kafka(kafkaVersion) else {
+                throw SimTopologyError("--kafka-version \"\(kafkaVersion)\" is not a Kafka version like 4.1")
+            }
+            cluster = try topology.build(settings: settings, catalog: catalog)
+        } catch let error as SimTopologyError {
+            FileHandle.standardError.write(Data("ballast sim: \(error.message)\n".utf8))
+            throw BallastExit.badInput
+        }
+        var logger = Logger(label: "ballast.sim")
+        logger.logLevel = .warning
+        let simulator = KafkaSimulator(cluster: cluster, timeScale: timeScale)
+        var config = KafkaSimServer.Configuration()
+        config.basePort = port
+        config.controlPort = controlPort
+        let server = KafkaSimServer(
+            simulator: simulator, configuration: config, responder: KafkaProtocolResponder.make(simulator),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                guard let control = await server.waitUntilReady() else { return }
+                let lines = "bootstrap=\(server.bootstrap)\ncontrol=\(control)\n"
+                FileHandle.standardOutput.write(Data(lines.utf8))
+            }
+            try await tasks.waitForAll()
+        }
+    }
+
+    struct UsageError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func makeTopology() throws -> (SimTopology, SimSettings) {
+        var t = SimTopology()
+        t.brokers = brokers
+        t.racks = racks
+        t.clusters = clusters
+        t.controllers = controllers
+        t.topics = topics
+        t.partitions = partitions
+        t.replicationFactor = replicationFactor
+        t.minInsyncReplicas = minIsr
+        for c in configs {
+            guard let eq = c.firstIndex(of: "="), eq != c.startIndex else {
+                throw UsageError(description: "--config \"\(c)\" is not KEY=VALUE")
+            }
+            t.staticConfigs[String(c[..<eq])] = String(c[c.index(after: eq)...])
+        }
+        if let model {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: model))
+            } catch {
+                throw UsageError(description: "cannot read the model file \(model): \(error.localizedDescription)")
+            }
+            do {
+                t.model = try JSONDecoder().decode(ClusterModel.self, from: data)
+            } catch let DecodingError.keyNotFound(key, ctx) {
+                throw UsageError(
+                    description: "model file \(model): missing \"\(key.stringValue)\" at \(Self.path(ctx.codingPath))")
+            } catch let DecodingError.typeMismatch(_, ctx) {
+                throw UsageError(
+                    description:
+                        "model file \(model): wrong type at \(Self.path(ctx.codingPath)): \(ctx.debugDescription)")
+            } catch let DecodingError.valueNotFound(_, ctx) {
+                throw UsageError(description: "model file \(model): null at \(Self.path(ctx.codingPath))")
+            } catch {
+                throw UsageError(description: "model file \(model) is not valid JSON: \(error.localizedDescription)")
+            }
+        }
+        guard port == 0 || (1...65535).contains(port) else {
+            throw UsageError(description: "--port \(port) is not a port")
+        }
+        guard (0...65535).contains(controlPort) else {
+            throw UsageError(description: "--control-port \(controlPort) is not a port")
+        }
+        guard timeScale > 0, timeScale.isFinite else {
+            throw UsageError(description: "--time-scale must be positive, not \(timeScale)")
+        }
+        guard startupDelayMs >= 0 else { throw UsageError(description: "--startup-delay-ms must not be negative") }
+        guard replicationRate > 0 else { throw UsageError(description: "--replication-rate must be positive") }
+        try t.validate()
+        var s = SimSettings()
+        s.seed = seed
+        s.startupDelayMs = startupDelayMs
+        s.replicationBytesPerSecond = replicationRate
+        return (t, s)
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
     }
 }

@@ -123,27 +123,9 @@ public struct ApiVersionsResponse: KafkaResponse {
         if version >= 1 {
             writer.write(int32: throttleTimeMs)
         }
-        if version >= 3 && !(version >= 3) {
-            writer.write(arrayLength: supportedFeatures.count, compact: flexible)
-            for element in supportedFeatures {
-                try element.encode(to: &writer, version: version)
-            }
-        }
-        if version >= 3 && !(version >= 3) {
-            writer.write(int64: finalizedFeaturesEpoch)
-        }
-        if version >= 3 && !(version >= 3) {
-            writer.write(arrayLength: finalizedFeatures.count, compact: flexible)
-            for element in finalizedFeatures {
-                try element.encode(to: &writer, version: version)
-            }
-        }
-        if version >= 3 && !(version >= 3) {
-            writer.write(bool: zkMigrationReady)
-        }
         if flexible {
             var tagged: [TaggedField] = []
-            if version >= 3 && supportedFeatures != [] {
+            if supportedFeatures != [] {
                 var sub = WireWriter(capacity: 16)
                 sub.write(arrayLength: supportedFeatures.count, compact: true)
                 for element in supportedFeatures {
@@ -151,12 +133,12 @@ public struct ApiVersionsResponse: KafkaResponse {
                 }
                 tagged.append(TaggedField(tag: 0, data: sub.bytes))
             }
-            if version >= 3 && finalizedFeaturesEpoch != -1 {
+            if finalizedFeaturesEpoch != -1 {
                 var sub = WireWriter(capacity: 16)
                 sub.write(int64: finalizedFeaturesEpoch)
                 tagged.append(TaggedField(tag: 1, data: sub.bytes))
             }
-            if version >= 3 && finalizedFeatures != [] {
+            if finalizedFeatures != [] {
                 var sub = WireWriter(capacity: 16)
                 sub.write(arrayLength: finalizedFeatures.count, compact: true)
                 for element in finalizedFeatures {
@@ -164,7 +146,7 @@ public struct ApiVersionsResponse: KafkaResponse {
                 }
                 tagged.append(TaggedField(tag: 2, data: sub.bytes))
             }
-            if version >= 3 && zkMigrationReady != false {
+            if zkMigrationReady != false {
                 var sub = WireWriter(capacity: 16)
                 sub.write(bool: zkMigrationReady)
                 tagged.append(TaggedField(tag: 3, data: sub.bytes))
@@ -196,43 +178,13 @@ public struct ApiVersionsResponse: KafkaResponse {
         if version >= 1 {
             self.throttleTimeMs = try reader.readInt32("ApiVersionsResponse.throttleTimeMs")
         }
-        if version >= 3 && !(version >= 3) {
-            if let count = try reader.readArrayLength(compact: flexible, "ApiVersionsResponse.supportedFeatures") {
-                var array: [SupportedFeatureKey] = []
-                array.reserveCapacity(count)
-                for _ in 0..<count {
-                    array.append(try SupportedFeatureKey(from: &reader, version: version))
-                }
-                self.supportedFeatures = array
-            } else {
-                throw WireError("ApiVersionsResponse.supportedFeatures: null where a non-nullable array is required")
-            }
-        }
-        if version >= 3 && !(version >= 3) {
-            self.finalizedFeaturesEpoch = try reader.readInt64("ApiVersionsResponse.finalizedFeaturesEpoch")
-        }
-        if version >= 3 && !(version >= 3) {
-            if let count = try reader.readArrayLength(compact: flexible, "ApiVersionsResponse.finalizedFeatures") {
-                var array: [FinalizedFeatureKey] = []
-                array.reserveCapacity(count)
-                for _ in 0..<count {
-                    array.append(try FinalizedFeatureKey(from: &reader, version: version))
-                }
-                self.finalizedFeatures = array
-            } else {
-                throw WireError("ApiVersionsResponse.finalizedFeatures: null where a non-nullable array is required")
-            }
-        }
-        if version >= 3 && !(version >= 3) {
-            self.zkMigrationReady = try reader.readBool("ApiVersionsResponse.zkMigrationReady")
-        }
         if flexible {
             let count = try reader.readUnsignedVarint("ApiVersionsResponse tagged fields")
             for _ in 0..<count {
                 let (tag, value) = try reader.readTaggedField("ApiVersionsResponse tagged fields")
                 var sub = value
                 switch tag {
-                case 0 where version >= 3:
+                case 0:
                     if let count = try sub.readArrayLength(compact: true, "ApiVersionsResponse.supportedFeatures") {
                         var array: [SupportedFeatureKey] = []
                         array.reserveCapacity(count)
@@ -244,9 +196,9 @@ public struct ApiVersionsResponse: KafkaResponse {
                         throw WireError(
                             "ApiVersionsResponse.supportedFeatures: null where a non-nullable array is required")
                     }
-                case 1 where version >= 3:
+                case 1:
                     self.finalizedFeaturesEpoch = try sub.readInt64("ApiVersionsResponse.finalizedFeaturesEpoch")
-                case 2 where version >= 3:
+                case 2:
                     if let count = try sub.readArrayLength(compact: true, "ApiVersionsResponse.finalizedFeatures") {
                         var array: [FinalizedFeatureKey] = []
                         array.reserveCapacity(count)
@@ -258,7 +210,7 @@ public struct ApiVersionsResponse: KafkaResponse {
                         throw WireError(
                             "ApiVersionsResponse.finalizedFeatures: null where a non-nullable array is required")
                     }
-                case 3 where version >= 3:
+                case 3:
                     self.zkMigrationReady = try sub.readBool("ApiVersionsResponse.zkMigrationReady")
                 default:
                     self.unknownTaggedFields.append(TaggedField(tag: tag, data: Array(sub.bytes[sub.offset..<sub.end])))
@@ -341,7 +293,7 @@ public struct ApiVersionsResponse: KafkaResponse {
             if version >= 3 {
                 try writer.write(string: name, compact: flexible, "SupportedFeatureKey.name")
             }
-            if !(version >= 3) && name != "" {
+            if version <= 2 && name != "" {
                 throw WireError(
                     "ApiVersionsResponse.SupportedFeatureKey.name holds a non-default value that version \(version) cannot carry"
                 )
@@ -349,7 +301,7 @@ public struct ApiVersionsResponse: KafkaResponse {
             if version >= 3 {
                 writer.write(int16: minVersion)
             }
-            if !(version >= 3) && minVersion != 0 {
+            if version <= 2 && minVersion != 0 {
                 throw WireError(
                     "ApiVersionsResponse.SupportedFeatureKey.minVersion holds a non-default value that version \(version) cannot carry"
                 )
@@ -357,7 +309,7 @@ public struct ApiVersionsResponse: KafkaResponse {
             if version >= 3 {
                 writer.write(int16: maxVersion)
             }
-            if !(version >= 3) && maxVersion != 0 {
+            if version <= 2 && maxVersion != 0 {
                 throw WireError(
                     "ApiVersionsResponse.SupportedFeatureKey.maxVersion holds a non-default value that version \(version) cannot carry"
                 )
@@ -415,7 +367,7 @@ public struct ApiVersionsResponse: KafkaResponse {
             if version >= 3 {
                 try writer.write(string: name, compact: flexible, "FinalizedFeatureKey.name")
             }
-            if !(version >= 3) && name != "" {
+            if version <= 2 && name != "" {
                 throw WireError(
                     "ApiVersionsResponse.FinalizedFeatureKey.name holds a non-default value that version \(version) cannot carry"
                 )
@@ -423,7 +375,7 @@ public struct ApiVersionsResponse: KafkaResponse {
             if version >= 3 {
                 writer.write(int16: maxVersionLevel)
             }
-            if !(version >= 3) && maxVersionLevel != 0 {
+            if version <= 2 && maxVersionLevel != 0 {
                 throw WireError(
                     "ApiVersionsResponse.FinalizedFeatureKey.maxVersionLevel holds a non-default value that version \(version) cannot carry"
                 )
@@ -431,7 +383,7 @@ public struct ApiVersionsResponse: KafkaResponse {
             if version >= 3 {
                 writer.write(int16: minVersionLevel)
             }
-            if !(version >= 3) && minVersionLevel != 0 {
+            if version <= 2 && minVersionLevel != 0 {
                 throw WireError(
                     "ApiVersionsResponse.FinalizedFeatureKey.minVersionLevel holds a non-default value that version \(version) cannot carry"
                 )

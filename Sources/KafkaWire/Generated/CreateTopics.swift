@@ -42,7 +42,7 @@ public struct CreateTopicsRequest: KafkaRequest {
         if version >= 1 {
             writer.write(bool: validateOnly)
         }
-        if !(version >= 1) && validateOnly != false {
+        if version <= 0 && validateOnly != false {
             throw WireError(
                 "CreateTopicsRequest.validateOnly holds a non-default value that version \(version) cannot carry")
         }
@@ -387,9 +387,6 @@ public struct CreateTopicsResponse: KafkaResponse {
                     try writer.write(nullableString: nil, compact: flexible)
                 }
             }
-            if version >= 5 && !(version >= 5) {
-                writer.write(int16: topicConfigErrorCode)
-            }
             if version >= 5 {
                 writer.write(int32: numPartitions)
             }
@@ -408,7 +405,7 @@ public struct CreateTopicsResponse: KafkaResponse {
             }
             if flexible {
                 var tagged: [TaggedField] = []
-                if version >= 5 && topicConfigErrorCode != 0 {
+                if topicConfigErrorCode != 0 {
                     var sub = WireWriter(capacity: 16)
                     sub.write(int16: topicConfigErrorCode)
                     tagged.append(TaggedField(tag: 0, data: sub.bytes))
@@ -434,9 +431,6 @@ public struct CreateTopicsResponse: KafkaResponse {
                 self.errorMessage = try reader.readNullableString(
                     compact: flexible, "CreatableTopicResult.errorMessage")
             }
-            if version >= 5 && !(version >= 5) {
-                self.topicConfigErrorCode = try reader.readInt16("CreatableTopicResult.topicConfigErrorCode")
-            }
             if version >= 5 {
                 self.numPartitions = try reader.readInt32("CreatableTopicResult.numPartitions")
             }
@@ -461,7 +455,7 @@ public struct CreateTopicsResponse: KafkaResponse {
                     let (tag, value) = try reader.readTaggedField("CreatableTopicResult tagged fields")
                     var sub = value
                     switch tag {
-                    case 0 where version >= 5:
+                    case 0:
                         self.topicConfigErrorCode = try sub.readInt16("CreatableTopicResult.topicConfigErrorCode")
                     default:
                         self.unknownTaggedFields.append(
@@ -507,7 +501,7 @@ public struct CreateTopicsResponse: KafkaResponse {
             if version >= 5 {
                 try writer.write(string: name, compact: flexible, "CreatableTopicConfigs.name")
             }
-            if !(version >= 5) && name != "" {
+            if version <= 4 && name != "" {
                 throw WireError(
                     "CreateTopicsResponse.CreatableTopicConfigs.name holds a non-default value that version \(version) cannot carry"
                 )
@@ -519,7 +513,7 @@ public struct CreateTopicsResponse: KafkaResponse {
                     try writer.write(nullableString: nil, compact: flexible)
                 }
             }
-            if !(version >= 5) && value != "" {
+            if version <= 4 && value != "" {
                 throw WireError(
                     "CreateTopicsResponse.CreatableTopicConfigs.value holds a non-default value that version \(version) cannot carry"
                 )
@@ -527,7 +521,7 @@ public struct CreateTopicsResponse: KafkaResponse {
             if version >= 5 {
                 writer.write(bool: readOnly)
             }
-            if !(version >= 5) && readOnly != false {
+            if version <= 4 && readOnly != false {
                 throw WireError(
                     "CreateTopicsResponse.CreatableTopicConfigs.readOnly holds a non-default value that version \(version) cannot carry"
                 )
@@ -538,7 +532,7 @@ public struct CreateTopicsResponse: KafkaResponse {
             if version >= 5 {
                 writer.write(bool: isSensitive)
             }
-            if !(version >= 5) && isSensitive != false {
+            if version <= 4 && isSensitive != false {
                 throw WireError(
                     "CreateTopicsResponse.CreatableTopicConfigs.isSensitive holds a non-default value that version \(version) cannot carry"
                 )

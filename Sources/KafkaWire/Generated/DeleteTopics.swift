@@ -40,7 +40,7 @@ public struct DeleteTopicsRequest: KafkaRequest {
                 try element.encode(to: &writer, version: version)
             }
         }
-        if !(version >= 6) && topics != [] {
+        if version <= 5 && topics != [] {
             throw WireError("DeleteTopicsRequest.topics holds a non-default value that version \(version) cannot carry")
         }
         if version <= 5 {
@@ -120,7 +120,7 @@ public struct DeleteTopicsRequest: KafkaRequest {
                     try writer.write(nullableString: nil, compact: flexible)
                 }
             }
-            if !(version >= 6) && name != nil {
+            if version <= 5 && name != nil {
                 throw WireError(
                     "DeleteTopicsRequest.DeleteTopicState.name holds a non-default value that version \(version) cannot carry"
                 )
@@ -128,7 +128,7 @@ public struct DeleteTopicsRequest: KafkaRequest {
             if version >= 6 {
                 writer.write(uuid: topicId)
             }
-            if !(version >= 6) && topicId != .zero {
+            if version <= 5 && topicId != .zero {
                 throw WireError(
                     "DeleteTopicsRequest.DeleteTopicState.topicId holds a non-default value that version \(version) cannot carry"
                 )

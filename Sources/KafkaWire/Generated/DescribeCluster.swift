@@ -33,7 +33,7 @@ public struct DescribeClusterRequest: KafkaRequest {
         if version >= 1 {
             writer.write(int8: endpointType)
         }
-        if !(version >= 1) && endpointType != 1 {
+        if version <= 0 && endpointType != 1 {
             throw WireError(
                 "DescribeClusterRequest.endpointType holds a non-default value that version \(version) cannot carry")
         }
@@ -118,7 +118,7 @@ public struct DescribeClusterResponse: KafkaResponse {
         if version >= 1 {
             writer.write(int8: endpointType)
         }
-        if !(version >= 1) && endpointType != 1 {
+        if version <= 0 && endpointType != 1 {
             throw WireError(
                 "DescribeClusterResponse.endpointType holds a non-default value that version \(version) cannot carry")
         }

@@ -41,14 +41,14 @@ public struct DescribeConfigsRequest: KafkaRequest {
         if version >= 1 {
             writer.write(bool: includeSynonyms)
         }
-        if !(version >= 1) && includeSynonyms != false {
+        if version <= 0 && includeSynonyms != false {
             throw WireError(
                 "DescribeConfigsRequest.includeSynonyms holds a non-default value that version \(version) cannot carry")
         }
         if version >= 3 {
             writer.write(bool: includeDocumentation)
         }
-        if !(version >= 3) && includeDocumentation != false {
+        if version <= 2 && includeDocumentation != false {
             throw WireError(
                 "DescribeConfigsRequest.includeDocumentation holds a non-default value that version \(version) cannot carry"
             )
@@ -351,7 +351,7 @@ public struct DescribeConfigsResponse: KafkaResponse {
             if version <= 0 {
                 writer.write(bool: isDefault)
             }
-            if !(version <= 0) && isDefault != false {
+            if version >= 1 && isDefault != false {
                 throw WireError(
                     "DescribeConfigsResponse.DescribeConfigsResourceResult.isDefault holds a non-default value that version \(version) cannot carry"
                 )
@@ -451,7 +451,7 @@ public struct DescribeConfigsResponse: KafkaResponse {
             if version >= 1 {
                 try writer.write(string: name, compact: flexible, "DescribeConfigsSynonym.name")
             }
-            if !(version >= 1) && name != "" {
+            if version <= 0 && name != "" {
                 throw WireError(
                     "DescribeConfigsResponse.DescribeConfigsSynonym.name holds a non-default value that version \(version) cannot carry"
                 )
@@ -463,7 +463,7 @@ public struct DescribeConfigsResponse: KafkaResponse {
                     try writer.write(nullableString: nil, compact: flexible)
                 }
             }
-            if !(version >= 1) && value != "" {
+            if version <= 0 && value != "" {
                 throw WireError(
                     "DescribeConfigsResponse.DescribeConfigsSynonym.value holds a non-default value that version \(version) cannot carry"
                 )
@@ -471,7 +471,7 @@ public struct DescribeConfigsResponse: KafkaResponse {
             if version >= 1 {
                 writer.write(int8: source)
             }
-            if !(version >= 1) && source != 0 {
+            if version <= 0 && source != 0 {
                 throw WireError(
                     "DescribeConfigsResponse.DescribeConfigsSynonym.source holds a non-default value that version \(version) cannot carry"
                 )

@@ -176,7 +176,7 @@ public struct DescribeQuorumResponse: KafkaResponse {
                 try element.encode(to: &writer, version: version)
             }
         }
-        if !(version >= 2) && nodes != [] {
+        if version <= 1 && nodes != [] {
             throw WireError(
                 "DescribeQuorumResponse.nodes holds a non-default value that version \(version) cannot carry")
         }
@@ -396,7 +396,7 @@ public struct DescribeQuorumResponse: KafkaResponse {
             if version >= 2 {
                 writer.write(uuid: replicaDirectoryId)
             }
-            if !(version >= 2) && replicaDirectoryId != .zero {
+            if version <= 1 && replicaDirectoryId != .zero {
                 throw WireError(
                     "DescribeQuorumResponse.ReplicaState.replicaDirectoryId holds a non-default value that version \(version) cannot carry"
                 )
@@ -451,7 +451,7 @@ public struct DescribeQuorumResponse: KafkaResponse {
             if version >= 2 {
                 writer.write(int32: nodeId)
             }
-            if !(version >= 2) && nodeId != 0 {
+            if version <= 1 && nodeId != 0 {
                 throw WireError(
                     "DescribeQuorumResponse.Node.nodeId holds a non-default value that version \(version) cannot carry")
             }
@@ -461,7 +461,7 @@ public struct DescribeQuorumResponse: KafkaResponse {
                     try element.encode(to: &writer, version: version)
                 }
             }
-            if !(version >= 2) && listeners != [] {
+            if version <= 1 && listeners != [] {
                 throw WireError(
                     "DescribeQuorumResponse.Node.listeners holds a non-default value that version \(version) cannot carry"
                 )
@@ -518,7 +518,7 @@ public struct DescribeQuorumResponse: KafkaResponse {
             if version >= 2 {
                 try writer.write(string: name, compact: flexible, "Listener.name")
             }
-            if !(version >= 2) && name != "" {
+            if version <= 1 && name != "" {
                 throw WireError(
                     "DescribeQuorumResponse.Listener.name holds a non-default value that version \(version) cannot carry"
                 )
@@ -526,7 +526,7 @@ public struct DescribeQuorumResponse: KafkaResponse {
             if version >= 2 {
                 try writer.write(string: host, compact: flexible, "Listener.host")
             }
-            if !(version >= 2) && host != "" {
+            if version <= 1 && host != "" {
                 throw WireError(
                     "DescribeQuorumResponse.Listener.host holds a non-default value that version \(version) cannot carry"
                 )
@@ -534,7 +534,7 @@ public struct DescribeQuorumResponse: KafkaResponse {
             if version >= 2 {
                 writer.write(uint16: port)
             }
-            if !(version >= 2) && port != 0 {
+            if version <= 1 && port != 0 {
                 throw WireError(
                     "DescribeQuorumResponse.Listener.port holds a non-default value that version \(version) cannot carry"
                 )

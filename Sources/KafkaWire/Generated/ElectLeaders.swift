@@ -38,7 +38,7 @@ public struct ElectLeadersRequest: KafkaRequest {
         if version >= 1 {
             writer.write(int8: electionType)
         }
-        if !(version >= 1) && electionType != 0 {
+        if version <= 0 && electionType != 0 {
             throw WireError(
                 "ElectLeadersRequest.electionType holds a non-default value that version \(version) cannot carry")
         }
@@ -176,7 +176,7 @@ public struct ElectLeadersResponse: KafkaResponse {
         if version >= 1 {
             writer.write(int16: errorCode)
         }
-        if !(version >= 1) && errorCode != 0 {
+        if version <= 0 && errorCode != 0 {
             throw WireError(
                 "ElectLeadersResponse.errorCode holds a non-default value that version \(version) cannot carry")
         }

@@ -52,14 +52,14 @@ public struct MetadataRequest: KafkaRequest {
         if version >= 4 {
             writer.write(bool: allowAutoTopicCreation)
         }
-        if !(version >= 4) && allowAutoTopicCreation != true {
+        if version <= 3 && allowAutoTopicCreation != true {
             throw WireError(
                 "MetadataRequest.allowAutoTopicCreation holds a non-default value that version \(version) cannot carry")
         }
         if (8...10).contains(version) {
             writer.write(bool: includeClusterAuthorizedOperations)
         }
-        if !((8...10).contains(version)) && includeClusterAuthorizedOperations != false {
+        if (version <= 7 || version >= 11) && includeClusterAuthorizedOperations != false {
             throw WireError(
                 "MetadataRequest.includeClusterAuthorizedOperations holds a non-default value that version \(version) cannot carry"
             )
@@ -67,7 +67,7 @@ public struct MetadataRequest: KafkaRequest {
         if version >= 8 {
             writer.write(bool: includeTopicAuthorizedOperations)
         }
-        if !(version >= 8) && includeTopicAuthorizedOperations != false {
+        if version <= 7 && includeTopicAuthorizedOperations != false {
             throw WireError(
                 "MetadataRequest.includeTopicAuthorizedOperations holds a non-default value that version \(version) cannot carry"
             )
@@ -239,7 +239,7 @@ public struct MetadataResponse: KafkaResponse {
         if (8...10).contains(version) {
             writer.write(int32: clusterAuthorizedOperations)
         }
-        if !((8...10).contains(version)) && clusterAuthorizedOperations != -2147483648 {
+        if (version <= 7 || version >= 11) && clusterAuthorizedOperations != -2147483648 {
             throw WireError(
                 "MetadataResponse.clusterAuthorizedOperations holds a non-default value that version \(version) cannot carry"
             )
@@ -414,7 +414,7 @@ public struct MetadataResponse: KafkaResponse {
             if version >= 8 {
                 writer.write(int32: topicAuthorizedOperations)
             }
-            if !(version >= 8) && topicAuthorizedOperations != -2147483648 {
+            if version <= 7 && topicAuthorizedOperations != -2147483648 {
                 throw WireError(
                     "MetadataResponse.MetadataResponseTopic.topicAuthorizedOperations holds a non-default value that version \(version) cannot carry"
                 )

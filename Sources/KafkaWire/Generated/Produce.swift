@@ -47,7 +47,7 @@ public struct ProduceRequest: KafkaRequest {
                 try writer.write(nullableString: nil, compact: flexible)
             }
         }
-        if !(version >= 3) && transactionalId != nil {
+        if version <= 2 && transactionalId != nil {
             throw WireError(
                 "ProduceRequest.transactionalId holds a non-default value that version \(version) cannot carry")
         }
@@ -231,13 +231,7 @@ public struct ProduceResponse: KafkaResponse {
         if version >= 1 {
             writer.write(int32: throttleTimeMs)
         }
-        if version >= 10 && !(version >= 10) {
-            writer.write(arrayLength: nodeEndpoints.count, compact: flexible)
-            for element in nodeEndpoints {
-                try element.encode(to: &writer, version: version)
-            }
-        }
-        if !(version >= 10) && nodeEndpoints != [] {
+        if version <= 9 && nodeEndpoints != [] {
             throw WireError(
                 "ProduceResponse.nodeEndpoints holds a non-default value that version \(version) cannot carry")
         }
@@ -276,18 +270,6 @@ public struct ProduceResponse: KafkaResponse {
         }
         if version >= 1 {
             self.throttleTimeMs = try reader.readInt32("ProduceResponse.throttleTimeMs")
-        }
-        if version >= 10 && !(version >= 10) {
-            if let count = try reader.readArrayLength(compact: flexible, "ProduceResponse.nodeEndpoints") {
-                var array: [NodeEndpoint] = []
-                array.reserveCapacity(count)
-                for _ in 0..<count {
-                    array.append(try NodeEndpoint(from: &reader, version: version))
-                }
-                self.nodeEndpoints = array
-            } else {
-                throw WireError("ProduceResponse.nodeEndpoints: null where a non-nullable array is required")
-            }
         }
         if flexible {
             let count = try reader.readUnsignedVarint("ProduceResponse tagged fields")
@@ -434,10 +416,7 @@ public struct ProduceResponse: KafkaResponse {
                     try writer.write(nullableString: nil, compact: flexible)
                 }
             }
-            if version >= 10 && !(version >= 10) {
-                try currentLeader.encode(to: &writer, version: version)
-            }
-            if !(version >= 10) && currentLeader != LeaderIdAndEpoch() {
+            if version <= 9 && currentLeader != LeaderIdAndEpoch() {
                 throw WireError(
                     "ProduceResponse.PartitionProduceResponse.currentLeader holds a non-default value that version \(version) cannot carry"
                 )
@@ -486,9 +465,6 @@ public struct ProduceResponse: KafkaResponse {
                 self.errorMessage = try reader.readNullableString(
                     compact: flexible, "PartitionProduceResponse.errorMessage")
             }
-            if version >= 10 && !(version >= 10) {
-                self.currentLeader = try LeaderIdAndEpoch(from: &reader, version: version)
-            }
             if flexible {
                 let count = try reader.readUnsignedVarint("PartitionProduceResponse tagged fields")
                 for _ in 0..<count {
@@ -529,7 +505,7 @@ public struct ProduceResponse: KafkaResponse {
             if version >= 8 {
                 writer.write(int32: batchIndex)
             }
-            if !(version >= 8) && batchIndex != 0 {
+            if version <= 7 && batchIndex != 0 {
                 throw WireError(
                     "ProduceResponse.BatchIndexAndErrorMessage.batchIndex holds a non-default value that version \(version) cannot carry"
                 )
@@ -541,7 +517,7 @@ public struct ProduceResponse: KafkaResponse {
                     try writer.write(nullableString: nil, compact: flexible)
                 }
             }
-            if !(version >= 8) && batchIndexErrorMessage != nil {
+            if version <= 7 && batchIndexErrorMessage != nil {
                 throw WireError(
                     "ProduceResponse.BatchIndexAndErrorMessage.batchIndexErrorMessage holds a non-default value that version \(version) cannot carry"
                 )
@@ -594,7 +570,7 @@ public struct ProduceResponse: KafkaResponse {
             if version >= 10 {
                 writer.write(int32: leaderId)
             }
-            if !(version >= 10) && leaderId != -1 {
+            if version <= 9 && leaderId != -1 {
                 throw WireError(
                     "ProduceResponse.LeaderIdAndEpoch.leaderId holds a non-default value that version \(version) cannot carry"
                 )
@@ -602,7 +578,7 @@ public struct ProduceResponse: KafkaResponse {
             if version >= 10 {
                 writer.write(int32: leaderEpoch)
             }
-            if !(version >= 10) && leaderEpoch != -1 {
+            if version <= 9 && leaderEpoch != -1 {
                 throw WireError(
                     "ProduceResponse.LeaderIdAndEpoch.leaderEpoch holds a non-default value that version \(version) cannot carry"
                 )
@@ -661,7 +637,7 @@ public struct ProduceResponse: KafkaResponse {
             if version >= 10 {
                 writer.write(int32: nodeId)
             }
-            if !(version >= 10) && nodeId != 0 {
+            if version <= 9 && nodeId != 0 {
                 throw WireError(
                     "ProduceResponse.NodeEndpoint.nodeId holds a non-default value that version \(version) cannot carry"
                 )
@@ -669,14 +645,14 @@ public struct ProduceResponse: KafkaResponse {
             if version >= 10 {
                 try writer.write(string: host, compact: flexible, "NodeEndpoint.host")
             }
-            if !(version >= 10) && host != "" {
+            if version <= 9 && host != "" {
                 throw WireError(
                     "ProduceResponse.NodeEndpoint.host holds a non-default value that version \(version) cannot carry")
             }
             if version >= 10 {
                 writer.write(int32: port)
             }
-            if !(version >= 10) && port != 0 {
+            if version <= 9 && port != 0 {
                 throw WireError(
                     "ProduceResponse.NodeEndpoint.port holds a non-default value that version \(version) cannot carry")
             }
@@ -687,7 +663,7 @@ public struct ProduceResponse: KafkaResponse {
                     try writer.write(nullableString: nil, compact: flexible)
                 }
             }
-            if !(version >= 10) && rack != nil {
+            if version <= 9 && rack != nil {
                 throw WireError(
                     "ProduceResponse.NodeEndpoint.rack holds a non-default value that version \(version) cannot carry")
             }

@@ -1,0 +1,122 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+
+/// The agent HTTP API of DESIGN.md, bearer token on every call:
+/// `GET /v1/nodes`, `POST /v1/nodes/{id}/restart`, `GET /v1/operations/{id}`, `GET /healthz`.
+/// (`POST /v1/pools/{pool}/scale` answers 501 until a driver with pools exists.)
+public enum AgentServer {
+    public struct Configuration: Sendable {
+        public var host: String = "127.0.0.1"
+        public var port: Int = 0
+        public var token: String
+        /// The Kubernetes cluster name reported with every node.
+        public var cluster: String?
+
+        public init(host: String = "127.0.0.1", port: Int = 0, token: String, cluster: String? = nil) {
+            self.host = host
+            self.port = port
+            self.token = token
+            self.cluster = cluster
+        }
+    }
+
+    public static func router(
+        driver: any NodeDriver, operations: RestartOperations, configuration: Configuration
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: BearerAuth(token: configuration.token))
+        router.get("/healthz") { _, _ -> Response in json(["status": "ok"]) }
+        router.get("/v1/nodes") { _, _ -> Response in
+            let nodes = try await driver.nodes().map { n -> ManagedNode in
+                var n = n
+                if operations.isRestarting(n.id) { n.ready = false }
+                if n.cluster == nil { n.cluster = configuration.cluster }
+                return n
+            }
+            return json(NodeList(nodes: nodes))
+        }
+        router.post("/v1/nodes/{id}/restart") { request, context -> Response in
+            guard let id = context.parameters.get("id", as: Int32.self) else {
+                return error(.badRequest, "node id must be an integer")
+            }
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            var requestId: String?
+            if body.readableBytes > 0 {
+                guard let decoded = try? JSONDecoder().decode(RestartRequest.self, from: Data(body.readableBytesView))
+                else { return error(.badRequest, "the restart request body is not valid JSON") }
+                requestId = decoded.requestId
+            }
+            guard try await driver.nodes().contains(where: { $0.id == id }) else {
+                return error(.notFound, "node \(id) is not managed by this agent")
+            }
+            switch operations.start(node: id, requestId: requestId) {
+            case .started(let op): return json(op, status: .accepted)
+            case .existing(let op): return json(op, status: .ok)
+            case .busy(let running):
+                return error(.conflict, "node \(id) is already restarting (operation \(running))")
+            }
+        }
+        router.get("/v1/operations/{id}") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            guard let op = operations.operation(id) else { return error(.notFound, "no operation \(id)") }
+            return json(op)
+        }
+        router.post("/v1/pools/{pool}/scale") { _, _ -> Response in
+            error(.notImplemented, "this agent's driver has no node pools to scale")
+        }
+        return router
+    }
+
+    public static func application(
+        driver: any NodeDriver, configuration: Configuration, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let operations = RestartOperations()
+        return Application(
+            router: router(driver: driver, operations: operations, configuration: configuration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            services: [RestartWorker(operations: operations, driver: driver, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(ErrorBody(error: message), status: status)
+    }
+}
+
+/// Refuses any request without `Authorization: Bearer <token>`; compares in constant time.
+struct BearerAuth<Context: RequestContext>: RouterMiddleware {
+    let expected: [UInt8]
+
+    init(token: String) { expected = Array(token.utf8) }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            Self.same(Array(header.utf8.dropFirst(7)), expected)
+        else {
+            return AgentServer.error(.unauthorized, "missing or wrong bearer token")
+        }
+        return try await next(request, context)
+    }
+
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard !b.isEmpty else { return false }
+        var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for i in 0..<max(a.count, b.count) {
+            diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return diff == 0 && a.count == b.count
+    }
+}

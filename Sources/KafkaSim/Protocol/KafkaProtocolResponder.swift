@@ -1,0 +1,681 @@
+public import KafkaWire
+
+/// Answers Kafka requests from the simulated cluster's state: decode with KafkaWire, compute under the
+/// lock, encode outside it. Requests Kafka could not parse close the connection, as Kafka does.
+public enum KafkaProtocolResponder {
+    /// The APIs served and their versions: KafkaWire's range (Kafka's message definitions) cut to what a
+    /// Kafka 4.1 broker accepts (its ApiVersions answer, Tests/Fixtures/real-kafka-4.1/api-versions.json).
+    public static let supported: [(ApiKey, ClosedRange<Int16>)] = [
+        (.produce, cut(ProduceRequest.validVersions, 0...13)),
+        (.metadata, cut(MetadataRequest.validVersions, 0...13)),
+        (.createTopics, cut(CreateTopicsRequest.validVersions, 2...7)),
+        (.deleteTopics, cut(DeleteTopicsRequest.validVersions, 1...6)),
+        (.describeConfigs, cut(DescribeConfigsRequest.validVersions, 1...4)),
+        (.alterConfigs, cut(AlterConfigsRequest.validVersions, 0...2)),
+        (.apiVersions, cut(ApiVersionsRequest.validVersions, 0...4)),
+        (.describeLogDirs, cut(DescribeLogDirsRequest.validVersions, 1...4)),
+        (.createPartitions, cut(CreatePartitionsRequest.validVersions, 0...3)),
+        (.electLeaders, cut(ElectLeadersRequest.validVersions, 0...2)),
+        (.incrementalAlterConfigs, cut(IncrementalAlterConfigsRequest.validVersions, 0...1)),
+        (.alterPartitionReassignments, cut(AlterPartitionReassignmentsRequest.validVersions, 0...1)),
+        (.listPartitionReassignments, cut(ListPartitionReassignmentsRequest.validVersions, 0...0)),
+        (.describeQuorum, cut(DescribeQuorumRequest.validVersions, 0...2)),
+        (.describeCluster, cut(DescribeClusterRequest.validVersions, 0...2)),
+    ]
+
+    static func cut(_ a: ClosedRange<Int16>, _ b: ClosedRange<Int16>) -> ClosedRange<Int16> {
+        max(a.lowerBound, b.lowerBound)...min(a.upperBound, b.upperBound)
+    }
+
+    public static func make(_ sim: KafkaSimulator) -> KafkaResponder {
+        { node, frame in respond(sim, node: node, frame: frame) }
+    }
+
+    static let host = "127.0.0.1"
+
+    public static func respond(_ sim: KafkaSimulator, node: Int32, frame: [UInt8]) -> KafkaReply {
+        let header: RequestHeader
+        let offset: Int
+        do {
+            (header, offset) = try KafkaFrame.decodeRequestHeader(frame)
+        } catch {
+            return .close
+        }
+        guard let key = ApiKey(rawValue: header.apiKey), let range = supported.first(where: { $0.0 == key })?.1 else {
+            // An API this broker does not expose: Kafka closes the connection.
+            return .close
+        }
+        let v = header.apiVersion
+        guard range.contains(v) else {
+            if key == .apiVersions {
+                // KIP-511: an unknown ApiVersions version gets UNSUPPORTED_VERSION in v0, with the supported ranges.
+                return encode(apiVersions(error: SimError.unsupportedVersion.rawValue), version: 0, header)
+            }
+            return .close
+        }
+        var reader = WireReader(frame, offset: offset)
+        do {
+            switch key {
+            case .apiVersions:
+                _ = try ApiVersionsRequest(from: &reader, version: v)
+                return encode(apiVersions(error: 0), version: v, header)
+            case .metadata:
+                let r = try MetadataRequest(from: &reader, version: v)
+                return encode(metadata(sim, node: node, r, version: v), version: v, header)
+            case .produce:
+                let r = try ProduceRequest(from: &reader, version: v)
+                let resp = produce(sim, node: node, r)
+                return r.acks == 0 ? .noResponse : encode(resp, version: v, header)
+            case .describeCluster:
+                let r = try DescribeClusterRequest(from: &reader, version: v)
+                return encode(describeCluster(sim, node: node, r), version: v, header)
+            case .describeConfigs:
+                let r = try DescribeConfigsRequest(from: &reader, version: v)
+                return encode(describeConfigs(sim, node: node, r, version: v), version: v, header)
+            case .alterConfigs:
+                let r = try AlterConfigsRequest(from: &reader, version: v)
+                return encode(alterConfigs(sim, node: node, r), version: v, header)
+            case .incrementalAlterConfigs:
+                let r = try IncrementalAlterConfigsRequest(from: &reader, version: v)
+                return encode(incrementalAlterConfigs(sim, node: node, r), version: v, header)
+            case .createTopics:
+                let r = try CreateTopicsRequest(from: &reader, version: v)
+                return encode(createTopics(sim, node: node, r), version: v, header)
+            case .deleteTopics:
+                let r = try DeleteTopicsRequest(from: &reader, version: v)
+                return encode(deleteTopics(sim, r), version: v, header)
+            case .createPartitions:
+                let r = try CreatePartitionsRequest(from: &reader, version: v)
+                return encode(createPartitions(sim, r), version: v, header)
+            case .electLeaders:
+                let r = try ElectLeadersRequest(from: &reader, version: v)
+                return encode(electLeaders(sim, r, version: v), version: v, header)
+            case .alterPartitionReassignments:
+                let r = try AlterPartitionReassignmentsRequest(from: &reader, version: v)
+                return encode(alterReassignments(sim, r), version: v, header)
+            case .listPartitionReassignments:
+                let r = try ListPartitionReassignmentsRequest(from: &reader, version: v)
+                return encode(listReassignments(sim, r), version: v, header)
+            case .describeLogDirs:
+                let r = try DescribeLogDirsRequest(from: &reader, version: v)
+                return encode(describeLogDirs(sim, node: node, r), version: v, header)
+            case .describeQuorum:
+                let r = try DescribeQuorumRequest(from: &reader, version: v)
+                return encode(describeQuorum(sim, r, version: v), version: v, header)
+            default:
+                return .close
+            }
+        } catch {
+            return .close
+        }
+    }
+
+    static func encode<R: KafkaResponse>(_ r: R, version: Int16, _ header: RequestHeader) -> KafkaReply {
+        do {
+            return .respond(try KafkaFrame.response(r, version: version, correlationId: header.correlationId))
+        } catch {
+            return .close
+        }
+    }
+
+    // MARK: ApiVersions
+
+    static func apiVersions(error: Int16) -> ApiVersionsResponse {
+        ApiVersionsResponse(
+            errorCode: error,
+            apiKeys: supported.map {
+                .init(apiKey: $0.0.rawValue, minVersion: $0.1.lowerBound, maxVersion: $0.1.upperBound)
+            }
+            .sorted { $0.apiKey < $1.apiKey })
+    }
+
+    // MARK: Metadata
+
+    /// KRaft brokers report a live broker as controller; the simulator names the active controller when it
+    /// is a broker, else the answering broker.
+    static func controllerId(_ c: SimCluster, node: Int32) -> Int32 {
+        if c.quorum.leader >= 0, c.node(c.quorum.leader)?.isBroker == true { return c.quorum.leader }
+        return node
+    }
+
+    static func metadata(_ sim: KafkaSimulator, node: Int32, _ r: MetadataRequest, version: Int16) -> MetadataResponse {
+        sim.withCluster { c in
+            var resp = MetadataResponse()
+            resp.clusterId = c.clusterId
+            resp.controllerId = controllerId(c, node: node)
+            resp.brokers = c.nodes.filter { $0.isBroker && $0.isAliveInMetadata }.map {
+                .init(nodeId: $0.id, host: host, port: Int32($0.port), rack: $0.rack)
+            }
+            var indexes: [Int] = []
+            var unknown: [MetadataResponse.MetadataResponseTopic] = []
+            if let wanted = r.topics {
+                for w in wanted {
+                    if let name = w.name {
+                        if let t = c.topicIndex[name], !c.topics[t].deleted {
+                            indexes.append(t)
+                        } else if r.allowAutoTopicCreation, version >= 4, autoCreate(&c, name) {
+                            indexes.append(c.topicIndex[name]!)
+                        } else {
+                            unknown.append(.init(errorCode: SimError.unknownTopicOrPartition.rawValue, name: name))
+                        }
+                    } else if let t = c.topics.firstIndex(where: { !$0.deleted && KafkaUUID(bytes: $0.id) == w.topicId }
+                    ) {
+                        indexes.append(t)
+                    } else {
+                        unknown.append(
+                            .init(errorCode: SimError.unknownTopicId.rawValue, name: nil, topicId: w.topicId))
+                    }
+                }
+            } else {
+                indexes = c.topics.indices.filter { !c.topics[$0].deleted }
+            }
+            resp.topics.reserveCapacity(indexes.count + unknown.count)
+            for t in indexes { resp.topics.append(metadataTopic(c, t)) }
+            resp.topics += unknown
+            return resp
+        }
+    }
+
+    static func metadataTopic(_ c: SimCluster, _ t: Int) -> MetadataResponse.MetadataResponseTopic {
+        let topic = c.topics[t]
+        var parts: [MetadataResponse.MetadataResponsePartition] = []
+        parts.reserveCapacity(topic.partitions.count)
+        for p in topic.partitions {
+            let part = c.partitions[Int(p)]
+            let offline = part.replicas.filter { c.node($0)?.isAliveInMetadata != true }
+            parts.append(
+                .init(
+                    errorCode: part.leader < 0 ? SimError.leaderNotAvailable.rawValue : 0, partitionIndex: part.id,
+                    leaderId: part.leader, leaderEpoch: part.leaderEpoch, replicaNodes: part.replicas,
+                    isrNodes: part.isr, offlineReplicas: offline))
+        }
+        return .init(
+            errorCode: 0, name: topic.name, topicId: KafkaUUID(bytes: topic.id) ?? .zero, isInternal: false,
+            partitions: parts)
+    }
+
+    /// `auto.create.topics.enable` (true by default): `num.partitions` and `default.replication.factor`.
+    static func autoCreate(_ c: inout SimCluster, _ name: String) -> Bool {
+        let anyBroker = c.nodes.first { $0.isBroker }?.id ?? -1
+        guard c.brokerConfig(anyBroker, "auto.create.topics.enable")?.value == "true" else { return false }
+        let partitions = Int(c.brokerConfig(anyBroker, "num.partitions")?.value ?? "1") ?? 1
+        let rf = Int(c.brokerConfig(anyBroker, "default.replication.factor")?.value ?? "1") ?? 1
+        do {
+            try c.createTopic(name: name, partitions: partitions, replicationFactor: rf)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: Produce
+
+    static func produce(_ sim: KafkaSimulator, node: Int32, _ r: ProduceRequest) -> ProduceResponse {
+        // Parse batches outside the lock: it is the costly part.
+        let parsed: [[(Int32, Result<(records: Int, bytes: Int), SimError>)]] = r.topicData.map { t in
+            t.partitionData.map { p in
+                guard let records = p.records else { return (p.index, .success((0, 0))) }
+                do {
+                    let batches = try RecordBatchHeader.parse(records)
+                    return (p.index, .success((batches.reduce(0) { $0 + Int($1.recordCount) }, records.count)))
+                } catch {
+                    return (p.index, .failure(.corruptMessage))
+                }
+            }
+        }
+        return sim.withCluster { c in
+            var resp = ProduceResponse()
+            for (t, parts) in zip(r.topicData, parsed) {
+                var out: [ProduceResponse.PartitionProduceResponse] = []
+                for (index, parse) in parts {
+                    var pr = ProduceResponse.PartitionProduceResponse(index: index, baseOffset: -1)
+                    switch parse {
+                    case .failure(let e):
+                        c.stats.record(e)
+                        pr.errorCode = e.rawValue
+                    case .success(let (records, bytes)):
+                        switch c.produce(
+                            broker: node, topic: t.name, partition: index, acks: r.acks, records: records, bytes: bytes)
+                        {
+                        case .appended(let base): pr.baseOffset = base
+                        case .error(let e): pr.errorCode = e.rawValue
+                        }
+                    }
+                    out.append(pr)
+                }
+                resp.responses.append(.init(name: t.name, partitionResponses: out))
+            }
+            return resp
+        }
+    }
+
+    // MARK: DescribeCluster
+
+    static func describeCluster(_ sim: KafkaSimulator, node: Int32, _ r: DescribeClusterRequest)
+        -> DescribeClusterResponse
+    {
+        sim.withCluster { c in
+            var resp = DescribeClusterResponse(endpointType: r.endpointType, clusterId: c.clusterId)
+            if r.endpointType == 2 {
+                resp.controllerId = c.quorum.leader
+                resp.brokers = c.quorum.voters.compactMap { c.node($0) }.filter { SimQuorum.voterUp($0) }.map {
+                    .init(brokerId: $0.id, host: host, port: Int32($0.port), rack: $0.rack)
+                }
+            } else if r.endpointType == 1 {
+                resp.controllerId = controllerId(c, node: node)
+                resp.brokers = c.nodes.filter { $0.isBroker && $0.isAliveInMetadata }.map {
+                    .init(brokerId: $0.id, host: host, port: Int32($0.port), rack: $0.rack)
+                }
+            } else {
+                resp.errorCode = SimError.invalidRequest.rawValue
+                resp.errorMessage = "Unsupported endpoint type \(r.endpointType)"
+            }
+            return resp
+        }
+    }
+
+    // MARK: configs
+
+    static func resource(type: Int8, name: String) -> ConfigResource? {
+        switch type {
+        case 2: .topic(name)
+        case 4: .broker(name)
+        default: nil
+        }
+    }
+
+    static func describeConfigs(_ sim: KafkaSimulator, node: Int32, _ r: DescribeConfigsRequest, version: Int16)
+        -> DescribeConfigsResponse
+    {
+        sim.withCluster { c in
+            var resp = DescribeConfigsResponse()
+            for res in r.resources {
+                var result = DescribeConfigsResponse.DescribeConfigsResult(
+                    resourceType: res.resourceType, resourceName: res.resourceName)
+                do throws(SimFailure) {
+                    guard let resource = resource(type: res.resourceType, name: res.resourceName) else {
+                        throw SimFailure(.invalidRequest, "Unsupported resource type \(res.resourceType)")
+                    }
+                    if case .broker(let name) = resource, !name.isEmpty, Int32(name) != node {
+                        throw SimFailure(
+                            .invalidRequest,
+                            "Unexpected broker id, expected \(node) or empty string, but received \(name)")
+                    }
+                    let configs = try c.describeConfigs(resource, keys: res.configurationKeys, answeringBroker: node)
+                    result.configs = configs.map { d in
+                        .init(
+                            name: d.name, value: d.value, readOnly: d.readOnly,
+                            isDefault: version == 0 && d.source == .defaultConfig,
+                            configSource: d.source.rawValue, isSensitive: d.sensitive,
+                            synonyms: version >= 1 && r.includeSynonyms
+                                ? d.synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) }
+                                : [],
+                            configType: version >= 3 ? d.type.rawValue : 0)
+                    }
+                } catch {
+                    result.errorCode = error.code.rawValue
+                    result.errorMessage = error.message
+                }
+                resp.results.append(result)
+            }
+            return resp
+        }
+    }
+
+    static func alterConfigs(_ sim: KafkaSimulator, node: Int32, _ r: AlterConfigsRequest) -> AlterConfigsResponse {
+        let duplicates = duplicateResources(r.resources.map { ($0.resourceType, $0.resourceName) })
+        return sim.withCluster { c in
+            var resp = AlterConfigsResponse()
+            for res in r.resources {
+                let outcome = alterOne(
+                    &c, node: node, type: res.resourceType, name: res.resourceName,
+                    changes: res.configs.map { .init(name: $0.name, value: $0.value) }, incremental: false,
+                    validateOnly: r.validateOnly,
+                    duplicate: duplicates.contains(Key(res.resourceType, res.resourceName)))
+                resp.responses.append(
+                    .init(
+                        errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: res.resourceType,
+                        resourceName: res.resourceName))
+            }
+            return resp
+        }
+    }
+
+    static func incrementalAlterConfigs(_ sim: KafkaSimulator, node: Int32, _ r: IncrementalAlterConfigsRequest)
+        -> IncrementalAlterConfigsResponse
+    {
+        let duplicates = duplicateResources(r.resources.map { ($0.resourceType, $0.resourceName) })
+        return sim.withCluster { c in
+            var resp = IncrementalAlterConfigsResponse()
+            for res in r.resources {
+                var outcome: (code: SimError, message: String?)
+                let ops = res.configs.map { ($0, AlterOp(rawValue: $0.configOperation)) }
+                if let bad = ops.first(where: { $0.1 == nil }) {
+                    outcome = (.invalidRequest, "Unknown operations type \(bad.0.configOperation)")
+                } else {
+                    outcome = alterOne(
+                        &c, node: node, type: res.resourceType, name: res.resourceName,
+                        changes: ops.map { .init(name: $0.0.name, value: $0.0.value, op: $0.1!) }, incremental: true,
+                        validateOnly: r.validateOnly,
+                        duplicate: duplicates.contains(Key(res.resourceType, res.resourceName)))
+                }
+                resp.responses.append(
+                    .init(
+                        errorCode: outcome.code.rawValue, errorMessage: outcome.message, resourceType: res.resourceType,
+                        resourceName: res.resourceName))
+            }
+            return resp
+        }
+    }
+
+    struct Key: Hashable {
+        var type: Int8
+        var name: String
+        init(_ type: Int8, _ name: String) {
+            self.type = type
+            self.name = name
+        }
+    }
+
+    static func duplicateResources(_ all: [(Int8, String)]) -> Set<Key> {
+        var seen = Set<Key>()
+        var dup = Set<Key>()
+        for (t, n) in all where !seen.insert(Key(t, n)).inserted { dup.insert(Key(t, n)) }
+        return dup
+    }
+
+    static func alterOne(
+        _ c: inout SimCluster, node: Int32, type: Int8, name: String, changes: [ConfigAlteration], incremental: Bool,
+        validateOnly: Bool, duplicate: Bool
+    ) -> (code: SimError, message: String?) {
+        if duplicate { return (.invalidRequest, "Each resource must appear at most once.") }
+        guard let resource = resource(type: type, name: name) else {
+            return (.invalidRequest, "Unknown resource type \(type)")
+        }
+        do throws(SimFailure) {
+            try c.alterConfigs(
+                resource, changes, incremental: incremental, validateOnly: validateOnly, answeringBroker: node)
+            return (.none, nil)
+        } catch {
+            return (error.code, error.message)
+        }
+    }
+
+    // MARK: topics
+
+    static func createTopics(_ sim: KafkaSimulator, node: Int32, _ r: CreateTopicsRequest) -> CreateTopicsResponse {
+        sim.withCluster { c in
+            var resp = CreateTopicsResponse()
+            let names = r.topics.map(\.name)
+            for t in r.topics {
+                var result = CreateTopicsResponse.CreatableTopicResult(name: t.name)
+                do throws(SimFailure) {
+                    guard names.filter({ $0 == t.name }).count == 1 else {
+                        throw SimFailure(.invalidRequest, "Duplicate topic name.")
+                    }
+                    let defaults = c.nodes.first { $0.isBroker }?.id ?? node
+                    let count =
+                        t.numPartitions == -1
+                        ? Int(c.brokerConfig(defaults, "num.partitions")?.value ?? "1") ?? 1 : Int(t.numPartitions)
+                    let rf =
+                        t.replicationFactor == -1
+                        ? Int(c.brokerConfig(defaults, "default.replication.factor")?.value ?? "1") ?? 1
+                        : Int(t.replicationFactor)
+                    guard count <= 1_000_000 else {
+                        throw SimFailure(
+                            .invalidPartitions, "The simulator creates at most 1000000 partitions per request.")
+                    }
+                    var assignment: [[Int32]]?
+                    if !t.assignments.isEmpty {
+                        guard t.numPartitions == -1, t.replicationFactor == -1 else {
+                            throw SimFailure(
+                                .invalidRequest,
+                                "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
+                            )
+                        }
+                        let sorted = t.assignments.sorted { $0.partitionIndex < $1.partitionIndex }
+                        guard sorted.map(\.partitionIndex) == Array(0..<Int32(sorted.count)) else {
+                            throw SimFailure(
+                                .invalidReplicaAssignment,
+                                "Partitions should be a consecutive 0-based integer sequence.")
+                        }
+                        assignment = sorted.map(\.brokerIds)
+                    } else if count < 1 {
+                        throw SimFailure(
+                            .invalidPartitions, "Number of partitions was set to an invalid non-positive value.")
+                    } else if rf < 1 {
+                        throw SimFailure(
+                            .invalidReplicationFactor,
+                            "Replication factor must be larger than 0, or -1 to use the default value.")
+                    }
+                    var configs: [String: String] = [:]
+                    for cfg in t.configs {
+                        guard let v = cfg.value else {
+                            throw SimFailure(.invalidConfig, "Null value not supported for topic configs: \(cfg.name)")
+                        }
+                        configs[cfg.name] = v
+                    }
+                    let n = try c.createTopic(
+                        name: t.name, partitions: count, replicationFactor: rf, configs: configs,
+                        assignment: assignment, validateOnly: r.validateOnly)
+                    result.numPartitions = Int32(n)
+                    result.replicationFactor = Int16(assignment?.first?.count ?? rf)
+                    if !r.validateOnly, let topic = c.topic(named: t.name) {
+                        result.topicId = KafkaUUID(bytes: topic.id) ?? .zero
+                    }
+                } catch {
+                    result.errorCode = error.code.rawValue
+                    result.errorMessage = error.message
+                }
+                resp.topics.append(result)
+            }
+            return resp
+        }
+    }
+
+    static func deleteTopics(_ sim: KafkaSimulator, _ r: DeleteTopicsRequest) -> DeleteTopicsResponse {
+        sim.withCluster { c in
+            var resp = DeleteTopicsResponse()
+            let targets: [(String?, KafkaUUID)] =
+                r.topicNames.map { ($0, .zero) } + r.topics.map { ($0.name, $0.topicId) }
+            for (name, id) in targets {
+                var result = DeleteTopicsResponse.DeletableTopicResult(name: name, topicId: id)
+                let resolved = name ?? c.topics.first { !$0.deleted && KafkaUUID(bytes: $0.id) == id }?.name
+                do throws(SimFailure) {
+                    guard let resolved else {
+                        throw SimFailure(.unknownTopicId, "This server does not host this topic ID.")
+                    }
+                    result.name = resolved
+                    if let t = c.topic(named: resolved) { result.topicId = KafkaUUID(bytes: t.id) ?? .zero }
+                    try c.deleteTopic(name: resolved)
+                } catch {
+                    result.errorCode = error.code.rawValue
+                    result.errorMessage = error.message
+                }
+                resp.responses.append(result)
+            }
+            return resp
+        }
+    }
+
+    static func createPartitions(_ sim: KafkaSimulator, _ r: CreatePartitionsRequest) -> CreatePartitionsResponse {
+        sim.withCluster { c in
+            var resp = CreatePartitionsResponse()
+            for t in r.topics {
+                var result = CreatePartitionsResponse.CreatePartitionsTopicResult(name: t.name)
+                do throws(SimFailure) {
+                    guard t.count <= 1_000_000 else {
+                        throw SimFailure(
+                            .invalidPartitions, "The simulator holds at most 1000000 partitions per topic.")
+                    }
+                    try c.createPartitions(
+                        topic: t.name, count: Int(t.count), assignment: t.assignments?.map(\.brokerIds),
+                        validateOnly: r.validateOnly)
+                } catch {
+                    result.errorCode = error.code.rawValue
+                    result.errorMessage = error.message
+                }
+                resp.results.append(result)
+            }
+            return resp
+        }
+    }
+
+    // MARK: elections and reassignments
+
+    static func electLeaders(_ sim: KafkaSimulator, _ r: ElectLeadersRequest, version: Int16) -> ElectLeadersResponse {
+        let type: SimCluster.ElectionType = (version >= 1 && r.electionType == 1) ? .unclean : .preferred
+        return sim.withCluster { c in
+            var resp = ElectLeadersResponse()
+            let all = r.topicPartitions == nil
+            let wanted: [(String, [Int32])] =
+                r.topicPartitions?.map { ($0.topic, $0.partitions) }
+                ?? c.liveTopics.map { t in (t.name, (0..<Int32(t.partitions.count)).map { $0 }) }
+            for (topic, parts) in wanted {
+                var results: [ElectLeadersResponse.PartitionResult] = []
+                for p in parts {
+                    do throws(SimFailure) {
+                        try c.electLeaders(topic: topic, partition: p, type: type)
+                        results.append(.init(partitionId: p))
+                    } catch {
+                        // For "all partitions" Kafka reports only the partitions an election was tried for.
+                        if all && error.code == .electionNotNeeded { continue }
+                        results.append(
+                            .init(partitionId: p, errorCode: error.code.rawValue, errorMessage: error.message))
+                    }
+                }
+                if !results.isEmpty {
+                    resp.replicaElectionResults.append(.init(topic: topic, partitionResult: results))
+                }
+            }
+            return resp
+        }
+    }
+
+    static func alterReassignments(_ sim: KafkaSimulator, _ r: AlterPartitionReassignmentsRequest)
+        -> AlterPartitionReassignmentsResponse
+    {
+        sim.withCluster { c in
+            var resp = AlterPartitionReassignmentsResponse()
+            for t in r.topics {
+                var out: [AlterPartitionReassignmentsResponse.ReassignablePartitionResponse] = []
+                for p in t.partitions {
+                    do throws(SimFailure) {
+                        try c.alterReassignment(topic: t.name, partition: p.partitionIndex, target: p.replicas)
+                        out.append(.init(partitionIndex: p.partitionIndex))
+                    } catch {
+                        out.append(
+                            .init(
+                                partitionIndex: p.partitionIndex, errorCode: error.code.rawValue,
+                                errorMessage: error.message))
+                    }
+                }
+                resp.responses.append(.init(name: t.name, partitions: out))
+            }
+            return resp
+        }
+    }
+
+    static func listReassignments(_ sim: KafkaSimulator, _ r: ListPartitionReassignmentsRequest)
+        -> ListPartitionReassignmentsResponse
+    {
+        sim.withCluster { c in
+            let only = r.topics.map { ts in ts.flatMap { t in t.partitionIndexes.map { (t.name, $0) } } }
+            var byTopic: [String: [ListPartitionReassignmentsResponse.OngoingPartitionReassignment]] = [:]
+            var order: [String] = []
+            for s in c.listReassignments(only: only) {
+                if byTopic[s.topic] == nil { order.append(s.topic) }
+                byTopic[s.topic, default: []].append(
+                    .init(
+                        partitionIndex: s.partition, replicas: s.replicas, addingReplicas: s.adding,
+                        removingReplicas: s.removing))
+            }
+            return ListPartitionReassignmentsResponse(topics: order.map { .init(name: $0, partitions: byTopic[$0]!) })
+        }
+    }
+
+    // MARK: log dirs and quorum
+
+    static let logDir = "/var/lib/kafka/data"
+
+    static func describeLogDirs(_ sim: KafkaSimulator, node: Int32, _ r: DescribeLogDirsRequest)
+        -> DescribeLogDirsResponse
+    {
+        sim.withCluster { c in
+            var wanted: Set<Int32>?
+            if let topics = r.topics {
+                wanted = Set(
+                    topics.flatMap { t in t.partitions.compactMap { c.partitionIndex(topic: t.topic, partition: $0) } })
+            }
+            var topics: [DescribeLogDirsResponse.DescribeLogDirsTopic] = []
+            var used: Int64 = 0
+            for topic in c.topics where !topic.deleted {
+                var parts: [DescribeLogDirsResponse.DescribeLogDirsPartition] = []
+                for p in topic.partitions where c.partitions[Int(p)].replicas.contains(node) {
+                    let size = c.replicaSize(partition: p, broker: node)
+                    used += size
+                    if let wanted, !wanted.contains(p) { continue }
+                    let full = c.size(of: p)
+                    let leo = c.partitions[Int(p)].logEndOffset
+                    let lag = full > 0 ? Int64(Double(leo) * Double(full - size) / Double(full)) : 0
+                    parts.append(
+                        .init(
+                            partitionIndex: c.partitions[Int(p)].id, partitionSize: size, offsetLag: lag,
+                            isFutureKey: false))
+                }
+                if !parts.isEmpty { topics.append(.init(name: topic.name, partitions: parts)) }
+            }
+            let capacity = c.diskCapacity(of: node)
+            return DescribeLogDirsResponse(results: [
+                .init(
+                    errorCode: 0, logDir: logDir, topics: topics, totalBytes: capacity ?? -1,
+                    usableBytes: capacity.map { max(0, $0 - used) } ?? -1)
+            ])
+        }
+    }
+
+    static func describeQuorum(_ sim: KafkaSimulator, _ r: DescribeQuorumRequest, version: Int16)
+        -> DescribeQuorumResponse
+    {
+        sim.withCluster { c in
+            let q = c.quorumState()
+            var resp = DescribeQuorumResponse()
+            var out: [DescribeQuorumResponse.TopicData] = []
+            for t in r.topics {
+                var parts: [DescribeQuorumResponse.PartitionData] = []
+                for p in t.partitions {
+                    guard t.topicName == "__cluster_metadata", p.partitionIndex == 0 else {
+                        parts.append(
+                            .init(
+                                partitionIndex: p.partitionIndex, errorCode: SimError.unknownTopicOrPartition.rawValue))
+                        continue
+                    }
+                    if q.leader < 0 {
+                        parts.append(
+                            .init(
+                                partitionIndex: 0, errorCode: SimError.notLeaderOrFollower.rawValue, leaderId: -1,
+                                leaderEpoch: q.epoch))
+                        continue
+                    }
+                    func state(_ v: SimQuorum.VoterState) -> DescribeQuorumResponse.ReplicaState {
+                        .init(
+                            replicaId: v.id, logEndOffset: v.logEndOffset, lastFetchTimestamp: v.lastFetchMs,
+                            lastCaughtUpTimestamp: v.lastCaughtUpMs)
+                    }
+                    parts.append(
+                        .init(
+                            partitionIndex: 0, leaderId: q.leader, leaderEpoch: q.epoch, highWatermark: q.highWatermark,
+                            currentVoters: q.voters.map(state), observers: q.observers.map(state)))
+                }
+                out.append(.init(topicName: t.topicName, partitions: parts))
+            }
+            resp.topics = out
+            guard version >= 2 else { return resp }
+            resp.nodes = q.voters.compactMap { c.node($0.id) }.map {
+                .init(
+                    nodeId: $0.id, listeners: [.init(name: "CONTROLLER", host: host, port: UInt16(clamping: $0.port))])
+            }
+            return resp
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Hummingbird
+public import Logging
+import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// The network side of the simulator: one Kafka listener per node on 127.0.0.1, the control HTTP API,
+/// and a ticker that moves cluster time and closes connections of nodes that went down.
+public final class KafkaSimServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        /// First Kafka port; node i (in id order) gets `basePort + i`. 0 binds every listener on port 0.
+        public var basePort = 0
+        /// Control API port; 0 picks a free one; nil runs no control API.
+        public var controlPort: Int? = 0
+        public var maxRequestSize = KafkaFrameDecoder.defaultMaxSize
+        /// Real time between ticks.
+        public var tickInterval: Duration = .milliseconds(20)
+        public init() {}
+    }
+
+    public let simulator: KafkaSimulator
+    let configuration: Configuration
+    let responder: KafkaResponder
+    let logger: Logger
+    let group: any EventLoopGroup
+    let listeners = Mutex<[Int32: any Channel]>([:])
+    let connections = Mutex<[Int32: [ObjectIdentifier: any Channel]]>([:])
+    let controlPortBox = Mutex<Int?>(nil)
+
+    public init(
+        simulator: KafkaSimulator, configuration: Configuration = Configuration(), responder: @escaping KafkaResponder,
+        logger: Logger
+    ) {
+        self.simulator = simulator
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup.singleton
+    }
+
+    /// `host:port` of every broker, in id order.
+    public var bootstrap: String {
+        simulator.withCluster { c in
+            c.nodes.filter { $0.isBroker && !$0.removed }.map { "\(configuration.host):\($0.port)" }.joined(
+                separator: ",")
+        }
+    }
+
+    /// The control API's base URL once it runs.
+    public var controlURL: String? {
+        controlPortBox.withLock { $0 }.map { "http://\(configuration.host):\($0)" }
+    }
+
+    /// Binds a listener for every node that has none yet.
+    public func bindListeners() async throws {
+        let ids = simulator.withCluster { c in c.nodes.filter { !$0.removed }.map(\.id) }
+        for (i, id) in ids.enumerated() where listeners.withLock({ $0[id] }) == nil {
+            _ = try await bindListener(node: id, port: configuration.basePort == 0 ? 0 : configuration.basePort + i)
+        }
+    }
+
+    /// Binds node `id`'s listener; returns the port.
+    public func bindListener(node id: Int32, port: Int) async throws -> Int {
+        let maxSize = configuration.maxRequestSize
+        let responder = self.responder
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] child in
+                guard self.accepts(node: id) else { return child.close() }
+                self.track(child, node: id)
+                return child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maxSize: maxSize)))
+                    try child.pipeline.syncOperations.addHandler(KafkaRequestHandler(node: id, responder: responder))
+                }
+            }
+            .bind(host: configuration.host, port: port).get()
+        let bound = channel.localAddress?.port ?? port
+        listeners.withLock { $0[id] = channel }
+        simulator.withCluster { $0.setPort(bound, of: id) }
+        return bound
+    }
+
+    /// Connections are accepted while the node's process serves (running, or in controlled shutdown).
+    func accepts(node id: Int32) -> Bool {
+        simulator.withCluster { c in
+            guard let n = c.node(id) else { return false }
+            return !n.removed && (n.state == .running || n.state == .stopping)
+        }
+    }
+
+    func track(_ channel: any Channel, node id: Int32) {
+        let key = ObjectIdentifier(channel)
+        connections.withLock { $0[id, default: [:]][key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = connections.withLock { $0[id]?.removeValue(forKey: key) }
+        }
+    }
+
+    /// Closes the connections of nodes whose process is down.
+    func closeConnectionsOfDownNodes() {
+        let down = simulator.withCluster { c in
+            Set(c.nodes.filter { $0.removed || $0.state == .stopped || $0.state == .starting }.map(\.id))
+        }
+        let toClose = connections.withLock { conns in down.flatMap { conns[$0].map { Array($0.values) } ?? [] } }
+        for ch in toClose { ch.close(promise: nil) }
+    }
+
+    /// Binds everything, then ticks until graceful shutdown or cancellation; closes all listeners at the end.
+    public func run() async throws {
+        try await bindListeners()
+        try await cancelWhenGracefulShutdown { [self] in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let controlPort = configuration.controlPort {
+                    let router = ControlAPI.router(simulator: simulator) { [self] id in
+                        try await bindListener(node: id, port: 0)
+                    }
+                    let app = Application(
+                        router: router,
+                        configuration: .init(
+                            address: .hostname(configuration.host, port: controlPort), serverName: nil),
+                        onServerRunning: { [self] channel in
+                            controlPortBox.withLock { $0 = channel.localAddress?.port }
+                        },
+                        logger: logger)
+                    group.addTask { try await app.run() }
+                }
+                group.addTask { [self] in
+                    while !Task.isCancelled {
+                        simulator.tick()
+                        closeConnectionsOfDownNodes()
+                        try? await Task.sleep(for: configuration.tickInterval)
+                    }
+                }
+                // Either task ending (cancellation, or the control API failing) ends the server.
+                _ = try await group.next()
+                group.cancelAll()
+            }
+        }
+        await closeAll()
+    }
+
+    func closeAll() async {
+        let all = listeners.withLock { l in
+            let v = Array(l.values)
+            l.removeAll()
+            return v
+        }
+        for ch in all { try? await ch.close() }
+        let conns = connections.withLock { $0.values.flatMap(\.values) }
+        for ch in conns { try? await ch.close() }
+    }
+
+    /// Waits until the control API is up (or `timeout` passes); returns its URL.
+    public func waitUntilReady(timeout: Duration = .seconds(10)) async -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let bound = listeners.withLock { !$0.isEmpty }
+            if bound && (configuration.controlPort == nil || controlURL != nil) { return controlURL ?? "" }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,69 @@
+/// The safety settings of a rolling restart. Every field has a default; the defaults are the ones in
+/// `policies/rollout.json` (a test checks that they agree).
+public struct RollOptions: Sendable, Hashable, Codable {
+    /// Extra in-sync replicas to keep above `min.insync.replicas` while a batch is down.
+    public var headroom: Int = 0
+    /// The largest batch; nil means no cap beyond safety.
+    public var maxBatch: Int? = nil
+    /// The roll stops while more rollout-blocking signals (alerts) are active than this.
+    public var failureThreshold: Int = 0
+    /// Roll even while partitions are offline (for operators who must roll a broken cluster).
+    public var allowOfflinePartitions: Bool = false
+    /// Keep each batch inside one zone (rack).
+    public var batchWithinZone: Bool = true
+    /// Keep each batch inside one Kubernetes cluster.
+    public var batchWithinCluster: Bool = true
+    /// A quorum voter counts as caught up when its last caught-up time is this recent (or its log end
+    /// offset has reached the high watermark).
+    public var quorumCaughtUpWindowMs: Int64 = 10_000
+    public var timeouts: Timeouts = Timeouts()
+
+    public struct Timeouts: Sendable, Hashable, Codable {
+        /// How long the gate may stay blocked (offline partitions, ISR too small) before the roll fails.
+        public var gateSeconds: Double = 600
+        /// How long an agent may take to report a restart done.
+        public var restartSeconds: Double = 600
+        /// How long a restarted broker may take to re-register in metadata.
+        public var registerSeconds: Double = 300
+        /// How long the replicas of a restarted broker may take to be back in ISR.
+        public var catchUpSeconds: Double = 1800
+        /// How long preferred leader election may take to move leadership back.
+        public var electSeconds: Double = 60
+        /// A pause after each batch.
+        public var postRestartDelaySeconds: Double = 0
+        /// How often the cluster and agents are polled during waits.
+        public var pollSeconds: Double = 2
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Timeouts()
+            gateSeconds = try c.decodeIfPresent(Double.self, forKey: .gateSeconds) ?? d.gateSeconds
+            restartSeconds = try c.decodeIfPresent(Double.self, forKey: .restartSeconds) ?? d.restartSeconds
+            registerSeconds = try c.decodeIfPresent(Double.self, forKey: .registerSeconds) ?? d.registerSeconds
+            catchUpSeconds = try c.decodeIfPresent(Double.self, forKey: .catchUpSeconds) ?? d.catchUpSeconds
+            electSeconds = try c.decodeIfPresent(Double.self, forKey: .electSeconds) ?? d.electSeconds
+            postRestartDelaySeconds =
+                try c.decodeIfPresent(Double.self, forKey: .postRestartDelaySeconds) ?? d.postRestartDelaySeconds
+            pollSeconds = try c.decodeIfPresent(Double.self, forKey: .pollSeconds) ?? d.pollSeconds
+        }
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RollOptions()
+        headroom = try c.decodeIfPresent(Int.self, forKey: .headroom) ?? d.headroom
+        maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? d.maxBatch
+        failureThreshold = try c.decodeIfPresent(Int.self, forKey: .failureThreshold) ?? d.failureThreshold
+        allowOfflinePartitions =
+            try c.decodeIfPresent(Bool.self, forKey: .allowOfflinePartitions) ?? d.allowOfflinePartitions
+        batchWithinZone = try c.decodeIfPresent(Bool.self, forKey: .batchWithinZone) ?? d.batchWithinZone
+        batchWithinCluster = try c.decodeIfPresent(Bool.self, forKey: .batchWithinCluster) ?? d.batchWithinCluster
+        quorumCaughtUpWindowMs =
+            try c.decodeIfPresent(Int64.self, forKey: .quorumCaughtUpWindowMs) ?? d.quorumCaughtUpWindowMs
+        timeouts = try c.decodeIfPresent(Timeouts.self, forKey: .timeouts) ?? d.timeouts
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import Agent
+
+/// A driver whose restarts take `delay` and fail for `failing` nodes.
+final class FakeDriver: NodeDriver {
+    let restarts = Mutex<[Int32]>([])
+    let failing: Set<Int32>
+    let delay: Duration
+
+    init(failing: Set<Int32> = [], delay: Duration = .milliseconds(50)) {
+        self.failing = failing
+        self.delay = delay
+    }
+
+    func nodes() async throws -> [ManagedNode] {
+        [1, 2, 3].map { ManagedNode(id: $0, roles: ["broker"], pod: "kafka-\($0)", ready: true, zone: "z\($0)") }
+    }
+
+    func restart(node: Int32) async throws {
+        restarts.withLock { $0.append(node) }
+        try await Task.sleep(for: delay)
+        if failing.contains(node) { throw AgentError("restart command exited with status 2") }
+    }
+}
+
+@Suite struct AgentServerTests {
+    static let token = "s3cret"
+    let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
+
+    func app(_ driver: FakeDriver) -> some ApplicationProtocol {
+        AgentServer.application(
+            driver: driver, configuration: .init(token: Self.token, cluster: "k8s-east"), logger: Logger(label: "test"))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(response.body.readableBytesView))
+    }
+
+    func body(_ json: String) -> ByteBuffer { ByteBuffer(string: json) }
+
+    @Test func everyRouteRefusesAMissingOrWrongToken() async throws {
+        try await app(FakeDriver()).test(.router) { client in
+            let routes: [(String, HTTPRequest.Method)] = [
+                ("/healthz", .get), ("/v1/nodes", .get), ("/v1/nodes/1/restart", .post), ("/v1/operations/x", .get),
+            ]
+            for (uri, method) in routes {
+                try await client.execute(uri: uri, method: method) { #expect($0.status == .unauthorized) }
+                try await client.execute(uri: uri, method: method, headers: [.authorization: "Bearer wrong"]) {
+                    #expect($0.status == .unauthorized)
+                }
+            }
+            try await client.execute(uri: "/healthz", method: .get, headers: auth) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test func nodesAreListedWithTheirZoneAndCluster() async throws {
+        try await app(FakeDriver()).test(.router) { client in
+            try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
+                let list = try decode(NodeList.self, response)
+                #expect(list.nodes.map(\.id) == [1, 2, 3])
+                #expect(list.nodes.allSatisfy { $0.cluster == "k8s-east" && $0.ready })
+                #expect(list.nodes[1].zone == "z2")
+            }
+        }
+    }
+
+    @Test func aRestartRunsToDoneAndARepeatedRequestIdDoesNotRestartAgain() async throws {
+        let driver = FakeDriver()
+        try await app(driver).test(.router) { client in
+            let op = try await client.execute(
+                uri: "/v1/nodes/2/restart", method: .post, headers: auth, body: body(#"{"requestId":"roll-1/node-2"}"#)
+            ) { response in
+                #expect(response.status == .accepted)
+                return try decode(RestartOperation.self, response)
+            }
+            #expect(op.state == .running && op.node == 2)
+            // While it runs the node is not ready, and another restart of it is refused.
+            try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
+                let node = try decode(NodeList.self, response).nodes.first { $0.id == 2 }
+                #expect(node?.ready == false)
+            }
+            try await client.execute(uri: "/v1/nodes/2/restart", method: .post, headers: auth) {
+                #expect($0.status == .conflict)
+            }
+            var state = RestartOperation.State.running
+            for _ in 0..<100 where state == .running {
+                try await Task.sleep(for: .milliseconds(10))
+                state = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
+                    try decode(RestartOperation.self, $0).state
+                }
+            }
+            #expect(state == .done)
+            let again = try await client.execute(
+                uri: "/v1/nodes/2/restart", method: .post, headers: auth, body: body(#"{"requestId":"roll-1/node-2"}"#)
+            ) { response in
+                #expect(response.status == .ok)
+                return try decode(RestartOperation.self, response)
+            }
+            #expect(again.id == op.id && again.state == .done)
+        }
+        #expect(driver.restarts.withLock { $0 } == [2])
+    }
+
+    @Test func aFailedRestartIsReportedWithTheDriversReason() async throws {
+        try await app(FakeDriver(failing: [3], delay: .milliseconds(1))).test(.router) { client in
+            let op = try await client.execute(uri: "/v1/nodes/3/restart", method: .post, headers: auth) {
+                try decode(RestartOperation.self, $0)
+            }
+            var current = op
+            for _ in 0..<100 where current.state == .running {
+                try await Task.sleep(for: .milliseconds(10))
+                current = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
+                    try decode(RestartOperation.self, $0)
+                }
+            }
+            #expect(current.state == .failed)
+            #expect(current.error == "restart command exited with status 2")
+        }
+    }
+
+    @Test func unknownNodesAndOperationsAreNotFound() async throws {
+        try await app(FakeDriver()).test(.router) { client in
+            try await client.execute(uri: "/v1/nodes/9/restart", method: .post, headers: auth) {
+                #expect($0.status == .notFound)
+                #expect(String(buffer: $0.body).contains("node 9 is not managed by this agent"))
+            }
+            try await client.execute(uri: "/v1/operations/nope", method: .get, headers: auth) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/nodes/x/restart", method: .post, headers: auth) {
+                #expect($0.status == .badRequest)
+            }
+        }
+    }
+}

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import Agent
-
-@Suite struct AgentTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import Agent
+
+@Suite struct ProcessDriverTests {
+    @Test func agentYamlListsNodesWithRolesAndZones() async throws {
+        let driver = try ProcessDriver(
+            yaml: """
+                nodes:
+                  - id: 1
+                    roles: [broker, controller]
+                    zone: az-a
+                    restart: "true"
+                  - id: 2
+                    zone: az-b
+                    restart: "true"
+                    ready: "false"
+                """)
+        let nodes = try await driver.nodes()
+        #expect(nodes.map(\.id) == [1, 2])
+        #expect(nodes[0].roles == ["broker", "controller"] && nodes[0].zone == "az-a" && nodes[0].ready)
+        #expect(nodes[1].roles == ["broker"] && !nodes[1].ready)
+    }
+
+    @Test func aRestartIsDoneWhenTheRestartAndReadyCommandsExitZero() async throws {
+        let dir = NSTemporaryDirectory() + "ballast-agent-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The ready command passes from its third run on.
+        let driver = try ProcessDriver(
+            yaml: """
+                readyIntervalSeconds: 0.01
+                nodes:
+                  - id: 7
+                    restart: "echo restarted >> \(dir)/log"
+                    ready: "echo x >> \(dir)/ready; test $(wc -l < \(dir)/ready) -ge 3"
+                """)
+        try await driver.restart(node: 7)
+        #expect(try String(contentsOfFile: "\(dir)/log", encoding: .utf8) == "restarted\n")
+        #expect(try String(contentsOfFile: "\(dir)/ready", encoding: .utf8).split(separator: "\n").count == 3)
+    }
+
+    @Test func aFailingRestartCommandNamesTheNodeStatusAndStderr() async throws {
+        let driver = try ProcessDriver(
+            yaml: """
+                nodes:
+                  - id: 4
+                    restart: "echo 'kafka@4 not found' >&2; exit 3"
+                """)
+        await #expect {
+            try await driver.restart(node: 4)
+        } throws: { error in
+            "\(error)" == "the restart command of node 4 exited with status 3: kafka@4 not found"
+        }
+    }
+
+    @Test func aReadyCommandThatNeverPassesTimesOut() async throws {
+        let driver = try ProcessDriver(
+            yaml: """
+                readyTimeoutSeconds: 0.1
+                readyIntervalSeconds: 0.02
+                nodes:
+                  - id: 5
+                    restart: "true"
+                    ready: "false"
+                """)
+        await #expect {
+            try await driver.restart(node: 5)
+        } throws: { "\($0)".contains("node 5 did not pass its ready command") }
+    }
+
+    @Test func aConfigListingANodeTwiceIsRefused() {
+        #expect(throws: AgentError.self) {
+            try ProcessDriver(yaml: "nodes:\n  - {id: 1, restart: 'true'}\n  - {id: 1, restart: 'true'}\n")
+        }
+    }
+}
+
+@Suite struct SimDriverTests {
+    /// A stand-in for the simulator's control API: stop → stopping then stopped, start → starting then running.
+    @Test func aSimRestartStopsThenStartsTheBrokerThroughTheControlAPI() async throws {
+        let states = Mutex<[Int32: String]>([1: "running", 2: "running"])
+        let calls = Mutex<[String]>([])
+        let router = Router()
+        router.get("/v1/brokers") { _, _ -> Response in
+            let list = states.withLock { s -> String in
+                let out = s.keys.sorted().map { #"{"id":\#($0),"rack":"r\#($0)","state":"\#(s[$0]!)"}"# }
+                for (k, v) in s where v == "starting" { s[k] = "running" }
+                for (k, v) in s where v == "stopping" { s[k] = "stopped" }
+                return "[" + out.joined(separator: ",") + "]"
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: list)))
+        }
+        router.post("/v1/brokers/{id}/{action}") { _, context -> HTTPResponse.Status in
+            let id = try context.parameters.require("id", as: Int32.self)
+            let action = try context.parameters.require("action")
+            calls.withLock { $0.append("\(action) \(id)") }
+            states.withLock { $0[id] = action == "stop" ? "stopping" : "starting" }
+            return .ok
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let driver = SimDriver(control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5)
+            let nodes = try await driver.nodes()
+            #expect(nodes.map(\.id) == [1, 2] && nodes[0].zone == "r1" && nodes[0].ready)
+            try await driver.restart(node: 2)
+        }
+        #expect(calls.withLock { $0 } == ["stop 2", "start 2"])
+        #expect(states.withLock { $0[2] } == "running")
+    }
+}

@@ -1,7 +1,0 @@
-import Testing
-
-@testable import Roller
-
-@Suite struct RollerTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+@testable import Roller
+
+@Suite struct RolloutPolicyTests {
+    static let policyURL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("policies/rollout.json")
+
+    @Test func policiesRolloutJsonAndTheSwiftDefaultsAgree() throws {
+        let data = try Data(contentsOf: Self.policyURL)
+        #expect(try JSONDecoder().decode(RollOptions.self, from: data) == RollOptions())
+        // Every setting is spelled out in the file (a default missing there would not be checked).
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let timeouts = try #require(object["timeouts"] as? [String: Any])
+        #expect(
+            Set(object.keys) == [
+                "headroom", "maxBatch", "failureThreshold", "allowOfflinePartitions",
+                "batchWithinZone", "batchWithinCluster", "quorumCaughtUpWindowMs", "timeouts",
+            ])
+        #expect(
+            Set(timeouts.keys) == [
+                "gateSeconds", "restartSeconds", "registerSeconds", "catchUpSeconds",
+                "electSeconds", "postRestartDelaySeconds", "pollSeconds",
+            ])
+        let encoded = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(RollOptions())) as? [String: Any])
+        #expect(Set(encoded.keys).union(["maxBatch"]) == Set(object.keys))
+    }
+
+    @Test func aPartialPolicyFileKeepsTheOtherDefaults() throws {
+        let o = try JSONDecoder().decode(
+            RollOptions.self, from: Data(#"{"headroom": 1, "timeouts": {"pollSeconds": 5}}"#.utf8))
+        #expect(o.headroom == 1 && o.timeouts.pollSeconds == 5 && o.timeouts.catchUpSeconds == 1800)
+    }
+}
