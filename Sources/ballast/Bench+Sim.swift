@@ -23,7 +23,7 @@ struct BenchSimCommand: AsyncParsableCommand {
         topo.topics = topics
         topo.replicationFactor = replicationFactor
         topo.minInsyncReplicas = min(2, replicationFactor)
-        topo.partitions = max(1, replicas / (topics * replicationFactor))
+        topo.partitions = max(1, (replicas + topics * replicationFactor - 1) / (topics * replicationFactor))
         let cluster = try topo.build()
         let built = clock.now - t0
         let sim = KafkaSimulator(cluster: cluster)

@@ -34,15 +34,16 @@ import Testing
     @Test func describeMarksReadOnlyAndHidesSensitiveValues() throws {
         var c = try smallCluster()
         try c.alterConfigs(
-            .broker("1"), [.init(name: "ssl.keystore.password", value: "secret")], incremental: true,
+            .broker("1"), [.init(name: "listener.name.plaintext.ssl.keystore.password", value: "secret")],
+            incremental: true,
             validateOnly: false, answeringBroker: 1)
         let all = try c.describeConfigs(.broker("1"), keys: nil, answeringBroker: 1)
         let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
         #expect(byName["log.dirs"]?.readOnly == true)
         #expect(byName["log.dirs"]?.source == .staticBrokerConfig)
-        #expect(byName["ssl.keystore.password"]?.sensitive == true)
-        #expect(byName["ssl.keystore.password"]?.value == nil)
-        #expect(byName["ssl.keystore.password"]?.source == .dynamicBrokerConfig)
+        #expect(byName["listener.name.plaintext.ssl.keystore.password"]?.sensitive == true)
+        #expect(byName["listener.name.plaintext.ssl.keystore.password"]?.value == nil)
+        #expect(byName["listener.name.plaintext.ssl.keystore.password"]?.source == .dynamicBrokerConfig)
         #expect(byName["broker.rack"]?.value == "rack-a")
     }
 
@@ -123,13 +124,19 @@ let configCases: [ConfigCase] = [
         name: "cluster-wide key at cluster default", resource: .broker(""), key: "log.retention.ms", value: "1000",
         expected: .none),
     .init(
-        name: "per-broker key per broker", resource: .broker("1"), key: "ssl.keystore.password", value: "x",
-        expected: .none),
+        name: "per-broker key per broker", resource: .broker("1"), key: "listener.name.plaintext.ssl.keystore.password",
+        value: "x", expected: .none),
     .init(
-        name: "per-broker key at cluster default", resource: .broker(""), key: "ssl.keystore.password", value: "x",
+        name: "per-broker key at cluster default", resource: .broker(""),
+        key: "listener.name.plaintext.ssl.keystore.password", value: "x", expected: .invalidRequest,
+        message:
+            "Cannot update these configs at default cluster level, broker id must be specified: Set(listener.name.plaintext.ssl.keystore.password)"
+    ),
+    .init(
+        name: "security key without listener prefix", resource: .broker("1"), key: "ssl.keystore.password", value: "x",
         expected: .invalidRequest,
         message:
-            "Cannot update these configs at default cluster level, broker id must be specified: Set(ssl.keystore.password)"
+            "These security configs can be dynamically updated only per-listener using the listener prefix: HashSet(ssl.keystore.password)"
     ),
     .init(
         name: "read-only key per broker", resource: .broker("1"), key: "log.dirs", value: "/tmp",

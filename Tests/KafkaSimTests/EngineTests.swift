@@ -2,11 +2,12 @@ import Testing
 
 @testable import KafkaSim
 
-/// Three brokers on three racks (all combined controllers), one topic `t` of 3 partitions, RF 3, min ISR 2.
-func smallCluster(minIsr: Int = 2, configs: [String: String] = [:], settings: SimSettings = SimSettings()) throws
-    -> SimCluster
-{
+/// Three brokers on three racks (and three separate controllers), one topic `t` of 3 partitions, RF 3, min ISR 2.
+func smallCluster(
+    minIsr: Int = 2, configs: [String: String] = [:], settings: SimSettings = SimSettings(), controllers: Int = 3
+) throws -> SimCluster {
     var topo = SimTopology()
+    topo.controllers = controllers
     topo.brokers = 3
     topo.racks = 3
     topo.topics = 0
@@ -68,6 +69,7 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
     @Test func restartedBrokerRejoinsIsrAfterStartupDelayAndCatchUp() throws {
         var s = SimSettings()
         s.startupDelayMs = 5_000
+        s.shutdownDurationMs = 1_000
         s.replicationBytesPerSecond = 1_000_000
         var c = try smallCluster(settings: s)
         try c.stop(3)
@@ -129,9 +131,9 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         var c = try smallCluster()
         let preferred = part(c).replicas[0]
         try c.stop(preferred)
-        c.advance(to: 2_000)
+        c.advance(to: 5_000)
         try c.start(preferred)
-        c.advance(to: 10_000)
+        c.advance(to: 20_000)
         #expect(part(c).leader != preferred)
         #expect(part(c).isr.contains(preferred))
         try c.electLeaders(topic: "t", partition: 0, type: .preferred)
@@ -299,7 +301,7 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
     }
 
     @Test func stoppedVoterLagsBehindTheHighWatermark() throws {
-        var c = try smallCluster()
+        var c = try smallCluster(controllers: 0)
         try c.kill(3)
         c.advance(to: 10_000)
         let q = c.quorumState()

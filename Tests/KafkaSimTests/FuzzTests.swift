@@ -138,6 +138,6 @@ import Testing
         c.advance(to: 1000)
         #expect(c.size(of: 0) == 10 * 1_048_576 + 1024)
         #expect(c.replicaSize(partition: 0, broker: 3) == 10 * 1_048_576)
-        #expect(c.diskCapacity(of: 1) == 1000 * 1_048_576)
+        #expect(c.diskCapacity(of: 1) == Int64(1000 * 1_048_576))
     }
 }

@@ -1,5 +1,5 @@
-// Generated from Fixtures/real-kafka-4.1-config-cases.json (kafka-configs.sh against a real Kafka 4.1.0
-// cluster, /work/wt/realkafka docs/real-kafka-4.1.md section 3). Regenerate with the snippet in docs/simulator.md.
+// Generated from Tests/Fixtures/real-kafka-4.1/config-cases.json (kafka-configs.sh against a real Kafka 4.1.0 cluster,
+// realkafka branch docs/real-kafka-4.1.md section 3). Regenerate with the snippet in docs/simulator.md.
 
 /// One row: level ("broker" or "default"), broker id, op, key, value, accepted, error (exception: message).
 let realKafkaConfigCases: [RealConfigCase] = [

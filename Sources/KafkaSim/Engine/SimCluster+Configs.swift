@@ -133,7 +133,7 @@ extension SimCluster {
                 // The cluster-default resource lists only what is set at that level.
                 let names = (keys ?? clusterDefaultConfigs.keys.sorted()).filter { clusterDefaultConfigs[$0] != nil }
                 return names.map { key in
-                    let def = catalog.broker[key]
+                    let def = brokerDefinition(key)
                     let sensitive = def?.type == .password
                     return DescribedConfig(
                         name: key, value: sensitive ? nil : clusterDefaultConfigs[key],
@@ -158,7 +158,7 @@ extension SimCluster {
             }
             return names.compactMap { key in
                 guard let (value, source) = brokerConfig(id, key) else { return nil }
-                let def = catalog.broker[key]
+                let def = brokerDefinition(key)
                 let sensitive = def?.type == .password
                 var synonyms: [ConfigSynonym] = []
                 if let v = n.dynamicConfigs[key] {
@@ -176,7 +176,7 @@ extension SimCluster {
                 if sensitive { for i in synonyms.indices { synonyms[i].value = nil } }
                 return DescribedConfig(
                     name: key, value: sensitive ? nil : value, source: source,
-                    readOnly: def.map { $0.mode == .readOnly } ?? false,
+                    readOnly: brokerMode(key) == .readOnly,
                     sensitive: sensitive, type: def?.type ?? .string, synonyms: synonyms)
             }
         }
@@ -293,6 +293,15 @@ extension SimCluster {
             return catalog.broker[base].map { $0.mode == .readOnly ? .perBroker : $0.mode }
         }
         return catalog.broker[key]?.mode
+    }
+
+    /// The definition that governs a key: its own, or for `listener.name.L.KEY` that of KEY.
+    func brokerDefinition(_ key: String) -> BrokerConfigDefinition? {
+        if let d = catalog.broker[key] { return d }
+        guard key.hasPrefix("listener.name.") else { return nil }
+        let rest = key.dropFirst("listener.name.".count)
+        guard let dot = rest.firstIndex(of: ".") else { return nil }
+        return catalog.broker[String(rest[rest.index(after: dot)...])]
     }
 
     static func isSecurityKey(_ key: String) -> Bool { key.hasPrefix("ssl.") || key.hasPrefix("sasl.") }

@@ -131,6 +131,9 @@ public struct SimCluster: Sendable {
             )
         }
         let n = order.count
+        var rackOf: [Int32: String] = [:]
+        for b in order { rackOf[b] = node(b)?.rack ?? "" }
+        let rackCount = Set(rackOf.values).count
         let start = Int(rng.next() % UInt64(n))
         var out: [[Int32]] = []
         out.reserveCapacity(count)
@@ -139,14 +142,17 @@ public struct SimCluster: Sendable {
             // The shift after each full round keeps followers from always pairing with the same brokers.
             let shift = ((p + firstPartition) / n) % max(1, n - 1)
             var replicas: [Int32] = [order[first]]
-            var j = 1
+            var racksUsed: Set<String> = [rackOf[order[first]] ?? ""]
+            var j = 1 + (rf > 1 ? shift : 0)
             while replicas.count < rf {
-                let candidate = order[(first + j + (rf > 1 ? shift : 0)) % n]
-                if !replicas.contains(candidate) { replicas.append(candidate) }
+                let candidate = order[(first + j) % n]
                 j += 1
-                if j > 2 * n {
-                    for b in order where !replicas.contains(b) && replicas.count < rf { replicas.append(b) }
-                }
+                if replicas.contains(candidate) { continue }
+                // Each replica on a rack not used yet, while there is one (the loop gives up after 3 rounds).
+                let rack = rackOf[candidate] ?? ""
+                if racksUsed.contains(rack) && racksUsed.count < rackCount && j <= 3 * n { continue }
+                replicas.append(candidate)
+                racksUsed.insert(rack)
             }
             out.append(replicas)
         }
@@ -464,7 +470,7 @@ public struct SimCluster: Sendable {
     public mutating func advance(to target: Int64) {
         while now < target {
             var step = target - now
-            if let next = nextNodeEvent(), next > now { step = min(step, next - now) }
+            if let next = nextNodeEvent() { step = min(step, next - now) }
             if hasReplicationWork() { step = min(step, 100) }
             if nextLeaderRebalanceMs > now { step = min(step, nextLeaderRebalanceMs - now) }
             replicate(ms: step)
@@ -472,7 +478,10 @@ public struct SimCluster: Sendable {
             var q = quorum
             q.tick(cluster: &self)
             quorum = q
+            let hadQuorum = quorum.leader >= 0
             processNodeEvents()
+            // A controller that came back may make events possible that waited for the quorum.
+            if !hadQuorum && quorum.leader >= 0 { processNodeEvents() }
             recoverAfterQuorumLoss()
             completeCatchUp()
             autoLeaderRebalanceIfDue()
@@ -490,7 +499,7 @@ public struct SimCluster: Sendable {
             case .stopped: t = n.fenceAt
             case .running: t = nil
             }
-            if let t, next.map({ t < $0 }) ?? true { next = t }
+            if let t, t > now, next.map({ t < $0 }) ?? true { next = t }
         }
         return next
     }

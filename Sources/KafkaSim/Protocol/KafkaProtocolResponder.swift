@@ -39,6 +39,15 @@ public enum KafkaProtocolResponder {
         do {
             (header, offset) = try KafkaFrame.decodeRequestHeader(frame)
         } catch {
+            // An ApiVersions version this broker does not know (KIP-511): answer UNSUPPORTED_VERSION in v0.
+            if frame.count >= 8, frame[0] == 0, frame[1] == UInt8(ApiKey.apiVersions.rawValue) {
+                let cid = Int32(
+                    bitPattern: UInt32(frame[4]) << 24 | UInt32(frame[5]) << 16 | UInt32(frame[6]) << 8
+                        | UInt32(frame[7]))
+                let h = RequestHeader(
+                    apiKey: ApiKey.apiVersions.rawValue, apiVersion: 0, correlationId: cid, clientId: nil)
+                return encode(apiVersions(error: SimError.unsupportedVersion.rawValue), version: 0, h)
+            }
             return .close
         }
         guard let key = ApiKey(rawValue: header.apiKey), let range = supported.first(where: { $0.0 == key })?.1 else {
@@ -170,19 +179,20 @@ public enum KafkaProtocolResponder {
                 indexes = c.topics.indices.filter { !c.topics[$0].deleted }
             }
             resp.topics.reserveCapacity(indexes.count + unknown.count)
-            for t in indexes { resp.topics.append(metadataTopic(c, t)) }
+            let alive = Set(c.nodes.filter(\.isAliveInMetadata).map(\.id))
+            for t in indexes { resp.topics.append(metadataTopic(c, t, alive: alive)) }
             resp.topics += unknown
             return resp
         }
     }
 
-    static func metadataTopic(_ c: SimCluster, _ t: Int) -> MetadataResponse.MetadataResponseTopic {
+    static func metadataTopic(_ c: SimCluster, _ t: Int, alive: Set<Int32>) -> MetadataResponse.MetadataResponseTopic {
         let topic = c.topics[t]
         var parts: [MetadataResponse.MetadataResponsePartition] = []
         parts.reserveCapacity(topic.partitions.count)
         for p in topic.partitions {
             let part = c.partitions[Int(p)]
-            let offline = part.replicas.filter { c.node($0)?.isAliveInMetadata != true }
+            let offline = part.replicas.allSatisfy(alive.contains) ? [] : part.replicas.filter { !alive.contains($0) }
             parts.append(
                 .init(
                     errorCode: part.leader < 0 ? SimError.leaderNotAvailable.rawValue : 0, partitionIndex: part.id,
@@ -219,6 +229,7 @@ public enum KafkaProtocolResponder {
                     let batches = try RecordBatchHeader.parse(records)
                     return (p.index, .success((batches.reduce(0) { $0 + Int($1.recordCount) }, records.count)))
                 } catch {
+                    if let legacy = legacyMessageCount(records) { return (p.index, .success((legacy, records.count))) }
                     return (p.index, .failure(.corruptMessage))
                 }
             }
@@ -247,6 +258,24 @@ public enum KafkaProtocolResponder {
             }
             return resp
         }
+    }
+
+    /// Counts the messages of a magic 0/1 message set (offset, size, crc, magic, ...), nil when it is not one.
+    /// librdkafka falls back to this format because the simulator does not serve Fetch (its MsgVer2 feature
+    /// needs Produce v3 and Fetch v4); real Kafka 4.1 advertises Fetch and gets magic 2 batches.
+    static func legacyMessageCount(_ records: [UInt8]) -> Int? {
+        var i = 0
+        var count = 0
+        while i < records.count {
+            guard records.count - i >= 17 else { return nil }
+            let size = Int(
+                UInt32(records[i + 8]) << 24 | UInt32(records[i + 9]) << 16 | UInt32(records[i + 10]) << 8
+                    | UInt32(records[i + 11]))
+            guard size >= 6, records.count - i - 12 >= size, records[i + 16] <= 1 else { return nil }
+            i += 12 + size
+            count += 1
+        }
+        return count > 0 ? count : nil
     }
 
     // MARK: DescribeCluster

@@ -150,7 +150,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
     }
 
     @Test func appliesValidatesFirstVerifiesAndIsIdempotent() async throws {
-        let admin = FakeConfigAdmin(Fixture.cluster())
+        let admin = FakeConfigAdmin(ConfigFixture.cluster())
         admin.state.withLock { $0.perBroker[2] = ["message.max.bytes": "5"] }
         let desired = "message.max.bytes=2000000\nlistener.name.ssl.ssl.keystore.location=/k.jks\nnum.partitions=3"
         let p = try plan(desired, admin)
@@ -178,10 +178,10 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
     }
 
     @Test func aKeyKafkaRejectsIsReportedWithKafkasMessageAndNothingIsAppliedForIt() async throws {
-        let admin = FakeConfigAdmin(Fixture.cluster())
+        let admin = FakeConfigAdmin(ConfigFixture.cluster())
         // Plan as if 8 -> 16 were fine, then make node 2 report 4 threads so Kafka's check fails there.
         let p = try plan("num.io.threads=16\nmessage.max.bytes=2000000", admin, nodes: [1, 2, 3])
-        admin.state.withLock { $0.base.nodes[2]?["num.io.threads"] = Fixture.entry("4", .staticBroker) }
+        admin.state.withLock { $0.base.nodes[2]?["num.io.threads"] = ConfigFixture.entry("4", .staticBroker) }
         let report = try await ConfigApplier(client: admin, options: fast, logger: logger).apply(
             p, current: admin.current)
         #expect(!report.succeeded)
@@ -195,7 +195,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
 
     @Test func aKeyThatFailsPartWayIsRolledBackAndReported() async throws {
         let admin = FakeConfigAdmin(
-            Fixture.cluster(perNode: [1: ["message.max.bytes": Fixture.entry("7", .dynamicBroker)]]))
+            ConfigFixture.cluster(perNode: [1: ["message.max.bytes": ConfigFixture.entry("7", .dynamicBroker)]]))
         let p = try plan("message.max.bytes=2000000", admin, nodes: [1, 2, 3])
         admin.state.withLock { $0.failRealApplyOn = [.broker(2)] }
         let report = try await ConfigApplier(client: admin, options: fast, logger: logger).apply(
@@ -209,7 +209,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
     }
 
     @Test func aLostAnswerPartWayIsTreatedAsAFailureAndRolledBackEverywhere() async throws {
-        let admin = FakeConfigAdmin(Fixture.cluster())
+        let admin = FakeConfigAdmin(ConfigFixture.cluster())
         let p = try plan("message.max.bytes=2000000\nlog.retention.ms=1000", admin, nodes: [1, 2, 3])
         admin.state.withLock { $0.loseAnswerOn = [.broker(2)] }
         let report = try await ConfigApplier(client: admin, options: fast, logger: logger).apply(
@@ -223,7 +223,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
     }
 
     @Test func aChangeNoNodeReportsIsUnverified() async throws {
-        let admin = FakeConfigAdmin(Fixture.cluster())
+        let admin = FakeConfigAdmin(ConfigFixture.cluster())
         admin.state.withLock { $0.ignoreWrites = true }
         let p = try plan("log.retention.ms=1000", admin)
         let report = try await ConfigApplier(client: admin, options: fast, logger: logger).apply(
@@ -233,7 +233,7 @@ final class FakeConfigAdmin: ConfigAdminClient, Sendable {
     }
 
     @Test func removingAnOverrideIsVerifiedBySource() async throws {
-        let admin = FakeConfigAdmin(Fixture.cluster())
+        let admin = FakeConfigAdmin(ConfigFixture.cluster())
         admin.state.withLock { $0.perBroker[2] = ["message.max.bytes": "5"] }
         let p = try plan("message.max.bytes=", admin)
         #expect(p.dynamicChanges.first?.nodes == [2])

@@ -19,7 +19,7 @@ struct ExpectedChange: Sendable, CustomStringConvertible {
 struct ClassifierCase: Sendable, CustomTestStringConvertible {
     var name: String
     var desired: String
-    var current: CurrentClusterConfig = Fixture.cluster()
+    var current: CurrentClusterConfig = ConfigFixture.cluster()
     var nodes: [Int32]? = nil
     var version = "4.1"
     var expect: [ExpectedChange] = []
@@ -37,7 +37,7 @@ private func change(
     ExpectedChange(key: key, scope: scope, action: action, nodes: nodes, targets: targets)
 }
 
-private let controllerCluster = Fixture.cluster(nodes: [1, 2, 3, 4], roles: [4: .controller])
+private let controllerCluster = ConfigFixture.cluster(nodes: [1, 2, 3, 4], roles: [4: .controller])
 
 let classifierCases: [ClassifierCase] = [
     // Update modes from the table.
@@ -60,7 +60,7 @@ let classifierCases: [ClassifierCase] = [
         unchanged: ["auto.create.topics.enable", "log.cleanup.policy", "log.cleaner.min.cleanable.ratio"]),
     ClassifierCase(
         name: "only nodes whose value differs are touched", desired: "num.partitions=3",
-        current: Fixture.cluster(perNode: [2: ["num.partitions": Fixture.entry("3", .staticBroker)]]),
+        current: ConfigFixture.cluster(perNode: [2: ["num.partitions": ConfigFixture.entry("3", .staticBroker)]]),
         expect: [change("num.partitions", .readOnly, .restart, [1, 3], [])]),
     ClassifierCase(
         name: "in 3.9 remote.log.reader.threads is read-only", desired: "remote.log.reader.threads=20", version: "3.9",
@@ -81,7 +81,7 @@ let classifierCases: [ClassifierCase] = [
         expect: [change("log.retention.minutes", .readOnly, .restart, [1, 2, 3])]),
     ClassifierCase(
         name: "a lower synonym shadowed by a set log.retention.ms is warned about", desired: "log.retention.hours=72",
-        current: Fixture.cluster(perNode: [2: ["log.retention.ms": Fixture.entry("1000", .staticBroker)]]),
+        current: ConfigFixture.cluster(perNode: [2: ["log.retention.ms": ConfigFixture.entry("1000", .staticBroker)]]),
         expect: [change("log.retention.hours", .readOnly, .restart, [1, 2, 3])],
         warning: "has no effect while log.retention.ms is set (on node 2)"),
     ClassifierCase(
@@ -168,7 +168,7 @@ let classifierCases: [ClassifierCase] = [
     ClassifierCase(
         name: "a per-broker override that would shadow the cluster default is removed",
         desired: "message.max.bytes=2000000",
-        current: Fixture.cluster(perNode: [2: ["message.max.bytes": Fixture.entry("500000", .dynamicBroker)]]),
+        current: ConfigFixture.cluster(perNode: [2: ["message.max.bytes": ConfigFixture.entry("500000", .dynamicBroker)]]),
         expect: [change("message.max.bytes", .clusterWide, .dynamic, [1, 2, 3], ["", "-2"])],
         reason: "shadow"),
     ClassifierCase(
@@ -177,21 +177,21 @@ let classifierCases: [ClassifierCase] = [
     ClassifierCase(
         name: "only the override is removed when the default already has the value",
         desired: "message.max.bytes=2000000",
-        current: Fixture.cluster(
-            perNode: [3: ["message.max.bytes": Fixture.entry("1", .dynamicBroker)]],
-            clusterDefault: ["message.max.bytes": Fixture.entry("2000000", .dynamicDefaultBroker)]),
+        current: ConfigFixture.cluster(
+            perNode: [3: ["message.max.bytes": ConfigFixture.entry("1", .dynamicBroker)]],
+            clusterDefault: ["message.max.bytes": ConfigFixture.entry("2000000", .dynamicDefaultBroker)]),
         expect: [change("message.max.bytes", .clusterWide, .dynamic, [3], ["-3"])]),
 
     // Removing overrides with `key=`.
     ClassifierCase(
         name: "key= removes a per-broker override", desired: "message.max.bytes=",
-        current: Fixture.cluster(perNode: [2: ["message.max.bytes": Fixture.entry("500000", .dynamicBroker)]]),
+        current: ConfigFixture.cluster(perNode: [2: ["message.max.bytes": ConfigFixture.entry("500000", .dynamicBroker)]]),
         expect: [change("message.max.bytes", .clusterWide, .dynamic, [2], ["-2"])]),
     ClassifierCase(
         name: "key= removes the cluster default and overrides", desired: "message.max.bytes=",
-        current: Fixture.cluster(
-            perNode: [2: ["message.max.bytes": Fixture.entry("500000", .dynamicBroker)]],
-            clusterDefault: ["message.max.bytes": Fixture.entry("2000000", .dynamicDefaultBroker)]),
+        current: ConfigFixture.cluster(
+            perNode: [2: ["message.max.bytes": ConfigFixture.entry("500000", .dynamicBroker)]],
+            clusterDefault: ["message.max.bytes": ConfigFixture.entry("2000000", .dynamicDefaultBroker)]),
         expect: [change("message.max.bytes", .clusterWide, .dynamic, [1, 2, 3], ["-", "-2"])]),
     ClassifierCase(
         name: "key= with nothing to remove is a no-op", desired: "message.max.bytes=", unchanged: ["message.max.bytes"]),
@@ -211,14 +211,14 @@ let classifierCases: [ClassifierCase] = [
         expect: [change("num.io.threads", .clusterWide, .restart, [1, 2, 3])]),
     ClassifierCase(
         name: "one node out of bounds keeps a thread pool off the cluster default", desired: "num.network.threads=6",
-        current: Fixture.cluster(perNode: [3: ["num.network.threads": Fixture.entry("2", .staticBroker)]]),
+        current: ConfigFixture.cluster(perNode: [3: ["num.network.threads": ConfigFixture.entry("2", .staticBroker)]]),
         expect: [change("num.network.threads", .clusterWide, .restart, [1, 2, 3])], reason: "node 3"),
     ClassifierCase(
         name: "log cleaner threads are bounded too", desired: "log.cleaner.threads=3",
         expect: [change("log.cleaner.threads", .clusterWide, .restart, [1, 2, 3])]),
     ClassifierCase(
         name: "with --node an out-of-bounds node restarts and others go live", desired: "num.network.threads=6",
-        current: Fixture.cluster(perNode: [3: ["num.network.threads": Fixture.entry("2", .staticBroker)]]),
+        current: ConfigFixture.cluster(perNode: [3: ["num.network.threads": ConfigFixture.entry("2", .staticBroker)]]),
         nodes: [1, 2, 3],
         expect: [
             change("num.network.threads", .clusterWide, .dynamic, [1, 2], ["1", "2"]),
@@ -271,7 +271,7 @@ let classifierCases: [ClassifierCase] = [
 @Suite struct ConfigClassifierTests {
     @Test(arguments: classifierCases)
     func classifies(_ c: ClassifierCase) throws {
-        let plan = try Fixture.plan(c.desired, current: c.current, nodes: c.nodes, version: c.version)
+        let plan = try ConfigFixture.plan(c.desired, current: c.current, nodes: c.nodes, version: c.version)
         #expect(
             plan.changes.count == c.expect.count,
             "changes: \(plan.changes.map { "\($0.key) \($0.action) \($0.nodes)" })")
@@ -297,7 +297,7 @@ let classifierCases: [ClassifierCase] = [
     }
 
     @Test func aClusterWideChangeIsNeverSentPerBrokerAndAPerBrokerOneNeverAtTheDefault() throws {
-        let plan = try Fixture.plan(
+        let plan = try ConfigFixture.plan(
             "log.retention.ms=1000\nlistener.name.ssl.ssl.truststore.location=/t.jks\nmax.connections=1000")
         for c in plan.changes {
             let atDefault = c.alterations.contains { $0.target == .clusterDefault }
@@ -306,16 +306,16 @@ let classifierCases: [ClassifierCase] = [
     }
 
     @Test func restartSummaryListsEveryNodeOfARestartChange() throws {
-        let plan = try Fixture.plan("num.partitions=3\nmessage.max.bytes=2000000\nbroker.rack=x", nodes: [2])
+        let plan = try ConfigFixture.plan("num.partitions=3\nmessage.max.bytes=2000000\nbroker.rack=x", nodes: [2])
         #expect(plan.restartRequired)
         #expect(plan.restartNodes == [2])
-        let none = try Fixture.plan("message.max.bytes=2000000")
+        let none = try ConfigFixture.plan("message.max.bytes=2000000")
         #expect(!none.restartRequired)
         #expect(none.restartNodes.isEmpty)
     }
 
     @Test func sensitiveValuesAreAlwaysPlannedAndNeverPrinted() throws {
-        let plan = try Fixture.plan("listener.name.ssl.ssl.keystore.password=hunter2\nssl.keystore.password=hunter3")
+        let plan = try ConfigFixture.plan("listener.name.ssl.ssl.keystore.password=hunter2\nssl.keystore.password=hunter3")
         let live = try #require(plan.changes("listener.name.ssl.ssl.keystore.password").first)
         #expect(live.isSensitive)
         #expect(live.action == .dynamic)
@@ -329,7 +329,7 @@ let classifierCases: [ClassifierCase] = [
     }
 
     @Test func jsonFollowsTheContract() throws {
-        let plan = try Fixture.plan("num.partitions=3\nlog.retention.ms=86400000")
+        let plan = try ConfigFixture.plan("num.partitions=3\nlog.retention.ms=86400000")
         let json = ConfigPlanOutput.json(plan)
         #expect(
             json.contains(
@@ -343,9 +343,9 @@ let classifierCases: [ClassifierCase] = [
     }
 
     @Test func differingCurrentValuesAreReportedPerNode() throws {
-        let plan = try Fixture.plan(
+        let plan = try ConfigFixture.plan(
             "num.partitions=3",
-            current: Fixture.cluster(perNode: [2: ["num.partitions": Fixture.entry("2", .staticBroker)]]))
+            current: ConfigFixture.cluster(perNode: [2: ["num.partitions": ConfigFixture.entry("2", .staticBroker)]]))
         let c = try #require(plan.changes.first)
         #expect(c.from == nil)
         #expect(c.fromByNode == [1: "1", 2: "2", 3: "1"])

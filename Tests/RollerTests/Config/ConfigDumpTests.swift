@@ -7,10 +7,10 @@ import Testing
 
 @Suite struct ConfigDumpTests {
     @Test func dumpRoundTripsAndCarriesRolesAndSources() throws {
-        let current = Fixture.cluster(
+        let current = ConfigFixture.cluster(
             nodes: [1, 4], roles: [4: .controller],
-            perNode: [1: ["message.max.bytes": Fixture.entry("5", .dynamicBroker)]],
-            clusterDefault: ["log.retention.ms": Fixture.entry("1000", .dynamicDefaultBroker)])
+            perNode: [1: ["message.max.bytes": ConfigFixture.entry("5", .dynamicBroker)]],
+            clusterDefault: ["log.retention.ms": ConfigFixture.entry("1000", .dynamicDefaultBroker)])
         let dump = ConfigDump(current, kafkaVersion: KafkaVersion("4.1.0"))
         let decoded = try ConfigDump.decode(dump.encoded(), fileName: "dump.json")
         #expect(decoded.kafkaVersion == "4.1.0")

@@ -4,7 +4,7 @@ import KafkaPolicies
 @testable import Roller
 
 /// A small KRaft cluster as DescribeConfigs would describe it.
-enum Fixture {
+enum ConfigFixture {
     static func entry(_ value: String?, _ source: ConfigSource = .defaultConfig, sensitive: Bool = false)
         -> ConfigEntry
     {
