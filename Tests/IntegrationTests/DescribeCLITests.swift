@@ -19,10 +19,7 @@ struct DescribeCLITests {
     @Test func aBadFlagIsBadUsage() throws {
         let r = try run(ballastBinary!, ["describe", "--bootstrap", "127.0.0.1:1", "--no-such-flag"])
         #expect(r.stderr.contains("--no-such-flag"))
-        // ArgumentParser exits 64 for parse errors; mapping that to 2 belongs in Ballast.main (not this file).
-        withKnownIssue("ArgumentParser's usage errors exit 64 until Ballast.main maps them to 2") {
-            #expect(r.status == 2)
-        }
+        #expect(r.status == 2)
     }
 
     @Test func aBootstrapWithoutPortIsBadUsage() throws {
