@@ -9,7 +9,8 @@ public struct PartitionReassignment: Sendable, Hashable, Codable {
     public var addingReplicas: [Int32]
     public var removingReplicas: [Int32]
 
-    public init(topic: String, partition: Int32, replicas: [Int32], addingReplicas: [Int32], removingReplicas: [Int32]) {
+    public init(topic: String, partition: Int32, replicas: [Int32], addingReplicas: [Int32], removingReplicas: [Int32])
+    {
         self.topic = topic
         self.partition = partition
         self.replicas = replicas
@@ -90,7 +91,9 @@ extension KafkaAdmin {
     private var timeoutMs: Int32 { Int32(clamping: configuration.requestTimeout.milliseconds) }
 
     /// DescribeCluster: brokers with racks and the controller id as the brokers report it.
-    public func describeCluster() async throws(KafkaAdminError) -> (clusterId: String?, controllerId: Int32, brokers: [BrokerInfo]) {
+    public func describeCluster() async throws(KafkaAdminError) -> (
+        clusterId: String?, controllerId: Int32, brokers: [BrokerInfo]
+    ) {
         let info = try await native.refreshCluster()
         return (info.clusterId, info.controllerId, info.brokers)
     }
@@ -151,7 +154,8 @@ extension KafkaAdmin {
             })
         let r = try await sendToController(request)
         if r.errorCode != 0 {
-            throw await native.kafkaError("AlterPartitionReassignments", "the controller", .init(rawValue: r.errorCode), r.errorMessage)
+            throw await native.kafkaError(
+                "AlterPartitionReassignments", "the controller", .init(rawValue: r.errorCode), r.errorMessage)
         }
         for t in r.responses {
             for p in t.partitions where p.errorCode != 0 {
@@ -199,9 +203,9 @@ extension KafkaAdmin {
     /// Elects leaders: `.preferred` moves leadership to `replicas[0]` where it is in sync; `.unclean` elects
     /// any live replica for partitions without a leader. nil partitions: every eligible partition.
     /// Returns one result per partition; throws only when the request as a whole failed.
-    public func electLeaders(_ type: ElectionType = .preferred, partitions: [TopicPartition]? = nil) async throws(
-        KafkaAdminError
-    ) -> [ElectionResult] {
+    public func electLeaders(_ type: ElectionType = .preferred, partitions: [TopicPartition]? = nil)
+        async throws(KafkaAdminError) -> [ElectionResult]
+    {
         let topicPartitions = partitions.map { list in
             Dictionary(grouping: list, by: \.topic).sorted { $0.key < $1.key }.map {
                 ElectLeadersRequest.TopicPartitions(topic: $0.key, partitions: $0.value.map(\.partition).sorted())
@@ -257,7 +261,8 @@ extension KafkaAdmin {
                     brokerId: id,
                     logDirs: r.results.map { d in
                         LogDirInfo(
-                            path: d.logDir, errorName: d.errorCode == 0 ? nil : KafkaErrorCode(rawValue: d.errorCode).name,
+                            path: d.logDir,
+                            errorName: d.errorCode == 0 ? nil : KafkaErrorCode(rawValue: d.errorCode).name,
                             totalBytes: d.totalBytes, usableBytes: d.usableBytes,
                             replicas: d.topics.flatMap { t in
                                 t.partitions.map {
@@ -265,7 +270,8 @@ extension KafkaAdmin {
                                         topic: t.name, partition: $0.partitionIndex, sizeBytes: $0.partitionSize,
                                         offsetLag: $0.offsetLag, isFuture: $0.isFutureKey)
                                 }
-                            }.sorted { TopicPartition($0.topic, $0.partition) < TopicPartition($1.topic, $1.partition) })
+                            }.sorted { TopicPartition($0.topic, $0.partition) < TopicPartition($1.topic, $1.partition) }
+                        )
                     }))
         }
         return out
@@ -277,7 +283,9 @@ extension KafkaAdmin {
     /// controller (Kafka 3.3+).
     public func describeQuorum() async throws(KafkaAdminError) -> QuorumInfo {
         let r = try await native.send(
-            DescribeQuorumRequest(topics: [.init(topicName: "__cluster_metadata", partitions: [.init(partitionIndex: 0)])]))
+            DescribeQuorumRequest(topics: [
+                .init(topicName: "__cluster_metadata", partitions: [.init(partitionIndex: 0)])
+            ]))
         if r.errorCode != 0 {
             throw await native.kafkaError("DescribeQuorum", "the cluster", .init(rawValue: r.errorCode), r.errorMessage)
         }
@@ -288,11 +296,13 @@ extension KafkaAdmin {
             throw await native.kafkaError("DescribeQuorum", "the cluster", .init(rawValue: p.errorCode), p.errorMessage)
         }
         func replica(_ s: DescribeQuorumResponse.ReplicaState) -> QuorumReplica {
-            QuorumReplica(replicaId: s.replicaId, logEndOffset: s.logEndOffset, lastCaughtUpTimestamp: s.lastCaughtUpTimestamp)
+            QuorumReplica(
+                replicaId: s.replicaId, logEndOffset: s.logEndOffset, lastCaughtUpTimestamp: s.lastCaughtUpTimestamp)
         }
         return QuorumInfo(
             leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, highWatermark: p.highWatermark,
-            voters: p.currentVoters.map(replica), observers: p.observers.map(replica))
+            voters: p.currentVoters.map(replica).sorted { $0.replicaId < $1.replicaId },
+            observers: p.observers.map(replica).sorted { $0.replicaId < $1.replicaId })
     }
 
     /// Sends to the controller; after NOT_CONTROLLER looks the controller up again and retries once.

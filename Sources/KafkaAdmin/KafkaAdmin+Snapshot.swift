@@ -18,7 +18,14 @@ extension KafkaAdmin {
         let native = self.native
         async let configsResult = Self.capture {
             () async throws(KafkaAdminError) -> [ResourceConfigs] in
-            try await rd.describeConfigs(topicNames.map(ConfigResource.topic), names: ["min.insync.replicas"])
+            let resources = topicNames.map(ConfigResource.topic)
+            do throws(KafkaAdminError) {
+                return try await rd.describeConfigs(resources, names: ["min.insync.replicas"])
+            } catch  where error.isRetriable {
+                // A topic just created (or deleted) may be in one broker's metadata and not yet in another's.
+                try? await Task.sleep(for: .milliseconds(500))
+                return try await rd.describeConfigs(resources, names: ["min.insync.replicas"])
+            }
         }
         async let clusterResult = Self.capture { () async throws(KafkaAdminError) in try await native.refreshCluster() }
         async let nativeMetadataResult = Self.capture {
@@ -60,7 +67,8 @@ extension KafkaAdmin {
         for t in md.topics {
             guard let min = minIsr[t.name] ?? minInSyncReplicasIfUnknown else {
                 throw KafkaAdminError(
-                    .kafka, "DescribeConfigs via \(configuration.bootstrapString) did not return min.insync.replicas "
+                    .kafka,
+                    "DescribeConfigs via \(configuration.bootstrapString) did not return min.insync.replicas "
                         + "of topic '\(t.name)'.")
             }
             let partitions = t.partitions.map { p in
@@ -91,7 +99,8 @@ extension KafkaAdmin {
             brokers: brokers, topics: topics, quorum: snapshotQuorum)
     }
 
-    static func capture<T: Sendable>(_ body: () async throws(KafkaAdminError) -> T) async -> Result<T, KafkaAdminError> {
+    static func capture<T: Sendable>(_ body: () async throws(KafkaAdminError) -> T) async -> Result<T, KafkaAdminError>
+    {
         do throws(KafkaAdminError) { return .success(try await body()) } catch { return .failure(error) }
     }
 }

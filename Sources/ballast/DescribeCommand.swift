@@ -14,6 +14,7 @@ struct DescribeCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        try connection.check()
         let configuration = try connection.adminConfiguration()
         let snapshot: ClusterSnapshot
         do {
@@ -73,7 +74,15 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "SASL password (or set BALLAST_SASL_PASSWORD).")
     var saslPassword: String?
 
-    func validate() throws {
+    /// Checks the values; a bad one is bad input (exit 2), named in one sentence on stderr.
+    func check() throws {
+        do { try checkValues() } catch let e as ValidationError {
+            FileHandle.standardError.write(Data((e.message + "\n").utf8))
+            throw BallastExit.badInput
+        }
+    }
+
+    private func checkValues() throws {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 s.") }
         for server in bootstrap.split(separator: ",") {
             let parts = server.split(separator: ":")
@@ -83,7 +92,8 @@ struct ConnectionOptions: ParsableArguments {
         }
         let p = securityProtocol.uppercased()
         guard ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(p) else {
-            throw ValidationError("--security-protocol '\(securityProtocol)' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+            throw ValidationError(
+                "--security-protocol '\(securityProtocol)' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
         }
         if p.hasPrefix("SASL") {
             guard let m = saslMechanism, KafkaSecurity.SASL.Mechanism(rawValue: m.uppercased()) != nil else {
@@ -100,7 +110,9 @@ struct ConnectionOptions: ParsableArguments {
             security.tls = KafkaSecurity.TLS(
                 caFile: sslCa, certificateFile: sslCert, keyFile: sslKey, verifyHostname: !noHostnameCheck)
         }
-        if p.hasPrefix("SASL"), let m = saslMechanism.flatMap({ KafkaSecurity.SASL.Mechanism(rawValue: $0.uppercased()) }) {
+        if p.hasPrefix("SASL"),
+            let m = saslMechanism.flatMap({ KafkaSecurity.SASL.Mechanism(rawValue: $0.uppercased()) })
+        {
             let password = saslPassword ?? ProcessInfo.processInfo.environment["BALLAST_SASL_PASSWORD"] ?? ""
             security.sasl = KafkaSecurity.SASL(mechanism: m, username: saslUsername ?? "", password: password)
         }
@@ -164,7 +176,9 @@ enum DescribeText {
         if let q = s.quorum {
             out += " (KRaft quorum leader \(q.leaderId), epoch \(q.leaderEpoch); voters "
             out += q.voters.map { String($0.replicaId) }.joined(separator: ",")
-            if !q.observers.isEmpty { out += "; observers " + q.observers.map { String($0.replicaId) }.joined(separator: ",") }
+            if !q.observers.isEmpty {
+                out += "; observers " + q.observers.map { String($0.replicaId) }.joined(separator: ",")
+            }
             out += ")"
         }
         out += "\n"
@@ -185,7 +199,9 @@ enum DescribeText {
         let minIsr = Dictionary(s.topics.map { ($0.name, $0.minInSyncReplicas) }, uniquingKeysWith: { a, _ in a })
         var atRisk: [(PartitionInfo, String)] = []
         var seen = Set<String>()
-        for (list, why) in [(offline, "offline"), (underMin, "under min ISR"), (atMin, "at min ISR"), (under, "under-replicated")] {
+        for (list, why) in [
+            (offline, "offline"), (underMin, "under min ISR"), (atMin, "at min ISR"), (under, "under-replicated"),
+        ] {
             for p in list where seen.insert("\(p.topic)-\(p.partition)").inserted { atRisk.append((p, why)) }
         }
         if atRisk.isEmpty {

@@ -18,6 +18,7 @@ struct DescribeCLITests {
 
     @Test func aBadFlagIsBadUsage() throws {
         let r = try run(ballastBinary!, ["describe", "--bootstrap", "127.0.0.1:1", "--no-such-flag"])
+        #expect(r.stderr.contains("--no-such-flag"))
         #expect(r.status == 2)
     }
 

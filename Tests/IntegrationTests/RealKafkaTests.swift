@@ -2,6 +2,10 @@ import Foundation
 import KafkaAdmin
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Against a real Kafka cluster: skipped unless KAFKA_BOOTSTRAP is set. The node-stopping test also needs
 /// RK_MIRROR (cluster.sh) and REALKAFKA_STOP_NODE (the broker it may stop, e.g. 6), and restarts it.
 /// Kafka's own tools are taken from KAFKA_HOME (default /tmp/realkafka/kafka_2.13-4.1.0).
@@ -56,14 +60,29 @@ enum RealKafka {
         return d
     }
 
+    /// Runs cluster.sh with posix_spawn + waitpid: Foundation's Process waits for every holder of an fd it
+    /// passes to the child, and the Kafka daemon that start-node leaves behind would hold it forever.
     static func cluster(_ args: [String]) throws {
-        var env: [String: String] = [:]
+        var env = ProcessInfo.processInfo.environment
         if let m = try? String(contentsOfFile: "/tmp/realkafka.mirror", encoding: .utf8) {
             env["RK_MIRROR"] = m.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         env["RK_BROKERS"] = "3"
-        let r = try run(clusterScript, args, environment: env)
-        guard r.status == 0 else { throw ToolError(message: "cluster.sh \(args) failed: \(r.stderr)") }
+        let argv = ([clusterScript] + args).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, clusterScript, &actions, nil, argv, envp) == 0 else {
+            throw ToolError(message: "cluster.sh \(args) could not be started")
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        guard status == 0 else { throw ToolError(message: "cluster.sh \(args) failed with status \(status)") }
     }
 
     /// Polls until `condition` holds or `timeout` passes; returns the last snapshot.
@@ -72,8 +91,12 @@ enum RealKafka {
     ) async throws -> ClusterSnapshot {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let s = try await admin.snapshot()
-            if condition(s) || ContinuousClock.now > deadline { return s }
+            // While topics are created or brokers stop, a snapshot may fail for a moment: try again.
+            var snapshot: ClusterSnapshot?
+            do { snapshot = try await admin.snapshot() } catch {
+                if ContinuousClock.now > deadline { throw error }
+            }
+            if let snapshot, condition(snapshot) || ContinuousClock.now > deadline { return snapshot }
             try await Task.sleep(for: .seconds(1))
         }
     }
@@ -176,7 +199,8 @@ struct RealKafkaTests {
         let b = try await admin.describeConfigs([.broker(id)])
         #expect(b[0]["broker.id"]?.isReadOnly == true)
         #expect(b[0]["ssl.key.password"]?.isSensitive == true)
-        try await admin.incrementalAlterConfigs([.clusterDefault: [.set("log.cleaner.threads", "1")]], validateOnly: true)
+        try await admin.incrementalAlterConfigs(
+            [.clusterDefault: [.set("log.cleaner.threads", "1")]], validateOnly: true)
         try await admin.incrementalAlterConfigs([.broker(id): [.set("log.cleaner.threads", "1")]], validateOnly: true)
         let d = try await admin.describeConfigs([.clusterDefault])
         #expect(d.count == 1)
@@ -208,7 +232,8 @@ struct RealKafkaTests {
             for r in p.replicas { #expect(held.contains("\(r):\(p.topic)-\(p.partition)")) }
         }
         let healthy = try #require(s.allPartitions.first { $0.isr.count == $0.replicas.count })
-        let results = try await admin.electLeaders(.unclean, partitions: [TopicPartition(healthy.topic, healthy.partition)])
+        let results = try await admin.electLeaders(
+            .unclean, partitions: [TopicPartition(healthy.topic, healthy.partition)])
         #expect(results.count == 1)
         #expect(results.first?.errorName == "ELECTION_NOT_NEEDED")
         #expect(results.first?.succeeded == true)
@@ -222,11 +247,19 @@ struct RealKafkaTests {
     func isrShrinksWhileANodeIsStoppedAndRecoversAfter() async throws {
         let node = RealKafka.stopNode!
         let admin = try RealKafka.admin()
-        let before = try await admin.snapshot()
+        let suffix = UInt32.random(in: 0...UInt32.max)
+        // A topic with replicas on every broker, min ISR 2: stopping one node leaves some partitions at min ISR.
+        let isrTopic = "ballast-admin-isr-\(suffix)"
+        try await admin.createTopics([
+            NewTopic(name: isrTopic, partitions: 6, replicationFactor: 3, configs: ["min.insync.replicas": "2"])
+        ])
+        let before = try await RealKafka.waitFor(admin, timeout: .seconds(30)) { s in
+            s.topics.contains { $0.name == isrTopic } && s.underReplicatedPartitions.isEmpty
+        }
         try #require(before.underReplicatedPartitions.isEmpty, "the cluster must be healthy first")
         let hosted = before.allPartitions.filter { $0.replicas.contains(node) }
         try #require(!hosted.isEmpty)
-        let topic = "ballast-admin-move-\(UInt32.random(in: 0...UInt32.max))"
+        let topic = "ballast-admin-move-\(suffix)"
         let others = before.brokers.map(\.id).filter { $0 != node }
         try await admin.createTopics([NewTopic(name: topic, replicaAssignment: [Array(others.prefix(2))])])
 
@@ -237,9 +270,13 @@ struct RealKafkaTests {
             }
             #expect(!down.brokers.contains { $0.id == node })
             let under = down.underReplicatedPartitions
-            #expect(Set(under.map { TopicPartition($0.topic, $0.partition) })
-                == Set(hosted.map { TopicPartition($0.topic, $0.partition) }))
+            #expect(
+                Set(under.map { TopicPartition($0.topic, $0.partition) })
+                    == Set(hosted.map { TopicPartition($0.topic, $0.partition) }))
             #expect(under.allSatisfy { $0.replicas.contains(node) && !$0.isr.contains(node) })
+            // RF 3 with min ISR 2 and one replica gone: exactly at min ISR, not below it.
+            #expect(down.atMinIsrPartitions.contains { $0.topic == isrTopic })
+            #expect(!down.underMinIsrPartitions.contains { $0.topic == isrTopic })
             let tool = try RealKafka.kafkaTopicsDescribe(["--under-replicated-partitions"])
             #expect(Set(tool.partitions.keys) == Set(under.map { TopicPartition($0.topic, $0.partition) }))
             for p in under {
@@ -266,7 +303,7 @@ struct RealKafkaTests {
             s.allPartitions.allSatisfy { $0.leader == $0.replicas.first }
         }
         #expect(after.allPartitions.allSatisfy { $0.leader == $0.replicas.first })
-        _ = try RealKafka.tool("kafka-topics.sh", ["--delete", "--topic", topic])
+        _ = try RealKafka.tool("kafka-topics.sh", ["--delete", "--topic", "ballast-admin-.*-\(suffix)"])
         await admin.shutdown()
     }
 

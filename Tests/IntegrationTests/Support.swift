@@ -7,7 +7,9 @@ struct ProcessResult {
     var stderr: String
 }
 
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+func run(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], captureOutput: Bool = true
+) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
@@ -16,15 +18,18 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     p.environment = env
     let out = Pipe()
     let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
+    p.standardOutput = captureOutput ? out : FileHandle.nullDevice
+    p.standardError = captureOutput ? err : FileHandle.nullDevice
+    let exited = DispatchSemaphore(value: 0)
+    p.terminationHandler = { _ in exited.signal() }
     try p.run()
     // Read before waiting so a large output cannot block the child.
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    let o = captureOutput ? out.fileHandleForReading.readDataToEndOfFile() : Data()
+    let e = captureOutput ? err.fileHandleForReading.readDataToEndOfFile() : Data()
+    exited.wait()
     return ProcessResult(
-        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        stderr: String(decoding: e, as: UTF8.self))
 }
 
 /// The package root, from this file's path.

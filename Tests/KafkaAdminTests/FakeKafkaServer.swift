@@ -3,6 +3,7 @@ import Foundation
 import KafkaWire
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 @testable import KafkaAdmin
 
@@ -17,6 +18,8 @@ final class FakeKafkaServer: Sendable {
         var maxApiVersionsVersion: Int16 = 3
         /// Metadata answered this long after it arrived (to test timeouts).
         var metadataDelay: TimeAmount = .zero
+        /// Serve TLS with this context.
+        var tls: NIOSSLContext?
     }
 
     let channel: any Channel
@@ -28,6 +31,9 @@ final class FakeKafkaServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = options.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(FakeKafkaHandler(options: options))
                 }
@@ -54,7 +60,10 @@ private final class FakeKafkaHandler: ChannelInboundHandler {
         do {
             let (header, _) = try KafkaFrame.decodeRequestHeader(body)
             let frame = try answer(header, body)
-            let write = { context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: frame)), promise: nil) }
+            let write = {
+                context.writeAndFlush(
+                    self.wrapOutboundOut(context.channel.allocator.buffer(bytes: frame)), promise: nil)
+            }
             if header.apiKey == ApiKey.metadata.rawValue && options.metadataDelay != .zero {
                 context.eventLoop.assumeIsolated().scheduleTask(in: options.metadataDelay) { write() }
             } else {
@@ -75,7 +84,9 @@ private final class FakeKafkaHandler: ChannelInboundHandler {
                 (.saslAuthenticate, 0...2), (.metadata, 0...12),
             ]
             var r = ApiVersionsResponse(
-                apiKeys: keys.map { .init(apiKey: $0.0.rawValue, minVersion: $0.1.lowerBound, maxVersion: $0.1.upperBound) })
+                apiKeys: keys.map {
+                    .init(apiKey: $0.0.rawValue, minVersion: $0.1.lowerBound, maxVersion: $0.1.upperBound)
+                })
             if v > options.maxApiVersionsVersion {
                 r.errorCode = KafkaErrorCode.unsupportedVersion.rawValue
                 return try KafkaFrame.response(r, version: 0, correlationId: id)
@@ -115,7 +126,9 @@ private final class FakeKafkaHandler: ChannelInboundHandler {
     private func authenticate(_ bytes: [UInt8]) -> Result<[UInt8], Refused> {
         switch mechanism {
         case "PLAIN":
-            let parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            let parts = bytes.split(separator: 0, omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
             return parts == ["", options.username, options.password] ? .success([]) : .failure(Refused())
         case "SCRAM-SHA-256": return scram(SHA256.self, bytes)
         case "SCRAM-SHA-512": return scram(SHA512.self, bytes)

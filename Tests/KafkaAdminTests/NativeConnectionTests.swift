@@ -93,7 +93,8 @@ import Testing
         await #expect {
             try await native.refreshCluster()
         } throws: { e in
-            (e as? KafkaAdminError)?.code == .unreachable && (e as? KafkaAdminError)?.message.contains("127.0.0.1:1") == true
+            (e as? KafkaAdminError)?.code == .unreachable
+                && (e as? KafkaAdminError)?.message.contains("127.0.0.1:1") == true
         }
         await native.shutdown()
     }

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct ScramTests {
     @Test func scramSha1MatchesTheRFC5802Example() throws {
-        var c = ScramClient<Insecure.SHA1>(username: "user", password: "pencil", clientNonce: "fyko+d2lbbFgONRv9qkxdawL")
+        var c = ScramClient<Insecure.SHA1>(
+            username: "user", password: "pencil", clientNonce: "fyko+d2lbbFgONRv9qkxdawL")
         #expect(String(decoding: c.clientFirstMessage(), as: UTF8.self) == "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL")
         let final = try c.clientFinalMessage(
             serverFirst: Array("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096".utf8))

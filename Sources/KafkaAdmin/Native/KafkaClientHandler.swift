@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 
 /// One request on its way: a complete frame whose correlation id the handler fills in.
 struct OutboundRequest: Sendable {
@@ -74,9 +75,14 @@ final class KafkaClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let e =
-            (error as? KafkaAdminError)
-            ?? KafkaAdminError(.connectionClosed, "The connection to \(peer) failed: \(error).", isRetriable: true)
+        let e: KafkaAdminError
+        if let error = error as? KafkaAdminError {
+            e = error
+        } else if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            e = KafkaAdminError(.tls, "TLS with \(peer) failed: \(error).")
+        } else {
+            e = KafkaAdminError(.connectionClosed, "The connection to \(peer) failed: \(error).", isRetriable: true)
+        }
         failAll(e)
         context.close(promise: nil)
     }

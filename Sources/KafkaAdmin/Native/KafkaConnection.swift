@@ -105,7 +105,8 @@ extension KafkaSecurity.TLS {
             return try NIOSSLContext(configuration: c)
         } catch {
             throw KafkaAdminError(
-                .tls, "The TLS files (CA \(caFile ?? "system"), certificate \(certificateFile ?? "none"), key "
+                .tls,
+                "The TLS files (CA \(caFile ?? "system"), certificate \(certificateFile ?? "none"), key "
                     + "\(keyFile ?? "none")) could not be loaded: \(error).")
         }
     }

@@ -48,7 +48,9 @@ actor NativeClient {
         if let task = connections[address] {
             if let c = try? await task.value, c.isActive { return c }
             // Dropped or failed: reconnect below (unless someone else already did).
-            if connections[address] == task { connections[address] = nil } else {
+            if connections[address] == task {
+                connections[address] = nil
+            } else {
                 return try await connection(to: address)
             }
         }
@@ -115,9 +117,9 @@ actor NativeClient {
 
     /// Sends a request along a route. A lost connection is retried once on a fresh one; a NOT_CONTROLLER
     /// answer is the caller's to see (`isRetriable`), after the controller is looked up again.
-    func send<R: KafkaRequest>(_ request: R, to route: Route = .any, timeout: Duration? = nil) async throws(
-        KafkaAdminError
-    ) -> R.Response {
+    func send<R: KafkaRequest>(_ request: R, to route: Route = .any, timeout: Duration? = nil)
+        async throws(KafkaAdminError) -> R.Response
+    {
         var attempt = 0
         while true {
             attempt += 1
@@ -171,7 +173,8 @@ actor NativeClient {
                 brokers: r.brokers.map { BrokerInfo(id: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack) })
         }
         brokers = Dictionary(
-            info.brokers.map { ($0.id, BrokerAddress(host: $0.host, port: Int($0.port))) }, uniquingKeysWith: { a, _ in a })
+            info.brokers.map { ($0.id, BrokerAddress(host: $0.host, port: Int($0.port))) },
+            uniquingKeysWith: { a, _ in a })
         controllerId = info.controllerId
         return ClusterInfo(
             clusterId: info.clusterId, controllerId: info.controllerId, brokers: info.brokers.sorted { $0.id < $1.id })

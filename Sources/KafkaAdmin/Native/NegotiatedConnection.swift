@@ -24,9 +24,9 @@ final class NegotiatedConnection: Sendable {
     }
 
     /// ApiVersions first (it may precede authentication), then SASL when configured.
-    static func setUp(_ connection: KafkaConnection, configuration: KafkaAdminConfiguration) async throws(
-        KafkaAdminError
-    ) -> NegotiatedConnection {
+    static func setUp(_ connection: KafkaConnection, configuration: KafkaAdminConfiguration)
+        async throws(KafkaAdminError) -> NegotiatedConnection
+    {
         do {
             let versions = try await apiVersions(connection, configuration: configuration)
             let c = NegotiatedConnection(
@@ -102,14 +102,16 @@ final class NegotiatedConnection: Sendable {
         do {
             frame = try KafkaFrame.request(request, version: version, correlationId: 0, clientId: clientId)
         } catch {
-            throw KafkaAdminError(.invalidArgument, "\(api) v\(version) to \(peer) could not be encoded: \(error.message).")
+            throw KafkaAdminError(
+                .invalidArgument, "\(api) v\(version) to \(peer) could not be encoded: \(error.message).")
         }
         let body = try await connection.roundTrip(frame: frame, apiName: api, timeout: timeout ?? requestTimeout)
         do {
             return try KafkaFrame.decodeResponse(R.Response.self, version: version, body: body).response
         } catch {
             throw KafkaAdminError(
-                .protocolViolation, "\(peer) sent a \(api) v\(version) answer that could not be read: \(error.message).")
+                .protocolViolation, "\(peer) sent a \(api) v\(version) answer that could not be read: \(error.message)."
+            )
         }
     }
 
@@ -136,9 +138,9 @@ final class NegotiatedConnection: Sendable {
         }
     }
 
-    private func scram<H: HashFunction>(_: ScramClient<H>.Type, _ sasl: KafkaSecurity.SASL) async throws(
-        KafkaAdminError
-    ) {
+    private func scram<H: HashFunction>(_: ScramClient<H>.Type, _ sasl: KafkaSecurity.SASL)
+        async throws(KafkaAdminError)
+    {
         let mech = sasl.mechanism.rawValue
         var client = ScramClient<H>(
             username: sasl.username, password: sasl.password, clientNonce: ScramClient<H>.randomNonce())

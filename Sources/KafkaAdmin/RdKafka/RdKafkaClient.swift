@@ -74,9 +74,9 @@ final class RdKafkaClient: Sendable {
     private var timeoutMs: Int32 { Int32(clamping: max(1, configuration.requestTimeout.milliseconds)) }
 
     /// Runs a blocking librdkafka call off the cooperative pool.
-    private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaAdminError) -> T) async throws(
-        KafkaAdminError
-    ) -> T {
+    private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaAdminError) -> T)
+        async throws(KafkaAdminError) -> T
+    {
         let result: Result<T, KafkaAdminError>
         do {
             result = try await NIOThreadPool.singleton.runIfActive { () -> Result<T, KafkaAdminError> in
@@ -287,7 +287,8 @@ final class RdKafkaClient: Sendable {
                             .kafka,
                             "DescribeConfigs of \(resource.displayName) via \(self.configuration.bootstrapString) "
                                 + "failed with \(Self.errName(err)): \(detail ?? Self.errString(err)).",
-                            kafkaErrorName: Self.errName(err))
+                            kafkaErrorName: Self.errName(err),
+                            isRetriable: err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || Self.retriable(err))
                     }
                     var n = 0
                     var entries: [ConfigEntry] = []
