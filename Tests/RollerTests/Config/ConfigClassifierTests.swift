@@ -168,7 +168,9 @@ let classifierCases: [ClassifierCase] = [
     ClassifierCase(
         name: "a per-broker override that would shadow the cluster default is removed",
         desired: "message.max.bytes=2000000",
-        current: ConfigFixture.cluster(perNode: [2: ["message.max.bytes": ConfigFixture.entry("500000", .dynamicBroker)]]),
+        current: ConfigFixture.cluster(perNode: [
+            2: ["message.max.bytes": ConfigFixture.entry("500000", .dynamicBroker)]
+        ]),
         expect: [change("message.max.bytes", .clusterWide, .dynamic, [1, 2, 3], ["", "-2"])],
         reason: "shadow"),
     ClassifierCase(
@@ -185,7 +187,9 @@ let classifierCases: [ClassifierCase] = [
     // Removing overrides with `key=`.
     ClassifierCase(
         name: "key= removes a per-broker override", desired: "message.max.bytes=",
-        current: ConfigFixture.cluster(perNode: [2: ["message.max.bytes": ConfigFixture.entry("500000", .dynamicBroker)]]),
+        current: ConfigFixture.cluster(perNode: [
+            2: ["message.max.bytes": ConfigFixture.entry("500000", .dynamicBroker)]
+        ]),
         expect: [change("message.max.bytes", .clusterWide, .dynamic, [2], ["-2"])]),
     ClassifierCase(
         name: "key= removes the cluster default and overrides", desired: "message.max.bytes=",
@@ -315,7 +319,8 @@ let classifierCases: [ClassifierCase] = [
     }
 
     @Test func sensitiveValuesAreAlwaysPlannedAndNeverPrinted() throws {
-        let plan = try ConfigFixture.plan("listener.name.ssl.ssl.keystore.password=hunter2\nssl.keystore.password=hunter3")
+        let plan = try ConfigFixture.plan(
+            "listener.name.ssl.ssl.keystore.password=hunter2\nssl.keystore.password=hunter3")
         let live = try #require(plan.changes("listener.name.ssl.ssl.keystore.password").first)
         #expect(live.isSensitive)
         #expect(live.action == .dynamic)
