@@ -309,6 +309,17 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         let v1 = q.voters.first { $0.id == 1 }!
         #expect(v1.logEndOffset == q.highWatermark)
         #expect(v3.logEndOffset < q.highWatermark)
+        #expect(v3.logEndOffset >= 0)
+    }
+
+    @Test func voterDownBeforeALeaderChangeIsReportedAsNeverSeen() throws {
+        var c = try smallCluster(controllers: 0)
+        #expect(c.quorum.leader == 1)
+        try c.kill(1)
+        c.advance(to: 1_000)
+        #expect(c.quorum.leader == 2)
+        let v1 = c.quorumState().voters.first { $0.id == 1 }!
+        #expect(v1 == .init(id: 1, logEndOffset: -1, lastFetchMs: -1, lastCaughtUpMs: -1))
     }
 }
 

@@ -89,6 +89,7 @@ public struct SimCluster: Sendable {
         nodes.append(node)
         if roles.contains(.controller) { quorum.voters.append(id) }
         electQuorumLeaderIfNeeded()
+        if SimQuorum.voterUp(nodes[nodes.count - 1]) { nodes[nodes.count - 1].lastSeenQuorumEpoch = quorum.epoch }
         healthDirty = true
         return node
     }
@@ -764,7 +765,14 @@ public struct SimCluster: Sendable {
     mutating func electQuorumLeaderIfNeeded() {
         var q = quorum
         q.electLeader(in: self)
+        let newEpoch = q.epoch != quorum.epoch
         quorum = q
+        // A new leader sees the voters that are up at once.
+        if newEpoch {
+            for v in q.voters {
+                if let i = nodeIndex[v], SimQuorum.voterUp(nodes[i]) { nodes[i].lastSeenQuorumEpoch = q.epoch }
+            }
+        }
     }
 
     static func base64url(_ bytes: [UInt8]) -> String {

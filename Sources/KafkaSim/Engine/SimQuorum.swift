@@ -52,6 +52,7 @@ public struct SimQuorum: Sendable {
             cluster.nodes[i].metadataOffset = highWatermark
             cluster.nodes[i].lastFetchMs = cluster.now
             cluster.nodes[i].lastCaughtUpMs = cluster.now
+            cluster.nodes[i].lastSeenQuorumEpoch = epoch
         }
     }
 
@@ -71,6 +72,10 @@ extension SimCluster {
     ) {
         func state(_ n: SimNode) -> SimQuorum.VoterState {
             let up = SimQuorum.voterUp(n)
+            // Kafka 4.1: a leader elected after the voter went down reports it as never seen.
+            if !up && n.lastSeenQuorumEpoch != quorum.epoch {
+                return .init(id: n.id, logEndOffset: -1, lastFetchMs: -1, lastCaughtUpMs: -1)
+            }
             return .init(
                 id: n.id, logEndOffset: up ? quorum.highWatermark : n.metadataOffset, lastFetchMs: n.lastFetchMs,
                 lastCaughtUpMs: n.lastCaughtUpMs)

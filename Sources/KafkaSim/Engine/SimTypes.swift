@@ -50,6 +50,8 @@ public struct SimNode: Sendable {
     public var metadataOffset: Int64
     public var lastFetchMs: Int64
     public var lastCaughtUpMs: Int64
+    /// The quorum epoch in which this voter last fetched; a leader of a later epoch never saw it.
+    public var lastSeenQuorumEpoch: Int32 = 0
     /// Disk capacity from the cluster model, bytes (nil: unknown).
     public var diskCapacityBytes: Int64?
 
