@@ -31,4 +31,9 @@ fi
 
 ./Scripts/check-format.sh
 swift build --build-tests
-swift test --skip-build
+# A hung test must fail the run with a message, not use up CI's 90 minutes (a full run takes about 20 s).
+timeout --kill-after=30 1200 swift test --skip-build || {
+    rc=$?
+    [ "$rc" -ge 124 ] && echo "swift test did not finish within 20 minutes: a test hangs" >&2
+    exit "$rc"
+}

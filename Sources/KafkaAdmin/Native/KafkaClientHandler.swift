@@ -25,9 +25,11 @@ final class KafkaClientHandler: ChannelDuplexHandler {
     private var inFlight = CorrelationMap<Pending>()
     private let peer: String
     private var closedError: KafkaAdminError?
+    private let failure: ConnectionFailure
 
-    init(peer: String) {
+    init(peer: String, failure: ConnectionFailure = ConnectionFailure()) {
         self.peer = peer
+        self.failure = failure
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -94,6 +96,7 @@ final class KafkaClientHandler: ChannelDuplexHandler {
 
     private func failAll(_ error: KafkaAdminError) {
         if closedError == nil { closedError = error }
+        failure.record(error)
         for p in inFlight.removeAll() {
             p.timeoutTask?.cancel()
             p.promise.fail(error)

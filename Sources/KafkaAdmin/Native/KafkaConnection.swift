@@ -1,6 +1,16 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
+
+/// Why a connection ended, recorded by its handler so that a request written after the handler is gone (the
+/// channel closed first, e.g. on a failed TLS handshake) still fails with the real reason instead of hanging.
+final class ConnectionFailure: Sendable {
+    private let error = Mutex<KafkaAdminError?>(nil)
+
+    func record(_ e: KafkaAdminError) { error.withLock { if $0 == nil { $0 = e } } }
+    var recorded: KafkaAdminError? { error.withLock { $0 } }
+}
 
 /// One TCP (optionally TLS) connection to one broker, carrying pipelined requests. Set-up (ApiVersions, SASL)
 /// is done by `NativeClient`; this type only moves frames.
@@ -8,10 +18,12 @@ final class KafkaConnection: Sendable {
     let channel: any Channel
     /// `host:port` as dialled.
     let peer: String
+    private let failure: ConnectionFailure
 
-    private init(channel: any Channel, peer: String) {
+    private init(channel: any Channel, peer: String, failure: ConnectionFailure) {
         self.channel = channel
         self.peer = peer
+        self.failure = failure
     }
 
     var isActive: Bool { channel.isActive }
@@ -22,6 +34,7 @@ final class KafkaConnection: Sendable {
         group: any EventLoopGroup
     ) async throws(KafkaAdminError) -> KafkaConnection {
         let peer = "\(host):\(port)"
+        let failure = ConnectionFailure()
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(max(1, connectTimeout.milliseconds)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -35,12 +48,12 @@ final class KafkaConnection: Sendable {
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
                     }
                     try sync.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
-                    try sync.addHandler(KafkaClientHandler(peer: peer))
+                    try sync.addHandler(KafkaClientHandler(peer: peer, failure: failure))
                 }
             }
         do {
             let channel = try await bootstrap.connect(host: host, port: port).get()
-            return KafkaConnection(channel: channel, peer: peer)
+            return KafkaConnection(channel: channel, peer: peer, failure: failure)
         } catch {
             throw KafkaAdminError(
                 .unreachable, "Could not connect to Kafka broker \(peer): \(Self.describe(error)).", isRetriable: true)
@@ -53,7 +66,17 @@ final class KafkaConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: ByteBuffer.self)
         let request = OutboundRequest(
             frame: frame, apiName: apiName, timeout: .milliseconds(max(1, timeout.milliseconds)), promise: promise)
-        channel.writeAndFlush(request, promise: nil)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { [failure, peer] _ in
+            // Completing an already-completed promise is a no-op, so this only matters when the write never
+            // reached the handler (it fails or times out every request it sees).
+            promise.fail(
+                failure.recorded
+                    ?? KafkaAdminError(
+                        .connectionClosed, "\(apiName) to \(peer) failed: the connection is closed.", isRetriable: true)
+            )
+        }
+        channel.writeAndFlush(request, promise: written)
         do {
             var buffer = try await promise.futureResult.get()
             return buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -156,7 +156,7 @@ public final class KafkaSimServer: Service, Sendable {
     }
 
     /// Waits until the control API is up (or `timeout` passes); returns its URL.
-    public func waitUntilReady(timeout: Duration = .seconds(10)) async -> String? {
+    public func waitUntilReady(timeout: Duration = .seconds(60)) async -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let bound = listeners.withLock { !$0.isEmpty }

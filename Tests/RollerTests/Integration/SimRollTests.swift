@@ -41,7 +41,11 @@ import Testing
         let server = KafkaSimServer(
             simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
         let task = Task { try await server.run() }
-        guard await server.waitUntilReady() != nil else { throw RollFailure("the simulator did not start") }
+        guard await server.waitUntilReady() != nil else {
+            task.cancel()
+            if case .failure(let error) = await task.result { throw error }
+            throw RollFailure("the simulator did not bind its listeners within 60 s")
+        }
         return Sim(simulator: sim, server: server, task: task)
     }
 
