@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Roller",
             dependencies: [
-                "KafkaAdmin", "Planner", "KafkaPolicies",
+                "KafkaAdmin", "Planner", "KafkaPolicies", "Agent",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,29 +1,10 @@
+public import Agent
 public import KafkaAdmin
 
-/// A node as an agent reports it (`GET /v1/nodes`).
-public struct AgentNode: Sendable, Hashable, Codable {
-    public var id: Int32
-    public var roles: [String]
-    public var pod: String?
-    public var ready: Bool
-    public var zone: String?
-    /// The Kubernetes cluster the agent runs in, when it was told.
-    public var cluster: String?
-    public var revision: String?
+/// A node as an agent reports it (`GET /v1/nodes`): the agent's own contract type, so the JSON has one definition.
+public typealias AgentNode = ManagedNode
 
-    public init(
-        id: Int32, roles: [String] = ["broker"], pod: String? = nil, ready: Bool = true, zone: String? = nil,
-        cluster: String? = nil, revision: String? = nil
-    ) {
-        self.id = id
-        self.roles = roles
-        self.pod = pod
-        self.ready = ready
-        self.zone = zone
-        self.cluster = cluster
-        self.revision = revision
-    }
-
+extension ManagedNode {
     public var nodeInfo: NodeInfo {
         NodeInfo(
             id: id, roles: Set(roles.compactMap(NodeRole.init(rawValue:))), zone: zone, cluster: cluster, ready: ready)
