@@ -15,37 +15,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
     /// Options shared by plan and apply.
     struct Common: ParsableArguments {
-        @Option(help: "Kafka bootstrap servers (host:port,...).")
-        var bootstrap: String?
-
-        @Option(help: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
-        var securityProtocol = "PLAINTEXT"
-
-        @Option(help: "PEM file of the CA that signed the brokers' certificates.")
-        var sslCa: String?
-
-        @Option(help: "PEM client certificate for mutual TLS.")
-        var sslCert: String?
-
-        @Option(help: "PEM private key of the client certificate.")
-        var sslKey: String?
-
-        @Option(help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
-        var saslMechanism: String?
-
-        @Option(help: "SASL user name (password: BALLAST_SASL_PASSWORD).")
-        var saslUsername: String?
-
-        /// The shared connection options of `ballast describe`, built from these flags.
-        func connection(bootstrap: String) throws -> KafkaAdminConfiguration {
-            var args = ["--bootstrap", bootstrap, "--security-protocol", securityProtocol]
-            if let sslCa { args += ["--ssl-ca", sslCa] }
-            if let sslCert { args += ["--ssl-cert", sslCert] }
-            if let sslKey { args += ["--ssl-key", sslKey] }
-            if let saslMechanism { args += ["--sasl-mechanism", saslMechanism] }
-            if let saslUsername { args += ["--sasl-username", saslUsername] }
-            return try ConnectionOptions.parse(args).adminConfiguration()
-        }
+        @OptionGroup var connection: ConnectionOptions
 
         @Option(help: "A server.properties-style file of the keys to set; 'key=' removes a dynamic override.")
         var desired: String
@@ -90,7 +60,7 @@ struct ConfigCommand: AsyncParsableCommand {
         var verifyTimeout: Double = 30
 
         func run() async throws {
-            guard common.bootstrap != nil else {
+            guard common.connection.bootstrap != nil else {
                 ConfigInputs.fail("config apply needs --bootstrap", code: BallastExit.badInput)
             }
             let input = try await ConfigInputs.load(common, currentFile: nil)
@@ -136,7 +106,7 @@ struct ConfigInputs {
     }
 
     static func load(_ common: ConfigCommand.Common, currentFile: String?) async throws -> ConfigInputs {
-        if (common.bootstrap == nil) == (currentFile == nil) {
+        if (common.connection.bootstrap == nil) == (currentFile == nil) {
             fail("give exactly one of --bootstrap and --current", code: BallastExit.badInput)
         }
         var requested: KafkaVersion?
@@ -185,10 +155,11 @@ struct ConfigInputs {
                 fail("\(error)", code: BallastExit.badInput)
             }
         } else {
-            let bootstrap = common.bootstrap!
+            let bootstrap = common.connection.bootstrap!
+            try common.connection.check()
             let configuration: KafkaAdminConfiguration
             do {
-                configuration = try common.connection(bootstrap: bootstrap)
+                configuration = try common.connection.adminConfiguration()
             } catch {
                 fail("\(ConnectionOptions.message(for: error))", code: BallastExit.badInput)
             }

@@ -14,7 +14,7 @@ struct DescribeCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        try connection.check()
+        try connection.check(requireBootstrap: true)
         let configuration = try connection.adminConfiguration()
         let snapshot: ClusterSnapshot
         do {
@@ -36,91 +36,6 @@ struct DescribeCommand: AsyncParsableCommand {
         } else {
             print(DescribeText.render(snapshot), terminator: "")
         }
-    }
-}
-
-/// How to reach the cluster: shared by every command that talks to Kafka.
-struct ConnectionOptions: ParsableArguments {
-    @Option(help: "Kafka bootstrap servers, host:port[,host:port...].")
-    var bootstrap: String
-
-    @Option(help: "Seconds a request (and the whole connection attempt) may take.")
-    var timeout: Double = 10
-
-    @Option(help: "Client id sent to Kafka.")
-    var clientId = "ballast"
-
-    @Option(help: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
-    var securityProtocol = "PLAINTEXT"
-
-    @Option(help: "PEM file of the CA that signed the brokers' certificates.")
-    var sslCa: String?
-
-    @Option(help: "PEM client certificate for mutual TLS.")
-    var sslCert: String?
-
-    @Option(help: "PEM private key of the client certificate.")
-    var sslKey: String?
-
-    @Flag(help: "Do not check that the broker certificate names the host dialled.")
-    var noHostnameCheck = false
-
-    @Option(help: "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
-    var saslMechanism: String?
-
-    @Option(help: "SASL user name.")
-    var saslUsername: String?
-
-    @Option(help: "SASL password (or set BALLAST_SASL_PASSWORD).")
-    var saslPassword: String?
-
-    /// Checks the values; a bad one is bad input (exit 2), named in one sentence on stderr.
-    func check() throws {
-        do { try checkValues() } catch let e as ValidationError {
-            FileHandle.standardError.write(Data((e.message + "\n").utf8))
-            throw BallastExit.badInput
-        }
-    }
-
-    private func checkValues() throws {
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 s.") }
-        for server in bootstrap.split(separator: ",") {
-            let parts = server.split(separator: ":")
-            guard parts.count >= 2, let port = Int(parts.last!), (1...65535).contains(port) else {
-                throw ValidationError("--bootstrap '\(server)' is not host:port.")
-            }
-        }
-        let p = securityProtocol.uppercased()
-        guard ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"].contains(p) else {
-            throw ValidationError(
-                "--security-protocol '\(securityProtocol)' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
-        }
-        if p.hasPrefix("SASL") {
-            guard let m = saslMechanism, KafkaSecurity.SASL.Mechanism(rawValue: m.uppercased()) != nil else {
-                throw ValidationError("--sasl-mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 with \(p).")
-            }
-            guard saslUsername != nil else { throw ValidationError("--sasl-username is required with \(p).") }
-        }
-    }
-
-    func adminConfiguration() throws -> KafkaAdminConfiguration {
-        let p = securityProtocol.uppercased()
-        var security = KafkaSecurity()
-        if p == "SSL" || p == "SASL_SSL" {
-            security.tls = KafkaSecurity.TLS(
-                caFile: sslCa, certificateFile: sslCert, keyFile: sslKey, verifyHostname: !noHostnameCheck)
-        }
-        if p.hasPrefix("SASL"),
-            let m = saslMechanism.flatMap({ KafkaSecurity.SASL.Mechanism(rawValue: $0.uppercased()) })
-        {
-            let password = saslPassword ?? ProcessInfo.processInfo.environment["BALLAST_SASL_PASSWORD"] ?? ""
-            security.sasl = KafkaSecurity.SASL(mechanism: m, username: saslUsername ?? "", password: password)
-        }
-        let t = Duration.milliseconds(Int64(timeout * 1000))
-        var c = KafkaAdminConfiguration(bootstrap: bootstrap, clientId: clientId, security: security)
-        c.requestTimeout = t
-        c.connectTimeout = min(t, .seconds(5))
-        return c
     }
 }
 

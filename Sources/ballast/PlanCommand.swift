@@ -12,8 +12,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Cluster model file (JSON, DESIGN.md format).")
     var model: String?
 
-    @Option(help: "Bootstrap servers of a live cluster.")
-    var bootstrap: String?
+    @OptionGroup(title: "Live cluster (instead of --model)") var connection: ConnectionOptions
 
     @Option(
         name: .customLong("rack-clusters"),
@@ -116,10 +115,10 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     private func loadModel() async throws -> ClusterModel {
-        switch (model, bootstrap) {
+        switch (model, connection.bootstrap) {
         case (nil, nil): throw PlanCommandError.badInput("give --model FILE or --bootstrap SERVERS")
         case (.some, .some): throw PlanCommandError.badInput("give either --model or --bootstrap, not both")
-        case (nil, .some(let servers)): return try await liveModel(servers)
+        case (nil, .some): return try await liveModel()
         case (.some(let path), nil):
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw PlanCommandError.badInput("--model: cannot read \(path)")
@@ -133,7 +132,7 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     /// Reads the live cluster: metadata and min ISR (snapshot) and replica sizes and disk capacity (log dirs).
-    private func liveModel(_ servers: String) async throws -> ClusterModel {
+    private func liveModel() async throws -> ClusterModel {
         var rackCluster: [String: String] = [:]
         for pair in (rackClusters ?? "").split(separator: ",") {
             let kv = pair.split(separator: "=", maxSplits: 1)
@@ -142,9 +141,12 @@ struct PlanCommand: AsyncParsableCommand {
         }
         let configuration: KafkaAdminConfiguration
         do {
-            configuration = try ConnectionOptions.parse(["--bootstrap", servers]).adminConfiguration()
+            try connection.check()
+            configuration = try connection.adminConfiguration()
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
-            throw PlanCommandError.badInput("--bootstrap: \(servers) is not host:port[,host:port...]")
+            throw PlanCommandError.badInput(ConnectionOptions.message(for: error))
         }
         do {
             let admin = try KafkaAdmin(configuration: configuration)

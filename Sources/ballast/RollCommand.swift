@@ -18,7 +18,7 @@ struct RollCommand: AsyncParsableCommand {
             Exit codes: 0 done; 1 the roll failed or was refused for safety; 2 bad usage or input.
             """)
 
-    @Option(help: "Kafka bootstrap servers (host:port,...).") var bootstrap: String?
+    @OptionGroup var connection: ConnectionOptions
     @Option(name: .customLong("agent"), help: "An agent base URL (repeat for several Kubernetes clusters).")
     var agents: [String] = []
     @Option(help: "Only these node ids (comma-separated); default: every node the agents manage.") var nodes: String?
@@ -139,7 +139,7 @@ struct RollCommand: AsyncParsableCommand {
             opId = id
         } else {
             spec = Spec(
-                bootstrap: bootstrap, agents: agents, nodes: try nodeList(), options: try options(),
+                bootstrap: connection.bootstrap, agents: agents, nodes: try nodeList(), options: try options(),
                 blockingSignals: blockingSignals)
             opId =
                 operationId ?? "roll-\(Int(Date().timeIntervalSince1970))-\(UUID().uuidString.prefix(6).lowercased())"
@@ -152,7 +152,7 @@ struct RollCommand: AsyncParsableCommand {
         guard !spec.agents.isEmpty else { throw RollUsageError("give at least one --agent URL") }
         guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap") }
         let token = try agentToken()
-        let cluster = try await RollLiveCluster.connect(bootstrap: bootstrap)
+        let cluster = try await RollLiveCluster.connect(connection, bootstrap: bootstrap)
         if journal == nil {
             let j = try RollJournal(directory: stateDir)
             try j.begin(operationId: opId, spec: try JSONEncoder().encode(spec))
@@ -187,7 +187,7 @@ struct RollCommand: AsyncParsableCommand {
             }
         } else {
             guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap or --snapshot-file") }
-            snapshot = try await RollLiveCluster.connect(bootstrap: bootstrap).snapshot()
+            snapshot = try await RollLiveCluster.connect(connection, bootstrap: bootstrap).snapshot()
         }
         var inventory: [NodeInfo]
         if spec.agents.isEmpty {
@@ -244,9 +244,16 @@ struct RollUsageError: Error {
 
 /// How the roll reaches the cluster: KafkaAdmin's snapshot (the librdkafka read path) and ElectLeaders.
 enum RollLiveCluster {
-    static func connect(bootstrap: String) async throws -> any ClusterReader {
+    /// `bootstrap` is the roll's (a resumed roll keeps its cluster); TLS and SASL come from this command line, so
+    /// no secret is written to the journal.
+    static func connect(_ connection: ConnectionOptions, bootstrap: String) async throws -> any ClusterReader {
+        try connection.check()
+        let configuration: KafkaAdminConfiguration
+        do { configuration = try connection.adminConfiguration(bootstrap: bootstrap) } catch {
+            throw RollUsageError(ConnectionOptions.message(for: error))
+        }
         do {
-            let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: bootstrap))
+            let admin = try KafkaAdmin(configuration: configuration)
             return KafkaAdminClusterReader(admin: admin)
         } catch {
             throw RollUsageError("the cluster at \(bootstrap) cannot be reached: \(error)")
