@@ -120,7 +120,13 @@ public struct OperationStore: Sendable {
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             let at = context.codingPath.map(\.stringValue).joined(separator: ".")
             return "\(context.debugDescription) at '\(at)'"
-        default: return error.localizedDescription
+        default:
+            // Foundation's file errors carry the POSIX reason underneath a generic message.
+            if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error {
+                let posix = underlying as NSError
+                if posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
+            }
+            return error.localizedDescription
         }
     }
 }

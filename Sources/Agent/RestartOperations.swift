@@ -115,7 +115,7 @@ struct OperationBook: Sendable {
                 op.state = .failed
                 op.error =
                     "the agent stopped while restarting node \(op.node) (operation \(op.id)); it cannot tell "
-                    + "whether the restart finished: check node \(op.node), then resume"
+                    + "whether the restart finished: check node \(op.node) before restarting it again"
                 interrupted.append(op)
             }
             operations[op.id] = op

@@ -117,7 +117,7 @@ import Testing
             let restarted = try reload(dir)
             let expected =
                 "the agent stopped while restarting node 3 (operation \(op.id)); it cannot tell whether the restart "
-                + "finished: check node 3, then resume"
+                + "finished: check node 3 before restarting it again"
             #expect(restarted.interrupted.map(\.id) == [op.id])
             #expect(restarted.operation(op.id)?.state == .failed)
             #expect(restarted.operation(op.id)?.error == expected)
