@@ -74,6 +74,47 @@ import Testing
         } throws: { "\($0)".contains("node 5 did not pass its ready command") }
     }
 
+    /// `cluster.sh start-node` leaves a JVM running; the restart must be done when the shell exits, not when the
+    /// server it started does, and the server must not inherit blocked signals or the agent's open files.
+    @Test func aRestartThatLeavesAServerRunningIsDoneWhenTheCommandExits() async throws {
+        let dir = NSTemporaryDirectory() + "ballast-agent-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let driver = try ProcessDriver(
+            yaml: """
+                restartTimeoutSeconds: 20
+                nodes:
+                  - id: 9
+                    restart: "sleep 30 & echo $! > \(dir)/pid; grep SigBlk /proc/$!/status > \(dir)/sigblk; ls /proc/$!/fd | wc -l > \(dir)/fds"
+                """)
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await driver.restart(node: 9)
+        #expect(clock.now - start < .seconds(10))
+        let pid = try String(contentsOfFile: "\(dir)/pid", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        defer { if let p = Int32(pid) { kill(p, SIGKILL) } }
+        #expect(try String(contentsOfFile: "\(dir)/sigblk", encoding: .utf8).contains("0000000000000000"))
+        // Standard input, output and error only.
+        #expect(try String(contentsOfFile: "\(dir)/fds", encoding: .utf8).trimmingCharacters(in: .whitespaces) == "3\n")
+    }
+
+    @Test func aRestartCommandThatOutlivesItsTimeoutIsStoppedAndReported() async throws {
+        let driver = try ProcessDriver(
+            yaml: """
+                restartTimeoutSeconds: 0.3
+                nodes:
+                  - id: 3
+                    restart: "sleep 20"
+                """)
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect {
+            try await driver.restart(node: 3)
+        } throws: { "\($0)".contains("the restart command of node 3 exited with status 143: timed out after 0 s") }
+        #expect(clock.now - start < .seconds(10))
+    }
+
     @Test func aConfigListingANodeTwiceIsRefused() {
         #expect(throws: AgentError.self) {
             try ProcessDriver(yaml: "nodes:\n  - {id: 1, restart: 'true'}\n  - {id: 1, restart: 'true'}\n")

@@ -92,13 +92,13 @@ public struct ProcessDriver: NodeDriver {
     }
 }
 
-/// `Process` is not Sendable; the timeout only reads `isRunning` and calls `terminate`, which are thread-safe.
-final class ProcessBox: @unchecked Sendable {
-    let process: Process
-    init(_ process: Process) { self.process = process }
-}
-
-/// Runs `/bin/sh -c` commands off the cooperative pool.
+/// Runs `/bin/sh -c` commands with posix_spawn, not Foundation's `Process`.
+///
+/// A restart command starts a long-lived server (a JVM) that outlives the shell. Foundation's `Process` learns
+/// that a child ended from a socket the child inherits, so it never reports the shell's exit while the server
+/// holds that socket. Here the child inherits only /dev/null and a file for standard error, starts with no
+/// blocked signals (a server that inherits a blocked SIGTERM cannot be stopped gracefully), and leads its own
+/// process group, so a timeout stops the whole command.
 enum Shell {
     struct Result {
         var status: Int32
@@ -107,36 +107,80 @@ enum Shell {
     }
 
     static func run(_ command: String, timeoutSeconds: Double) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        // A file, not a pipe: a chatty command cannot block on a full pipe.
         let errPath = NSTemporaryDirectory() + "ballast-agent-\(UUID().uuidString).err"
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
-        guard let errHandle = FileHandle(forWritingAtPath: errPath) else {
-            throw AgentError("could not create a temporary file for command output")
-        }
-        process.standardError = errHandle
-        let status: Int32 = try await withCheckedThrowingContinuation { cont in
-            process.terminationHandler = { p in cont.resume(returning: p.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                cont.resume(throwing: AgentError("the command '\(command)' could not be started: \(error)"))
-                return
+        let pid = try spawn(command, stderrPath: errPath)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int64(timeoutSeconds * 1000))
+        var signalled = false
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped == -1 && errno != EINTR {
+                throw AgentError("could not wait for the command '\(command)': errno \(errno)")
             }
-            let box = ProcessBox(process)
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) {
-                if box.process.isRunning { box.process.terminate() }
+            if !signalled && clock.now >= deadline {
+                // The whole group: the shell and whatever it started in the foreground.
+                kill(-pid, SIGTERM)
+                signalled = true
             }
+            // Cancellation does not stop a restart half way: the node must not be left stopped.
+            try? await Task.sleep(for: .milliseconds(20))
         }
-        try? errHandle.close()
+        let exit: Int32
+        if status & 0x7f == 0 {
+            exit = (status >> 8) & 0xff
+        } else {
+            exit = 128 + (status & 0x7f)
+        }
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        let tail = stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
-        return Result(status: status, stderr: String(tail.prefix(500)))
+        var tail = stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+        if signalled { tail = "timed out after \(Int(timeoutSeconds)) s" + (tail.isEmpty ? "" : ": " + tail) }
+        return Result(status: exit, stderr: String(tail.prefix(500)))
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not declare.
+    private static let closeFromFileAction:
+        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+            else { return nil }
+            return unsafeBitCast(
+                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }()
+
+    private static func spawn(_ command: String, stderrPath: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Nothing else of the agent's (its listening socket above all) may leak into a server that outlives it.
+        if let closeFrom = closeFromFileAction { _ = closeFrom(&actions, 3) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        var pid: pid_t = 0
+        let arguments: [String] = ["/bin/sh", "-c", command]
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for arg in argv { free(arg) } }
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
+        guard rc == 0 else {
+            throw AgentError("the command '\(command)' could not be started: \(String(cString: strerror(rc)))")
+        }
+        return pid
     }
 }

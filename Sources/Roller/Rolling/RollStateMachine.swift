@@ -177,12 +177,19 @@ public struct RollStateMachine: Sendable {
                 "the agent did not report the restart of node \(node) done within "
                     + "\(seconds(options.timeouts.restartSeconds))")
         }
-        return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: events)
+        return Step(action: .wait(seconds: min(options.timeouts.pollSeconds, Self.agentPollSeconds)), events: events)
     }
 
+    /// ElectLeaders answers once the controller has committed the new leaders, so the first check comes soon;
+    /// later ones (leaders that did not move) at the normal poll interval.
     public mutating func electionDone(now: Double) -> Step {
-        Step(action: .wait(seconds: options.timeouts.pollSeconds), events: [])
+        Step(action: .wait(seconds: min(options.timeouts.pollSeconds, Self.quickCheckSeconds)), events: [])
     }
+
+    /// Agents answer from memory and a restart's end is on the critical path of every batch: they are polled at
+    /// least this often, however slow the (costlier) cluster polls are.
+    static let agentPollSeconds = 0.5
+    static let quickCheckSeconds = 0.25
 
     /// After a `.wait`.
     public mutating func waited(now: Double) -> Step {

@@ -39,7 +39,8 @@ import Testing
         step = m.restartsRequested(failures: [:], now: 1)
         #expect(step.action == .pollAgents([1, 4, 7]))
         step = m.agentStatus([1: .done, 4: .running, 7: .done], now: 2)
-        #expect(step.action == .wait(seconds: 1))
+        // Agents are polled every 0.5 s even when the cluster is polled every 1 s.
+        #expect(step.action == .wait(seconds: 0.5))
         #expect(m.waited(now: 3).action == .pollAgents([1, 4, 7]))
         step = m.agentStatus([4: .done], now: 3)
         #expect(step.action == .readCluster)
@@ -73,7 +74,8 @@ import Testing
         #expect(
             step.action
                 == .electLeaders([PartitionRef(topic: "orders", partition: 0), .init(topic: "orders", partition: 9)]))
-        #expect(m.electionDone(now: 1).action == .wait(seconds: 1))
+        // The first check after an election comes soon: ElectLeaders answers once the leaders are committed.
+        #expect(m.electionDone(now: 1).action == .wait(seconds: 0.25))
         let done = m.clusterRead(snapshot(), nodes: nodes, now: 2, wallMillis: 0)
         #expect(done.events.contains(.leadersElected(count: 2)))
         #expect(done.events.contains(.batchDone(index: 1, nodes: [1])))

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Rolls `ballast sim` (9 brokers, 3 racks, RF 3, min ISR 2, replication limited so catch-up outlasts a restart)
+# under Scripts/acks-all-producer.py (acks=all, retries off), either with `ballast roll` or naively (the next
+# broker as soon as the previous one runs), and prints the wall time, the client's summary and the simulator's
+# stats. Usage: Scripts/sim-roll-compare.sh ballast|naive   (needs /usr/bin/python3 with confluent-kafka)
+set -euo pipefail
+mode=${1:?usage: sim-roll-compare.sh ballast|naive}
+cd "$(dirname "$0")/.."
+swift build --product ballast >&2
+ballast=$PWD/.build/debug/ballast
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+export BALLAST_AGENT_TOKEN="compare-$RANDOM$RANDOM"
+
+await_line() {
+    for _ in $(seq 1 300); do
+        if grep -q "^$2=" "$1" 2>/dev/null; then grep -m1 "^$2=" "$1" | cut -d= -f2-; return; fi
+        sleep 0.1
+    done
+    echo "sim-roll-compare: no '$2=' line in $1 within 30 s" >&2
+    exit 1
+}
+
+"$ballast" sim --brokers 9 --racks 3 --topics 3 --partitions 6 --replication-factor 3 --min-isr 2 --port 0 \
+    --control-port 0 --time-scale 10 --startup-delay-ms 2000 --replication-rate 15000 >"$work/sim.out" 2>/dev/null &
+bootstrap=$(await_line "$work/sim.out" bootstrap)
+control=$(await_line "$work/sim.out" control)
+/usr/bin/python3 Scripts/acks-all-producer.py --bootstrap "$bootstrap" --topics topic-0,topic-1,topic-2 \
+    --rate 300 --value-bytes 1000 >"$work/producer.out" 2>/dev/null &
+producer=$!
+for _ in $(seq 1 300); do grep -q '^ready' "$work/producer.out" && break; sleep 0.1; done
+sleep 2
+
+state() { curl -sf "$control/v1/brokers" | /usr/bin/python3 -c "import json,sys; print([b['state'] for b in json.load(sys.stdin)['brokers'] if b['id']==$1][0])"; }
+start=$(date +%s.%N)
+if [ "$mode" = naive ]; then
+    for n in 1 2 3 4 5 6 7 8 9; do
+        curl -sf -X POST "$control/v1/brokers/$n/stop" >/dev/null
+        until [ "$(state $n)" = stopped ]; do sleep 0.05; done
+        curl -sf -X POST "$control/v1/brokers/$n/start" >/dev/null
+        until [ "$(state $n)" = running ]; do sleep 0.05; done
+    done
+else
+    "$ballast" agent --driver sim --sim-control "$control" --listen 127.0.0.1:0 >"$work/agent.out" 2>/dev/null &
+    agent=$(await_line "$work/agent.out" listening)
+    "$ballast" roll --bootstrap "$bootstrap" --agent "$agent" --state-dir "$work/state" --json >"$work/roll.out"
+    echo "batches: $(grep -c '"batchStarted"' "$work/roll.out")"
+fi
+echo "wall seconds: $(echo "$(date +%s.%N) - $start" | bc)"
+sleep 2
+kill -TERM "$producer"
+wait "$producer" || true
+echo "client: $(tail -1 "$work/producer.out")"
+echo "simulator: $(curl -sf "$control/v1/stats" | /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(json.dumps({k: d[k] for k in ('produce', 'produceTotal', 'underMinIsr', 'offline')}))")"
