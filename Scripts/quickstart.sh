@@ -27,7 +27,7 @@ await_line() {
     --port 0 --control-port 0 --time-scale 10 >"$work/sim.out" 2>"$work/sim.err" &
 bootstrap=$(await_line "$work/sim.out" bootstrap)
 control=$(await_line "$work/sim.out" control)
-"$ballast" agent --driver sim --sim-control "$control" --listen 127.0.0.1:0 >"$work/agent.out" 2>"$work/agent.err" &
+"$ballast" agent --driver sim --sim-control "$control" --listen 127.0.0.1:0 --state-dir "$work/agent" >"$work/agent.out" 2>"$work/agent.err" &
 agent=$(await_line "$work/agent.out" listening)
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -56,6 +56,7 @@ public enum AgentServer {
             case .existing(let op): return json(op, status: .ok)
             case .busy(let running):
                 return error(.conflict, "node \(id) is already restarting (operation \(running))")
+            case .unrecorded(let reason): return error(.internalServerError, reason)
             }
         }
         router.get("/v1/operations/{id}") { _, context -> Response in
@@ -69,12 +70,13 @@ public enum AgentServer {
         return router
     }
 
+    /// `operations` defaults to in-memory operations; `ballast agent` passes ones backed by its state directory.
     public static func application(
         driver: any NodeDriver, configuration: Configuration, logger: Logger,
+        operations: RestartOperations = RestartOperations(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let operations = RestartOperations()
-        return Application(
+        Application(
             router: router(driver: driver, operations: operations, configuration: configuration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             services: [RestartWorker(operations: operations, driver: driver, logger: logger)],

@@ -11,7 +11,10 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Drivers: process (--config agent.yaml: nodes with id, roles, zone, restart command, optional ready \
             command) and sim (--sim-control URL of 'ballast sim'). Prints 'listening=http://HOST:PORT' once it \
-            accepts requests. Exit codes: 0 stopped; 1 failed; 2 bad usage or input.
+            accepts requests. Restart operations are kept in --state-dir/operations.json, so a restarted agent \
+            still answers the request ids it accepted; a restart that was running when the agent stopped is \
+            reported failed, never run again. Exit codes: 0 stopped; 1 failed; 2 bad usage or input (including \
+            a state directory that cannot be written or a corrupt state file).
             """)
 
     @Option(help: "process | sim (kubernetes is not built yet).") var driver: String
@@ -20,6 +23,8 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The sim driver's simulator control URL.") var simControl: String?
     @Option(help: "A file holding the bearer token (default: $BALLAST_AGENT_TOKEN).") var tokenFile: String?
     @Option(help: "The Kubernetes cluster name reported with every node.") var cluster: String?
+    @Option(help: "Where the agent keeps its restart operations (created when missing).")
+    var stateDir: String = "~/.ballast/agent"
 
     func run() async throws {
         do {
@@ -63,9 +68,18 @@ struct AgentCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "ballast.agent")
         logger.logLevel = .info
+        let store = try OperationStore(directory: (stateDir as NSString).expandingTildeInPath)
+        let lock = try StateDirectoryLock(directory: store.directory)
+        defer { withExtendedLifetime(lock) {} }
+        let operations = try RestartOperations(store: store)
+        for op in operations.interrupted {
+            logger.warning(
+                "a restart was running when the agent last stopped; it is reported failed",
+                metadata: ["operation": "\(op.id)", "kafka.broker.id": "\(op.node)"])
+        }
         let app = AgentServer.application(
             driver: nodeDriver, configuration: .init(host: host, port: port, token: token, cluster: cluster),
-            logger: logger,
+            logger: logger, operations: operations,
             onServerRunning: { port in
                 print("listening=http://\(host):\(port)")
                 fflush(nil)
