@@ -369,7 +369,16 @@ public struct SimCluster: Sendable {
         }
         nodes[i].state = .starting
         nodes[i].stateSince = now
+        nodes[i].starts += 1
         healthDirty = true
+    }
+
+    /// Injects the "never comes back" fault: the node's next `count` starts fail at the end of the start-up
+    /// delay (the process exits) instead of registering; 0 clears it.
+    public mutating func setFailStarts(_ count: Int, of id: Int32) throws(SimFailure) {
+        let i = try nodeIdx(id)
+        guard count >= 0 else { throw SimFailure(.invalidRequest, "failStarts must be 0 or more, not \(count)") }
+        nodes[i].failStarts = count
     }
 
     /// Removes a broker that holds no replicas.
@@ -518,7 +527,16 @@ public struct SimCluster: Sendable {
                 if quorum.hasLeader(in: self) { fence(i) }
             case .starting where now >= nodes[i].stateSince + settings.startupDelayMs:
                 // Controllers come back on their own; brokers need an active controller to register.
-                if nodes[i].isController && !nodes[i].isBroker {
+                if nodes[i].failStarts > 0 {
+                    // The process died while loading metadata: it never registered, so nothing to fence.
+                    nodes[i].failStarts -= 1
+                    nodes[i].failedStarts += 1
+                    nodes[i].state = .stopped
+                    nodes[i].stateSince = now
+                    nodes[i].fenced = true
+                    electQuorumLeaderIfNeeded()
+                    healthDirty = true
+                } else if nodes[i].isController && !nodes[i].isBroker {
                     nodes[i].state = .running
                     nodes[i].stateSince = now
                     nodes[i].fenced = false

@@ -54,6 +54,12 @@ public struct SimNode: Sendable {
     public var lastSeenQuorumEpoch: Int32 = 0
     /// Disk capacity from the cluster model, bytes (nil: unknown).
     public var diskCapacityBytes: Int64?
+    /// Injected fault: this many of the node's next starts fail. The process dies at the end of the start-up
+    /// delay instead of registering (Kafka 4.1.0's ClearElrRecord replay crash on a combined node).
+    public var failStarts: Int = 0
+    /// Starts asked for since the simulation began (`start`), and how many of them died at start-up.
+    public var starts: Int = 0
+    public var failedStarts: Int = 0
 
     public var isBroker: Bool { roles.contains(.broker) }
     public var isController: Bool { roles.contains(.controller) }
