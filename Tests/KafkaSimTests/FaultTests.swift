@@ -100,3 +100,92 @@ import Testing
         await sim.stop()
     }
 }
+
+/// The model of Kafka 4.1.0's ClearElrRecord start-up crash (`SimCluster+ClearElrCrash.swift`), following
+/// Scripts/realkafka-repro-clearelr.sh: create t2, delete it, change the cluster-default min.insync.replicas,
+/// restart a node.
+@Suite struct ClearElrCrashTests {
+    static func reproSteps(_ c: inout SimCluster, deleteTopic: Bool = true) throws {
+        try c.createTopic(name: "t2", partitions: 1, replicationFactor: 3)
+        if deleteTopic { try c.deleteTopic(name: "t2") }
+        try c.alterConfigs(
+            .broker(""), [ConfigAlteration(name: "min.insync.replicas", value: "2")], incremental: true,
+            validateOnly: false, answeringBroker: 1)
+    }
+
+    static func restart(_ c: inout SimCluster, _ id: Int32) throws {
+        try c.stop(id)
+        c.advance(to: c.now + c.settings.shutdownDurationMs)
+        try c.start(id)
+        c.advance(to: c.now + c.settings.startupDelayMs + 10_000)
+    }
+
+    @Test func aCombinedNodeRestartedAfterADeletionAndAClusterMinIsrChangeDiesAtStartUpEveryTime() throws {
+        var c = try cluster3()
+        try Self.reproSteps(&c)
+        try Self.restart(&c, 1)
+        #expect(c.node(1)!.state == .stopped && c.node(1)!.failedStarts == 1)
+        // It cannot snapshot while down: the next start fails too, even an hour later.
+        c.advance(to: c.now + 3_700_000)
+        try c.start(1)
+        c.advance(to: c.now + c.settings.startupDelayMs)
+        #expect(c.node(1)!.state == .stopped && c.node(1)!.failedStarts == 2)
+    }
+
+    @Test func aBrokerOnlyNodeStaysUpWithoutEverRegistering() throws {
+        var c = try smallCluster()
+        try Self.reproSteps(&c)
+        try Self.restart(&c, 2)
+        c.advance(to: c.now + 60_000)
+        #expect(c.node(2)!.state == .starting && c.node(2)!.failedStarts == 1)
+        #expect(!c.node(2)!.isAliveInMetadata && !c.node(2)!.isServing)
+        #expect(c.partitions.allSatisfy { !$0.isr.contains(2) })
+        // It can still be stopped (the operator's way out).
+        try c.stop(2)
+        c.advance(to: c.now + c.settings.shutdownDurationMs)
+        #expect(c.node(2)!.state == .stopped)
+    }
+
+    @Test func withoutTheDeletedTopicOrAfterAMetadataSnapshotTheRestartIsFine() throws {
+        var noDelete = try cluster3()
+        try Self.reproSteps(&noDelete, deleteTopic: false)
+        try Self.restart(&noDelete, 1)
+        #expect(noDelete.node(1)!.state == .running)
+
+        var snapshotted = try cluster3()
+        try Self.reproSteps(&snapshotted)
+        snapshotted.advance(to: snapshotted.now + 3_600_000)
+        try Self.restart(&snapshotted, 1)
+        #expect(snapshotted.node(1)!.state == .running)
+    }
+
+    @Test func theSnapshotIntervalCountsFromTheNodesLastSnapshotNotFromTheDeletion() throws {
+        var c = try cluster3()
+        c.advance(to: 3_000_000)
+        try Self.reproSteps(&c)
+        // The node snapshotted at 0 and takes its next one at 3 600 000: after that the restart is fine.
+        c.advance(to: 3_599_000)
+        #expect(c.node(2)!.clearElrCrashOnStart)
+        c.advance(to: 3_600_000)
+        #expect(!c.node(2)!.clearElrCrashOnStart)
+        try Self.restart(&c, 2)
+        #expect(c.node(2)!.state == .running)
+    }
+
+    @Test func otherVersionsAndTheSettingTurnTheModelOff() throws {
+        var topology = SimTopology()
+        topology.brokers = 3
+        topology.topics = 1
+        var off = SimSettings()
+        off.modelClearElrStartupCrash = false
+        let clusters = [
+            try topology.build(catalog: SimConfigCatalog.kafka("3.9")!), try topology.build(settings: off),
+        ]
+        for var c in clusters {
+            #expect(!c.modelsClearElrStartupCrash)
+            try Self.reproSteps(&c)
+            try Self.restart(&c, 1)
+            #expect(c.node(1)!.state == .running)
+        }
+    }
+}
