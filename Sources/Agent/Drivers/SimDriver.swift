@@ -71,7 +71,9 @@ public struct SimDriver: NodeDriver {
             if clock.now >= deadline {
                 throw AgentError(
                     "simulated broker \(node) did not reach state \(state) within \(Int(timeoutSeconds)) s "
-                        + "(it is \(current ?? "absent"))")
+                        + "(it is \(current ?? "absent"))"
+                        + (dead != nil && current == "starting"
+                            ? ": it did not come back, check the node's logs" : ""))
             }
             try await Task.sleep(for: .milliseconds(pollMilliseconds))
         }

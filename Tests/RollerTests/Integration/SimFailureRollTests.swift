@@ -62,11 +62,11 @@ import Testing
         }
     }
 
-    /// Runs a roll of every node through one agent with `driver`. When the second batch begins (before any of its
-    /// restarts is requested), its highest node is marked to fail its start. Returns the failure, the roll's
-    /// events and that node.
-    static func roll(_ sim: Sim, driver: some NodeDriver) async throws -> (
-        RollFailure?, RollExecutorTests.Events, Int32
+    /// Runs a roll of every node through one agent with `driver`. With `markSecondBatch`, when the second batch
+    /// begins (before any of its restarts is requested), its highest node is marked to fail its start. Returns the
+    /// failure, the roll's events and the marked node.
+    static func roll(_ sim: Sim, driver: some NodeDriver, markSecondBatch: Bool = true) async throws -> (
+        RollFailure?, RollExecutorTests.Events, Int32?
     ) {
         let port = Mutex(0)
         let agent = AgentServer.application(
@@ -95,7 +95,7 @@ import Testing
             do {
                 try await executor.run { event in
                     events.add(event)
-                    if case .batchStarted(2, let nodes, _, _, _) = event, let node = nodes.max() {
+                    if markSecondBatch, case .batchStarted(2, let nodes, _, _, _) = event, let node = nodes.max() {
                         victim.withLock { $0 = node }
                         try? sim.simulator.withCluster { c throws(SimFailure) in try c.setFailStarts(1, of: node) }
                     }
@@ -107,7 +107,7 @@ import Testing
             return failure
         }
         await admin.shutdown()
-        return (failure, events, try #require(victim.withLock { $0 }, "the roll never began a second batch"))
+        return (failure, events, victim.withLock { $0 })
     }
 
     static func expectStoppedAt(_ victim: Int32, _ sim: Sim, _ events: RollExecutorTests.Events) {
@@ -131,8 +131,9 @@ import Testing
     @Test func aNodeThatDiesAtStartUpStopsTheRollWithOneErrorNamingIt() async throws {
         let sim = try await Self.startSim()
         defer { sim.task.cancel() }
-        let (failure, events, victim) = try await Self.roll(
+        let (failure, events, marked) = try await Self.roll(
             sim, driver: SimDriver(control: sim.server.controlURL!, timeoutSeconds: 30, pollMilliseconds: 20))
+        let victim = try #require(marked, "the roll never began a second batch")
         let f = try #require(failure, "the roll must fail")
         #expect(f.node == victim)
         #expect(f.message.contains("node \(victim)") && f.message.contains("did not come back"), "\(f.message)")
@@ -146,11 +147,49 @@ import Testing
         defer { sim.task.cancel() }
         let driver = StartAndReturnDriver(
             sim: sim.simulator, listing: SimDriver(control: sim.server.controlURL!, pollMilliseconds: 20))
-        let (failure, events, victim) = try await Self.roll(sim, driver: driver)
+        let (failure, events, marked) = try await Self.roll(sim, driver: driver)
+        let victim = try #require(marked, "the roll never began a second batch")
         let f = try #require(failure, "the roll must fail")
         #expect(f.node == victim)
         #expect(f.message.contains("node \(victim) did not re-register"), "\(f.message)")
         #expect(f.message.contains("did not come back") && f.message.contains("check the node's logs"))
         Self.expectStoppedAt(victim, sim, events)
+    }
+
+    /// The real trigger, as the simulator models it (KafkaSim `SimCluster+ClearElrCrash.swift`): a topic deleted,
+    /// then the cluster-default min.insync.replicas changed, then a roll. The first batch's combined node exits at
+    /// start-up and its broker-only nodes never register; the roll stops there and the quorum keeps its majority.
+    @Test func afterTheKafka410ClearElrTriggerTheRollStopsInTheFirstBatchAndKeepsTheQuorum() async throws {
+        let sim = try await Self.startSim()
+        defer { sim.task.cancel() }
+        try sim.simulator.withCluster { c throws(SimFailure) in
+            try c.createTopic(name: "doomed", partitions: 1, replicationFactor: 3)
+            try c.deleteTopic(name: "doomed")
+            try c.alterConfigs(
+                .broker(""), [ConfigAlteration(name: "min.insync.replicas", value: "2")], incremental: true,
+                validateOnly: false, answeringBroker: 1)
+        }
+        // Hung broker-only nodes stay `starting`: the sim driver gives up on them after 3 s.
+        let (failure, events, _) = try await Self.roll(
+            sim, driver: SimDriver(control: sim.server.controlURL!, timeoutSeconds: 3, pollMilliseconds: 20),
+            markSecondBatch: false)
+        let f = try #require(failure, "the roll must fail")
+        #expect(events.batches.count == 1, "batches: \(events.batches)")
+        let first = Set(events.batches.first ?? [])
+        #expect(f.node.map { first.contains($0) } == true, "\(f.message)")
+        #expect(f.message.contains("did not come back"), "\(f.message)")
+        let (starts, states, quorum, offline) = sim.simulator.withCluster { c in
+            (
+                Dictionary(uniqueKeysWithValues: c.nodes.map { ($0.id, $0.starts) }),
+                Dictionary(uniqueKeysWithValues: c.nodes.map { ($0.id, $0.state) }) as [Int32: NodeState],
+                c.quorum.leader >= 0, c.healthCounts().offline
+            )
+        }
+        for (node, count) in starts { #expect(count == (first.contains(node) ? 1 : 0), "node \(node)") }
+        // Every restarted node failed: the combined one exited, the broker-only ones hang in `starting`.
+        #expect(first.allSatisfy { states[$0] == .stopped || states[$0] == .starting }, "\(states)")
+        #expect(first.contains { states[$0] == .stopped })
+        #expect(quorum, "two of the three controllers are still up")
+        #expect(offline == 0)
     }
 }
