@@ -154,4 +154,37 @@ import Testing
         #expect(calls.withLock { $0 } == ["stop 2", "start 2"])
         #expect(states.withLock { $0[2] } == "running")
     }
+
+    /// The simulator's failStarts fault: after start the broker goes starting → stopped (its process died).
+    @Test func aSimBrokerThatDiesDuringStartUpFailsTheRestartAtOnceNamingIt() async throws {
+        let states = Mutex<[Int32: String]>([3: "running"])
+        let router = Router()
+        router.get("/v1/brokers") { _, _ -> Response in
+            let list = states.withLock { s -> String in
+                let out = s.keys.sorted().map { #"{"id":\#($0),"state":"\#(s[$0]!)"}"# }
+                for (k, v) in s where v == "starting" || v == "stopping" { s[k] = "stopped" }
+                return "[" + out.joined(separator: ",") + "]"
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: list)))
+        }
+        router.post("/v1/brokers/{id}/{action}") { _, context -> HTTPResponse.Status in
+            let id = try context.parameters.require("id", as: Int32.self)
+            let action = try context.parameters.require("action")
+            states.withLock { $0[id] = action == "stop" ? "stopping" : "starting" }
+            return .ok
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let clock = ContinuousClock()
+        let began = clock.now
+        try await app.test(.live) { client in
+            // The default timeout is 300 s: only seeing `stopped` can end this quickly.
+            let driver = SimDriver(control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5)
+            let error = await #expect(throws: AgentError.self) { try await driver.restart(node: 3) }
+            #expect(
+                error?.description.contains("simulated broker 3 did not come back") == true,
+                "\(String(describing: error))")
+            #expect(error?.description.contains("check the node's logs") == true)
+        }
+        #expect(began.duration(to: clock.now) < .seconds(30))
+    }
 }

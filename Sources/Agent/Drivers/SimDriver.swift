@@ -53,19 +53,27 @@ public struct SimDriver: NodeDriver {
         _ = try await call("POST", "/v1/brokers/\(node)/stop")
         try await waitFor(node, state: "stopped")
         _ = try await call("POST", "/v1/brokers/\(node)/start")
-        try await waitFor(node, state: "running")
+        // Once started, `stopped` means the process died during start-up: it will not come back by itself.
+        try await waitFor(node, state: "running", failingOn: "stopped")
     }
 
-    func waitFor(_ node: Int32, state: String) async throws {
+    func waitFor(_ node: Int32, state: String, failingOn dead: String? = nil) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int64(timeoutSeconds * 1000))
         while true {
             let current = try await brokers().first { $0.id == node }?.state
             if current == state { return }
+            if let dead, current == dead {
+                throw AgentError(
+                    "simulated broker \(node) did not come back: its process exited during start-up "
+                        + "(state \(dead) instead of \(state)); check the node's logs")
+            }
             if clock.now >= deadline {
                 throw AgentError(
                     "simulated broker \(node) did not reach state \(state) within \(Int(timeoutSeconds)) s "
-                        + "(it is \(current ?? "absent"))")
+                        + "(it is \(current ?? "absent"))"
+                        + (dead != nil && current == "starting"
+                            ? ": it did not come back, check the node's logs" : ""))
             }
             try await Task.sleep(for: .milliseconds(pollMilliseconds))
         }

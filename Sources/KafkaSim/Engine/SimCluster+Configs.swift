@@ -235,7 +235,11 @@ extension SimCluster {
             if let target, let i = nodeIndex[target] {
                 nodes[i].dynamicConfigs = props
             } else {
+                // With ELR on, the controller clears every topic's ELR when the cluster default changes.
+                let clearsElr =
+                    elrEnabled && props["min.insync.replicas"] != clusterDefaultConfigs["min.insync.replicas"]
                 clusterDefaultConfigs = props
+                if clearsElr { noteClusterClearElr() }
             }
         case .topic(let name):
             guard let t = topicIndex[name], !topics[t].deleted else {

@@ -246,6 +246,7 @@ public struct SimCluster: Sendable {
         }
         topics[t].deleted = true
         topicIndex[name] = nil
+        noteTopicDeletionForClearElr()
         for p in topics[t].partitions {
             reassignments[p] = nil
             for b in partitions[Int(p)].replicas { replicaBytes[ReplicaKey(partition: p, broker: b)] = nil }
@@ -369,7 +370,17 @@ public struct SimCluster: Sendable {
         }
         nodes[i].state = .starting
         nodes[i].stateSince = now
+        nodes[i].starts += 1
+        nodes[i].startHung = false
         healthDirty = true
+    }
+
+    /// Injects the "never comes back" fault: the node's next `count` starts fail at the end of the start-up
+    /// delay (the process exits) instead of registering; 0 clears it.
+    public mutating func setFailStarts(_ count: Int, of id: Int32) throws(SimFailure) {
+        let i = try nodeIdx(id)
+        guard count >= 0 else { throw SimFailure(.invalidRequest, "failStarts must be 0 or more, not \(count)") }
+        nodes[i].failStarts = count
     }
 
     /// Removes a broker that holds no replicas.
@@ -474,12 +485,14 @@ public struct SimCluster: Sendable {
             if let next = nextNodeEvent() { step = min(step, next - now) }
             if hasReplicationWork() { step = min(step, 100) }
             if nextLeaderRebalanceMs > now { step = min(step, nextLeaderRebalanceMs - now) }
+            if let snapshot = nextClearElrSnapshot(), snapshot > now { step = min(step, snapshot - now) }
             replicate(ms: step)
             now += step
             var q = quorum
             q.tick(cluster: &self)
             quorum = q
             let hadQuorum = quorum.leader >= 0
+            takeDueSnapshots()
             processNodeEvents()
             // A controller that came back may make events possible that waited for the quorum.
             if !hadQuorum && quorum.leader >= 0 { processNodeEvents() }
@@ -516,11 +529,25 @@ public struct SimCluster: Sendable {
                 healthDirty = true
             case .stopped where nodes[i].fenceAt.map { now >= $0 } ?? false:
                 if quorum.hasLeader(in: self) { fence(i) }
-            case .starting where now >= nodes[i].stateSince + settings.startupDelayMs:
+            case .starting where now >= nodes[i].stateSince + settings.startupDelayMs && !nodes[i].startHung:
                 // Controllers come back on their own; brokers need an active controller to register.
-                if nodes[i].isController && !nodes[i].isBroker {
+                if nodes[i].failStarts > 0 || (failsStartOnClearElr(i) && nodes[i].isController) {
+                    // The process died while loading metadata: it never registered, so nothing to fence.
+                    if nodes[i].failStarts > 0 { nodes[i].failStarts -= 1 }
+                    nodes[i].failedStarts += 1
+                    nodes[i].state = .stopped
+                    nodes[i].stateSince = now
+                    nodes[i].fenced = true
+                    electQuorumLeaderIfNeeded()
+                    healthDirty = true
+                } else if failsStartOnClearElr(i) {
+                    // Kafka 4.1.0's broker-only node: a non-fatal metadata loading fault, up but never registered.
+                    nodes[i].failedStarts += 1
+                    nodes[i].startHung = true
+                } else if nodes[i].isController && !nodes[i].isBroker {
                     nodes[i].state = .running
                     nodes[i].stateSince = now
+                    nodes[i].lastSnapshotMs = now
                     nodes[i].fenced = false
                     electQuorumLeaderIfNeeded()
                 } else if quorum.hasLeader(in: self) || nodes[i].isController {
@@ -534,6 +561,7 @@ public struct SimCluster: Sendable {
     mutating func register(_ i: Int) {
         nodes[i].state = .running
         nodes[i].stateSince = now
+        nodes[i].lastSnapshotMs = now
         nodes[i].fenced = false
         electQuorumLeaderIfNeeded()
         guard quorum.hasLeader(in: self) else { return }

@@ -54,6 +54,19 @@ public struct SimNode: Sendable {
     public var lastSeenQuorumEpoch: Int32 = 0
     /// Disk capacity from the cluster model, bytes (nil: unknown).
     public var diskCapacityBytes: Int64?
+    /// Injected fault: this many of the node's next starts fail. The process dies at the end of the start-up
+    /// delay instead of registering (Kafka 4.1.0's ClearElrRecord replay crash on a combined node).
+    public var failStarts: Int = 0
+    /// Starts asked for since the simulation began (`start`), and how many of them died at start-up.
+    public var starts: Int = 0
+    public var failedStarts: Int = 0
+    /// Kafka 4.1.0's ClearElrRecord crash (`SimCluster+ClearElrCrash.swift`): the node's latest metadata
+    /// snapshot, whether a topic deletion and then an all-topics ClearElrRecord came after it, and a broker-only
+    /// node that hit the crash and stays up without ever registering.
+    public var lastSnapshotMs: Int64 = 0
+    public var deletionSinceSnapshot = false
+    public var clearElrCrashOnStart = false
+    public var startHung = false
 
     public var isBroker: Bool { roles.contains(.broker) }
     public var isController: Bool { roles.contains(.controller) }
@@ -125,6 +138,9 @@ public struct SimSettings: Sendable {
     /// KRaft metadata log growth when idle (NoOpRecord every `metadata.max.idle.interval.ms`, 500 ms).
     public var metadataNoOpIntervalMs: Int64 = 500
     public var seed: UInt64 = 1
+    /// Model Kafka 4.1.0's start-up crash replaying an all-topics ClearElrRecord (4.1 catalogs only; see
+    /// `SimCluster+ClearElrCrash.swift`).
+    public var modelClearElrStartupCrash = true
     public init() {}
 }
 

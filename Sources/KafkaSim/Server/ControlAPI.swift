@@ -1,6 +1,7 @@
 public import Hummingbird
 
-/// The simulator control API of DESIGN.md: list, stop, kill, start, add and remove nodes; stats.
+/// The simulator control API of DESIGN.md: list, stop, kill, start, add and remove nodes; stats; and faults
+/// (a node whose next starts fail).
 public enum ControlAPI {
     struct NodeView: ResponseEncodable, Decodable, Sendable {
         var id: Int32
@@ -9,6 +10,16 @@ public enum ControlAPI {
         var roles: [String]
         var state: String
         var port: Int
+        /// Starts still to fail (the injected fault), starts asked for, and starts that died at start-up.
+        var failStarts: Int
+        var starts: Int
+        var failedStarts: Int
+    }
+
+    /// `POST /v1/brokers/{id}/faults`: the node's next `failStarts` starts fail (the process dies at start-up
+    /// instead of registering); 0 clears the fault.
+    struct Faults: Decodable, Sendable {
+        var failStarts: Int
     }
 
     struct NodeList: ResponseEncodable, Decodable, Sendable {
@@ -53,7 +64,8 @@ public enum ControlAPI {
 
     static func view(_ n: SimNode) -> NodeView {
         NodeView(
-            id: n.id, rack: n.rack, cluster: n.cluster, roles: n.roles.names, state: n.state.rawValue, port: n.port)
+            id: n.id, rack: n.rack, cluster: n.cluster, roles: n.roles.names, state: n.state.rawValue, port: n.port,
+            failStarts: n.failStarts, starts: n.starts, failedStarts: n.failedStarts)
     }
 
     /// Called after a node was added so the I/O layer can open its listener; returns the bound port.
@@ -66,17 +78,20 @@ public enum ControlAPI {
         router.get("/v1/brokers") { _, _ -> NodeList in
             NodeList(brokers: sim.withCluster { c in c.nodes.filter { !$0.removed }.map(view) })
         }
-        router.post("/v1/brokers/:id/:action") { _, ctx -> NodeView in
+        router.post("/v1/brokers/:id/:action") { req, ctx -> NodeView in
             let id = try ctx.parameters.require("id", as: Int32.self)
             let action = try ctx.parameters.require("action")
+            let faults = action == "faults" ? try await req.decode(as: Faults.self, context: ctx) : nil
             let result: Result<NodeView, SimFailure> = sim.withCluster { c in
                 do throws(SimFailure) {
                     switch action {
                     case "stop": try c.stop(id)
                     case "kill": try c.kill(id)
                     case "start": try c.start(id)
+                    case "faults": try c.setFailStarts(faults!.failStarts, of: id)
                     default:
-                        throw SimFailure(.invalidRequest, "unknown action '\(action)'; expected stop, kill or start")
+                        throw SimFailure(
+                            .invalidRequest, "unknown action '\(action)'; expected stop, kill, start or faults")
                     }
                     return .success(view(c.node(id)!))
                 } catch {

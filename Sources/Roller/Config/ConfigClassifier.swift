@@ -37,7 +37,26 @@ public struct ConfigClassifier: Sendable {
         for entry in desired.entries {
             context.classify(entry, into: &plan)
         }
+        if let w = Self.clearElrRestartWarning(plan) { plan.warnings.append(w) }
         return plan
+    }
+
+    /// Kafka 4.1.0 (ELR on by default) writes an all-topics ClearElrRecord when the cluster-default
+    /// min.insync.replicas changes; a node that replays it from before its next metadata snapshot, with a topic
+    /// deleted since that snapshot, dies at start-up (reproduced: docs/real-kafka-4.1.md). Other 4.1 patch
+    /// releases are warned about too: whether a later one fixed it is not known here.
+    static func clearElrRestartWarning(_ plan: ConfigChangePlan) -> String? {
+        let version = plan.kafkaVersion.requested
+        guard version.major == 4, version.minor == 1 else { return nil }
+        let changesDefault = plan.changes.contains { change in
+            change.key == "min.insync.replicas" && change.alterations.contains { $0.target == .clusterDefault }
+        }
+        guard changesDefault else { return nil }
+        return "changing the cluster-default min.insync.replicas on Kafka \(version): on Kafka 4.1.0 a node "
+            + "restarted after this change and before its next metadata snapshot may crash at start-up if a topic "
+            + "was deleted since its last snapshot (NullPointerException replaying the ClearElrRecord); restart "
+            + "nodes only after a metadata snapshot (metadata.log.max.snapshot.interval.ms, 1 hour by default), "
+            + "or roll with Ballast, which stops at the first node that does not come back"
     }
 }
 

@@ -111,7 +111,9 @@ public struct RollStateMachine: Sendable {
                 return fail(
                     node: missing[0],
                     "node \(missing[0]) did not re-register in the cluster metadata within "
-                        + "\(seconds(options.timeouts.registerSeconds)) after its restart")
+                        + "\(seconds(options.timeouts.registerSeconds)) after its restart: it did not come back, "
+                        + "perhaps it failed at start-up (check the node's logs); "
+                        + "the roll stops and restarts no further node")
             }
             return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: [])
         case .catchingUp(let since):
@@ -161,7 +163,10 @@ public struct RollStateMachine: Sendable {
                 agentDone.insert(node)
                 events.append(.restarted(node: node))
             case .failed(let message):
-                return fail(node: node, "the agent reported the restart of node \(node) failed: \(message)")
+                return fail(
+                    node: node,
+                    "the agent reported the restart of node \(node) failed: \(message); "
+                        + "the roll stops and restarts no further node")
             case .running, nil:
                 break
             }

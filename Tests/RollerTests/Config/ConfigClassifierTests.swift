@@ -233,6 +233,11 @@ let classifierCases: [ClassifierCase] = [
         name: "min.insync.replicas goes to the cluster default", desired: "min.insync.replicas=2",
         expect: [change("min.insync.replicas", .clusterWide, .dynamic, [1, 2, 3], [""])]),
     ClassifierCase(
+        name: "a cluster-default min.insync.replicas change on 4.1 warns of the 4.1.0 ClearElrRecord restart crash",
+        desired: "min.insync.replicas=2", version: "4.1.0",
+        expect: [change("min.insync.replicas", .clusterWide, .dynamic, [1, 2, 3], [""])],
+        warning: "on Kafka 4.1.0 a node restarted after this change and before its next metadata snapshot may crash"),
+    ClassifierCase(
         name: "per-broker min.insync.replicas needs a restart in Kafka 4 (ELR)", desired: "min.insync.replicas=2",
         nodes: [1], expect: [change("min.insync.replicas", .clusterWide, .restart, [1])], reason: "ELR"),
     ClassifierCase(
@@ -354,5 +359,29 @@ let classifierCases: [ClassifierCase] = [
         let c = try #require(plan.changes.first)
         #expect(c.from == nil)
         #expect(c.fromByNode == [1: "1", 2: "2", 3: "1"])
+    }
+
+    /// Kafka 4.1.0's ClearElrRecord restart crash (docs/real-kafka-4.1.md): only a cluster-default
+    /// min.insync.replicas change (set or removal) on 4.1 warns, in the table and in JSON.
+    @Test func aClusterDefaultMinInsyncChangeOnKafka41WarnsOfTheRestartCrashInTextAndJson() throws {
+        let marker = "ClearElrRecord"
+        for version in ["4.1", "4.1.0"] {
+            let plan = try ConfigFixture.plan("min.insync.replicas=2", version: version)
+            let warning = try #require(plan.warnings.first { $0.contains(marker) }, "\(plan.warnings)")
+            #expect(warning.contains("metadata.log.max.snapshot.interval.ms") && warning.contains("Ballast"))
+            #expect(ConfigPlanOutput.table(plan).contains("warning: " + warning))
+            #expect(ConfigPlanOutput.json(plan).contains("metadata.log.max.snapshot.interval.ms"))
+        }
+        let removal = try ConfigFixture.plan(
+            "min.insync.replicas=",
+            current: ConfigFixture.cluster(clusterDefault: ["min.insync.replicas": ConfigFixture.entry("2")]))
+        #expect(removal.warnings.contains { $0.contains(marker) }, "\(removal.warnings)")
+        let quiet = [
+            try ConfigFixture.plan("min.insync.replicas=2", version: "3.9"),
+            try ConfigFixture.plan("min.insync.replicas=2", nodes: [1]),
+            try ConfigFixture.plan("min.insync.replicas=1"),
+            try ConfigFixture.plan("log.retention.ms=1000"),
+        ]
+        for plan in quiet { #expect(!plan.warnings.contains { $0.contains(marker) }, "\(plan.warnings)") }
     }
 }

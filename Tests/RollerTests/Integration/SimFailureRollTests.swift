@@ -1,0 +1,195 @@
+import Agent
+import Foundation
+import KafkaAdmin
+import KafkaSim
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@testable import Roller
+
+/// A node that never comes back (Kafka 4.1.0's ClearElrRecord crash at start-up, docs/real-kafka-4.1.md), against
+/// the simulator over TCP: the roll stops at that node with one error and restarts nothing more.
+@Suite(.serialized) struct SimFailureRollTests {
+    struct Sim {
+        let simulator: KafkaSimulator
+        let server: KafkaSimServer
+        let task: Task<Void, any Error>
+    }
+
+    /// 9 brokers in 3 racks (nodes 1-3 combined broker+controllers), RF 3, min ISR 2, no load.
+    static func startSim() async throws -> Sim {
+        var topology = SimTopology()
+        topology.brokers = 9
+        topology.racks = 3
+        topology.topics = 3
+        topology.partitions = 6
+        topology.replicationFactor = 3
+        topology.minInsyncReplicas = 2
+        var settings = SimSettings()
+        settings.startupDelayMs = 2000
+        settings.shutdownDurationMs = 1000
+        let sim = KafkaSimulator(cluster: try topology.build(settings: settings), timeScale: 10)
+        var config = KafkaSimServer.Configuration()
+        config.basePort = 0
+        config.controlPort = 0
+        var logger = Logger(label: "test.sim")
+        logger.logLevel = .critical
+        let server = KafkaSimServer(
+            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
+        let task = Task { try await server.run() }
+        guard await server.waitUntilReady() != nil else {
+            task.cancel()
+            if case .failure(let error) = await task.result { throw error }
+            throw RollFailure("the simulator did not bind its listeners within 60 s")
+        }
+        return Sim(simulator: sim, server: server, task: task)
+    }
+
+    /// A restart that returns once the process was started (like `systemctl restart`), leaving it to the roller
+    /// to notice that the node never registers.
+    struct StartAndReturnDriver: NodeDriver {
+        let sim: KafkaSimulator
+        let listing: SimDriver
+
+        func nodes() async throws -> [ManagedNode] { try await listing.nodes() }
+
+        func restart(node: Int32) async throws {
+            try sim.withCluster { c throws(SimFailure) in try c.stop(node) }
+            while sim.withCluster({ $0.node(node)?.state }) != .stopped { try await Task.sleep(for: .milliseconds(10)) }
+            try sim.withCluster { c throws(SimFailure) in try c.start(node) }
+        }
+    }
+
+    /// Runs a roll of every node through one agent with `driver`. With `markSecondBatch`, when the second batch
+    /// begins (before any of its restarts is requested), its highest node is marked to fail its start. Returns the
+    /// failure, the roll's events and the marked node.
+    static func roll(_ sim: Sim, driver: some NodeDriver, markSecondBatch: Bool = true) async throws -> (
+        RollFailure?, RollExecutorTests.Events, Int32?
+    ) {
+        let port = Mutex(0)
+        let agent = AgentServer.application(
+            driver: driver, configuration: .init(token: "t"), logger: Logger(label: "test.agent"),
+            onServerRunning: { p in port.withLock { $0 = p } })
+        let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
+        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.server.bootstrap))
+        var options = RollOptions()
+        options.timeouts.pollSeconds = 0.1
+        options.timeouts.registerSeconds = 3
+        options.timeouts.restartSeconds = 30
+        let events = RollExecutorTests.Events()
+        let victim = Mutex<Int32?>(nil)
+        let failure = try await withThrowingTaskGroup(of: RollFailure?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            while port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            let executor = RollExecutor(
+                operationId: "sim-failure-roll", nodes: nil, options: options,
+                cluster: KafkaAdminClusterReader(admin: admin),
+                agents: [HTTPAgentClient(endpoint: "http://127.0.0.1:\(port.withLock { $0 })", token: "t")],
+                journal: nil, logger: Logger(label: "test.roll"))
+            var failure: RollFailure?
+            do {
+                try await executor.run { event in
+                    events.add(event)
+                    if markSecondBatch, case .batchStarted(2, let nodes, _, _, _) = event, let node = nodes.max() {
+                        victim.withLock { $0 = node }
+                        try? sim.simulator.withCluster { c throws(SimFailure) in try c.setFailStarts(1, of: node) }
+                    }
+                }
+            } catch let f as RollFailure {
+                failure = f
+            }
+            await group.triggerGracefulShutdown()
+            return failure
+        }
+        await admin.shutdown()
+        return (failure, events, victim.withLock { $0 })
+    }
+
+    static func expectStoppedAt(_ victim: Int32, _ sim: Sim, _ events: RollExecutorTests.Events) {
+        // Batch 1 rolled; batch 2 (which holds the victim) was begun; no third batch.
+        #expect(events.batches.count == 2, "batches: \(events.batches)")
+        #expect(events.batches.last?.contains(victim) == true, "batches: \(events.batches)")
+        let begun = Set(events.batches.joined())
+        let starts = sim.simulator.withCluster { c in
+            Dictionary(uniqueKeysWithValues: c.nodes.map { ($0.id, $0.starts) })
+        }
+        for (node, count) in starts {
+            #expect(count == (begun.contains(node) ? 1 : 0), "node \(node) was started \(count) time(s)")
+        }
+        let state = sim.simulator.withCluster { c in (c.node(victim)!.state, c.node(victim)!.failedStarts) }
+        #expect(state == (.stopped, 1))
+        let health = sim.simulator.withCluster { $0.stats.health }
+        #expect(!health.isEmpty && health.allSatisfy { $0.offline == 0 }, "offline partitions during the roll")
+        #expect(sim.simulator.withCluster { $0.healthCounts().offline } == 0)
+    }
+
+    @Test func aNodeThatDiesAtStartUpStopsTheRollWithOneErrorNamingIt() async throws {
+        let sim = try await Self.startSim()
+        defer { sim.task.cancel() }
+        let (failure, events, marked) = try await Self.roll(
+            sim, driver: SimDriver(control: sim.server.controlURL!, timeoutSeconds: 30, pollMilliseconds: 20))
+        let victim = try #require(marked, "the roll never began a second batch")
+        let f = try #require(failure, "the roll must fail")
+        #expect(f.node == victim)
+        #expect(f.message.contains("node \(victim)") && f.message.contains("did not come back"), "\(f.message)")
+        #expect(f.message.contains("check the node's logs"), "\(f.message)")
+        #expect(events.all.filter { if case .failed = $0 { true } else { false } }.count == 1)
+        Self.expectStoppedAt(victim, sim, events)
+    }
+
+    @Test func aNodeThatNeverRegistersAfterARestartThatReturnedStopsTheRollAtRegistration() async throws {
+        let sim = try await Self.startSim()
+        defer { sim.task.cancel() }
+        let driver = StartAndReturnDriver(
+            sim: sim.simulator, listing: SimDriver(control: sim.server.controlURL!, pollMilliseconds: 20))
+        let (failure, events, marked) = try await Self.roll(sim, driver: driver)
+        let victim = try #require(marked, "the roll never began a second batch")
+        let f = try #require(failure, "the roll must fail")
+        #expect(f.node == victim)
+        #expect(f.message.contains("node \(victim) did not re-register"), "\(f.message)")
+        #expect(f.message.contains("did not come back") && f.message.contains("check the node's logs"))
+        Self.expectStoppedAt(victim, sim, events)
+    }
+
+    /// The real trigger, as the simulator models it (KafkaSim `SimCluster+ClearElrCrash.swift`): a topic deleted,
+    /// then the cluster-default min.insync.replicas changed, then a roll. The first batch's combined node exits at
+    /// start-up and its broker-only nodes never register; the roll stops there and the quorum keeps its majority.
+    @Test func afterTheKafka410ClearElrTriggerTheRollStopsInTheFirstBatchAndKeepsTheQuorum() async throws {
+        let sim = try await Self.startSim()
+        defer { sim.task.cancel() }
+        try sim.simulator.withCluster { c throws(SimFailure) in
+            try c.createTopic(name: "doomed", partitions: 1, replicationFactor: 3)
+            try c.deleteTopic(name: "doomed")
+            try c.alterConfigs(
+                .broker(""), [ConfigAlteration(name: "min.insync.replicas", value: "2")], incremental: true,
+                validateOnly: false, answeringBroker: 1)
+        }
+        // Hung broker-only nodes stay `starting`: the sim driver gives up on them after 3 s.
+        let (failure, events, _) = try await Self.roll(
+            sim, driver: SimDriver(control: sim.server.controlURL!, timeoutSeconds: 3, pollMilliseconds: 20),
+            markSecondBatch: false)
+        let f = try #require(failure, "the roll must fail")
+        #expect(events.batches.count == 1, "batches: \(events.batches)")
+        let first = Set(events.batches.first ?? [])
+        #expect(f.node.map { first.contains($0) } == true, "\(f.message)")
+        #expect(f.message.contains("did not come back"), "\(f.message)")
+        let (starts, states, quorum, offline) = sim.simulator.withCluster { c in
+            (
+                Dictionary(uniqueKeysWithValues: c.nodes.map { ($0.id, $0.starts) }),
+                Dictionary(uniqueKeysWithValues: c.nodes.map { ($0.id, $0.state) }) as [Int32: NodeState],
+                c.quorum.leader >= 0, c.healthCounts().offline
+            )
+        }
+        for (node, count) in starts { #expect(count == (first.contains(node) ? 1 : 0), "node \(node)") }
+        // Every restarted node failed: the combined one exited, the broker-only ones hang in `starting`.
+        #expect(first.allSatisfy { states[$0] == .stopped || states[$0] == .starting }, "\(states)")
+        #expect(first.contains { states[$0] == .stopped })
+        #expect(quorum, "two of the three controllers are still up")
+        #expect(offline == 0)
+    }
+}
