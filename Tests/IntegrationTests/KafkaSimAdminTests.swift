@@ -11,18 +11,10 @@ import Testing
         topo.racks = 3
         topo.topics = 4
         topo.partitions = 6
-        let sim = KafkaSimulator(cluster: try topo.build(), timeScale: 10)
-        var config = KafkaSimServer.Configuration()
-        config.basePort = 0
-        config.controlPort = 0
-        let logger = Logger(label: "sim")
-        let server = KafkaSimServer(
-            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
-        let task = Task { try await server.run() }
-        defer { task.cancel() }
-        _ = await server.waitUntilReady()
+        let sim = try await EmbeddedSimulator.start(try topo.build(), timeScale: 10)
+        defer { sim.cancel() }
 
-        var c = KafkaAdminConfiguration(bootstrap: server.bootstrap)
+        var c = KafkaAdminConfiguration(bootstrap: sim.bootstrap)
         c.requestTimeout = .seconds(5)
         let admin = try KafkaAdmin(configuration: c)
         let s = try await admin.snapshot()

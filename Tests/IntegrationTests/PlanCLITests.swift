@@ -33,18 +33,10 @@ struct PlanCLITests {
     @Test func planOfALiveClusterMovesReplicasUntilEveryPartitionSpansThreeRacks() async throws {
         var topo = SimTopology()
         topo.model = try JSONDecoder().decode(ClusterModel.self, from: Data(Self.rackViolatingModel.utf8))
-        let sim = KafkaSimulator(cluster: try topo.build(), timeScale: 10)
-        var config = KafkaSimServer.Configuration()
-        config.basePort = 0
-        config.controlPort = 0
-        let server = KafkaSimServer(
-            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim),
-            logger: Logger(label: "sim"))
-        let task = Task { try await server.run() }
-        defer { task.cancel() }
-        _ = await server.waitUntilReady()
+        let sim = try await EmbeddedSimulator.start(try topo.build(), timeScale: 10)
+        defer { sim.cancel() }
 
-        let r = try run(ballastBinary!, ["plan", "--bootstrap", server.bootstrap, "--json"])
+        let r = try run(ballastBinary!, ["plan", "--bootstrap", sim.bootstrap, "--json"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let proposal = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(proposal["mode"] as? String == "rebalance")

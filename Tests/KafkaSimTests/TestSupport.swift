@@ -9,28 +9,15 @@ import Logging
 
 /// A simulator running in-process on port 0, with its control API.
 struct RunningSim {
-    let simulator: KafkaSimulator
-    let server: KafkaSimServer
-    let task: Task<Void, any Error>
+    let embedded: EmbeddedSimulator
+    var simulator: KafkaSimulator { embedded.simulator }
+    var server: KafkaSimServer { embedded.server }
 
     static func start(_ cluster: SimCluster, timeScale: Double = 1) async throws -> RunningSim {
-        let sim = KafkaSimulator(cluster: cluster, timeScale: timeScale)
-        var config = KafkaSimServer.Configuration()
-        config.basePort = 0
-        config.controlPort = 0
-        var logger = Logger(label: "test.sim")
-        logger.logLevel = .critical
-        let server = KafkaSimServer(
-            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
-        let task = Task { try await server.run() }
-        guard await server.waitUntilReady() != nil else { throw TestError("the simulator did not start") }
-        return RunningSim(simulator: sim, server: server, task: task)
+        RunningSim(embedded: try await EmbeddedSimulator.start(cluster, timeScale: timeScale))
     }
 
-    func stop() async {
-        task.cancel()
-        _ = try? await task.value
-    }
+    func stop() async { await embedded.stop() }
 
     func port(_ node: Int32) -> Int {
         simulator.withCluster { $0.node(node)!.port }

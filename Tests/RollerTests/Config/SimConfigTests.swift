@@ -9,24 +9,16 @@ import Testing
 /// The classifier and applier against the simulator over TCP, through KafkaAdmin: what is planned dynamic is
 /// accepted and verified, what is planned restart the simulator refuses live, and a second plan is empty.
 @Suite(.serialized) struct SimConfigTests {
-    func startSim() async throws -> (KafkaSimulator, KafkaSimServer, Task<Void, any Error>, String) {
+    /// The simulator, and node 1 alone as the bootstrap server.
+    func startSim() async throws -> (EmbeddedSimulator, String) {
         var topo = SimTopology()
         topo.brokers = 3
         topo.racks = 3
         topo.topics = 1
         topo.partitions = 3
-        let sim = KafkaSimulator(cluster: try topo.build())
-        var config = KafkaSimServer.Configuration()
-        config.basePort = 0
-        config.controlPort = 0
-        var logger = Logger(label: "test.sim")
-        logger.logLevel = .critical
-        let server = KafkaSimServer(
-            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
-        let task = Task { try await server.run() }
-        guard await server.waitUntilReady() != nil else { throw CancellationError() }
-        let port = sim.withCluster { $0.node(1)!.port }
-        return (sim, server, task, "127.0.0.1:\(port)")
+        let sim = try await EmbeddedSimulator.start(try topo.build())
+        let port = sim.simulator.withCluster { $0.node(1)!.port }
+        return (sim, "127.0.0.1:\(port)")
     }
 
     func snapshot(_ client: KafkaAdminConfigClient) async throws -> CurrentClusterConfig {
@@ -37,8 +29,8 @@ import Testing
     }
 
     @Test func dynamicChangesApplyAndRestartChangesAreRefusedLive() async throws {
-        let (_, _, task, bootstrap) = try await startSim()
-        defer { task.cancel() }
+        let (sim, bootstrap) = try await startSim()
+        defer { sim.cancel() }
         let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: bootstrap))
         let client = KafkaAdminConfigClient(admin: admin)
         let classifier = ConfigClassifier(version: KafkaVersion(major: 4, minor: 1))

@@ -12,11 +12,7 @@ import Testing
 /// A node that never comes back (Kafka 4.1.0's ClearElrRecord crash at start-up, docs/real-kafka-4.1.md), against
 /// the simulator over TCP: the roll stops at that node with one error and restarts nothing more.
 @Suite(.serialized) struct SimFailureRollTests {
-    struct Sim {
-        let simulator: KafkaSimulator
-        let server: KafkaSimServer
-        let task: Task<Void, any Error>
-    }
+    typealias Sim = EmbeddedSimulator
 
     /// 9 brokers in 3 racks (nodes 1-3 combined broker+controllers), RF 3, min ISR 2, no load.
     static func startSim() async throws -> Sim {
@@ -30,21 +26,7 @@ import Testing
         var settings = SimSettings()
         settings.startupDelayMs = 2000
         settings.shutdownDurationMs = 1000
-        let sim = KafkaSimulator(cluster: try topology.build(settings: settings), timeScale: 10)
-        var config = KafkaSimServer.Configuration()
-        config.basePort = 0
-        config.controlPort = 0
-        var logger = Logger(label: "test.sim")
-        logger.logLevel = .critical
-        let server = KafkaSimServer(
-            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
-        let task = Task { try await server.run() }
-        guard await server.waitUntilReady() != nil else {
-            task.cancel()
-            if case .failure(let error) = await task.result { throw error }
-            throw RollFailure("the simulator did not bind its listeners within 60 s")
-        }
-        return Sim(simulator: sim, server: server, task: task)
+        return try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: 10)
     }
 
     /// A restart that returns once the process was started (like `systemctl restart`), leaving it to the roller
@@ -73,7 +55,7 @@ import Testing
             driver: driver, configuration: .init(token: "t"), logger: Logger(label: "test.agent"),
             onServerRunning: { p in port.withLock { $0 = p } })
         let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
-        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.server.bootstrap))
+        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
         var options = RollOptions()
         options.timeouts.pollSeconds = 0.1
         options.timeouts.registerSeconds = 3
@@ -130,9 +112,9 @@ import Testing
 
     @Test func aNodeThatDiesAtStartUpStopsTheRollWithOneErrorNamingIt() async throws {
         let sim = try await Self.startSim()
-        defer { sim.task.cancel() }
+        defer { sim.cancel() }
         let (failure, events, marked) = try await Self.roll(
-            sim, driver: SimDriver(control: sim.server.controlURL!, timeoutSeconds: 30, pollMilliseconds: 20))
+            sim, driver: SimDriver(control: sim.controlURL, timeoutSeconds: 30, pollMilliseconds: 20))
         let victim = try #require(marked, "the roll never began a second batch")
         let f = try #require(failure, "the roll must fail")
         #expect(f.node == victim)
@@ -144,9 +126,9 @@ import Testing
 
     @Test func aNodeThatNeverRegistersAfterARestartThatReturnedStopsTheRollAtRegistration() async throws {
         let sim = try await Self.startSim()
-        defer { sim.task.cancel() }
+        defer { sim.cancel() }
         let driver = StartAndReturnDriver(
-            sim: sim.simulator, listing: SimDriver(control: sim.server.controlURL!, pollMilliseconds: 20))
+            sim: sim.simulator, listing: SimDriver(control: sim.controlURL, pollMilliseconds: 20))
         let (failure, events, marked) = try await Self.roll(sim, driver: driver)
         let victim = try #require(marked, "the roll never began a second batch")
         let f = try #require(failure, "the roll must fail")
@@ -161,7 +143,7 @@ import Testing
     /// start-up and its broker-only nodes never register; the roll stops there and the quorum keeps its majority.
     @Test func afterTheKafka410ClearElrTriggerTheRollStopsInTheFirstBatchAndKeepsTheQuorum() async throws {
         let sim = try await Self.startSim()
-        defer { sim.task.cancel() }
+        defer { sim.cancel() }
         try sim.simulator.withCluster { c throws(SimFailure) in
             try c.createTopic(name: "doomed", partitions: 1, replicationFactor: 3)
             try c.deleteTopic(name: "doomed")
@@ -171,7 +153,7 @@ import Testing
         }
         // Hung broker-only nodes stay `starting`: the sim driver gives up on them after 3 s.
         let (failure, events, _) = try await Self.roll(
-            sim, driver: SimDriver(control: sim.server.controlURL!, timeoutSeconds: 3, pollMilliseconds: 20),
+            sim, driver: SimDriver(control: sim.controlURL, timeoutSeconds: 3, pollMilliseconds: 20),
             markSecondBatch: false)
         let f = try #require(failure, "the roll must fail")
         #expect(events.batches.count == 1, "batches: \(events.batches)")

@@ -13,11 +13,7 @@ import Testing
 /// that catching up takes longer than a restart, and a real acks=all client (librdkafka, retries off) producing to
 /// every partition throughout.
 @Suite(.serialized) struct SimRollTests {
-    struct Sim {
-        let simulator: KafkaSimulator
-        let server: KafkaSimServer
-        let task: Task<Void, any Error>
-    }
+    typealias Sim = EmbeddedSimulator
 
     static func startSim() async throws -> Sim {
         var topology = SimTopology()
@@ -34,21 +30,7 @@ import Testing
         // cluster second at time scale 10. A 3 s (cluster) restart leaves ~30 KB to copy at a net 5 KB/s: ~6 s of
         // catch-up, longer than the restart, so moving on at "broker up" leaves partitions with one in-sync replica.
         settings.replicationBytesPerSecond = 15_000
-        let sim = KafkaSimulator(cluster: try topology.build(settings: settings), timeScale: 10)
-        var config = KafkaSimServer.Configuration()
-        config.basePort = 0
-        config.controlPort = 0
-        var logger = Logger(label: "test.sim")
-        logger.logLevel = .critical
-        let server = KafkaSimServer(
-            simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
-        let task = Task { try await server.run() }
-        guard await server.waitUntilReady() != nil else {
-            task.cancel()
-            if case .failure(let error) = await task.result { throw error }
-            throw RollFailure("the simulator did not bind its listeners within 60 s")
-        }
-        return Sim(simulator: sim, server: server, task: task)
+        return try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: 10)
     }
 
     /// The real client: Debian's confluent-kafka (librdkafka) running `Scripts/acks-all-producer.py` over TCP,
@@ -127,16 +109,16 @@ import Testing
 
     @Test func ballastRollsNineBrokersInThreeBatchesWithoutOneNotEnoughReplicas() async throws {
         let sim = try await Self.startSim()
-        defer { sim.task.cancel() }
-        let producer = try await Producer.start(bootstrap: sim.server.bootstrap, topics: Self.topics(sim))
+        defer { sim.cancel() }
+        let producer = try await Producer.start(bootstrap: sim.bootstrap, topics: Self.topics(sim))
 
         let port = Mutex(0)
         let agent = AgentServer.application(
-            driver: SimDriver(control: sim.server.controlURL!, pollMilliseconds: 20),
+            driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20),
             configuration: .init(token: "t"), logger: Logger(label: "test.agent"),
             onServerRunning: { p in port.withLock { $0 = p } })
         let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
-        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.server.bootstrap))
+        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
         var options = RollOptions()
         options.timeouts.pollSeconds = 0.1
         let events = RollExecutorTests.Events()
@@ -176,9 +158,9 @@ import Testing
 
     @Test func aNaiveRollThatMovesOnWhenABrokerIsUpCausesNotEnoughReplicas() async throws {
         let sim = try await Self.startSim()
-        defer { sim.task.cancel() }
-        let producer = try await Producer.start(bootstrap: sim.server.bootstrap, topics: Self.topics(sim))
-        let driver = SimDriver(control: sim.server.controlURL!, pollMilliseconds: 20)
+        defer { sim.cancel() }
+        let producer = try await Producer.start(bootstrap: sim.bootstrap, topics: Self.topics(sim))
+        let driver = SimDriver(control: sim.controlURL, pollMilliseconds: 20)
         for node in (1...9).map({ Int32($0) }) { try await driver.restart(node: node) }
         try await Task.sleep(for: .milliseconds(500))
         let counts = try await producer.stop()

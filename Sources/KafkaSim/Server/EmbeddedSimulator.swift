@@ -1,0 +1,48 @@
+public import Logging
+
+/// A simulated cluster serving the Kafka protocol and the control API on loopback inside this process, on ports
+/// the OS picks: what tests and an embedded demo need, in one call.
+public struct EmbeddedSimulator: Sendable {
+    public let simulator: KafkaSimulator
+    public let server: KafkaSimServer
+    let task: Task<Void, any Error>
+
+    public var bootstrap: String { server.bootstrap }
+    /// The control API's base URL.
+    public var controlURL: String { server.controlURL ?? "" }
+
+    /// Starts serving `cluster` and returns once every listener is bound.
+    public static func start(_ cluster: SimCluster, timeScale: Double = 1, logger: Logger? = nil) async throws
+        -> EmbeddedSimulator
+    {
+        let simulator = KafkaSimulator(cluster: cluster, timeScale: timeScale)
+        var configuration = KafkaSimServer.Configuration()
+        configuration.basePort = 0
+        configuration.controlPort = 0
+        let server = KafkaSimServer(
+            simulator: simulator, configuration: configuration, responder: KafkaProtocolResponder.make(simulator),
+            logger: logger ?? Self.quietLogger)
+        let task = Task { try await server.run() }
+        guard await server.waitUntilReady() != nil else {
+            task.cancel()
+            if case .failure(let error) = await task.result { throw error }
+            throw SimTopologyError("the simulator did not bind its listeners within 60 s")
+        }
+        return EmbeddedSimulator(simulator: simulator, server: server, task: task)
+    }
+
+    /// Stops serving and waits until the listeners are closed.
+    public func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    /// Stops serving without waiting (for a `defer`).
+    public func cancel() { task.cancel() }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "ballast.sim")
+        logger.logLevel = .critical
+        return logger
+    }
+}
