@@ -139,22 +139,39 @@ def main():
     start = time.monotonic()
     if args.mode == "ballast":
         state = f"/tmp/ballast-roll-compare-{os.getpid()}"
-        out = subprocess.run(
+        roll = subprocess.Popen(
             [args.ballast, "roll", "--bootstrap", args.bootstrap, "--agent", args.agent, "--state-dir", state,
              "--json", *args.ballast_args.split()],
-            capture_output=True, text=True)
-        events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-        result["exit"] = out.returncode
-        result["batches"] = [e["nodes"] for e in events if e.get("event") == "batchStarted"]
-        if out.returncode != 0:
-            result["stderr"] = out.stderr[-2000:]
+            stdout=subprocess.PIPE, stderr=open(state + ".err", "w"), text=True)
+        events = []  # (seconds since the roll began, event)
+        for line in roll.stdout:
+            if line.startswith("{"):
+                events.append((time.monotonic() - start, json.loads(line)))
+        result["exit"] = roll.wait()
+        stderr = open(state + ".err").read()
+        result["batches"] = [e["nodes"] for _, e in events if e.get("event") == "batchStarted"]
+        # Seconds each batch spent in its restarts (the agent's part) and in all (restarts, catch-up, leaders).
+        result["restartSeconds"], result["batchSeconds"] = [], []
+        begun = restarted = 0
+        for t, e in events:
+            if e.get("event") == "batchStarted":
+                begun = t
+            elif e.get("event") == "restarted":
+                restarted = t
+            elif e.get("event") == "batchDone":
+                result["restartSeconds"].append(round(restarted - begun, 1))
+                result["batchSeconds"].append(round(t - begun, 1))
+        if result["exit"] != 0:
+            result["stderr"] = stderr[-2000:]
     else:
         nodes = [int(n) for n in args.nodes.split(",")]
         for n in nodes:
             if args.mode == "careful":
                 wait_healthy(admin, args.poll)
             log(f"restarting node {n}")
+            begun = time.monotonic()
             agent.restart(n)
+            result.setdefault("restartSeconds", []).append(round(time.monotonic() - begun, 1))
         if args.mode == "careful":
             wait_healthy(admin, args.poll)
         result["batches"] = [[n] for n in nodes]
