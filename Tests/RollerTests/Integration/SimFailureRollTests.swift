@@ -14,20 +14,8 @@ import Testing
 @Suite(.serialized) struct SimFailureRollTests {
     typealias Sim = EmbeddedSimulator
 
-    /// 9 brokers in 3 racks (nodes 1-3 combined broker+controllers), RF 3, min ISR 2, no load.
-    static func startSim() async throws -> Sim {
-        var topology = SimTopology()
-        topology.brokers = 9
-        topology.racks = 3
-        topology.topics = 3
-        topology.partitions = 6
-        topology.replicationFactor = 3
-        topology.minInsyncReplicas = 2
-        var settings = SimSettings()
-        settings.startupDelayMs = 2000
-        settings.shutdownDurationMs = 1000
-        return try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: 10)
-    }
+    /// The shared 9-broker cluster, without load.
+    static func startSim() async throws -> Sim { try await SimRollHarness.start() }
 
     /// A restart that returns once the process was started (like `systemctl restart`), leaving it to the roller
     /// to notice that the node never registers.
@@ -50,45 +38,21 @@ import Testing
     static func roll(_ sim: Sim, driver: some NodeDriver, markSecondBatch: Bool = true) async throws -> (
         RollFailure?, RollExecutorTests.Events, Int32?
     ) {
-        let port = Mutex(0)
-        let agent = AgentServer.application(
-            driver: driver, configuration: .init(token: "t"), logger: Logger(label: "test.agent"),
-            onServerRunning: { p in port.withLock { $0 = p } })
-        let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
-        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
         var options = RollOptions()
         options.timeouts.pollSeconds = 0.1
         options.timeouts.registerSeconds = 3
         options.timeouts.restartSeconds = 30
         let events = RollExecutorTests.Events()
         let victim = Mutex<Int32?>(nil)
-        let failure = try await withThrowingTaskGroup(of: RollFailure?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
+        let result = try await SimRollHarness.roll(sim, driver: driver, options: options) { event in
+            events.add(event)
+            if markSecondBatch, case .batchStarted(2, let nodes, _, _, _) = event, let node = nodes.max() {
+                victim.withLock { $0 = node }
+                try? sim.simulator.withCluster { c throws(SimFailure) in try c.setFailStarts(1, of: node) }
             }
-            while port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            let executor = RollExecutor(
-                operationId: "sim-failure-roll", nodes: nil, options: options,
-                cluster: KafkaAdminClusterReader(admin: admin),
-                agents: [HTTPAgentClient(endpoint: "http://127.0.0.1:\(port.withLock { $0 })", token: "t")],
-                journal: nil, logger: Logger(label: "test.roll"))
-            var failure: RollFailure?
-            do {
-                try await executor.run { event in
-                    events.add(event)
-                    if markSecondBatch, case .batchStarted(2, let nodes, _, _, _) = event, let node = nodes.max() {
-                        victim.withLock { $0 = node }
-                        try? sim.simulator.withCluster { c throws(SimFailure) in try c.setFailStarts(1, of: node) }
-                    }
-                }
-            } catch let f as RollFailure {
-                failure = f
-            }
-            await group.triggerGracefulShutdown()
-            return failure
         }
-        await admin.shutdown()
+        let failure: RollFailure?
+        if case .failure(let f) = result { failure = f } else { failure = nil }
         return (failure, events, victim.withLock { $0 })
     }
 

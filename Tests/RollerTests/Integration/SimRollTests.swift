@@ -15,23 +15,10 @@ import Testing
 @Suite(.serialized) struct SimRollTests {
     typealias Sim = EmbeddedSimulator
 
-    static func startSim() async throws -> Sim {
-        var topology = SimTopology()
-        topology.brokers = 9
-        topology.racks = 3
-        topology.topics = 3
-        topology.partitions = 6
-        topology.replicationFactor = 3
-        topology.minInsyncReplicas = 2
-        var settings = SimSettings()
-        settings.startupDelayMs = 2000
-        settings.shutdownDurationMs = 1000
-        // The producer writes ~300 KB/s (real) over 18 partitions, so ~100 KB/s into each broker, 10 KB per
-        // cluster second at time scale 10. A 3 s (cluster) restart leaves ~30 KB to copy at a net 5 KB/s: ~6 s of
-        // catch-up, longer than the restart, so moving on at "broker up" leaves partitions with one in-sync replica.
-        settings.replicationBytesPerSecond = 15_000
-        return try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: 10)
-    }
+    // The producer writes ~300 KB/s (real) over 18 partitions, so ~100 KB/s into each broker, 10 KB per cluster
+    // second at time scale 10. A 3 s (cluster) restart leaves ~30 KB to copy at a net 5 KB/s: ~6 s of catch-up,
+    // longer than the restart, so moving on at "broker up" leaves partitions with one in-sync replica.
+    static func startSim() async throws -> Sim { try await SimRollHarness.start(replicationBytesPerSecond: 15_000) }
 
     /// The real client: Debian's confluent-kafka (librdkafka) running `Scripts/acks-all-producer.py` over TCP,
     /// acks=all with retries off, on every partition of every topic.
@@ -112,32 +99,12 @@ import Testing
         defer { sim.cancel() }
         let producer = try await Producer.start(bootstrap: sim.bootstrap, topics: Self.topics(sim))
 
-        let port = Mutex(0)
-        let agent = AgentServer.application(
-            driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20),
-            configuration: .init(token: "t"), logger: Logger(label: "test.agent"),
-            onServerRunning: { p in port.withLock { $0 = p } })
-        let group = ServiceGroup(services: [agent], logger: Logger(label: "test"))
-        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
         var options = RollOptions()
         options.timeouts.pollSeconds = 0.1
         let events = RollExecutorTests.Events()
-        let restarted = try await withThrowingTaskGroup(of: [Int32]?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            while port.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            let executor = RollExecutor(
-                operationId: "sim-roll", nodes: nil, options: options,
-                cluster: KafkaAdminClusterReader(admin: admin),
-                agents: [HTTPAgentClient(endpoint: "http://127.0.0.1:\(port.withLock { $0 })", token: "t")],
-                journal: nil, logger: Logger(label: "test.roll"))
-            let result = try await executor.run { events.add($0) }
-            await group.triggerGracefulShutdown()
-            return result
-        }
-        await admin.shutdown()
+        let restarted = try await SimRollHarness.roll(
+            sim, driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20), options: options
+        ) { events.add($0) }.get()
         // A moment of load after the last batch: deliveries to the restored leaders count too.
         try await Task.sleep(for: .milliseconds(500))
         let counts = try await producer.stop()
