@@ -85,10 +85,7 @@ struct RollCommand: AsyncParsableCommand {
                 throw RollUsageError("the rollout policy file \(policy) is not valid: \(error)")
             }
         }
-        if let maxBatch {
-            guard maxBatch >= 1 else { throw RollUsageError("--max-batch must be at least 1") }
-            o.maxBatch = maxBatch
-        }
+        if let maxBatch { o.maxBatch = maxBatch }
         if let headroom { o.headroom = headroom }
         if let failureThreshold { o.failureThreshold = failureThreshold }
         if allowOfflinePartitions { o.allowOfflinePartitions = true }
@@ -99,6 +96,7 @@ struct RollCommand: AsyncParsableCommand {
         if let registerTimeout { o.timeouts.registerSeconds = registerTimeout }
         if let catchUpTimeout { o.timeouts.catchUpSeconds = catchUpTimeout }
         if let poll { o.timeouts.pollSeconds = poll }
+        if let problem = o.problem { throw RollUsageError(problem) }
         return o
     }
 

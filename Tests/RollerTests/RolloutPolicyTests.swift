@@ -35,3 +35,24 @@ import Testing
         #expect(o.headroom == 1 && o.timeouts.pollSeconds == 5 && o.timeouts.catchUpSeconds == 1800)
     }
 }
+
+@Suite struct RollOptionsProblemTests {
+    @Test func theDefaultsAndThePolicyFileHaveNoProblem() throws {
+        #expect(RollOptions().problem == nil)
+    }
+
+    @Test(arguments: [
+        ("headroom", #"{"headroom": -1}"#, "--headroom"),
+        ("maxBatch", #"{"maxBatch": 0}"#, "--max-batch"),
+        ("failureThreshold", #"{"failureThreshold": -2}"#, "--failure-threshold"),
+        ("pollSeconds", #"{"timeouts": {"pollSeconds": 0}}"#, "--poll"),
+        ("catchUpSeconds", #"{"timeouts": {"catchUpSeconds": -1}}"#, "--catch-up-timeout"),
+        ("postRestartDelaySeconds", #"{"timeouts": {"postRestartDelaySeconds": -1}}"#, "--post-restart-delay"),
+    ])
+    func anUnusableSettingIsNamedWithItsFlag(key: String, json: String, flag: String) throws {
+        let options = try JSONDecoder().decode(RollOptions.self, from: Data(json.utf8))
+        let problem = try #require(options.problem)
+        #expect(problem.hasPrefix(flag), "\(problem)")
+        #expect(problem.contains(key), "\(problem)")
+    }
+}

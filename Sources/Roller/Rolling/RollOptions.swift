@@ -67,3 +67,31 @@ public struct RollOptions: Sendable, Hashable, Codable {
         timeouts = try c.decodeIfPresent(Timeouts.self, forKey: .timeouts) ?? d.timeouts
     }
 }
+
+extension RollOptions {
+    /// The first setting that cannot be used, in one sentence naming its flag and policy key; nil when all can.
+    public var problem: String? {
+        func positive(_ value: Double, _ flag: String, _ key: String) -> String? {
+            value > 0 && value.isFinite ? nil : "\(flag) (policy timeouts.\(key)) must be more than 0 s, got \(value)"
+        }
+        if headroom < 0 { return "--headroom (policy headroom) must be at least 0, got \(headroom)" }
+        if let maxBatch, maxBatch < 1 { return "--max-batch (policy maxBatch) must be at least 1, got \(maxBatch)" }
+        if failureThreshold < 0 {
+            return "--failure-threshold (policy failureThreshold) must be at least 0, got \(failureThreshold)"
+        }
+        if quorumCaughtUpWindowMs <= 0 {
+            return "policy quorumCaughtUpWindowMs must be more than 0, got \(quorumCaughtUpWindowMs)"
+        }
+        let t = timeouts
+        if t.postRestartDelaySeconds < 0 || !t.postRestartDelaySeconds.isFinite {
+            return "--post-restart-delay (policy timeouts.postRestartDelaySeconds) must be at least 0 s, "
+                + "got \(t.postRestartDelaySeconds)"
+        }
+        return positive(t.gateSeconds, "--gate-timeout", "gateSeconds")
+            ?? positive(t.restartSeconds, "--restart-timeout", "restartSeconds")
+            ?? positive(t.registerSeconds, "--register-timeout", "registerSeconds")
+            ?? positive(t.catchUpSeconds, "--catch-up-timeout", "catchUpSeconds")
+            ?? positive(t.electSeconds, "the election timeout", "electSeconds")
+            ?? positive(t.pollSeconds, "--poll", "pollSeconds")
+    }
+}
