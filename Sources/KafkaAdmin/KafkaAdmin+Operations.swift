@@ -1,25 +1,6 @@
 public import KafkaModel
 import KafkaWire
 
-/// A reassignment in progress (ListPartitionReassignments).
-public struct PartitionReassignment: Sendable, Hashable, Codable {
-    public var topic: String
-    public var partition: Int32
-    /// The full target set while moving: current plus adding.
-    public var replicas: [Int32]
-    public var addingReplicas: [Int32]
-    public var removingReplicas: [Int32]
-
-    public init(topic: String, partition: Int32, replicas: [Int32], addingReplicas: [Int32], removingReplicas: [Int32])
-    {
-        self.topic = topic
-        self.partition = partition
-        self.replicas = replicas
-        self.addingReplicas = addingReplicas
-        self.removingReplicas = removingReplicas
-    }
-}
-
 public enum ElectionType: Int8, Sendable, Hashable, Codable {
     case preferred = 0
     /// May elect an out-of-sync replica and lose acknowledged writes.
@@ -143,6 +124,17 @@ extension KafkaAdmin {
 
     /// Starts (replicas given) or cancels (nil) reassignments. Throws on the first partition Kafka refused.
     public func alterPartitionReassignments(_ targets: [TopicPartition: [Int32]?]) async throws(KafkaAdminError) {
+        if let (_, error) = try await alterPartitionReassignmentResults(targets).min(by: { $0.key < $1.key }) {
+            throw error
+        }
+    }
+
+    /// Starts (replicas given) or cancels (nil) reassignments; returns Kafka's error for each partition it
+    /// refused (the others were accepted). Throws when the request as a whole failed, in which case it is not
+    /// known which were applied.
+    public func alterPartitionReassignmentResults(_ targets: [TopicPartition: [Int32]?]) async throws(KafkaAdminError)
+        -> [TopicPartition: KafkaAdminError]
+    {
         let byTopic = Dictionary(grouping: targets, by: { $0.key.topic })
         let request = AlterPartitionReassignmentsRequest(
             timeoutMs: timeoutMs,
@@ -158,16 +150,18 @@ extension KafkaAdmin {
             throw await native.kafkaError(
                 "AlterPartitionReassignments", "the controller", .init(rawValue: r.errorCode), r.errorMessage)
         }
+        var refused: [TopicPartition: KafkaAdminError] = [:]
         for t in r.responses {
             for p in t.partitions where p.errorCode != 0 {
                 let code = KafkaErrorCode(rawValue: p.errorCode)
-                throw KafkaAdminError(
+                refused[TopicPartition(t.name, p.partitionIndex)] = KafkaAdminError(
                     .kafka,
                     "AlterPartitionReassignments of \(t.name)-\(p.partitionIndex) failed with \(code.name)"
                         + "\(p.errorMessage.map { ": \($0)" } ?? "").",
                     kafkaErrorName: code.name, isRetriable: code.isRetriable)
             }
         }
+        return refused
     }
 
     /// Cancels reassignments in progress (the replicas go back to the original set).
