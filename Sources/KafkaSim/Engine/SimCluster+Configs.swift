@@ -373,6 +373,25 @@ extension SimCluster {
         } catch {
             throw SimFailure(.invalidConfig, error.message)
         }
+        if key == "leader.replication.throttled.replicas" || key == "follower.replication.throttled.replicas" {
+            // Kafka's ThrottledReplicaListValidator: `*`, or `partition:broker` entries.
+            let entries = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
+            let valid =
+                entries == ["*"]
+                || entries.allSatisfy { e in
+                    let parts = e.split(separator: ":", omittingEmptySubsequences: false)
+                    return e.isEmpty
+                        || (parts.count == 2
+                            && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } })
+                }
+            if !valid {
+                throw SimFailure(
+                    .invalidConfig,
+                    "Invalid value [\(entries.joined(separator: ", "))] for configuration \(key): \(key) must be the "
+                        + "literal '*' or a list of replicas in the following format: "
+                        + "[partitionId]:[brokerId],[partitionId]:[brokerId],...")
+            }
+        }
         if key == "min.insync.replicas", let v = Int(value), v < 1 {
             throw SimFailure(
                 .invalidConfig, "Invalid value \(value) for configuration min.insync.replicas: Value must be at least 1"

@@ -1,3 +1,5 @@
+import KafkaModel
+
 /// Partition reassignments (KIP-455): add the new replicas, copy data at the (throttled) rate, then drop
 /// the removed ones.
 extension SimCluster {
@@ -9,6 +11,7 @@ extension SimCluster {
         try requireQuorum()
         guard let target else {
             try cancelReassignment(p)
+            stats.reassignmentsCancelled[TopicPartition(name, partition), default: 0] += 1
             return
         }
         guard !target.isEmpty else {
@@ -32,6 +35,7 @@ extension SimCluster {
         }
         reassignments[p] = SimReassignment(
             originalReplicas: original, targetReplicas: target, adding: adding, removing: removing, startedMs: now)
+        stats.reassignmentsStarted[TopicPartition(name, partition), default: 0] += 1
         quorum.append(records: 1)
         maybeCompleteReassignment(p)
         healthDirty = true

@@ -622,39 +622,66 @@ public struct SimCluster: Sendable {
         return v >= 9.2e18 ? .infinity : v
     }
 
-    /// One replication step of `ms` milliseconds: followers fetch what they lack, sharing the follower
-    /// broker's throughput and, for throttled replicas, the follower and leader throttles.
+    /// One replication step of `ms` milliseconds: followers fetch what they lack. Each follower broker's
+    /// replication throughput is shared by the replicas it fetches; throttled replicas also share the follower
+    /// broker's `follower.replication.throttled.rate` and their leader's `leader.replication.throttled.rate`.
+    /// The sharing is max-min fair (progressive filling): Kafka's quotas cap a broker's total throttled bytes, so
+    /// a replica held back by one limit leaves the rest of another to the replicas that can use it.
     mutating func replicate(ms: Int64) {
         guard ms > 0, !replicaBytes.isEmpty else { return }
-        var active: [(ReplicaKey, Bool, Bool)] = []
-        var perFollower: [Int32: Int] = [:]
-        var throttledFollower: [Int32: Int] = [:]
-        var throttledLeader: [Int32: Int] = [:]
-        for key in replicaBytes.keys where canFetch(key) {
-            let (f, l) = throttle(of: key)
-            active.append((key, f, l))
-            perFollower[key.broker, default: 0] += 1
-            if f { throttledFollower[key.broker, default: 0] += 1 }
-            if l { throttledLeader[partitions[Int(key.partition)].leader, default: 0] += 1 }
+        enum Limit: Hashable {
+            case fetch(Int32)
+            case followerThrottle(Int32)
+            case leaderThrottle(Int32)
         }
-        let seconds = Double(ms) / 1000
-        for (key, f, l) in active {
+        var flows: [(key: ReplicaKey, limits: [Limit])] = []
+        var capacity: [Limit: Double] = [:]
+        for key in replicaBytes.keys.sorted() where canFetch(key) {
+            let (f, l) = throttle(of: key)
             let leader = partitions[Int(key.partition)].leader
-            var rate = Double(settings.replicationBytesPerSecond) / Double(perFollower[key.broker]!)
+            var limits: [Limit] = [.fetch(key.broker)]
+            capacity[.fetch(key.broker)] = Double(settings.replicationBytesPerSecond)
             if f {
-                rate = min(
-                    rate,
-                    rateLimit("follower.replication.throttled.rate", broker: key.broker)
-                        / Double(throttledFollower[key.broker]!))
+                limits.append(.followerThrottle(key.broker))
+                capacity[.followerThrottle(key.broker)] = rateLimit(
+                    "follower.replication.throttled.rate", broker: key.broker)
             }
             if l {
-                rate = min(
-                    rate,
-                    rateLimit("leader.replication.throttled.rate", broker: leader) / Double(throttledLeader[leader]!))
+                limits.append(.leaderThrottle(leader))
+                capacity[.leaderThrottle(leader)] = rateLimit("leader.replication.throttled.rate", broker: leader)
             }
-            let target = size(of: key.partition)
-            let held = replicaBytes[key]!
-            replicaBytes[key] = min(target, held + Int64((rate * seconds).rounded(.up)))
+            flows.append((key, limits))
+        }
+        // Progressive filling: raise every unfrozen flow's rate together until a limit is used up; freeze its flows.
+        var rate = [Double](repeating: 0, count: flows.count)
+        var frozen = [Bool](repeating: false, count: flows.count)
+        var users: [Limit: Int] = [:]
+        for f in flows { for l in f.limits { users[l, default: 0] += 1 } }
+        var left = flows.count
+        while left > 0 {
+            var step = Double.infinity
+            for (l, n) in users where n > 0 { step = min(step, capacity[l]! / Double(n)) }
+            guard step.isFinite else { break }
+            var saturated = Set<Limit>()
+            for (l, n) in users where n > 0 {
+                capacity[l]! -= step * Double(n)
+                if capacity[l]! <= 1e-9 { saturated.insert(l) }
+            }
+            for i in flows.indices where !frozen[i] {
+                rate[i] += step
+                if flows[i].limits.contains(where: saturated.contains) {
+                    frozen[i] = true
+                    left -= 1
+                    for l in flows[i].limits { users[l]! -= 1 }
+                }
+            }
+        }
+        let seconds = Double(ms) / 1000
+        for (i, flow) in flows.enumerated() {
+            let target = size(of: flow.key.partition)
+            let held = replicaBytes[flow.key]!
+            let r = rate[i].isFinite ? rate[i] : Double(settings.replicationBytesPerSecond)
+            replicaBytes[flow.key] = min(target, held + Int64((r * seconds).rounded(.up)))
         }
     }
 

@@ -1,3 +1,4 @@
+public import KafkaModel
 public import KafkaWire
 
 /// The KRaft controller quorum: voters, an elected leader, the metadata log's high watermark and each
@@ -103,6 +104,10 @@ extension SimCluster {
 public struct SimStats: Sendable {
     public internal(set) var produceByError: [KafkaErrorCode: Int] = [:]
     public internal(set) var uncleanElections = 0
+    /// AlterPartitionReassignments that started (or replaced) a reassignment, and that cancelled one, per
+    /// partition: a test can tell whether a move was started twice.
+    public internal(set) var reassignmentsStarted: [TopicPartition: Int] = [:]
+    public internal(set) var reassignmentsCancelled: [TopicPartition: Int] = [:]
     public internal(set) var health: [HealthSample] = []
     static let maxSamples = 10_000
 
