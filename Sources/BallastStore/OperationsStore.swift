@@ -32,6 +32,36 @@ public protocol OperationsStore: Sendable {
 
     /// Gives a cluster's lock up, when `operationId` holds it.
     func releaseClusterLock(cluster: String, operationId: String) async throws(StoreError)
+
+    // MARK: Items, saved settings, liveness and stop requests (rebalances)
+
+    /// Records the new state of some of an operation's items (a rebalance's moves) in one write; an item's latest
+    /// state replaces the earlier one.
+    func recordItems(_ operationId: String, _ items: [ItemState]) async throws(StoreError)
+
+    /// Every item's latest state, by index.
+    func items(_ operationId: String) async throws(StoreError) -> [ItemState]
+
+    /// Saves the value a setting had before the operation changed it (replacing an earlier value of the same
+    /// setting: the operation saves again only after it put the setting back).
+    func saveSettings(_ operationId: String, _ settings: [SavedSetting]) async throws(StoreError)
+
+    func savedSettings(_ operationId: String) async throws(StoreError) -> [SavedSetting]
+
+    /// Notes that the operation's runner (`host:pid`) is alive now (written every poll).
+    func heartbeat(_ operationId: String, at: Date, runner: String) async throws(StoreError)
+
+    /// Asks the runner of a running operation to stop; it reads this every poll.
+    func requestStop(_ operationId: String, at: Date) async throws(StoreError)
+
+    /// The operation's record; nil when there is none with that id.
+    func operation(_ operationId: String) async throws(StoreError) -> OperationRecord?
+
+    /// The most recent operation of this kind that is still running (not finished or failed).
+    func latestRunning(kind: OperationKind) async throws(StoreError) -> String?
+
+    /// The operation holding a cluster's lock, if any.
+    func clusterLockHolder(cluster: String) async throws(StoreError) -> String?
 }
 
 extension OperationsStore {
@@ -46,6 +76,63 @@ extension OperationsStore {
     }
 
     public func latestUnfinished() async throws(StoreError) -> String? { try await latestUnfinished(kind: .roll) }
+}
+
+/// The latest state of one item of an operation (a rebalance's move, by its index in the proposal).
+public struct ItemState: Sendable, Hashable {
+    public var index: Int
+    public var state: String
+    public var detail: String
+
+    public init(index: Int, state: String, detail: String = "") {
+        self.index = index
+        self.state = state
+        self.detail = detail
+    }
+}
+
+/// A setting's value from before an operation changed it (a throttle config): `scope` and `name` say what it is
+/// attached to (`broker` 3, `topic` orders), `value` nil means it was not set.
+public struct SavedSetting: Sendable, Hashable {
+    public var scope: String
+    public var name: String
+    public var key: String
+    public var value: String?
+
+    public init(scope: String, name: String, key: String, value: String?) {
+        self.scope = scope
+        self.name = name
+        self.key = key
+        self.value = value
+    }
+}
+
+/// An operation as the store holds it.
+public struct OperationRecord: Sendable, Hashable {
+    public var id: String
+    public var kind: OperationKind
+    public var status: OperationStatus
+    public var spec: Data
+    public var createdAt: Date
+    /// When its runner last said it was alive (nil: never), and which process that is (`host:pid`).
+    public var heartbeatAt: Date?
+    public var runner: String?
+    /// When a stop was asked for (nil: never).
+    public var stopRequestedAt: Date?
+
+    public init(
+        id: String, kind: OperationKind, status: OperationStatus, spec: Data, createdAt: Date, heartbeatAt: Date?,
+        runner: String? = nil, stopRequestedAt: Date?
+    ) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.spec = spec
+        self.createdAt = createdAt
+        self.heartbeatAt = heartbeatAt
+        self.runner = runner
+        self.stopRequestedAt = stopRequestedAt
+    }
 }
 
 /// What an operation is.

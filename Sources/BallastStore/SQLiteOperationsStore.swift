@@ -52,6 +52,22 @@ public final class SQLiteOperationsStore: OperationsStore {
                         cluster TEXT PRIMARY KEY, operationId TEXT NOT NULL, since DOUBLE NOT NULL);
                     """)
         }
+        // Rebalances: each move's latest state, throttle values from before the execution, liveness, stop.
+        migrator.registerMigration("v3-items-settings-heartbeat") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE items (
+                        operationId TEXT NOT NULL REFERENCES operations(id), idx INTEGER NOT NULL,
+                        state TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '', at DOUBLE NOT NULL,
+                        PRIMARY KEY (operationId, idx));
+                    CREATE TABLE savedSettings (
+                        operationId TEXT NOT NULL REFERENCES operations(id), scope TEXT NOT NULL, name TEXT NOT NULL,
+                        key TEXT NOT NULL, value TEXT, PRIMARY KEY (operationId, scope, name, key));
+                    ALTER TABLE operations ADD COLUMN heartbeatAt DOUBLE;
+                    ALTER TABLE operations ADD COLUMN runner TEXT;
+                    ALTER TABLE operations ADD COLUMN stopRequestedAt DOUBLE;
+                    """)
+        }
         return migrator
     }
 
@@ -142,6 +158,110 @@ public final class SQLiteOperationsStore: OperationsStore {
             try db.execute(
                 sql: "DELETE FROM clusterLocks WHERE cluster = ? AND operationId = ?",
                 arguments: [cluster, operationId])
+        }
+    }
+
+    public func recordItems(_ operationId: String, _ items: [ItemState]) async throws(StoreError) {
+        guard !items.isEmpty else { return }
+        let at = Date().timeIntervalSince1970
+        try await write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO items (operationId, idx, state, detail, at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (operationId, idx) DO UPDATE SET state = excluded.state, detail = excluded.detail,
+                    at = excluded.at
+                    """)
+            for item in items {
+                try statement.execute(arguments: [operationId, item.index, item.state, item.detail, at])
+            }
+        }
+    }
+
+    public func items(_ operationId: String) async throws(StoreError) -> [ItemState] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT idx, state, detail FROM items WHERE operationId = ? ORDER BY idx",
+                arguments: [operationId]
+            ).map { ItemState(index: $0["idx"], state: $0["state"], detail: $0["detail"]) }
+        }
+    }
+
+    public func saveSettings(_ operationId: String, _ settings: [SavedSetting]) async throws(StoreError) {
+        guard !settings.isEmpty else { return }
+        try await write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO savedSettings (operationId, scope, name, key, value) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (operationId, scope, name, key) DO UPDATE SET value = excluded.value
+                    """)
+            for s in settings {
+                try statement.execute(arguments: [operationId, s.scope, s.name, s.key, s.value])
+            }
+        }
+    }
+
+    public func savedSettings(_ operationId: String) async throws(StoreError) -> [SavedSetting] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT scope, name, key, value FROM savedSettings WHERE operationId = ? ORDER BY scope, name, key",
+                arguments: [operationId]
+            ).map { SavedSetting(scope: $0["scope"], name: $0["name"], key: $0["key"], value: $0["value"]) }
+        }
+    }
+
+    public func heartbeat(_ operationId: String, at: Date, runner: String) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE operations SET heartbeatAt = ?, runner = ? WHERE id = ?",
+                arguments: [at.timeIntervalSince1970, runner, operationId])
+        }
+    }
+
+    public func requestStop(_ operationId: String, at: Date) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE operations SET stopRequestedAt = ? WHERE id = ? AND stopRequestedAt IS NULL",
+                arguments: [at.timeIntervalSince1970, operationId])
+        }
+    }
+
+    public func operation(_ operationId: String) async throws(StoreError) -> OperationRecord? {
+        try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, kind, status, spec, createdAt, heartbeatAt, runner, stopRequestedAt FROM operations
+                        WHERE id = ?
+                        """, arguments: [operationId])
+            else { return nil }
+            return OperationRecord(
+                id: row["id"], kind: OperationKind(rawValue: row["kind"]),
+                status: OperationStatus(rawValue: row["status"]) ?? .failed, spec: row["spec"],
+                createdAt: Date(timeIntervalSince1970: row["createdAt"]),
+                heartbeatAt: (row["heartbeatAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                runner: row["runner"],
+                stopRequestedAt: (row["stopRequestedAt"] as Double?).map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    public func latestRunning(kind: OperationKind) async throws(StoreError) -> String? {
+        try await read { db in
+            try String.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM operations WHERE status = 'running' AND kind = ?
+                    ORDER BY createdAt DESC, rowid DESC LIMIT 1
+                    """, arguments: [kind.rawValue])
+        }
+    }
+
+    public func clusterLockHolder(cluster: String) async throws(StoreError) -> String? {
+        try await read { db in
+            try String.fetchOne(
+                db, sql: "SELECT operationId FROM clusterLocks WHERE cluster = ?", arguments: [cluster])
         }
     }
 

@@ -94,3 +94,86 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
     }
 }
+
+/// What a rebalance keeps in the store: each move's latest state, the values it must put back, its heartbeat and a
+/// stop request, all of which survive a crash of the process that wrote them.
+@Suite struct RebalanceRecordsTests {
+    func tempDir() -> String { NSTemporaryDirectory() + "ballast-journal-\(UUID().uuidString)" }
+
+    @Test func anItemsLatestStateReplacesTheEarlierOne() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try SQLiteOperationsStore(directory: dir)
+        try await s.begin(operationId: "r", kind: .rebalance, spec: Data("{}".utf8))
+        try await s.recordItems(
+            "r", [ItemState(index: 0, state: "requested"), ItemState(index: 2, state: "requested")])
+        try await s.recordItems("r", [ItemState(index: 0, state: "in-flight")])
+        try await s.recordItems("r", [ItemState(index: 2, state: "skipped", detail: "stale")])
+        let items = try await SQLiteOperationsStore(directory: dir).items("r")
+        #expect(
+            items == [ItemState(index: 0, state: "in-flight"), ItemState(index: 2, state: "skipped", detail: "stale")])
+    }
+
+    @Test func savedSettingsKeepAnUnsetValueAsNil() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try SQLiteOperationsStore(directory: dir)
+        try await s.begin(operationId: "r", kind: .rebalance, spec: Data())
+        try await s.saveSettings(
+            "r",
+            [
+                SavedSetting(scope: "broker", name: "3", key: "leader.replication.throttled.rate", value: nil),
+                SavedSetting(scope: "topic", name: "t", key: "follower.replication.throttled.replicas", value: "0:9"),
+            ])
+        try await s.saveSettings(
+            "r", [SavedSetting(scope: "topic", name: "t", key: "follower.replication.throttled.replicas", value: "0:8")]
+        )
+        let saved = try await SQLiteOperationsStore(directory: dir).savedSettings("r")
+        #expect(
+            saved == [
+                SavedSetting(scope: "broker", name: "3", key: "leader.replication.throttled.rate", value: nil),
+                SavedSetting(scope: "topic", name: "t", key: "follower.replication.throttled.replicas", value: "0:8"),
+            ])
+    }
+
+    @Test func heartbeatAndStopRequestAreOnTheOperationsRecord() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try SQLiteOperationsStore(directory: dir)
+        try await s.begin(
+            operationId: "r", kind: .rebalance, spec: Data("x".utf8), at: Date(timeIntervalSince1970: 100))
+        var record = try #require(try await s.operation("r"))
+        #expect(record.kind == .rebalance && record.status == .running && record.heartbeatAt == nil)
+        #expect(record.stopRequestedAt == nil && record.spec == Data("x".utf8))
+        try await s.heartbeat("r", at: Date(timeIntervalSince1970: 200), runner: "host-a:42")
+        try await s.requestStop("r", at: Date(timeIntervalSince1970: 300))
+        try await s.requestStop("r", at: Date(timeIntervalSince1970: 400))  // the first request stands
+        record = try #require(try await SQLiteOperationsStore(directory: dir).operation("r"))
+        #expect(record.heartbeatAt == Date(timeIntervalSince1970: 200) && record.runner == "host-a:42")
+        #expect(record.stopRequestedAt == Date(timeIntervalSince1970: 300))
+        #expect(try await s.operation("nope") == nil)
+    }
+
+    @Test func onlyARunningRebalanceIsOfferedForResume() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try SQLiteOperationsStore(directory: dir)
+        try await s.begin(operationId: "a", kind: .rebalance, spec: Data(), at: Date(timeIntervalSince1970: 1))
+        try await s.begin(operationId: "b", kind: .rebalance, spec: Data(), at: Date(timeIntervalSince1970: 2))
+        try await s.begin(operationId: "c", kind: .roll, spec: Data(), at: Date(timeIntervalSince1970: 3))
+        try await s.record("b", batch: 0, node: nil, .failed, detail: "stopped")
+        #expect(try await s.latestRunning(kind: .rebalance) == "a")
+        #expect(try await s.latestRunning(kind: .roll) == "c")
+    }
+
+    @Test func theLockHolderIsReadableAndGoesWhenItsOperationEnds() async throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try SQLiteOperationsStore(directory: dir)
+        try await s.begin(operationId: "r", kind: .rebalance, spec: Data())
+        #expect(try await s.acquireClusterLock(cluster: "k", operationId: "r", at: Date()) == nil)
+        #expect(try await s.clusterLockHolder(cluster: "k") == "r")
+        try await s.record("r", batch: 0, node: nil, .finished, detail: "")
+        #expect(try await s.clusterLockHolder(cluster: "k") == nil)
+    }
+}
