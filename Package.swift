@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "KafkaPolicies", targets: ["KafkaPolicies"]),
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "Roller", targets: ["Roller"]),
+        .library(name: "Rebalancer", targets: ["Rebalancer"]),
         .library(name: "ConfigPlanning", targets: ["ConfigPlanning"]),
         .library(name: "AgentContract", targets: ["AgentContract"]),
         .library(name: "BallastStore", targets: ["BallastStore"]),
@@ -58,6 +59,7 @@ let package = Package(
         // Deciders.
         .target(name: "Planner", dependencies: ["KafkaModel"], swiftSettings: strict),
         .target(name: "Roller", dependencies: ["KafkaModel"], swiftSettings: strict),
+        .target(name: "Rebalancer", dependencies: ["KafkaModel"], swiftSettings: strict),
         .target(name: "ConfigPlanning", dependencies: ["KafkaModel", "KafkaPolicies"], swiftSettings: strict),
         // The agent HTTP API's types, shared by the agent server and its clients.
         .target(name: "AgentContract", dependencies: ["KafkaModel"], swiftSettings: strict),
@@ -90,10 +92,11 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "KafkaModel", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "ConfigPlanning", "AgentContract",
-                "BallastStore",
+                "KafkaModel", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "Rebalancer", "ConfigPlanning",
+                "AgentContract", "BallastStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -140,9 +143,9 @@ let package = Package(
         .executableTarget(
             name: "ballast",
             dependencies: [
-                "KafkaModel", "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "ConfigPlanning",
-                "AgentContract", "BallastStore", "Operations", "KafkaSim", "Agent", "AgentProcessDriver",
-                "AgentSimDriver",
+                "KafkaModel", "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "Rebalancer",
+                "ConfigPlanning", "AgentContract", "BallastStore", "Operations", "KafkaSim", "Agent",
+                "AgentProcessDriver", "AgentSimDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,6 +177,7 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "KafkaModel"], swiftSettings: strict),
         .testTarget(
             name: "RollerTests", dependencies: ["Roller", "KafkaModel", "BallastTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RebalancerTests", dependencies: ["Rebalancer", "KafkaModel"], swiftSettings: strict),
         .testTarget(
             name: "ConfigPlanningTests",
             dependencies: ["ConfigPlanning", "KafkaModel", "KafkaPolicies", "BallastTestSupport"],
@@ -183,8 +187,10 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "Operations", "Roller", "ConfigPlanning", "KafkaModel", "KafkaPolicies", "KafkaAdmin", "AgentContract",
-                "BallastStore", "KafkaSim", "Agent", "AgentProcessDriver", "AgentSimDriver", "BallastTestSupport",
+                "Operations", "Roller", "Rebalancer", "Planner", "ConfigPlanning", "KafkaModel", "KafkaPolicies",
+                "KafkaAdmin", "AgentContract", "BallastStore", "KafkaSim", "Agent", "AgentProcessDriver",
+                "AgentSimDriver",
+                "BallastTestSupport",
             ],
             swiftSettings: strict),
         .testTarget(
@@ -198,6 +204,7 @@ let package = Package(
             swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin", "KafkaModel"], swiftSettings: strict),
+            name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport"],
+            swiftSettings: strict),
     ]
 )

@@ -12,6 +12,20 @@ public struct Proposal: Sendable, Hashable, Codable {
         public var dataToMoveMiB: Double
         /// Whether a new replica copies its data from another Kubernetes cluster.
         public var crossCluster: Bool
+
+        public init(
+            topic: String, partition: Int, oldReplicas: [Int], newReplicas: [Int], oldLeader: Int, newLeader: Int,
+            dataToMoveMiB: Double, crossCluster: Bool
+        ) {
+            self.topic = topic
+            self.partition = partition
+            self.oldReplicas = oldReplicas
+            self.newReplicas = newReplicas
+            self.oldLeader = oldLeader
+            self.newLeader = newLeader
+            self.dataToMoveMiB = dataToMoveMiB
+            self.crossCluster = crossCluster
+        }
     }
     public struct Summary: Sendable, Hashable, Codable {
         /// Replicas added to partitions (each copies the partition's data once).
@@ -49,6 +63,9 @@ public struct Proposal: Sendable, Hashable, Codable {
     }
 
     public var mode: String
+    /// The proposal's identity (`sha256:…` of its canonical moves), filled by the caller that prints it;
+    /// `ballast rebalance --proposal` checks it against the moves when present.
+    public var hash: String?
     public var moves: [Move]
     public var summary: Summary
     public var goals: [GoalStatus]

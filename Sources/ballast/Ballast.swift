@@ -13,6 +13,7 @@ struct Ballast: AsyncParsableCommand {
             ConfigCommand.self,
             PlanCommand.self,
             RollCommand.self,
+            RebalanceCommand.self,
             AgentCommand.self,
             BenchCommand.self,
         ]

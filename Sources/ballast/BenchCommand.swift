@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             AdminBench.self,
             RollerBench.self,
             PlannerBench.self,
+            ExecutorBench.self,
         ]
     )
 }

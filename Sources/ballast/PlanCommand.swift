@@ -16,25 +16,10 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Live cluster (instead of --model)") var connection: ConnectionOptions
 
-    @Option(
-        name: .customLong("rack-clusters"),
-        help: "With --bootstrap: the Kubernetes cluster of each rack, as RACK=CLUSTER,... (default: one cluster).")
-    var rackClusters: String?
-
-    @Option(help: "rebalance | add-brokers | remove-brokers | fix-offline")
-    var mode: String = "rebalance"
-
-    @Option(help: "Broker ids (comma-separated): the new brokers (add-brokers) or those to remove (remove-brokers).")
-    var brokers: String?
-
-    @Option(help: "Goals in priority order (comma-separated); default: policies/planner-goals.json.")
-    var goals: String?
+    @OptionGroup var planning: PlanningOptions
 
     @Option(help: "A planner policy file (goals and thresholds) replacing the built-in default.")
     var policy: String?
-
-    @Option(name: .customLong("excluded-topics"), help: "Topics matching this regular expression are not moved.")
-    var excludedTopics: String?
 
     @Option(name: .customLong("max-moves"), help: "At most this many replica moves.")
     var maxMoves: Int?
@@ -52,49 +37,7 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     private func plan(_ clusterModel: ClusterModel) throws {
-        var request = PlanRequest()
-        guard let planMode = PlanMode(rawValue: mode) else {
-            throw PlanCommandError.badInput(
-                "--mode \(mode) is unknown; use one of \(PlanMode.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        request.mode = planMode
-        if let brokers {
-            request.brokers = try brokers.split(separator: ",").map { s in
-                guard let id = Int(s.trimmingCharacters(in: .whitespaces)) else {
-                    throw PlanCommandError.badInput("--brokers: \(s) is not a broker id")
-                }
-                return id
-            }
-        }
-        request.policy = try loadPolicy()
-        if let goals {
-            do { request.policy.goals = try PlannerPolicy.parseGoals(goals) } catch {
-                throw PlanCommandError.badInput(error.description)
-            }
-        }
-        if let excludedTopics {
-            let regex: Regex<AnyRegexOutput>
-            do { regex = try Regex(excludedTopics) } catch {
-                throw PlanCommandError.badInput(
-                    "--excluded-topics: \(excludedTopics) is not a valid regular expression")
-            }
-            request.excludedTopics = Set(clusterModel.topicNames.filter { (try? regex.wholeMatch(in: $0)) != nil })
-        }
-        request.maxMoves = maxMoves
-
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result: Planner.Result
-        do {
-            result = try Planner.plan(clusterModel, request)
-        } catch {
-            throw error.kind == .badInput
-                ? PlanCommandError.badInput(error.description) : PlanCommandError.infeasible(error.description)
-        }
-        var proposal = result.proposal
-        let elapsed = clock.now - start
-        proposal.summary.durationMs = Int(
-            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        let proposal = try planning.plan(clusterModel, policy: try Self.loadPolicy(policy), maxMoves: maxMoves)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -102,6 +45,7 @@ struct PlanCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("\n".utf8))
         } else {
             print(proposal.text())
+            print("proposal \(proposal.hash ?? proposal.canonicalHash)")
             if !proposal.moves.isEmpty {
                 print("\nmoves (first 20 of \(proposal.moves.count)):")
                 for m in proposal.moves.prefix(20) {
@@ -135,12 +79,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     /// Reads the live cluster: metadata and min ISR (snapshot) and replica sizes and disk capacity (log dirs).
     private func liveModel() async throws -> ClusterModel {
-        var rackCluster: [String: String] = [:]
-        for pair in (rackClusters ?? "").split(separator: ",") {
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2 else { throw PlanCommandError.badInput("--rack-clusters: \(pair) is not RACK=CLUSTER") }
-            rackCluster[String(kv[0])] = String(kv[1])
-        }
+        let rackCluster = try planning.rackClusterMap()
         let configuration: KafkaAdminConfiguration
         do {
             try connection.check()
@@ -164,7 +103,7 @@ struct PlanCommand: AsyncParsableCommand {
         }
     }
 
-    private func loadPolicy() throws -> PlannerPolicy {
+    static func loadPolicy(_ policy: String?) throws -> PlannerPolicy {
         guard let policy else { return .default }
         guard let data = FileManager.default.contents(atPath: policy) else {
             throw PlanCommandError.badInput("--policy: cannot read \(policy)")

@@ -162,6 +162,15 @@ struct RollCommand: AsyncParsableCommand {
             store = try SQLiteOperationsStore(directory: (stateDir as NSString).expandingTildeInPath)
             try await store.begin(operationId: opId, spec: try spec.encoded())
         }
+        // A roll and a rebalance never run at once on one cluster (a resumed roll gets its lock back).
+        let clusterId = try await admin.describeCluster().clusterId
+        let lock = ClusterLock.name(clusterId: clusterId, bootstrap: spec.bootstrap ?? "")
+        do {
+            try await ClusterLock.acquire(store, cluster: lock, operationId: opId, what: "this roll")
+        } catch {
+            if existing == nil { try? await store.record(opId, batch: 0, node: nil, .failed, detail: "\(error)") }
+            throw error
+        }
         if spec.options.allowOfflinePartitions {
             fail("WARNING: offline partitions are allowed by override; this roll may restart nodes of a broken cluster")
         }
@@ -175,6 +184,11 @@ struct RollCommand: AsyncParsableCommand {
         do {
             try await executor.run { view.show($0) }
             view.end()
+        } catch let failure as RollFailure {
+            view.end()
+            // Ended, as far as the journal knows (also when it failed before its first batch): the lock goes.
+            try? await store.record(opId, batch: 0, node: failure.node, .failed, detail: failure.message)
+            throw failure
         } catch {
             view.end()
             throw error

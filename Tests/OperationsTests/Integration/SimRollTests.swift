@@ -28,77 +28,7 @@ import Testing
     // longer than the restart, so moving on at "broker up" leaves partitions with one in-sync replica.
     static func startSim() async throws -> Sim { try await SimRollHarness.start(replicationBytesPerSecond: 15_000) }
 
-    /// The real client: Debian's confluent-kafka (librdkafka) running `Scripts/acks-all-producer.py` over TCP,
-    /// acks=all with retries off, on every partition of every topic.
-    struct Producer {
-        struct Summary: Decodable {
-            var sent: Int
-            var ok: Int
-            var failed: Int
-            var errors: [String: Int]
-        }
-        let process: Process
-        let outPath: String
-        let errPath: String
-
-        static let python = "/usr/bin/python3"
-        static var script: String {
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-                "../../../Scripts/acks-all-producer.py"
-            ).standardizedFileURL.path
-        }
-
-        /// Starts the producer and returns once it has had its first message acknowledged.
-        static func start(bootstrap: String, topics: [String]) async throws -> Producer {
-            guard FileManager.default.isExecutableFile(atPath: python) else {
-                throw RollFailure("\(python) is missing: install python3-confluent-kafka (Scripts/test.sh does)")
-            }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [
-                script, "--bootstrap", bootstrap, "--topics", topics.joined(separator: ","), "--rate", "300",
-                "--value-bytes", "1000",
-            ]
-            // Files, not pipes: librdkafka logs every disconnect, and a full pipe would stall the client.
-            let base = NSTemporaryDirectory() + "ballast-producer-\(UUID().uuidString)"
-            let producer = Producer(process: process, outPath: base + ".out", errPath: base + ".err")
-            for path in [producer.outPath, producer.errPath] {
-                _ = FileManager.default.createFile(atPath: path, contents: nil)
-            }
-            process.standardOutput = FileHandle(forWritingAtPath: producer.outPath)
-            process.standardError = FileHandle(forWritingAtPath: producer.errPath)
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(30)
-            while producer.output().isEmpty {
-                guard process.isRunning, clock.now < deadline else {
-                    process.terminate()
-                    throw RollFailure("the producer had no message acknowledged within 30 s: \(producer.errors())")
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return producer
-        }
-
-        func output() -> String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
-        func errors() -> String { String(((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "").suffix(500)) }
-
-        /// Stops producing, waits for every outstanding delivery, and returns what the client saw.
-        func stop() async throws -> Summary {
-            process.terminate()
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(90)
-            while process.isRunning && clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
-            guard let line = output().split(separator: "\n").last,
-                let summary = try? JSONDecoder().decode(Summary.self, from: Data(line.utf8))
-            else {
-                throw RollFailure("the producer printed no summary: \(output()) \(errors())")
-            }
-            return summary
-        }
-    }
+    typealias Producer = AcksAllProducer
 
     static func topics(_ sim: Sim) -> [String] { sim.simulator.withCluster { c in c.topics.map(\.name) } }
 

@@ -1,0 +1,69 @@
+/// The order in which moves that copy data start: one queue per broker taking part (a destination, or the leader
+/// the data is copied from), served busiest broker first so that the broker that bounds the execution's wall
+/// time is never idle.
+///
+/// Within a queue the biggest moves are spread rather than bunched (largest, smallest, second largest, second
+/// smallest, ...: a broker's concurrent moves mix sizes, and the biggest still start early), and cross-Kubernetes-
+/// cluster moves are spread evenly through it rather than started all at once.
+struct MoveSchedule: Sendable {
+    /// Move indices per broker, in start order; `heads[b]` skips entries that already left `pending`.
+    var queues: [Int32: [Int]] = [:]
+    var heads: [Int32: Int] = [:]
+
+    init(moves: [PlannedMove]) {
+        let copying = moves.indices.filter { moves[$0].copiesData }
+        let bySize = copying.sorted {
+            moves[$0].bytes != moves[$1].bytes
+                ? moves[$0].bytes > moves[$1].bytes : moves[$0].topicPartition < moves[$1].topicPartition
+        }
+        let order = Self.interleave(
+            Self.spread(bySize.filter { moves[$0].crossCluster }),
+            Self.spread(bySize.filter { !moves[$0].crossCluster }))
+        for m in order {
+            for b in Self.brokers(of: moves[m]) { queues[b, default: []].append(m) }
+        }
+        for b in queues.keys { heads[b] = 0 }
+    }
+
+    /// The brokers a move is queued on: its destinations and the leader it copies from (as planned).
+    static func brokers(of move: PlannedMove) -> [Int32] {
+        var out = move.added
+        if move.oldLeader >= 0 && !out.contains(move.oldLeader) { out.append(move.oldLeader) }
+        return out
+    }
+
+    /// Largest, smallest, second largest, second smallest, ... of a list sorted largest first.
+    static func spread(_ sorted: [Int]) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(sorted.count)
+        var lo = 0
+        var hi = sorted.count - 1
+        while lo <= hi {
+            out.append(sorted[lo])
+            if lo != hi { out.append(sorted[hi]) }
+            lo += 1
+            hi -= 1
+        }
+        return out
+    }
+
+    /// `a` spread evenly through `b` (each in its own order).
+    static func interleave(_ a: [Int], _ b: [Int]) -> [Int] {
+        let total = a.count + b.count
+        var out: [Int] = []
+        out.reserveCapacity(total)
+        var i = 0
+        var j = 0
+        for k in 0..<total {
+            // `a`'s i-th element goes to the position nearest (i + 0.5) × total / a.count.
+            if i < a.count && (j >= b.count || (2 * i + 1) * total <= (2 * k + 1) * a.count) {
+                out.append(a[i])
+                i += 1
+            } else {
+                out.append(b[j])
+                j += 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,438 @@
+public import KafkaModel
+
+/// One poll: what the read says about every move, and what to do about it.
+extension RebalanceStateMachine {
+    /// The cluster as read at the start of a poll. Returns the poll's first action.
+    public mutating func observed(_ o: Observation, now: Double) -> Step {
+        tick = Tick()
+        lastRead = o.throttles
+        lastReadResources = o.throttlesRead
+        let view = View(self, o)
+        noteMissingBrokers(view.alive, now: now)
+
+        reconcile(view, now: now)
+        if stopRequested && phase != .stopping && phase != .finished {
+            phase = .stopping
+            tick.events.append(.stopping(reason: "stop requested: moves in flight are cancelled, pending ones dropped"))
+        }
+        if phase == .stopping { dropPending() }
+        cancelWhereNeeded(view, now: now)
+        if phase == .running && pendingCount > 0 {
+            if let reason = view.gateReason {
+                gateSince = gateSince ?? now
+                if reason != lastGateReason { tick.events.append(.waiting(reason: reason)) }
+                lastGateReason = reason
+                if now - gateSince! > options.timeouts.gateSeconds {
+                    drain("no move could start for \(Int(options.timeouts.gateSeconds)) s: \(reason)")
+                    tick.events.append(.stopping(reason: "the gate held the execution; moves in flight finish"))
+                }
+            } else {
+                gateSince = nil
+                lastGateReason = ""
+                selectBatch(view, o.replicaSizes, now: now)
+            }
+        }
+        planThrottles(view)
+        planElections(view, now: now)
+        if case .draining = phase, blockingActive == 0 { dropPending() }
+        if pendingCount == 0 && blockingActive == 0 && tick.batch.isEmpty && !hasThrottlesToRestore {
+            phase = .finished
+        }
+        tick.events.append(.progress(progress))
+        return nextInTick(now: now)
+    }
+
+    /// The snapshot indexed for the moves: where each move's partition is, Kafka's reassignment of it, and the
+    /// partitions that hold every new batch.
+    struct View {
+        let snapshot: ClusterSnapshot
+        /// Per move: topic index << 32 | partition index in the snapshot, or -1.
+        var location: [Int]
+        var reassignment: [Int: PartitionReassignment] = [:]  // by move
+        let alive: Set<Int32>
+        var gateReason: String?
+
+        init(_ machine: RebalanceStateMachine, _ o: Observation) {
+            snapshot = o.snapshot
+            alive = Set(o.snapshot.brokers.map(\.id))
+            location = Array(repeating: -1, count: machine.moves.count)
+            var offline: TopicPartition?
+            var underMin: (TopicPartition, Int, Int)?
+            for (ti, t) in o.snapshot.topics.enumerated() {
+                let map = machine.moveIndex[t.name]
+                for (pi, p) in t.partitions.enumerated() {
+                    let m = map?[p.partition]
+                    if let m { location[m] = ti << 32 | pi }
+                    if p.isOffline {
+                        if offline == nil { offline = TopicPartition(t.name, p.partition) }
+                    } else if p.isr.count < t.minInSyncReplicas, underMin == nil,
+                        m.map({ !machine.isUnfinished($0) }) ?? true
+                    {
+                        underMin = (TopicPartition(t.name, p.partition), p.isr.count, t.minInSyncReplicas)
+                    }
+                }
+            }
+            for r in o.reassignments {
+                if let m = machine.moveIndex[r.topic]?[r.partition] { reassignment[m] = r }
+            }
+            if let offline {
+                gateReason = "partition \(offline) is offline (no leader)"
+            } else if let (tp, isr, min) = underMin {
+                gateReason =
+                    "partition \(tp) is under min.insync.replicas (\(isr) in sync, \(min) required), "
+                    + "outside the moves"
+            }
+        }
+
+        func partition(_ m: Int) -> (info: PartitionInfo, minIsr: Int)? {
+            let l = location[m]
+            guard l >= 0 else { return nil }
+            let t = snapshot.topics[l >> 32]
+            return (t.partitions[l & 0xFFFF_FFFF], t.minInSyncReplicas)
+        }
+    }
+
+    func isUnfinished(_ m: Int) -> Bool {
+        status[m] == .pending || status[m] == .requested || status[m] == .inFlight || status[m] == .cancelling
+    }
+
+    /// Moves that keep the execution from ending: in flight (unless their cancellation was given up) or with
+    /// leadership still to move.
+    var blockingActive: Int {
+        active.filter { !(status[$0] == .cancelling && runtime[$0].cancelAttempts >= options.timeouts.cleanupAttempts) }
+            .count
+    }
+
+    var progress: RebalanceProgress {
+        RebalanceProgress(
+            done: movedCount, inFlight: inFlightCount, pending: pendingCount, notDone: notDoneCount,
+            bytesDone: bytesMoved, bytesTotal: bytesTotal)
+    }
+
+    mutating func noteMissingBrokers(_ alive: Set<Int32>, now: Double) {
+        var referenced = Set(schedule.queues.keys)
+        for m in active { referenced.formUnion(moves[m].added) }
+        for b in referenced {
+            if alive.contains(b) {
+                missingSince[b] = nil
+            } else if missingSince[b] == nil {
+                missingSince[b] = now
+            }
+        }
+    }
+
+    func missingFor(_ b: Int32, now: Double) -> Double? { missingSince[b].map { now - $0 } }
+
+    // MARK: Reconcile
+
+    /// Reads in a row that must agree before a move missing from Kafka's list is taken as changed outside Ballast.
+    static let settledReads = 3
+
+    /// Each move Kafka may be moving, or whose leadership is still to move, against what Kafka says now.
+    mutating func reconcile(_ view: View, now: Double) {
+        for m in active.sorted() {
+            let move = moves[m]
+            let p = view.partition(m)
+            let r = view.reassignment[m]
+            switch status[m] {
+            case .requested, .inFlight:
+                if r != nil { runtime[m].unexplained = 0 }
+                if let r {
+                    if r.targetReplicas == move.newReplicas {
+                        if !runtime[m].tracked {
+                            // Ours, found in flight (a previous run started it, or its start got no answer):
+                            // followed to the end, never started again.
+                            if status[m] == .requested {
+                                status[m] = .inFlight
+                                tick.journal.append(JournalEntry(index: m, status: .inFlight))
+                            }
+                            if move.copiesData { takeSlots(m, leader: p?.info.leader ?? move.oldLeader) }
+                            setDeadlines(m, now: now)
+                            runtime[m].tracked = true
+                            tick.events.append(.moveAdopted(move.topicPartition))
+                        }
+                    } else {
+                        finishMove(
+                            m, .cancelled,
+                            "a reassignment to \(r.targetReplicas) that Ballast did not ask for replaced it")
+                    }
+                } else if let (info, _) = p {
+                    if info.replicas == move.newReplicas {
+                        finishMove(m, .reassigned)
+                        continue
+                    }
+                    runtime[m].unexplained += 1
+                    guard runtime[m].unexplained >= Self.settledReads else { continue }
+                    if info.replicas == move.oldReplicas {
+                        if status[m] == .requested {
+                            // The request never reached Kafka: the move has not started.
+                            backToPending(m)
+                        } else {
+                            finishMove(m, .cancelled, "it was reverted outside Ballast")
+                        }
+                    } else {
+                        finishMove(m, .cancelled, "its replicas were changed outside Ballast to \(info.replicas)")
+                    }
+                } else {
+                    finishMove(m, .cancelled, "the partition no longer exists")
+                }
+            case .cancelling:
+                if let r, r.targetReplicas == move.newReplicas {
+                    // Still there: the cancellation did not arrive; it is sent again (a bounded number of times).
+                    if runtime[m].cancelAttempts < options.timeouts.cleanupAttempts { tick.cancels.append(m) }
+                } else if let (info, _) = p, r == nil, info.replicas == move.newReplicas {
+                    // It completed before the cancellation arrived.
+                    finishMove(m, .reassigned)
+                } else {
+                    finishMove(
+                        m, .cancelled, runtime[m].cancelReason.isEmpty ? "cancelled" : runtime[m].cancelReason)
+                }
+            case .reassigned:
+                guard let (info, _) = p else {
+                    finishMove(m, .done, "the partition no longer exists")
+                    continue
+                }
+                if info.leader == move.newLeader || info.replicas != move.newReplicas {
+                    finishMove(m, .done)
+                } else if let since = runtime[m].electSince, now - since > options.timeouts.electSeconds {
+                    finishMove(
+                        m, .done,
+                        "leader is \(info.leader), not the proposed \(move.newLeader)"
+                            + (runtime[m].electError.map { " (\($0))" } ?? ""))
+                }
+            default:
+                active.remove(m)
+            }
+        }
+    }
+
+    /// Pending moves never start once the execution stops.
+    mutating func dropPending() {
+        guard pendingCount > 0 else { return }
+        for m in moves.indices where status[m] == .pending { finishMove(m, .dropped, "the execution stopped first") }
+        instant = []
+    }
+
+    // MARK: Cancel
+
+    /// Moves in flight that must be cancelled: the stop, a destination that left the cluster, a move past its
+    /// second deadline. A move whose cancellation would leave its partition below min ISR is left to finish.
+    mutating func cancelWhereNeeded(_ view: View, now: Double) {
+        for m in active.sorted() where status[m] == .inFlight && view.reassignment[m] != nil {
+            let move = moves[m]
+            var reason: String?
+            if phase == .stopping {
+                reason = "stopped by request"
+            } else if let dead = move.added.first(where: {
+                (missingFor($0, now: now) ?? 0) >= options.timeouts.deadBrokerSeconds
+            }) {
+                reason =
+                    "destination broker \(dead) left the cluster (missing from metadata for "
+                    + "\(Int(missingFor(dead, now: now)!)) s)"
+            } else if now >= runtime[m].cancelAt {
+                reason =
+                    "stuck: not done \(Int(now - runtime[m].startedAt)) s after it started "
+                    + "(expected at most \(Int((runtime[m].stuckAt - runtime[m].startedAt) / options.timeouts.stuckFactor)) s)"
+            } else if now >= runtime[m].stuckAt && !runtime[m].reportedStuck {
+                runtime[m].reportedStuck = true
+                tick.events.append(.moveStuck(move.topicPartition, seconds: now - runtime[m].startedAt))
+            }
+            guard let reason, !runtime[m].leftToFinish else { continue }
+            if let (info, minIsr) = view.partition(m) {
+                let kept = info.isr.filter { move.oldReplicas.contains($0) }
+                if kept.count < minIsr && kept.count < info.isr.count {
+                    runtime[m].leftToFinish = true
+                    tick.events.append(
+                        .warning(
+                            "\(move.topicPartition) is not cancelled (\(reason)): reverting it would leave "
+                                + "\(kept.count) of its in-sync replicas \(info.isr), below min.insync.replicas "
+                                + "\(minIsr); it is left to finish"))
+                    continue
+                }
+            }
+            runtime[m].cancelReason = reason
+            tick.cancels.append(m)
+        }
+    }
+
+    // MARK: Batch
+
+    enum Eligibility {
+        case ok
+        case wait
+        case skip(String)
+        case alreadyInPlace
+    }
+
+    /// Whether a pending move may start now: its partition must be as planned and the move safe; a destination
+    /// missing from metadata is waited for (`deadBrokerSeconds`) before the move is refused.
+    func eligibility(_ m: Int, _ view: View, now: Double) -> Eligibility {
+        let p = view.partition(m)
+        if let r = Self.refusal(
+            moves[m], partition: p?.info, minIsr: p?.minIsr ?? 1, reassignment: view.reassignment[m])
+        {
+            return r
+        }
+        for b in moves[m].added where !view.alive.contains(b) {
+            if (missingFor(b, now: now) ?? 0) >= options.timeouts.deadBrokerSeconds {
+                return .skip("stale: destination broker \(b) is not in the cluster")
+            }
+            return .wait
+        }
+        return .ok
+    }
+
+    /// Why `move` cannot start on its partition as it is now (`partition` nil: it no longer exists); nil when it
+    /// can, destinations aside.
+    static func refusal(
+        _ move: PlannedMove, partition p: PartitionInfo?, minIsr: Int, reassignment r: PartitionReassignment?
+    ) -> Eligibility? {
+        guard let p else { return .skip("the partition no longer exists") }
+        if let r {
+            return .skip(
+                "a reassignment Ballast did not start is in progress on it (to \(r.targetReplicas)); "
+                    + "it is left alone")
+        }
+        if move.needsReassignment && p.replicas == move.newReplicas { return .alreadyInPlace }
+        if p.replicas != move.oldReplicas {
+            return .skip(
+                "stale: its replicas are \(p.replicas), the proposal was made for \(move.oldReplicas); re-plan it")
+        }
+        if move.newReplicas.count < minIsr {
+            return .skip(
+                "unsafe: it would leave \(move.newReplicas.count) replica(s), fewer than min.insync.replicas \(minIsr)")
+        }
+        return nil
+    }
+
+    /// The moves that would be refused if the execution started now, each with its reason (a dry run's check).
+    public static func preflight(
+        _ moves: [PlannedMove], snapshot: ClusterSnapshot, reassignments: [PartitionReassignment]
+    ) -> [RebalanceReport.MoveProblem] {
+        var partitions: [TopicPartition: (PartitionInfo, Int)] = [:]
+        for t in snapshot.topics {
+            for p in t.partitions { partitions[p.topicPartition] = (p, t.minInSyncReplicas) }
+        }
+        let inFlight = Dictionary(reassignments.map { ($0.topicPartition, $0) }, uniquingKeysWith: { a, _ in a })
+        let alive = Set(snapshot.brokers.map(\.id))
+        var out: [RebalanceReport.MoveProblem] = []
+        for move in moves {
+            let p = partitions[move.topicPartition]
+            switch refusal(move, partition: p?.0, minIsr: p?.1 ?? 1, reassignment: inFlight[move.topicPartition]) {
+            case .skip(let reason):
+                out.append(.init(topicPartition: move.topicPartition, reason: reason))
+            default:
+                if let dead = move.added.first(where: { !alive.contains($0) }) {
+                    out.append(
+                        .init(
+                            topicPartition: move.topicPartition,
+                            reason: "stale: destination broker \(dead) is not in the cluster"))
+                }
+            }
+        }
+        return out
+    }
+
+    /// The next moves to start: moves that copy no data first, then per broker, busiest first, while the
+    /// broker's and the cluster's bounds allow.
+    mutating func selectBatch(_ view: View, _ sizes: [TopicPartition: Int64]?, now: Double) {
+        var free = options.maxMoves - inFlightCount
+        var batch: [Int] = []
+
+        var waiting: [Int] = []
+        for m in instant where status[m] == .pending {
+            guard free > 0 else {
+                waiting.append(m)
+                continue
+            }
+            switch eligibility(m, view, now: now) {
+            case .skip(let reason): finishMove(m, .skipped, reason)
+            case .alreadyInPlace: finishMove(m, .reassigned, "already in place")
+            case .wait: waiting.append(m)
+            case .ok:
+                if moves[m].needsReassignment {
+                    start(m, leader: -1, into: &batch)
+                    free -= 1
+                } else {
+                    finishMove(m, .reassigned)
+                }
+            }
+        }
+        instant = waiting
+
+        let cap = options.movesPerBroker
+        let brokers = schedule.queues.keys.filter { (slots[$0] ?? 0) < cap }.sorted {
+            let (a, b) = (load[$0] ?? 0, load[$1] ?? 0)
+            return a != b ? a > b : $0 < $1
+        }
+        for b in brokers {
+            guard free > 0 else { break }
+            let queue = schedule.queues[b]!
+            var head = schedule.heads[b] ?? 0
+            while head < queue.count && status[queue[head]] != .pending { head += 1 }
+            schedule.heads[b] = head
+            var i = head
+            var scanned = 0
+            while i < queue.count && (slots[b] ?? 0) < cap && free > 0 && scanned < 4 * cap + 16 {
+                let m = queue[i]
+                i += 1
+                guard status[m] == .pending else { continue }
+                scanned += 1
+                switch eligibility(m, view, now: now) {
+                case .skip(let reason):
+                    finishMove(m, .skipped, reason)
+                    continue
+                case .alreadyInPlace:
+                    finishMove(m, .reassigned, "already in place")
+                    continue
+                case .wait:
+                    continue
+                case .ok:
+                    break
+                }
+                let leader = view.partition(m).map { $0.info.leader } ?? moves[m].oldLeader
+                var needs = moves[m].added
+                if leader >= 0 { needs.append(leader) }
+                guard needs.allSatisfy({ (slots[$0] ?? 0) < cap }) else { continue }
+                if let size = sizes?[moves[m].topicPartition], size != bytes[m] {
+                    removeLoad(m)
+                    bytes[m] = size
+                    addLoad(m)
+                }
+                start(m, leader: leader, into: &batch)
+                free -= 1
+            }
+        }
+        tick.batch = batch
+    }
+
+    mutating func start(_ m: Int, leader: Int32, into batch: inout [Int]) {
+        status[m] = .requested
+        pendingCount -= 1
+        active.insert(m)
+        if moves[m].copiesData { takeSlots(m, leader: leader) }
+        batch.append(m)
+    }
+
+    // MARK: Elections
+
+    /// Reassigned moves whose proposed leader does not lead yet, in requests of `leaderMoves` partitions.
+    mutating func planElections(_ view: View, now: Double) {
+        var wanted: [TopicPartition] = []
+        for m in active.sorted() where status[m] == .reassigned {
+            guard let (p, _) = view.partition(m), p.leader != moves[m].newLeader else { continue }
+            // Only an in-sync proposed leader can be elected; the others wait (within electSeconds).
+            guard p.isr.contains(moves[m].newLeader) else {
+                if runtime[m].electSince == nil { runtime[m].electSince = now }
+                runtime[m].electError = "the proposed leader is not in sync"
+                continue
+            }
+            wanted.append(moves[m].topicPartition)
+        }
+        var i = 0
+        while i < wanted.count {
+            tick.elections.append(Array(wanted[i..<min(i + options.leaderMoves, wanted.count)]))
+            i += options.leaderMoves
+        }
+    }
+}

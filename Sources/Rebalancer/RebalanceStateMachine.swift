@@ -1,0 +1,497 @@
+public import KafkaModel
+
+/// The execution of a placement proposal as a state machine: it is fed what the runner read (the snapshot, Kafka's
+/// reassignments in flight, the throttle configs read back, replica sizes) and the results of what it asked for,
+/// and returns what to do next. No I/O, no clock of its own: `now` is monotonic seconds from the caller.
+///
+/// Each poll: read → reconcile every move with Kafka (adopt, complete, revert) → cancel moves that are stuck or
+/// whose destination left → choose the next batch (per-broker and cluster-wide bounds, stale and unsafe moves
+/// refused, nothing new while a partition outside the moves is offline or under min ISR) → set throttles for
+/// the moves in flight and the batch (prior values journaled first), remove those no move needs any more →
+/// start the batch → elect proposed leaders → wait. Every step it returns carries what to journal before it.
+public struct RebalanceStateMachine: Sendable {
+    public enum Action: Sendable, Hashable {
+        /// Read the cluster as asked, then call `observed`.
+        case read(ReadRequest)
+        /// IncrementalAlterConfigs, then call `throttlesAltered`.
+        case alterThrottles([ThrottleChange])
+        /// AlterPartitionReassignments with each move's `newReplicas`, then call `movesStarted`.
+        case startMoves([Int])
+        /// AlterPartitionReassignments without a target (Kafka reverts them), then call `movesCancelled`.
+        case cancelMoves([Int])
+        /// ElectLeaders PREFERRED, then call `leadersElected`.
+        case electLeaders([TopicPartition])
+        /// Sleep, then call `waited`.
+        case wait(seconds: Double)
+        case finished(RebalanceReport)
+    }
+
+    public struct ReadRequest: Sendable, Hashable {
+        /// Resources whose throttle configs to read back (the keys of `ThrottleConfig` for their kind).
+        public var configs: [ConfigResource]
+        /// Read replica sizes (DescribeLogDirs): asked for before moves may start.
+        public var logDirs: Bool
+
+        public init(configs: [ConfigResource], logDirs: Bool) {
+            self.configs = configs
+            self.logDirs = logDirs
+        }
+    }
+
+    public struct Observation: Sendable {
+        public var snapshot: ClusterSnapshot
+        /// ListPartitionReassignments: every reassignment in flight, Ballast's or not.
+        public var reassignments: [PartitionReassignment]
+        /// Throttle values set at each read resource's own level (a broker's DYNAMIC_BROKER_CONFIG, a topic's
+        /// DYNAMIC_TOPIC_CONFIG).
+        public var throttles: [ThrottleKey: String]
+        /// The resources read: a key of theirs missing from `throttles` is not set.
+        public var throttlesRead: Set<ConfigResource>
+        /// The size of each partition (its largest replica), when asked for.
+        public var replicaSizes: [TopicPartition: Int64]?
+
+        public init(
+            snapshot: ClusterSnapshot, reassignments: [PartitionReassignment], throttles: [ThrottleKey: String] = [:],
+            throttlesRead: Set<ConfigResource> = [], replicaSizes: [TopicPartition: Int64]? = nil
+        ) {
+            self.snapshot = snapshot
+            self.reassignments = reassignments
+            self.throttles = throttles
+            self.throttlesRead = throttlesRead
+            self.replicaSizes = replicaSizes
+        }
+    }
+
+    /// A move's new status, to journal.
+    public struct JournalEntry: Sendable, Hashable {
+        public var index: Int
+        public var status: MoveStatus
+        public var detail: String
+
+        public init(index: Int, status: MoveStatus, detail: String = "") {
+            self.index = index
+            self.status = status
+            self.detail = detail
+        }
+    }
+
+    public struct Step: Sendable {
+        public var action: Action
+        public var events: [RebalanceEvent]
+        /// Written to the journal BEFORE `action` is carried out.
+        public var journal: [JournalEntry]
+        /// Throttle values before the execution first changes them, written BEFORE `action`.
+        public var priors: [ThrottlePrior]
+
+        public init(
+            action: Action, events: [RebalanceEvent] = [], journal: [JournalEntry] = [], priors: [ThrottlePrior] = []
+        ) {
+            self.action = action
+            self.events = events
+            self.journal = journal
+            self.priors = priors
+        }
+    }
+
+    enum Phase: Sendable, Hashable {
+        case running
+        /// No new move starts; those in flight finish; then the execution ends failed with this reason.
+        case draining(String)
+        /// `--stop`: moves in flight are cancelled, pending ones dropped.
+        case stopping
+        case finished
+    }
+
+    /// What the runner learns per move besides its status.
+    struct MoveRuntime: Sendable {
+        var startedAt = 0.0
+        var stuckAt = Double.infinity
+        var cancelAt = Double.infinity
+        var reportedStuck = false
+        /// Brokers whose in-flight slots the move holds.
+        var slotBrokers: [Int32] = []
+        var electSince: Double?
+        var electError: String?
+        var cancelAttempts = 0
+        var cancelReason = ""
+        /// Cancelling it would take its partition below min ISR: it is left to finish.
+        var leftToFinish = false
+        /// Counted in the schedule's per-broker load.
+        var loaded = false
+        /// Started or adopted by this run: its slots and deadlines are set.
+        var tracked = false
+        /// Consecutive reads in which Kafka no longer lists it and its replicas are neither the old nor the new
+        /// ones (or the old ones): a broker's metadata can lag the controller, so only a state that persists is
+        /// taken as a change made outside Ballast.
+        var unexplained = 0
+    }
+
+    public let moves: [PlannedMove]
+    public let options: RebalanceOptions
+    public internal(set) var status: [MoveStatus]
+    public internal(set) var detail: [String]
+    var runtime: [MoveRuntime]
+    /// Bytes per new replica, refreshed from DescribeLogDirs before a move starts.
+    var bytes: [Int64]
+    var phase: Phase = .running
+    var stopRequested = false
+    /// Why the execution stopped starting moves (it ends failed).
+    var failure: String?
+
+    // Throttles.
+    /// Values before the execution changed them (nil: not set), for the keys it changed.
+    var priors: [ThrottleKey: String?] = [:]
+    /// Keys the execution changed and has not yet seen back at their prior value.
+    var touched: Set<ThrottleKey> = []
+    /// Resources to read back at the next read besides those of `touched` keys.
+    var extraReads: Set<ConfigResource> = []
+    var restoreAttempts: [ThrottleKey: Int] = [:]
+    var rereadAtOnce = false
+    var restoreErrors: [ThrottleKey: String] = [:]
+    var setFailures = 0
+
+    // The schedule.
+    var schedule: MoveSchedule
+    /// Bytes still to move per broker (unfinished moves), to serve the busiest broker first.
+    var load: [Int32: Int64] = [:]
+    var slots: [Int32: Int] = [:]
+    var inFlightCount = 0
+    /// topic → partition → move index.
+    let moveIndex: [String: [Int32: Int]]
+    /// Moves Kafka may be moving or whose leadership is still to move: reconciled at every read.
+    var active: Set<Int> = []
+    /// Moves that copy no data (reorder or leadership only), still pending.
+    var instant: [Int]
+    var pendingCount: Int
+
+    // Observed.
+    var missingSince: [Int32: Double] = [:]
+    var gateSince: Double?
+    var lastGateReason = ""
+
+    /// This poll's remaining work, in order.
+    var tick = Tick()
+    struct Tick: Sendable {
+        var cancels: [Int] = []
+        var changes: [ThrottleChange] = []
+        var batch: [Int] = []
+        var elections: [[TopicPartition]] = []
+        var events: [RebalanceEvent] = []
+        var journal: [JournalEntry] = []
+        /// Sent and not yet answered.
+        var changesSent: [ThrottleChange] = []
+    }
+
+    /// The throttle values of the last read, and the resources it covered.
+    var lastRead: [ThrottleKey: String] = [:]
+    var lastReadResources: Set<ConfigResource> = []
+    /// Moves reassigned or done, and the bytes they copied.
+    var movedCount = 0
+    /// Moves skipped, cancelled or dropped.
+    var notDoneCount = 0
+    var bytesMoved: Int64 = 0
+    let bytesTotal: Int64
+
+    /// - Parameters:
+    ///   - moves: the proposal's moves (their index is their id in the journal).
+    ///   - journal: each move's status and detail from a previous run of this execution (resume).
+    ///   - priors: throttle values a previous run journaled before changing them.
+    ///   - stopRequested: a previous run was asked to stop.
+    public init(
+        moves: [PlannedMove], options: RebalanceOptions, journal: [Int: (MoveStatus, String)] = [:],
+        priors: [ThrottlePrior] = [], stopRequested: Bool = false
+    ) {
+        self.moves = moves
+        self.options = options
+        let initial = moves.indices.map { journal[$0]?.0 ?? MoveStatus.pending }
+        status = initial
+        detail = moves.indices.map { journal[$0]?.1 ?? "" }
+        runtime = Array(repeating: MoveRuntime(), count: moves.count)
+        bytes = moves.map(\.bytes)
+        schedule = MoveSchedule(moves: moves)
+        var index: [String: [Int32: Int]] = [:]
+        for (i, m) in moves.enumerated() { index[m.topicPartition.topic, default: [:]][m.topicPartition.partition] = i }
+        moveIndex = index
+        instant = moves.indices.filter { !moves[$0].copiesData && initial[$0] == .pending }
+        pendingCount = initial.filter { $0 == .pending }.count
+        bytesTotal = moves.reduce(0) { $0 + $1.bytesToCopy }
+        for p in priors {
+            self.priors[p.key] = .some(p.value)
+            touched.insert(p.key)
+        }
+        self.stopRequested = stopRequested
+        for i in moves.indices {
+            switch status[i] {
+            case .pending, .requested, .inFlight: addLoad(i)
+            default: break
+            }
+            if status[i].isInFlight || status[i] == .reassigned { active.insert(i) }
+            if status[i] == .reassigned || status[i] == .done {
+                movedCount += 1
+                bytesMoved += moves[i].bytesToCopy
+            }
+            if status[i] == .skipped || status[i] == .cancelled || status[i] == .dropped { notDoneCount += 1 }
+        }
+    }
+
+    public var isFinished: Bool { phase == .finished }
+
+    /// The first step: read the cluster (with the throttles a previous run changed).
+    public mutating func start(now: Double) -> Step {
+        Step(action: .read(readRequest()))
+    }
+
+    // MARK: Inputs
+
+    /// `ballast rebalance --stop`: no further move starts; the moves in flight are cancelled at the next read.
+    public mutating func requestStop() {
+        stopRequested = true
+    }
+
+    public mutating func waited(now: Double) -> Step {
+        Step(action: .read(readRequest()))
+    }
+
+    /// The batch's AlterPartitionReassignments was answered. `refused`: Kafka rejected these moves (its error);
+    /// `unknown`: no answer (the request failed as a whole), so whether they started is read back next.
+    public mutating func movesStarted(refused: [Int: String], unknown: Set<Int>, now: Double) -> Step {
+        let batch = tick.batch
+        tick.batch = []
+        var started: [TopicPartition] = []
+        for m in batch {
+            if let reason = refused[m] {
+                finishMove(m, .skipped, "Kafka refused the reassignment: \(reason)")
+            } else if unknown.contains(m) {
+                // Stays `requested`: the next read adopts it if Kafka has it, else it starts again.
+                continue
+            } else {
+                status[m] = .inFlight
+                tick.journal.append(JournalEntry(index: m, status: .inFlight))
+                setDeadlines(m, now: now)
+                runtime[m].tracked = true
+                started.append(moves[m].topicPartition)
+            }
+        }
+        if !started.isEmpty { tick.events.append(.movesStarted(started)) }
+        return nextInTick(now: now)
+    }
+
+    /// The cancellation was answered; `failures` by move (Kafka's error or the request's).
+    public mutating func movesCancelled(failures: [Int: String], now: Double) -> Step {
+        for (m, error) in failures.sorted(by: { $0.key < $1.key }) {
+            runtime[m].cancelAttempts += 1
+            runtime[m].cancelReason = "its cancellation failed \(runtime[m].cancelAttempts) time(s): \(error)"
+        }
+        return nextInTick(now: now)
+    }
+
+    /// IncrementalAlterConfigs was answered; `failures` by resource.
+    public mutating func throttlesAltered(failures: [ConfigResource: String], now: Double) -> Step {
+        if failures.isEmpty {
+            setFailures = 0
+        } else {
+            // (A failed restore already counted as an attempt when it was sent.)
+            for change in tick.changesSent where failures[change.key.resource] != nil {
+                restoreErrors[change.key] = failures[change.key.resource]
+            }
+            // No move starts unthrottled: the batch waits for the next poll.
+            if !tick.batch.isEmpty {
+                for m in tick.batch { backToPending(m) }
+                tick.batch = []
+                setFailures += 1
+                let (resource, error) = failures.sorted { $0.key.name < $1.key.name }[0]
+                if setFailures >= options.timeouts.cleanupAttempts, case .running = phase {
+                    drain("the throttle of \(resource.displayName) could not be set \(setFailures) times: \(error)")
+                    tick.events.append(.stopping(reason: "throttles cannot be set; moves in flight finish"))
+                } else {
+                    tick.events.append(
+                        .warning("the throttle of \(resource.displayName) could not be set: \(error); no move starts"))
+                }
+            }
+        }
+        tick.changesSent = []
+        return nextInTick(now: now)
+    }
+
+    /// ElectLeaders was answered; `failures` by partition (ELECTION_NOT_NEEDED is not a failure).
+    public mutating func leadersElected(_ partitions: [TopicPartition], failures: [TopicPartition: String], now: Double)
+        -> Step
+    {
+        for tp in partitions {
+            guard let m = index(of: tp) else { continue }
+            if runtime[m].electSince == nil { runtime[m].electSince = now }
+            runtime[m].electError = failures[tp]
+        }
+        let ok = partitions.count - failures.count
+        if ok > 0 { tick.events.append(.leadersElected(count: ok)) }
+        return nextInTick(now: now)
+    }
+
+    // MARK: The poll
+
+    func index(of tp: TopicPartition) -> Int? { moveIndex[tp.topic]?[tp.partition] }
+
+    /// What the next read must include: the throttles the execution changed or is about to change; replica sizes
+    /// while moves may start.
+    func readRequest() -> ReadRequest {
+        var resources = extraReads
+        for k in touched { resources.insert(k.resource) }
+        let mayStart = phase == .running && !stopRequested && pendingCount > 0
+        return ReadRequest(
+            configs: resources.sorted { ThrottleKey($0, "") < ThrottleKey($1, "") }, logDirs: mayStart)
+    }
+
+    /// The next action of this poll, once the previous one is done; a wait (or the end) when none is left.
+    mutating func nextInTick(now: Double) -> Step {
+        var step = Step(action: .wait(seconds: options.timeouts.pollSeconds))
+        if !tick.cancels.isEmpty {
+            let c = tick.cancels
+            tick.cancels = []
+            for m in c where status[m] != .cancelling {
+                status[m] = .cancelling
+                tick.journal.append(JournalEntry(index: m, status: .cancelling, detail: runtime[m].cancelReason))
+            }
+            step.action = .cancelMoves(c)
+            tick.events.append(.cancelRequested(c.map { moves[$0].topicPartition }))
+        } else if !tick.changes.isEmpty {
+            let changes = tick.changes
+            tick.changes = []
+            tick.changesSent = changes
+            step.priors = recordPriors(for: changes)
+            step.action = .alterThrottles(changes)
+            let brokers = Set(
+                changes.filter { $0.key.resource.kind == .broker && $0.value != nil }.compactMap {
+                    Int32($0.key.resource.name)
+                })
+            let topics = Set(
+                changes.filter { $0.key.resource.kind == .topic && $0.value != nil }.map {
+                    $0.key.resource.name
+                })
+            if !brokers.isEmpty || !topics.isEmpty {
+                tick.events.append(.throttlesSet(brokers: brokers.sorted(), topics: topics.sorted()))
+            }
+        } else if !tick.batch.isEmpty {
+            for m in tick.batch { tick.journal.append(JournalEntry(index: m, status: .requested)) }
+            step.action = .startMoves(tick.batch)
+        } else if !tick.elections.isEmpty {
+            step.action = .electLeaders(tick.elections.removeFirst())
+        } else if phase == .finished {
+            step.action = .finished(report())
+            tick.events.append(.finished(report()))
+        } else if !extraReads.isEmpty && !rereadAtOnce {
+            // A batch waits for the current values of its throttles: read them now rather than a poll later (once;
+            // a resource that cannot be read is tried again at the next poll).
+            rereadAtOnce = true
+            step.action = .read(readRequest())
+        }
+        if case .wait = step.action { rereadAtOnce = false }
+        step.events = tick.events
+        step.journal = tick.journal
+        tick.events = []
+        tick.journal = []
+        return step
+    }
+
+    /// Priors for keys about to change for the first time (or again after being restored), read back from this
+    /// poll's observation.
+    mutating func recordPriors(for changes: [ThrottleChange]) -> [ThrottlePrior] {
+        var out: [ThrottlePrior] = []
+        for c in changes where !touched.contains(c.key) {
+            let before = lastRead[c.key]
+            priors[c.key] = .some(before)
+            touched.insert(c.key)
+            out.append(ThrottlePrior(key: c.key, value: before))
+        }
+        return out
+    }
+
+    // MARK: Bookkeeping
+
+    /// No further move starts; those in flight finish; then the execution ends failed for `reason`.
+    mutating func drain(_ reason: String) {
+        failure = reason
+        phase = .draining(reason)
+    }
+
+    mutating func addLoad(_ m: Int) {
+        guard !runtime[m].loaded, moves[m].copiesData else { return }
+        runtime[m].loaded = true
+        for b in moves[m].added { load[b, default: 0] += bytes[m] }
+        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] += bytes[m] * Int64(moves[m].added.count) }
+    }
+
+    mutating func removeLoad(_ m: Int) {
+        guard runtime[m].loaded else { return }
+        runtime[m].loaded = false
+        for b in moves[m].added { load[b, default: 0] -= bytes[m] }
+        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] -= bytes[m] * Int64(moves[m].added.count) }
+    }
+
+    mutating func takeSlots(_ m: Int, leader: Int32) {
+        guard runtime[m].slotBrokers.isEmpty else { return }
+        var brokers = moves[m].added
+        if leader >= 0 && !brokers.contains(leader) { brokers.append(leader) }
+        runtime[m].slotBrokers = brokers
+        for b in brokers { slots[b, default: 0] += 1 }
+        inFlightCount += 1
+    }
+
+    mutating func releaseSlots(_ m: Int) {
+        guard !runtime[m].slotBrokers.isEmpty else { return }
+        for b in runtime[m].slotBrokers { slots[b, default: 0] -= 1 }
+        runtime[m].slotBrokers = []
+        inFlightCount -= 1
+    }
+
+    /// A move reaches a final status (or `reassigned`): its slots and load go, the journal hears of it.
+    mutating func finishMove(_ m: Int, _ new: MoveStatus, _ why: String = "") {
+        if status[m] == .pending { pendingCount -= 1 }
+        let wasMoved = status[m] == .reassigned || status[m] == .done
+        if !wasMoved && (new == .reassigned || new == .done) {
+            movedCount += 1
+            bytesMoved += moves[m].bytesToCopy
+        }
+        if new == .skipped || new == .cancelled || new == .dropped { notDoneCount += 1 }
+        status[m] = new
+        detail[m] = why
+        releaseSlots(m)
+        removeLoad(m)
+        if new == .reassigned { active.insert(m) } else if new.isTerminal { active.remove(m) }
+        tick.journal.append(JournalEntry(index: m, status: new, detail: why))
+        let tp = moves[m].topicPartition
+        switch new {
+        case .skipped: tick.events.append(.moveSkipped(tp, reason: why))
+        case .cancelled: tick.events.append(.moveCancelled(tp, reason: why))
+        case .reassigned: tick.events.append(.moveReassigned(tp))
+        case .done: tick.events.append(.moveDone(tp))
+        default: break
+        }
+    }
+
+    /// A move whose start did not happen goes back to waiting.
+    mutating func backToPending(_ m: Int) {
+        releaseSlots(m)
+        active.remove(m)
+        if status[m] != .pending {
+            status[m] = .pending
+            pendingCount += 1
+            tick.journal.append(JournalEntry(index: m, status: .pending))
+        }
+        if !moves[m].copiesData && !instant.contains(m) { instant.append(m) }
+    }
+
+    /// The expected time of a move that starts now, from its bytes and its share of the busiest broker's throttle;
+    /// stuck after `stuckFactor` × that (at least the floor), cancelled after twice that.
+    mutating func setDeadlines(_ m: Int, now: Double) {
+        let t = options.timeouts
+        let rate = options.throttleBytesPerSecond.map(Double.init) ?? t.unthrottledBytesPerSecond
+        let share = Double(runtime[m].slotBrokers.map { slots[$0] ?? 1 }.max() ?? 1)
+        let copies = Double(max(1, moves[m].added.count))
+        let expected = Double(bytes[m]) * copies * share / rate
+        let stuck = max(t.stuckFloorSeconds, t.stuckFactor * expected)
+        runtime[m].startedAt = now
+        runtime[m].stuckAt = now + stuck
+        runtime[m].cancelAt = now + 2 * stuck
+        runtime[m].reportedStuck = false
+    }
+}
