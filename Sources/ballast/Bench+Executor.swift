@@ -123,7 +123,13 @@ struct ExecutorBench: AsyncParsableCommand {
             operationId: "bench", moves: planned, hash: proposal.canonicalHash, options: options,
             cluster: KafkaAdminRebalanceCluster(admin: admin), store: nil, logger: Logger(label: "bench"))
         let start = sim.simulator.clusterNow()
-        let report = try await executor.run()
+        let simulator = sim.simulator
+        let report = try await executor.run { event in
+            switch event {
+            case .progress: break
+            default: print(String(format: "%7.1f", Double(simulator.clusterNow() - start) / 1000), event)
+            }
+        }
         let seconds = Double(sim.simulator.clusterNow() - start) / 1000
         await admin.shutdown()
         let limit = cost.secondsAtThrottle ?? 0
