@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     // The module graph and what each target may import: docs/architecture.md. Scripts/check-architecture.py (run
     // by Scripts/test.sh) fails when a pure target gains an I/O dependency.
@@ -125,7 +127,12 @@ let package = Package(
         ),
         .target(
             name: "AgentProcessDriver",
-            dependencies: ["Agent", "AgentContract", "KafkaModel", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Agent", "AgentContract", "KafkaModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -188,7 +195,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire", "KafkaModel"], swiftSettings: strict),
+            name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire", "KafkaModel", "BallastTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
             dependencies: [

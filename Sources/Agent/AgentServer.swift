@@ -51,7 +51,7 @@ public enum AgentServer {
                 else { return error(.badRequest, "the restart request body is not valid JSON") }
                 requestId = decoded.requestId
             }
-            guard try await driver.nodes().contains(where: { $0.id == id }) else {
+            guard try await driver.manages(node: id) else {
                 return error(.notFound, "node \(id) is not managed by this agent")
             }
             switch operations.start(node: id, requestId: requestId) {

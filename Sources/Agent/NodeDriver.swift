@@ -6,6 +6,13 @@ public protocol NodeDriver: Sendable {
     func nodes() async throws -> [AgentNode]
     /// Restarts the node gracefully and returns when it is done (throws when it failed).
     func restart(node: Int32) async throws
+    /// Whether the driver manages this node (the restart route asks; a driver whose `nodes()` is costly answers
+    /// without listing them).
+    func manages(node: Int32) async throws -> Bool
+}
+
+extension NodeDriver {
+    public func manages(node: Int32) async throws -> Bool { try await nodes().contains { $0.id == node } }
 }
 
 public struct AgentError: Error, Sendable, CustomStringConvertible {

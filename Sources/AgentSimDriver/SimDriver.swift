@@ -2,7 +2,7 @@ public import Agent
 public import AgentContract
 public import AsyncHTTPClient
 import Foundation
-import KafkaModel
+public import KafkaModel
 import NIOCore
 
 /// Restarts simulator brokers through the simulator's control API (`ballast sim --control-port`):
@@ -12,14 +12,17 @@ public struct SimDriver: NodeDriver {
     let client: HTTPClient
     let timeoutSeconds: Double
     let pollMilliseconds: Int64
+    let clock: AnyClock
 
     public init(
-        control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100
+        control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100,
+        clock: AnyClock = AnyClock(ContinuousClock())
     ) {
         self.control = control.hasSuffix("/") ? String(control.dropLast()) : control
         self.client = client
         self.timeoutSeconds = timeoutSeconds
         self.pollMilliseconds = pollMilliseconds
+        self.clock = clock
     }
 
     struct SimBroker: Decodable {
@@ -61,8 +64,7 @@ public struct SimDriver: NodeDriver {
     }
 
     func waitFor(_ node: Int32, state: String, failingOn dead: String? = nil) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(timeoutSeconds * 1000))
+        let deadline = clock.elapsed + .seconds(timeoutSeconds)
         while true {
             let current = try await brokers().first { $0.id == node }?.state
             if current == state { return }
@@ -71,14 +73,14 @@ public struct SimDriver: NodeDriver {
                     "simulated broker \(node) did not come back: its process exited during start-up "
                         + "(state \(dead) instead of \(state)); check the node's logs")
             }
-            if clock.now >= deadline {
+            if clock.elapsed >= deadline {
                 throw AgentError(
                     "simulated broker \(node) did not reach state \(state) within \(Int(timeoutSeconds)) s "
                         + "(it is \(current ?? "absent"))"
                         + (dead != nil && current == "starting"
                             ? ": it did not come back, check the node's logs" : ""))
             }
-            try await Task.sleep(for: .milliseconds(pollMilliseconds))
+            try await clock.sleep(for: .milliseconds(pollMilliseconds))
         }
     }
 

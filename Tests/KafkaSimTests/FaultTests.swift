@@ -1,3 +1,4 @@
+import BallastTestSupport
 import Foundation
 import KafkaModel
 import KafkaWire
@@ -78,7 +79,8 @@ import Testing
         topo.racks = 3
         topo.topics = 1
         topo.partitions = 3
-        let sim = try await RunningSim.start(try topo.build(settings: settings), timeScale: 10)
+        let clock = ManualClock()
+        let sim = try await RunningSim.start(try topo.build(settings: settings), timeScale: 10, clock: clock)
         let port = sim.controlPort
         var r = try http("POST", port: port, "/v1/brokers/2/faults", body: #"{"failStarts": 1}"#)
         #expect(r.status == 200)
@@ -91,7 +93,8 @@ import Testing
         #expect(r.status == 200)
         r = try http("POST", port: port, "/v1/brokers/2/start")
         #expect(r.body.contains(#""state":"starting""#))
-        try await Task.sleep(for: .milliseconds(200))
+        // The 500 ms (cluster) start-up delay: 50 ms of the clock at scale 10.
+        clock.advance(by: .milliseconds(100))
         r = try http("GET", port: port, "/v1/brokers")
         let listed = try JSONDecoder().decode(ControlAPI.NodeList.self, from: Data(r.body.utf8)).brokers
         let two = try #require(listed.first { $0.id == 2 })

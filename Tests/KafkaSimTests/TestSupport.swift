@@ -1,4 +1,6 @@
+import BallastTestSupport
 import Foundation
+import KafkaModel
 import KafkaSim
 import KafkaWire
 import Logging
@@ -13,8 +15,12 @@ struct RunningSim {
     var simulator: KafkaSimulator { embedded.simulator }
     var server: KafkaSimServer { embedded.server }
 
-    static func start(_ cluster: SimCluster, timeScale: Double = 1) async throws -> RunningSim {
-        RunningSim(embedded: try await EmbeddedSimulator.start(cluster, timeScale: timeScale))
+    /// With a `clock`, cluster time moves only when the test moves it (`ManualClock.advance(by:)`).
+    static func start(_ cluster: SimCluster, timeScale: Double = 1, clock: ManualClock? = nil) async throws
+        -> RunningSim
+    {
+        RunningSim(
+            embedded: try await EmbeddedSimulator.start(cluster, timeScale: timeScale, clock: clock.map(AnyClock.init)))
     }
 
     func stop() async { await embedded.stop() }

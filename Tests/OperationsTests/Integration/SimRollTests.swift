@@ -84,12 +84,17 @@ import Testing
         func output() -> String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
         func errors() -> String { String(((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "").suffix(500)) }
 
-        /// Stops producing, waits for every outstanding delivery, and returns what the client saw.
+        /// Stops producing, waits for every outstanding delivery (the process's exit), and returns what the client
+        /// saw.
         func stop() async throws -> Summary {
-            process.terminate()
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(90)
-            while process.isRunning && clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            await withCheckedContinuation { (exited: CheckedContinuation<Void, Never>) in
+                let once = Mutex(Optional(exited))
+                let resume = { @Sendable in once.withLock { $0.take() }?.resume() }
+                process.terminationHandler = { _ in resume() }
+                // It may have ended before the handler was set.
+                if !process.isRunning { resume() }
+                process.terminate()
+            }
             defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
             guard let line = output().split(separator: "\n").last,
                 let summary = try? JSONDecoder().decode(Summary.self, from: Data(line.utf8))
