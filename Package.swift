@@ -85,7 +85,7 @@ let package = Package(
         // The one operations store (GRDB/SQLite): journals of rolls and rebalances, cluster locks.
         .target(
             name: "BallastStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["KafkaModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The I/O that drives the deciders: roll runner, config applier, agent client, admin adapters.

@@ -54,17 +54,17 @@ public struct ProcessDriver: NodeDriver {
         do {
             config = try YAMLDecoder().decode(Config.self, from: yaml)
         } catch {
-            throw AgentError("the agent config is not valid: \(error)")
+            throw AgentError(.badConfig, "the agent config is not valid: \(error)")
         }
         var seen = Set<Int32>()
         for n in config.nodes where !seen.insert(n.id).inserted {
-            throw AgentError("the agent config lists node \(n.id) twice")
+            throw AgentError(.badConfig, "the agent config lists node \(n.id) twice")
         }
     }
 
     public init(path: String, clock: AnyClock = AnyClock(ContinuousClock())) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw AgentError("the agent config \(path) could not be read")
+            throw AgentError(.badConfig, "the agent config \(path) could not be read")
         }
         try self.init(yaml: text, clock: clock)
     }
@@ -103,11 +103,12 @@ public struct ProcessDriver: NodeDriver {
 
     public func restart(node: Int32) async throws {
         guard let n = config.nodes.first(where: { $0.id == node }) else {
-            throw AgentError("node \(node) is not in the agent config")
+            throw AgentError(.notManaged, "node \(node) is not in the agent config")
         }
         let result = try await Shell.run(n.restart, timeoutSeconds: config.restartTimeoutSeconds ?? 600)
         guard result.status == 0 else {
             throw AgentError(
+                .restartFailed,
                 "the restart command of node \(node) exited with status \(result.status)"
                     + (result.stderr.isEmpty ? "" : ": \(result.stderr)"))
         }
@@ -117,7 +118,9 @@ public struct ProcessDriver: NodeDriver {
         while true {
             if try await Shell.run(check, timeoutSeconds: 30).status == 0 { return }
             if clock.elapsed >= deadline {
-                throw AgentError("node \(node) did not pass its ready command within \(Int(timeout)) s of its restart")
+                throw AgentError(
+                    .nodeDidNotRecover,
+                    "node \(node) did not pass its ready command within \(Int(timeout)) s of its restart")
             }
             try await clock.sleep(for: .seconds(config.readyIntervalSeconds ?? 1))
         }
@@ -153,7 +156,7 @@ enum Shell {
             errFile = try FileDescriptor.open(
                 FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
         } catch {
-            throw AgentError("the command '\(command)' could not be started: \(errPath): \(error)")
+            throw AgentError(.restartFailed, "the command '\(command)' could not be started: \(errPath): \(error)")
         }
         enum Outcome: Sendable {
             case finished(TerminationStatus)
@@ -188,7 +191,7 @@ enum Shell {
         } catch let error as CancellationError {
             throw error
         } catch {
-            throw AgentError("the command '\(command)' could not be run: \(error)")
+            throw AgentError(.restartFailed, "the command '\(command)' could not be run: \(error)")
         }
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         var tail = stderr.split(separator: "\n").suffix(3).joined(separator: " | ")

@@ -43,7 +43,7 @@ public struct SimDriver: NodeDriver {
         do {
             return try JSONDecoder().decode(SimBrokerList.self, from: data).brokers
         } catch {
-            throw AgentError("the simulator at \(control) sent an unreadable broker list: \(error)")
+            throw AgentError(.unreachable, "the simulator at \(control) sent an unreadable broker list: \(error)")
         }
     }
 
@@ -70,11 +70,13 @@ public struct SimDriver: NodeDriver {
             if current == state { return }
             if let dead, current == dead {
                 throw AgentError(
+                    .nodeDidNotRecover,
                     "simulated broker \(node) did not come back: its process exited during start-up "
                         + "(state \(dead) instead of \(state)); check the node's logs")
             }
             if clock.elapsed >= deadline {
                 throw AgentError(
+                    .nodeDidNotRecover,
                     "simulated broker \(node) did not reach state \(state) within \(Int(timeoutSeconds)) s "
                         + "(it is \(current ?? "absent"))"
                         + (dead != nil && current == "starting"
@@ -93,10 +95,11 @@ public struct SimDriver: NodeDriver {
             response = try await client.execute(request, timeout: .seconds(10))
             body = try await response.body.collect(upTo: 4 << 20)
         } catch {
-            throw AgentError("the simulator control API at \(control) is unreachable: \(error)")
+            throw AgentError(.unreachable, "the simulator control API at \(control) is unreachable: \(error)")
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             throw AgentError(
+                .unreachable,
                 "the simulator control API answered \(response.status.code) to \(method) \(path): "
                     + String(buffer: body).prefix(300))
         }

@@ -224,3 +224,7 @@ public struct ClusterModelFile: Codable, Sendable, Hashable {
         }
     }
 }
+
+extension ModelFileError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
+}

@@ -32,7 +32,7 @@ import Testing
     func started(_ result: StartResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> AgentOperation {
         guard case .started(let op) = result else {
             Issue.record("expected a started operation, got \(result)", sourceLocation: sourceLocation)
-            throw AgentError("not started")
+            throw AgentError(.restartFailed, "not started")
         }
         return op
     }

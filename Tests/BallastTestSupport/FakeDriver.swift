@@ -38,7 +38,7 @@ public final class FakeDriver: NodeDriver {
                 if now { c.resume() }
             }
         }
-        if failing.contains(node) { throw AgentError("restart command exited with status 2") }
+        if failing.contains(node) { throw AgentError(.restartFailed, "restart command exited with status 2") }
     }
 
     /// Lets a held restart of `node` end (now, or as soon as it begins).

@@ -166,8 +166,8 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                         let since = unanswered[node] ?? clock.now
                         unanswered[node] = since
                         if since.duration(to: clock.now).seconds >= readRetrySeconds {
-                            statuses[node] = .failed(
-                                "the agent stopped answering for \(Int(readRetrySeconds)) s: \(error)")
+                            statuses[node] = .unreachable(
+                                "stopped answering for \(Int(readRetrySeconds)) s: \(error)")
                         }
                     }
                 }
@@ -199,7 +199,8 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
             for n in list {
                 if let other = owner[n.id] {
                     throw RollFailure(
-                        node: n.id, "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
+                        .badInventory, node: n.id,
+                        "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
                 }
                 owner[n.id] = agent
                 nodes.append(n)
@@ -217,7 +218,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 throw error
             } catch {
                 if clock.now >= deadline {
-                    throw RollFailure("\(what) for \(Int(readRetrySeconds)) s: \(error)")
+                    throw RollFailure(.unreachable, "\(what) for \(Int(readRetrySeconds)) s: \(error)")
                 }
                 try await clock.sleep(for: .seconds(max(options.timeouts.pollSeconds, 0.05)))
             }
