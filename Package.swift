@@ -95,7 +95,7 @@ let package = Package(
                 "KafkaModel", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "ConfigPlanning", "AgentContract",
                 "BallastStore",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -119,7 +119,7 @@ let package = Package(
             dependencies: [
                 "AgentContract", "KafkaModel",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -192,6 +192,7 @@ let package = Package(
             dependencies: [
                 "Operations", "Roller", "ConfigPlanning", "KafkaModel", "KafkaPolicies", "KafkaAdmin", "AgentContract",
                 "BallastStore", "KafkaSim", "Agent", "AgentProcessDriver", "AgentSimDriver", "BallastTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .testTarget(
@@ -202,6 +203,7 @@ let package = Package(
             dependencies: [
                 "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "KafkaModel", "BallastTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.

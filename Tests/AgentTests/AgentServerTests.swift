@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import MetricsTestKit
 import NIOCore
 import Synchronization
 import Testing
@@ -116,5 +117,26 @@ import Testing
                 #expect($0.status == .badRequest)
             }
         }
+    }
+
+    @Test func restartsAreCountedDoneAndFailedInMetrics() async throws {
+        let metrics = TestMetrics()
+        let operations = RestartOperations()
+        let app = AgentServer.application(
+            driver: FakeDriver(failing: [3]), configuration: .init(token: Self.token), logger: Logger(label: "test"),
+            operations: operations, metrics: AgentMetrics(factory: metrics))
+        try await app.test(.router) { client in
+            for node in [1, 3] {
+                let op = try await client.execute(uri: "/v1/nodes/\(node)/restart", method: .post, headers: auth) {
+                    try decode(AgentOperation.self, $0)
+                }
+                _ = await operations.finished(op.id)
+            }
+        }
+        #expect(try metrics.expectCounter("ballast_agent_restarts_requested_total").totalValue == 2)
+        #expect(try metrics.expectCounter("ballast_agent_restarts_done_total").totalValue == 1)
+        #expect(try metrics.expectCounter("ballast_agent_restarts_failed_total").totalValue == 1)
+        #expect(try metrics.expectTimer("ballast_agent_restart_duration_seconds").values.count == 2)
+        #expect(try metrics.expectGauge("ballast_agent_restarts_running").lastValue == 0)
     }
 }
