@@ -23,7 +23,7 @@ struct ConfigCLITests {
         let file = Self.desired("num.io.threads=-1\nlog.retention.ms=1234\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
 
-        let r = try run(ballastBinary!, ["config", "apply", "--bootstrap", sim.bootstrap, "--desired", file])
+        let r = try await run(ballastBinary!, ["config", "apply", "--bootstrap", sim.bootstrap, "--desired", file])
         #expect(r.status == 2, "\(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains("nothing was applied") && r.stderr.contains("line 1"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
@@ -35,7 +35,7 @@ struct ConfigCLITests {
         // The valid line alone is applied.
         let valid = Self.desired("log.retention.ms=1234\n")
         defer { try? FileManager.default.removeItem(atPath: valid) }
-        let ok = try run(ballastBinary!, ["config", "apply", "--bootstrap", sim.bootstrap, "--desired", valid])
+        let ok = try await run(ballastBinary!, ["config", "apply", "--bootstrap", sim.bootstrap, "--desired", valid])
         #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
         #expect(sim.simulator.withCluster { $0.clusterDefaultConfigs["log.retention.ms"] } == "1234")
     }

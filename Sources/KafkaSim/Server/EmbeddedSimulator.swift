@@ -33,7 +33,7 @@ public struct EmbeddedSimulator: Sendable {
         guard await server.waitUntilReady() != nil else {
             task.cancel()
             if case .failure(let error) = await task.result { throw error }
-            throw SimTopologyError("the simulator did not bind its listeners within 60 s")
+            throw SimTopologyError("the simulator stopped before its listeners were bound")
         }
         return EmbeddedSimulator(simulator: simulator, server: server, task: task)
     }
