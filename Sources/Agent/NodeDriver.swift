@@ -34,6 +34,8 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible, Ca
         case nodeDidNotRecover = "node-did-not-recover"
         /// What the driver talks to (the simulator's control API) could not be reached or answered nonsense.
         case unreachable
+        /// Anything else a driver reports.
+        case failed
     }
 
     public var code: Code
@@ -44,6 +46,9 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible, Ca
         self.message = message
     }
 
+    /// An error of code `.failed` (drivers that have no better code; the API before codes).
+    public init(_ message: String) { self.init(.failed, message) }
+
     public var description: String { message }
 
     public var category: ErrorCategory {
@@ -51,7 +56,7 @@ public struct AgentError: Error, Sendable, Hashable, CustomStringConvertible, Ca
         case .badConfig, .stateUnusable: .badInput
         case .stateBusy: .busy
         case .notManaged: .notFound
-        case .restartFailed, .nodeDidNotRecover: .failed
+        case .restartFailed, .nodeDidNotRecover, .failed: .failed
         case .unreachable: .unreachable
         }
     }

@@ -7,7 +7,8 @@ import Testing
 
 /// The native connection against an in-process Kafka-speaking server over loopback TCP.
 @Suite struct NativeConnectionTests {
-    static func client(_ bootstrap: String, sasl: KafkaSecurity.SASL? = nil, timeout: Duration = .seconds(2)) throws
+    /// A generous request timeout: SCRAM in a debug build on a loaded 2-core machine takes seconds (2 s failed).
+    static func client(_ bootstrap: String, sasl: KafkaSecurity.SASL? = nil, timeout: Duration = .seconds(60)) throws
         -> NativeClient
     {
         var c = KafkaAdminConfiguration(bootstrap: bootstrap, security: KafkaSecurity(sasl: sasl))
