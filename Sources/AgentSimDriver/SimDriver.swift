@@ -13,11 +13,14 @@ public struct SimDriver: NodeDriver {
     let timeoutSeconds: Double
     let pollMilliseconds: Int64
     let clock: AnyClock
+    /// How long one call to the control API may take.
+    let requestTimeout: Duration
 
     public init(
         control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100,
-        clock: AnyClock = AnyClock(ContinuousClock())
+        requestTimeout: Duration = .seconds(10), clock: AnyClock = AnyClock(ContinuousClock())
     ) {
+        self.requestTimeout = requestTimeout
         self.control = control.hasSuffix("/") ? String(control.dropLast()) : control
         self.client = client
         self.timeoutSeconds = timeoutSeconds
@@ -92,7 +95,7 @@ public struct SimDriver: NodeDriver {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .seconds(10))
+            response = try await client.execute(request, timeout: .init(requestTimeout))
             body = try await response.body.collect(upTo: 4 << 20)
         } catch {
             throw AgentError(.unreachable, "the simulator control API at \(control) is unreachable: \(error)")

@@ -246,7 +246,8 @@ import Testing
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
-            let driver = SimDriver(control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5)
+            let driver = SimDriver(
+                control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5, requestTimeout: .seconds(60))
             let nodes = try await driver.nodes()
             #expect(nodes.map(\.id) == [1, 2] && nodes[0].zone == "r1" && nodes[0].ready)
             try await driver.restart(node: 2)
@@ -278,7 +279,8 @@ import Testing
         let began = clock.now
         try await app.test(.live) { client in
             // The default timeout is 300 s: only seeing `stopped` can end this quickly.
-            let driver = SimDriver(control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5)
+            let driver = SimDriver(
+                control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5, requestTimeout: .seconds(60))
             let error = await #expect(throws: AgentError.self) { try await driver.restart(node: 3) }
             #expect(
                 error?.description.contains("simulated broker 3 did not come back") == true,

@@ -34,7 +34,8 @@ public enum SimRollHarness {
         let result = try await withAgent(driver: driver) { url in
             let executor = RollExecutor(
                 operationId: "sim-roll", nodes: nil, options: options, cluster: KafkaAdminClusterReader(admin: admin),
-                agents: [HTTPAgentClient(endpoint: url, token: "t")], journal: nil, logger: Logger(label: "test.roll"))
+                agents: [HTTPAgentClient(endpoint: url, token: "t", timeoutSeconds: 60)], journal: nil,
+                logger: Logger(label: "test.roll"))
             do { return Result<[Int32], RollFailure>.success(try await executor.run(onEvent: onEvent)) } catch let f
                 as RollFailure
             {
