@@ -123,11 +123,13 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let result = try await Shell.run(
-            "trap '' TERM; sleep 120 & echo $! > \(dir)/pid; wait", timeoutSeconds: 0.2,
+            "trap '' TERM; sleep 600 & echo $! > \(dir)/pid; wait; echo done > \(dir)/natural", timeoutSeconds: 0.2,
             killAfter: .milliseconds(200))
         #expect(result.stderr.hasPrefix("timed out after 0 s"))
-        // The `sleep` of its group, which ignores SIGTERM too, was killed.
+        // The `sleep` of its group, which ignores SIGTERM too, was killed; the shell never got past its `wait` (with
+        // SIGTERM alone it would have, 600 s later, and written the file).
         #expect(await Self.isGone(try Self.pid(in: dir)))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/natural"))
     }
 
     static func pid(in dir: String) throws -> Int32 {
@@ -157,7 +159,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let task = Task {
             try await Shell.run(
-                "trap '' TERM; sleep 120 & echo $! > \(dir)/pid; wait", timeoutSeconds: 600,
+                "trap '' TERM; sleep 600 & echo $! > \(dir)/pid; wait", timeoutSeconds: 1200,
                 killAfter: .milliseconds(200))
         }
         // Cancel once the command runs (it wrote its child's pid); the file appears once, so no deadline is needed.
