@@ -66,6 +66,12 @@ struct PlanContext: Sendable {
     let hiU: SIMD8<Double>
     let loU: SIMD8<Double>
     let totals: SIMD8<Double>
+    /// `totals` over the eligible brokers: a typical broker's absolute load.
+    let meanPerBroker: SIMD8<Double>
+    let eligibleCount: Int
+    /// Partitions of each topic: `topicPartitionList[topicPartitionStart[t] ..< topicPartitionStart[t + 1]]`.
+    let topicPartitionStart: [Int32]
+    let topicPartitionList: [Int32]
     let topicHi: [Int32]
     let topicLo: [Int32]
     let clusterCount: Int
@@ -229,6 +235,20 @@ struct PlanContext: Sendable {
             tot += SIMD8(rf, d * rf, nin * rf, nout, cpu * (1 + ratio * (rf - 1)), 1, nin, 0)
         }
         totals = tot
+        meanPerBroker = tot / Double(eligibleCount)
+        self.eligibleCount = eligibleCount
+        var start = [Int32](repeating: 0, count: m.topicCount + 1)
+        for p in 0..<m.partitionCount { start[Int(m.partitionTopic[p]) + 1] += 1 }
+        for t in 0..<m.topicCount { start[t + 1] += start[t] }
+        var fillAt = Array(start.dropLast())
+        var list = [Int32](repeating: 0, count: m.partitionCount)
+        for p in 0..<m.partitionCount {
+            let t = Int(m.partitionTopic[p])
+            list[Int(fillAt[t])] = Int32(p)
+            fillAt[t] += 1
+        }
+        topicPartitionStart = start
+        topicPartitionList = list
         var norms: [SIMD8<Double>] = []
         var caps: [SIMD8<Double>] = []
         let inf = Double.infinity
@@ -299,6 +319,10 @@ struct PlanContext: Sendable {
     }
 
     func caps(_ p: Int) -> PartitionCaps { capsTable[Int(capsIndex[p])] }
+
+    func topicPartitions(_ t: Int) -> ArraySlice<Int32> {
+        topicPartitionList[Int(topicPartitionStart[t])..<Int(topicPartitionStart[t + 1])]
+    }
 
     /// The metric vector of one replica of `p`: leader or follower.
     @inline(__always)

@@ -8,6 +8,8 @@ public enum Planner {
         /// The final placement: each partition's replicas as broker ids, leader first where it moved.
         public var finalReplicas: [[Int]]
         public var finalLeaders: [Int]
+        /// FNV-1a over every move (partition, new replicas, new leader): equal plans, equal hashes.
+        public var planHash: UInt64
     }
 
     /// Plans replica and leader moves for `model` as `request` asks.
@@ -31,6 +33,8 @@ public enum Planner {
         var moves: [Proposal.Move] = []
         var replicaMoves = 0
         var leaderMoves = 0
+        var leadershipOnly = 0
+        var hash = FNV1a()
         var data = 0.0
         var crossData = 0.0
         for p in 0..<m.partitionCount where opt.changed(p) {
@@ -51,7 +55,12 @@ public enum Planner {
             data += disk * Double(added)
             let oldLeader = m.leader[p] >= 0 ? m.brokerIds[Int(m.leader[p])] : -1
             let newLeader = m.brokerIds[Int(new.first!)]
-            if oldLeader != newLeader { leaderMoves += 1 }
+            if oldLeader != newLeader {
+                leaderMoves += 1
+                if added == 0 { leadershipOnly += 1 }
+            }
+            hash.add(UInt64(p))
+            for b in new { hash.add(UInt64(b)) }
             moves.append(
                 Proposal.Move(
                     topic: m.topicNames[Int(m.partitionTopic[p])], partition: Int(m.partitionId[p]),
@@ -83,7 +92,7 @@ public enum Planner {
             summary: Proposal.Summary(
                 replicaMoves: replicaMoves, leaderMoves: leaderMoves, dataToMoveMiB: data,
                 crossClusterDataMiB: crossData, hardGoalsSatisfied: hardOK, durationMs: 0,
-                dataToMoveLowerBoundMiB: bound),
+                dataToMoveLowerBoundMiB: bound, replicaSwaps: opt.swaps, leadershipOnlyMoves: leadershipOnly),
             goals: goals,
             statistics: Proposal.Statistics(
                 before: statistics(ctx, aggBefore), after: statistics(ctx, aggAfter)))
@@ -96,68 +105,79 @@ public enum Planner {
         }
         return Result(
             proposal: proposal, violationsAfterOwnPhase: opt.trace, finalReplicas: finalReplicas,
-            finalLeaders: finalLeaders)
+            finalLeaders: finalLeaders, planHash: hash.value)
     }
 
-    /// A lower bound on the data (MiB) any plan must move to reach the goals this plan reached:
-    /// the largest of (a) the data that must leave brokers — all of a dead or removing broker's, and what lies
-    /// above a broker's balanced disk range when DiskDistribution is met; (b) the data brokers below that range
-    /// must receive; (c) per partition, its size times the replicas that must move for DeadBrokers, RackAware
-    /// and ClusterLossSurvivable. Each is a bound alone; together they may overlap, so only the largest counts.
+    /// A lower bound on the data (MiB) any plan must move to reach the goals this plan reached.
+    ///
+    /// Data moved is the data leaving brokers, so it is at least the sum of what must leave each broker:
+    /// (a) everything on a dead or removing broker (DeadBrokers met); (b) per alive broker, the data above the top
+    /// of its balanced disk range (DiskDistribution met; else above its disk capacity threshold, DiskCapacity met);
+    /// (c) per partition breaking a rack or Kubernetes-cluster limit (those goals met) and holding no replica on
+    /// a broker of (a) or (b), its size times the replicas that must leave the over-full rack or cluster, which
+    /// leave brokers (b) did not count. It is also at least the data brokers below their balanced disk range must
+    /// receive. The larger of the two is the bound.
     static func lowerBound(_ ctx: PlanContext, checksAfter: [Goal: GoalCheck]) -> Double {
         let m = ctx.model
         let B = m.brokerCount
         let met = { (g: Goal) in ctx.goals.contains(g) && checksAfter[g]?.satisfied == true }
+        let sizes = m.load[Resource.disk.rawValue]
         var disk = [Double](repeating: 0, count: B)
-        var partitionBound = 0.0
-        var rackSeen = [Int](repeating: 0, count: m.rackNames.count)
-        var clusterSeen = [Int](repeating: 0, count: m.clusterNames.count)
         for p in 0..<m.partitionCount {
-            let range = m.replicaRange(p)
-            let size = m.load[Resource.disk.rawValue][p]
-            var dead = 0
-            for i in range {
-                let b = Int(m.replicas[i])
-                disk[b] += size
-                if !ctx.eligible[b] && ctx.srcAllowed[b] { dead += 1 }
-                rackSeen[Int(m.brokerRack[b])] += 1
-                clusterSeen[Int(m.brokerCluster[b])] += 1
-            }
-            var rackExcess = 0
-            var clusterExcess = 0
-            let caps = ctx.caps(p)
-            for i in range {
-                let b = Int(m.replicas[i])
-                let r = Int(m.brokerRack[b])
-                let c = Int(m.brokerCluster[b])
-                rackExcess += max(0, rackSeen[r] - Int(caps.rackCap))
-                clusterExcess += max(0, clusterSeen[c] - Int(caps.clusterCap))
-                rackSeen[r] = 0
-                clusterSeen[c] = 0
-            }
-            var need = met(.deadBrokers) ? dead : 0
-            if met(.rackAware) { need = max(need, rackExcess) }
-            if met(.clusterLossSurvivable) { need = max(need, clusterExcess) }
-            partitionBound += size * Double(need)
+            for i in m.replicaRange(p) { disk[Int(m.replicas[i])] += sizes[p] }
         }
+        let balanced = met(.diskDistribution)
+        let capped = met(.diskCapacity) && m.hasCapacity[Resource.disk.rawValue]
+        var mustLeave = [Bool](repeating: false, count: B)
         var out = 0.0
         var inflow = 0.0
-        let balanced = met(.diskDistribution)
         for b in 0..<B {
             if !ctx.eligible[b] {
-                if met(.deadBrokers) && ctx.srcAllowed[b] { out += disk[b] }
+                if met(.deadBrokers) && ctx.srcAllowed[b] {
+                    out += disk[b]
+                    mustLeave[b] = true
+                }
                 continue
             }
-            if balanced {
-                out += max(0, disk[b] - ctx.hiAbs[b][Metric.disk])
-                inflow += max(0, ctx.loAbs[b][Metric.disk] - disk[b])
+            let top = balanced ? ctx.hiAbs[b][Metric.disk] : capped ? ctx.capAbs[b][Metric.disk] : .infinity
+            if disk[b] > top {
+                out += disk[b] - top
+                mustLeave[b] = true
             }
-            if met(.diskCapacity) && m.hasCapacity[Resource.disk.rawValue] {
-                out += 0  // covered by the distribution range when it is met; capacity alone:
-                if !balanced { out += max(0, disk[b] - ctx.capAbs[b][Metric.disk]) }
+            if balanced { inflow += max(0, ctx.loAbs[b][Metric.disk] - disk[b]) }
+        }
+        let rackRule = met(.rackAware)
+        let clusterRule = met(.clusterLossSurvivable)
+        if rackRule || clusterRule {
+            var rackSeen = [Int](repeating: 0, count: m.rackNames.count)
+            var clusterSeen = [Int](repeating: 0, count: m.clusterNames.count)
+            for p in 0..<m.partitionCount {
+                let range = m.replicaRange(p)
+                var counted = false
+                for i in range {
+                    let b = Int(m.replicas[i])
+                    counted = counted || mustLeave[b]
+                    rackSeen[Int(m.brokerRack[b])] += 1
+                    clusterSeen[Int(m.brokerCluster[b])] += 1
+                }
+                var rackExcess = 0
+                var clusterExcess = 0
+                let caps = ctx.caps(p)
+                for i in range {
+                    let b = Int(m.replicas[i])
+                    let r = Int(m.brokerRack[b])
+                    let c = Int(m.brokerCluster[b])
+                    rackExcess += max(0, rackSeen[r] - Int(caps.rackCap))
+                    clusterExcess += max(0, clusterSeen[c] - Int(caps.clusterCap))
+                    rackSeen[r] = 0
+                    clusterSeen[c] = 0
+                }
+                if counted { continue }
+                let need = max(rackRule ? rackExcess : 0, clusterRule ? clusterExcess : 0)
+                out += sizes[p] * Double(need)
             }
         }
-        return max(out, inflow, partitionBound)
+        return max(out, inflow)
     }
 
     static func statistics(_ ctx: PlanContext, _ agg: [SIMD8<Double>]) -> [Proposal.Distribution] {
@@ -183,5 +203,17 @@ public enum Planner {
                     maxOverMean: mean > 0 ? hi / mean : 1))
         }
         return out
+    }
+}
+
+/// 64-bit FNV-1a, for plan fingerprints that are the same on every machine (unlike `Hasher`, which is seeded).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ x: UInt64) {
+        var x = x
+        for _ in 0..<8 {
+            value = (value ^ (x & 0xff)) &* 0x0000_0100_0000_01B3
+            x >>= 8
+        }
     }
 }
