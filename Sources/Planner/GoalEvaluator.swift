@@ -16,6 +16,13 @@ public struct GoalCheck: Sendable, Hashable {
 struct GoalEvaluator {
     let ctx: PlanContext
 
+    struct Evaluation: Sendable {
+        var checks: [Goal: GoalCheck]
+        var aggregates: [SIMD8<Double>]
+    }
+
+    func evaluation(_ a: Assignment) -> Evaluation { Evaluation(checks: evaluate(a), aggregates: aggregates(a)) }
+
     func evaluate(_ a: Assignment) -> [Goal: GoalCheck] {
         let m = ctx.model
         let B = m.brokerCount

@@ -5,6 +5,7 @@ extension Optimizer {
         topicActive = true
         let m = ctx.model
         let disk = m.load[Resource.disk.rawValue]
+        var wideSearches = 1000
         // Over-represented (topic, broker) pairs shed their smallest replicas: a move, else a swap.
         for b in 0..<B where ctx.eligible[b] && ctx.srcAllowed[b] {
             let over = brokerSlots[b].filter { slot in
@@ -17,8 +18,10 @@ extension Optimizer {
                 if topicCount[t, b] <= ctx.topicHi[t] { continue }
                 if let d = bestDestination(slot, lane: Metric.replicas) {
                     move(slot, to: d)
-                } else if !swapForTopic(slot, partners: 24, tries: 256) {
-                    swapForTopic(slot, partners: B, tries: 4096)
+                } else if !swapForTopic(slot, partners: 16, tries: 128) && wideSearches > 0 {
+                    // Rarely needed, and costly on thousands of brokers: a bounded number of wider searches.
+                    wideSearches -= 1
+                    swapForTopic(slot, partners: 256, tries: 2048)
                 }
             }
         }
@@ -51,33 +54,34 @@ extension Optimizer {
     }
 
     /// Swaps the replica in `x` (of a topic over-represented on its broker) with a replica of another topic, of
-    /// about the same load and the same leadership, on a broker where `x`'s topic has room.
+    /// about the same load and the same leadership, on a broker where `x`'s topic has room: the `partners` such
+    /// brokers with the fewest of the topic, `tries` replicas each, nearest in load first.
     @discardableResult
     mutating func swapForTopic(_ x: Int, partners limit: Int, tries: Int) -> Bool {
         let m = ctx.model
         let a = Int(reps[x])
-        let p = Int(slotPartition[x])
-        let t = Int(m.partitionTopic[p])
+        let t = Int(m.partitionTopic[Int(slotPartition[x])])
         let vx = value(x)
         let xLeads = isLeaderSlot(x)
-        let partners = dsts.map(Int.init).filter { $0 != a && topicCount[t, $0] + 1 <= ctx.topicHi[t] }
-            .sorted {
-                (topicCount[t, $0], score($0, lane: Metric.replicas), $0) < (
-                    topicCount[t, $1], score($1, lane: Metric.replicas), $1
-                )
-            }
-            .prefix(limit)
-        for d in partners {
-            var ys: [(slot: Int32, gap: Double)] = []
+        var partners: [(count: Int32, score: Double, broker: Int)] = []
+        for d32 in dsts {
+            let d = Int(d32)
+            let c = topicCount[t, d]
+            if d != a && c + 1 <= ctx.topicHi[t] { partners.append((c, score(d, lane: Metric.replicas), d)) }
+        }
+        partners.sort { ($0.count, $0.score, $0.broker) < ($1.count, $1.score, $1.broker) }
+        var ys: [(gap: Double, slot: Int32)] = []
+        for partner in partners.prefix(limit) {
+            let d = partner.broker
+            ys.removeAll(keepingCapacity: true)
             for y32 in brokerSlots[d] {
                 let y = Int(y32)
-                if (tries < 1024 && isLeaderSlot(y) != xLeads) || Int(m.partitionTopic[Int(slotPartition[y])]) == t {
-                    continue
-                }
+                let q = Int(slotPartition[y])
+                if isLeaderSlot(y) != xLeads || Int(m.partitionTopic[q]) == t { continue }
                 let diff = value(y) - vx
                 var gap = 0.0
                 for lane in 1...4 where ctx.meanPerBroker[lane] > 0 { gap += abs(diff[lane]) / ctx.meanPerBroker[lane] }
-                ys.append((y32, gap))
+                ys.append((gap, y32))
             }
             ys.sort { ($0.gap, $0.slot) < ($1.gap, $1.slot) }
             for y in ys.prefix(tries) where canSwapReplicas(x, Int(y.slot)) {

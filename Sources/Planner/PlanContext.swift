@@ -74,6 +74,12 @@ struct PlanContext: Sendable {
     let topicPartitionList: [Int32]
     let topicHi: [Int32]
     let topicLo: [Int32]
+    /// The model's per-partition loads, one array each (shared with the model, not copied), for the hot paths.
+    let diskLoad: [Double]
+    let networkInLoad: [Double]
+    let networkOutLoad: [Double]
+    let cpuLoad: [Double]
+    let followerCpuRatio: Double
     let clusterCount: Int
 
     init(model m0: ClusterModel, request: PlanRequest) throws(PlanError) {
@@ -111,6 +117,11 @@ struct PlanContext: Sendable {
         }
         self.model = m
         self.request = request
+        diskLoad = m.load[Resource.disk.rawValue]
+        networkInLoad = m.load[Resource.networkIn.rawValue]
+        networkOutLoad = m.load[Resource.networkOut.rawValue]
+        cpuLoad = m.load[Resource.cpu.rawValue]
+        followerCpuRatio = request.policy.followerCpuRatio
         let policy = request.policy
         let goals = Set(policy.goals)
         self.goals = goals
@@ -318,6 +329,9 @@ struct PlanContext: Sendable {
         }
     }
 
+    /// The model's placement as it is.
+    var currentAssignment: Assignment { Assignment(replicas: model.replicas, leader: model.leader) }
+
     func caps(_ p: Int) -> PartitionCaps { capsTable[Int(capsIndex[p])] }
 
     func topicPartitions(_ t: Int) -> ArraySlice<Int32> {
@@ -327,21 +341,16 @@ struct PlanContext: Sendable {
     /// The metric vector of one replica of `p`: leader or follower.
     @inline(__always)
     func replicaValue(_ p: Int, leader: Bool) -> SIMD8<Double> {
-        let d = model.load[Resource.disk.rawValue][p]
-        let nin = model.load[Resource.networkIn.rawValue][p]
-        let cpu = model.load[Resource.cpu.rawValue][p]
-        if leader {
-            return SIMD8(1, d, nin, model.load[Resource.networkOut.rawValue][p], cpu, 1, nin, 0)
-        }
-        return SIMD8(1, d, nin, 0, cpu * policy.followerCpuRatio, 0, 0, 0)
+        let d = diskLoad[p]
+        let nin = networkInLoad[p]
+        let cpu = cpuLoad[p]
+        if leader { return SIMD8(1, d, nin, networkOutLoad[p], cpu, 1, nin, 0) }
+        return SIMD8(1, d, nin, 0, cpu * followerCpuRatio, 0, 0, 0)
     }
 
     /// What moves from the old leader to the new one when leadership changes hands.
     @inline(__always)
     func leaderTransfer(_ p: Int) -> SIMD8<Double> {
-        let nin = model.load[Resource.networkIn.rawValue][p]
-        let cpu = model.load[Resource.cpu.rawValue][p]
-        return SIMD8(
-            0, 0, 0, model.load[Resource.networkOut.rawValue][p], cpu * (1 - policy.followerCpuRatio), 1, nin, 0)
+        SIMD8(0, 0, 0, networkOutLoad[p], cpuLoad[p] * (1 - followerCpuRatio), 1, networkInLoad[p], 0)
     }
 }

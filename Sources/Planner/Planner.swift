@@ -5,11 +5,18 @@ public enum Planner {
         public var proposal: Proposal
         /// Violations of each goal right after its own phase (only with `trace: true`).
         public var violationsAfterOwnPhase: [Goal: Int]
-        /// The final placement: each partition's replicas as broker ids, leader first where it moved.
-        public var finalReplicas: [[Int]]
+        /// The final placement: every partition's replicas as broker ids, in `ClusterModel.replicaStart` layout,
+        /// leader first where it moved.
+        public var finalReplicaIds: [Int]
         public var finalLeaders: [Int]
+        let replicaStart: [Int32]
         /// FNV-1a over every move (partition, new replicas, new leader): equal plans, equal hashes.
         public var planHash: UInt64
+
+        /// Partition `p`'s final replicas (broker ids).
+        public func finalReplicas(_ p: Int) -> ArraySlice<Int> {
+            finalReplicaIds[Int(replicaStart[p])..<Int(replicaStart[p + 1])]
+        }
     }
 
     /// Plans replica and leader moves for `model` as `request` asks.
@@ -18,18 +25,42 @@ public enum Planner {
         -> Result
     {
         let ctx = try PlanContext(model: model, request: request)
-        let m = ctx.model
-        let evaluator = GoalEvaluator(ctx: ctx)
-        let before = Assignment(replicas: m.replicas, leader: m.leader)
-        let checksBefore = evaluator.evaluate(before)
-        let aggBefore = evaluator.aggregates(before)
-
         var opt = Optimizer(ctx: ctx, tracing: trace)
         opt.run()
         let after = opt.assignment()
-        var checksAfter = evaluator.evaluate(after)
-        let aggAfter = evaluator.aggregates(after)
+        let evaluator = GoalEvaluator(ctx: ctx)
+        return report(
+            ctx, after: after, swaps: opt.swaps, trace: opt.trace, before: evaluator.evaluation(ctx.currentAssignment),
+            afterEvaluation: evaluator.evaluation(after), moves: proposalMoves(ctx, after: after))
+    }
 
+    /// `plan`, with the goal evaluations running beside the search: the current placement's while the optimizer
+    /// runs, the final one's while the proposal's moves are listed. Each runs sequentially inside, so the result
+    /// is the synchronous one, byte for byte, on any number of cores.
+    public static func plan(_ model: ClusterModel, _ request: PlanRequest, trace: Bool = false) async throws(PlanError)
+        -> Result
+    {
+        let ctx = try PlanContext(model: model, request: request)
+        async let before = GoalEvaluator(ctx: ctx).evaluation(ctx.currentAssignment)
+        var opt = Optimizer(ctx: ctx, tracing: trace)
+        opt.run()
+        let after = opt.assignment()
+        async let afterEvaluation = GoalEvaluator(ctx: ctx).evaluation(after)
+        let moves = proposalMoves(ctx, after: after)
+        return report(
+            ctx, after: after, swaps: opt.swaps, trace: opt.trace, before: await before,
+            afterEvaluation: await afterEvaluation, moves: moves)
+    }
+
+    typealias ProposalMoves = (
+        moves: [Proposal.Move], replicaMoves: Int, leaderMoves: Int, leadershipOnly: Int, data: Double,
+        crossData: Double, hash: UInt64
+    )
+
+    /// The moves from the cluster of `ctx` to `after`: every partition whose replicas, their order or its leader
+    /// change.
+    static func proposalMoves(_ ctx: PlanContext, after: Assignment) -> ProposalMoves {
+        let m = ctx.model
         var moves: [Proposal.Move] = []
         var replicaMoves = 0
         var leaderMoves = 0
@@ -37,8 +68,9 @@ public enum Planner {
         var hash = FNV1a()
         var data = 0.0
         var crossData = 0.0
-        for p in 0..<m.partitionCount where opt.changed(p) {
+        for p in 0..<m.partitionCount {
             let range = m.replicaRange(p)
+            if after.leader[p] == m.leader[p] && after.replicas[range] == m.replicas[range] { continue }
             let old = m.replicas[range]
             let new = after.replicas[range]
             let disk = m.load[Resource.disk.rawValue][p]
@@ -68,7 +100,20 @@ public enum Planner {
                     oldLeader: oldLeader, newLeader: newLeader, dataToMoveMiB: disk * Double(added),
                     crossCluster: cross))
         }
+        return (moves, replicaMoves, leaderMoves, leadershipOnly, data, crossData, hash.value)
+    }
 
+    /// The proposal that takes the cluster of `ctx` to `after`, with the goals evaluated on both.
+    static func report(
+        _ ctx: PlanContext, after: Assignment, swaps: Int, trace: [Goal: Int], before: GoalEvaluator.Evaluation,
+        afterEvaluation: GoalEvaluator.Evaluation, moves listed: ProposalMoves
+    ) -> Result {
+        let m = ctx.model
+        let checksBefore = before.checks
+        let aggBefore = before.aggregates
+        var checksAfter = afterEvaluation.checks
+        let aggAfter = afterEvaluation.aggregates
+        let (moves, replicaMoves, leaderMoves, leadershipOnly, data, crossData, planHash) = listed
         let bound = lowerBound(ctx, checksAfter: checksAfter)
         let factor = ctx.policy.movementCostFactor
         let costOK = data <= bound * factor + 1e-6
@@ -92,20 +137,15 @@ public enum Planner {
             summary: Proposal.Summary(
                 replicaMoves: replicaMoves, leaderMoves: leaderMoves, dataToMoveMiB: data,
                 crossClusterDataMiB: crossData, hardGoalsSatisfied: hardOK, durationMs: 0,
-                dataToMoveLowerBoundMiB: bound, replicaSwaps: opt.swaps, leadershipOnlyMoves: leadershipOnly),
+                dataToMoveLowerBoundMiB: bound, replicaSwaps: swaps, leadershipOnlyMoves: leadershipOnly),
             goals: goals,
             statistics: Proposal.Statistics(
                 before: statistics(ctx, aggBefore), after: statistics(ctx, aggAfter)))
-        var finalReplicas: [[Int]] = []
-        var finalLeaders: [Int] = []
-        finalReplicas.reserveCapacity(m.partitionCount)
-        for p in 0..<m.partitionCount {
-            finalReplicas.append(after.replicas[m.replicaRange(p)].map { m.brokerIds[Int($0)] })
-            finalLeaders.append(after.leader[p] >= 0 ? m.brokerIds[Int(after.leader[p])] : -1)
-        }
         return Result(
-            proposal: proposal, violationsAfterOwnPhase: opt.trace, finalReplicas: finalReplicas,
-            finalLeaders: finalLeaders, planHash: hash.value)
+            proposal: proposal, violationsAfterOwnPhase: trace,
+            finalReplicaIds: after.replicas.map { m.brokerIds[Int($0)] },
+            finalLeaders: after.leader.map { $0 >= 0 ? m.brokerIds[Int($0)] : -1 }, replicaStart: m.replicaStart,
+            planHash: planHash)
     }
 
     /// A lower bound on the data (MiB) any plan must move to reach the goals this plan reached.

@@ -13,9 +13,9 @@ struct TopicCounts: Sendable {
     static let denseLimit = 64 * 1024 * 1024
     private static let empty = UInt64.max
 
-    init(topics: Int, brokers: Int, expectedPairs: Int) {
+    init(topics: Int, brokers: Int, expectedPairs: Int, denseLimit: Int = TopicCounts.denseLimit) {
         self.brokers = brokers
-        isDense = topics * brokers <= Self.denseLimit
+        isDense = topics * brokers <= denseLimit
         if isDense {
             dense = [Int32](repeating: 0, count: topics * brokers)
             keys = []
