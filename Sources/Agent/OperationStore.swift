@@ -1,3 +1,4 @@
+import AgentContract
 import Foundation
 
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ struct OperationsFile: Sendable, Codable, Equatable {
     static let currentVersion = 1
     var version: Int = currentVersion
     var counter: Int
-    var operations: [RestartOperation]
+    var operations: [AgentOperation]
 }
 
 /// Keeps the agent's operations in one JSON file, `operations.json` in the agent's state directory, so that a

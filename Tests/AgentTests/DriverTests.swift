@@ -1,6 +1,11 @@
+import AgentContract
+import AgentProcessDriver
+import AgentSimDriver
+import BallastTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KafkaModel
 import NIOCore
 import Synchronization
 import Testing
@@ -23,8 +28,8 @@ import Testing
                 """)
         let nodes = try await driver.nodes()
         #expect(nodes.map(\.id) == [1, 2])
-        #expect(nodes[0].roles == ["broker", "controller"] && nodes[0].zone == "az-a" && nodes[0].ready)
-        #expect(nodes[1].roles == ["broker"] && !nodes[1].ready)
+        #expect(nodes[0].roles == [.broker, .controller] && nodes[0].zone == "az-a" && nodes[0].ready)
+        #expect(nodes[1].roles == [.broker] && !nodes[1].ready)
     }
 
     @Test func aRestartIsDoneWhenTheRestartAndReadyCommandsExitZero() async throws {

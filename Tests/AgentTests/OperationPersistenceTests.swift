@@ -1,6 +1,11 @@
+import AgentContract
+import AgentProcessDriver
+import AgentSimDriver
+import BallastTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KafkaModel
 import Logging
 import NIOCore
 import Testing
@@ -24,7 +29,7 @@ import Testing
         try RestartOperations(store: OperationStore(directory: dir), maxFinished: maxFinished)
     }
 
-    func started(_ result: StartResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> RestartOperation {
+    func started(_ result: StartResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> AgentOperation {
         guard case .started(let op) = result else {
             Issue.record("expected a started operation, got \(result)", sourceLocation: sourceLocation)
             throw AgentError("not started")
@@ -38,11 +43,11 @@ import Testing
             operations: operations)
     }
 
-    func decode(_ response: TestResponse) throws -> RestartOperation {
-        try JSONDecoder().decode(RestartOperation.self, from: Data(response.body.readableBytesView))
+    func decode(_ response: TestResponse) throws -> AgentOperation {
+        try JSONDecoder().decode(AgentOperation.self, from: Data(response.body.readableBytesView))
     }
 
-    func poll(_ client: some TestClientProtocol, _ id: String) async throws -> RestartOperation {
+    func poll(_ client: some TestClientProtocol, _ id: String) async throws -> AgentOperation {
         var op = try await client.execute(uri: "/v1/operations/\(id)", method: .get, headers: auth) { try decode($0) }
         for _ in 0..<200 where op.state == .running {
             try await Task.sleep(for: .milliseconds(10))
@@ -136,7 +141,8 @@ import Testing
                 }
                 try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
                     #expect(String(buffer: response.body).contains(#""id":3"#))
-                    let nodes = try JSONDecoder().decode(NodeList.self, from: Data(response.body.readableBytesView))
+                    let nodes = try JSONDecoder().decode(
+                        AgentNodeList.self, from: Data(response.body.readableBytesView))
                     #expect(nodes.nodes.first { $0.id == 3 }?.ready == true)
                 }
                 #expect(driver.restarts.withLock { $0 }.isEmpty)
@@ -199,7 +205,7 @@ import Testing
         try await withStateDirectory { dir in
             let operations = try reload(dir, maxFinished: 3)
             let running = try started(operations.start(node: 9, requestId: "r-running"))
-            var finished: [RestartOperation] = []
+            var finished: [AgentOperation] = []
             for i in 0..<5 {
                 let op = try started(operations.start(node: Int32(i), requestId: "r-\(i)"))
                 try operations.finish(op.id, error: nil)

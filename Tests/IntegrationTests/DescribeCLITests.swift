@@ -1,5 +1,6 @@
 import Foundation
 import KafkaAdmin
+import KafkaModel
 import Testing
 
 /// `ballast describe` as a process: exit codes and messages, against nothing or librdkafka's mock cluster.

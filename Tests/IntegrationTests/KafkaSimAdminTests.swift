@@ -1,4 +1,5 @@
 import KafkaAdmin
+import KafkaModel
 import KafkaSim
 import Logging
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import KafkaSim
 import Logging
 import Testing
@@ -32,7 +33,7 @@ struct PlanCLITests {
 
     @Test func planOfALiveClusterMovesReplicasUntilEveryPartitionSpansThreeRacks() async throws {
         var topo = SimTopology()
-        topo.model = try JSONDecoder().decode(ClusterModel.self, from: Data(Self.rackViolatingModel.utf8))
+        topo.model = try ClusterModelFile.decode(Array(Self.rackViolatingModel.utf8))
         let sim = try await EmbeddedSimulator.start(try topo.build(), timeScale: 10)
         defer { sim.cancel() }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaAdmin
+import KafkaModel
 import Testing
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import Logging
 import NIOSSL
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import KafkaWire
 import Testing
 
@@ -109,7 +110,7 @@ import Testing
         try c.createTopic(name: "t2", partitions: 1, replicationFactor: 3)
         if deleteTopic { try c.deleteTopic(name: "t2") }
         try c.alterConfigs(
-            .broker(""), [ConfigAlteration(name: "min.insync.replicas", value: "2")], incremental: true,
+            .clusterDefault, [ConfigAlteration(name: "min.insync.replicas", value: "2")], incremental: true,
             validateOnly: false, answeringBroker: 1)
     }
 

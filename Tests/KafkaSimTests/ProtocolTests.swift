@@ -95,7 +95,7 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
         #expect(resp.responses[0].partitionResponses[0].errorCode == 19)
         let stats = sim.simulator.withCluster { $0.stats.produceByError }
         #expect(stats[.notEnoughReplicas] == 1)
-        #expect(stats[SimError.none] == 2)
+        #expect(stats[KafkaErrorCode.none] == 2)
         await sim.stop()
     }
 

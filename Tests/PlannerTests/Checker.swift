@@ -1,3 +1,4 @@
+import KafkaModel
 import Planner
 
 /// An independent checker: applies a proposal to a model and verifies the hard invariants from scratch,

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import Planner
 import Testing
 

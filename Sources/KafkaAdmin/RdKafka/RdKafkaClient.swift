@@ -1,4 +1,5 @@
 import CRdKafka
+import KafkaModel
 import NIOPosix
 
 /// Owns one librdkafka handle (`rd_kafka_t`) used for the safety read path: Metadata, DescribeConfigs and

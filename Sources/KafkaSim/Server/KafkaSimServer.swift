@@ -1,4 +1,5 @@
 import Hummingbird
+import KafkaWireNIO
 public import Logging
 import NIOCore
 import NIOPosix
