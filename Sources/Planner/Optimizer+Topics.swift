@@ -6,6 +6,7 @@ extension Optimizer {
         let m = ctx.model
         let disk = m.load[Resource.disk.rawValue]
         var wideSearches = 1000
+        var bySize: [[Int32]]? = nil
         // Over-represented (topic, broker) pairs shed their smallest replicas: a move, else a swap.
         for b in 0..<B where ctx.eligible[b] && ctx.srcAllowed[b] {
             let over = brokerSlots[b].filter { slot in
@@ -18,10 +19,13 @@ extension Optimizer {
                 if topicCount[t, b] <= ctx.topicHi[t] { continue }
                 if let d = bestDestination(slot, lane: Metric.replicas) {
                     move(slot, to: d)
-                } else if !swapForTopic(slot, partners: 16, tries: 128) && wideSearches > 0 {
-                    // Rarely needed, and costly on thousands of brokers: a bounded number of wider searches.
-                    wideSearches -= 1
-                    swapForTopic(slot, partners: 256, tries: 2048)
+                } else {
+                    if bySize == nil { bySize = replicasBySize() }
+                    if !swapForTopic(slot, partners: 16, tries: 64, bySize: bySize!) && wideSearches > 0 {
+                        // Rarely needed, and costly on thousands of brokers: a bounded number of wider searches.
+                        wideSearches -= 1
+                        swapForTopic(slot, partners: 64, tries: 256, bySize: bySize!)
+                    }
                 }
             }
         }
@@ -54,14 +58,15 @@ extension Optimizer {
     }
 
     /// Swaps the replica in `x` (of a topic over-represented on its broker) with a replica of another topic, of
-    /// about the same load and the same leadership, on a broker where `x`'s topic has room: the `partners` such
-    /// brokers with the fewest of the topic, `tries` replicas each, nearest in load first.
+    /// about the same size and the same leadership, on a broker where `x`'s topic has room: the `partners` such
+    /// brokers with the fewest of the topic, `tries` replicas each, nearest in size first (found by bisecting
+    /// `bySize`, each broker's replicas sorted by size when the phase began; replicas that left since are skipped).
     @discardableResult
-    mutating func swapForTopic(_ x: Int, partners limit: Int, tries: Int) -> Bool {
+    mutating func swapForTopic(_ x: Int, partners limit: Int, tries: Int, bySize: [[Int32]]) -> Bool {
         let m = ctx.model
         let a = Int(reps[x])
         let t = Int(m.partitionTopic[Int(slotPartition[x])])
-        let vx = value(x)
+        let size = ctx.diskLoad[Int(slotPartition[x])]
         let xLeads = isLeaderSlot(x)
         var partners: [(count: Int32, score: Double, broker: Int)] = []
         for d32 in dsts {
@@ -70,25 +75,54 @@ extension Optimizer {
             if d != a && c + 1 <= ctx.topicHi[t] { partners.append((c, score(d, lane: Metric.replicas), d)) }
         }
         partners.sort { ($0.count, $0.score, $0.broker) < ($1.count, $1.score, $1.broker) }
-        var ys: [(gap: Double, slot: Int32)] = []
         for partner in partners.prefix(limit) {
             let d = partner.broker
-            ys.removeAll(keepingCapacity: true)
-            for y32 in brokerSlots[d] {
-                let y = Int(y32)
-                let q = Int(slotPartition[y])
-                if isLeaderSlot(y) != xLeads || Int(m.partitionTopic[q]) == t { continue }
-                let diff = value(y) - vx
-                var gap = 0.0
-                for lane in 1...4 where ctx.meanPerBroker[lane] > 0 { gap += abs(diff[lane]) / ctx.meanPerBroker[lane] }
-                ys.append((gap, y32))
+            let list = bySize[d]
+            // Bisect to x's size, then walk outwards, nearer side first.
+            var lo = 0
+            var hi = list.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if ctx.diskLoad[Int(slotPartition[Int(list[mid])])] < size { lo = mid + 1 } else { hi = mid }
             }
-            ys.sort { ($0.gap, $0.slot) < ($1.gap, $1.slot) }
-            for y in ys.prefix(tries) where canSwapReplicas(x, Int(y.slot)) {
-                swapReplicas(x, Int(y.slot))
-                return true
+            var left = lo - 1
+            var right = lo
+            var tried = 0
+            var examined = 0
+            while tried < tries && examined < 4 * tries && (left >= 0 || right < list.count) {
+                examined += 1
+                let pickRight: Bool
+                if left < 0 {
+                    pickRight = true
+                } else if right >= list.count {
+                    pickRight = false
+                } else {
+                    let gl = size - ctx.diskLoad[Int(slotPartition[Int(list[left])])]
+                    let gr = ctx.diskLoad[Int(slotPartition[Int(list[right])])] - size
+                    pickRight = gr <= gl
+                }
+                let y = Int(pickRight ? list[right] : list[left])
+                if pickRight { right += 1 } else { left -= 1 }
+                if reps[y] != Int32(d) || isLeaderSlot(y) != xLeads || Int(m.partitionTopic[Int(slotPartition[y])]) == t
+                {
+                    continue
+                }
+                tried += 1
+                if canSwapReplicas(x, y) {
+                    swapReplicas(x, y)
+                    return true
+                }
             }
         }
         return false
+    }
+
+    /// Each broker's replicas, smallest first.
+    func replicasBySize() -> [[Int32]] {
+        brokerSlots.map { slots in
+            slots.sorted {
+                (ctx.diskLoad[Int(slotPartition[Int($0)])], $0) < (ctx.diskLoad[Int(slotPartition[Int($1)])], $1)
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-import Planner
+import KafkaModel
 import Testing
 
 @testable import Planner
