@@ -11,9 +11,9 @@ private let prometheusBinary = ["/usr/bin/prometheus", "/usr/local/bin/prometheu
 
 /// A fixture exporter: Kafka's per-topic BytesIn/BytesOut meters as the JMX exporter names them, counters that
 /// grow at fixed rates (split over two brokers), plus the all-topics series without a topic label that the
-/// queries must leave out. Prints its port and a free port for Prometheus.
+/// queries must leave out. Writes its port and a free port for Prometheus to the file named by its argument.
 private let exporterScript = #"""
-    import http.server, signal, socket, time
+    import http.server, os, signal, socket, sys, time
     # Children inherit the launching thread's blocked signals (SIGTERM among them under the test runner):
     # unblock it so terminate() ends this server, which would otherwise outlive the test.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
@@ -45,7 +45,9 @@ private let exporterScript = #"""
     s.bind(("127.0.0.1", 0))
     free = s.getsockname()[1]
     s.close()
-    print(server.server_address[1], free, flush=True)
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write("%d %d\n" % (server.server_address[1], free))
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
     server.serve_forever()
     """#
 
@@ -58,24 +60,23 @@ struct PrometheusTopicRatesTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
 
+        // Nothing here blocks a thread of the cooperative pool (2 threads on a 2-core CI, shared with every
+        // other test): the exporter's ports arrive in a file, polled; the processes are terminated, not awaited.
+        let portsFile = dir.appendingPathComponent("ports").path
         let exporter = Process()
-        let out = Pipe()
         exporter.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        exporter.arguments = ["-c", exporterScript]
-        exporter.standardOutput = out
+        exporter.arguments = ["-c", exporterScript, portsFile]
         try exporter.run()
-        defer {
-            exporter.terminate()
-            exporter.waitUntilExit()
+        defer { exporter.terminate() }
+        var ports: [Int] = []
+        let started = ContinuousClock.now
+        while ports.count < 2 && ContinuousClock.now < started + .seconds(60) && exporter.isRunning {
+            if let text = try? String(contentsOfFile: portsFile, encoding: .utf8) {
+                ports = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
-        // The exporter's one line: its port and a free port for Prometheus (read until the newline).
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let ports = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         try #require(ports.count == 2)
 
         let config = """
@@ -93,10 +94,7 @@ struct PrometheusTopicRatesTests {
         ]
         prometheus.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try prometheus.run()
-        defer {
-            prometheus.terminate()
-            prometheus.waitUntilExit()
-        }
+        defer { prometheus.terminate() }
 
         // The default queries (5-minute windows): the topics by name, the label-less all-topics series left out.
         // Prometheus announces no event when a rate becomes computable (two scrapes of each series): poll the
