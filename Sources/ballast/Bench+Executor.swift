@@ -113,7 +113,7 @@ struct ExecutorBench: AsyncParsableCommand {
         var request = PlanRequest()
         request.mode = .addBrokers
         request.brokers = [4, 5, 6]
-        let proposal = try Planner.plan(model, request).proposal
+        let proposal = try await Planner.plan(model, request).proposal
         let planned = proposal.plannedMoves
         var options = RebalanceOptions()
         options.throttleBytesPerSecond = simThrottle

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The real client of the simulator tests: Debian's confluent-kafka (librdkafka) running
 /// `Scripts/acks-all-producer.py` over TCP, acks=all with retries off, on every partition of the given topics.
@@ -72,10 +73,14 @@ public struct AcksAllProducer {
 
     /// Stops producing, waits for every outstanding delivery, and returns what the client saw.
     public func stop() async throws -> Summary {
-        process.terminate()
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(90)
-        while process.isRunning && clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        await withCheckedContinuation { (exited: CheckedContinuation<Void, Never>) in
+            let once = Mutex(Optional(exited))
+            let resume = { @Sendable in once.withLock { $0.take() }?.resume() }
+            process.terminationHandler = { _ in resume() }
+            // It may have ended before the handler was set.
+            if !process.isRunning { resume() }
+            process.terminate()
+        }
         defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
         guard let line = output().split(separator: "\n").last,
             let summary = try? JSONDecoder().decode(Summary.self, from: Data(line.utf8))

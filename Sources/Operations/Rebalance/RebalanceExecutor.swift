@@ -1,6 +1,6 @@
 public import BallastStore
 import Foundation
-import KafkaModel
+public import KafkaModel
 public import Logging
 public import Rebalancer
 
@@ -222,4 +222,8 @@ public struct RebalanceRunError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension RebalanceRunError: CategorizedError {
+    public var category: ErrorCategory { .unreachable }
 }

@@ -1,6 +1,6 @@
 public import BallastStore
 public import Foundation
-import KafkaModel
+public import KafkaModel
 public import Planner
 public import Rebalancer
 
@@ -87,6 +87,10 @@ public struct RebalanceSpecError: Error, Sendable, Hashable, CustomStringConvert
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension RebalanceSpecError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
 }
 
 /// A proposal file (`ballast plan --json`, or written by hand): only `moves` is required, and of each move only

@@ -41,7 +41,8 @@ import Testing
         options.timeouts.pollSeconds = 0.1
         let events = RollExecutorTests.Events()
         let restarted = try await SimRollHarness.roll(
-            sim, driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20), options: options
+            sim, driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20, requestTimeout: .seconds(60)),
+            options: options
         ) { events.add($0) }.get()
         // A moment of load after the last batch: deliveries to the restored leaders count too.
         try await Task.sleep(for: .milliseconds(500))
@@ -65,7 +66,7 @@ import Testing
         let sim = try await Self.startSim()
         defer { sim.cancel() }
         let producer = try await Producer.start(bootstrap: sim.bootstrap, topics: Self.topics(sim))
-        let driver = SimDriver(control: sim.controlURL, pollMilliseconds: 20)
+        let driver = SimDriver(control: sim.controlURL, pollMilliseconds: 20, requestTimeout: .seconds(60))
         for node in (1...9).map({ Int32($0) }) { try await driver.restart(node: node) }
         try await Task.sleep(for: .milliseconds(500))
         let counts = try await producer.stop()

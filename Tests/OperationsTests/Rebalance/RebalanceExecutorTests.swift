@@ -65,7 +65,7 @@ import Testing
         var request = PlanRequest()
         request.mode = .addBrokers
         request.brokers = [4, 5, 6]
-        return try Planner.plan(model, request).proposal
+        return try await Planner.plan(model, request).proposal
     }
 
     static func expectPlacement(_ sim: EmbeddedSimulator, _ proposal: Proposal, except: Set<TopicPartition> = []) {
