@@ -20,7 +20,11 @@ public final class SQLiteOperationsStore: OperationsStore {
         path = (directory as NSString).appendingPathComponent(Self.fileName)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            db = try DatabaseQueue(path: path)
+            // Another process may hold the file for a moment (`rebalance --stop` or a `roll` checking the lock while
+            // a rebalance journals): wait for it rather than fail with SQLITE_BUSY.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            db = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(db)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.corrupt, "the operations store \(path) is not a SQLite database: \(error.message ?? "")")

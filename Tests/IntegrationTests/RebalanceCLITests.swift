@@ -39,9 +39,12 @@ struct RebalanceCLITests {
             return ["--policy", path, "--poll", "0.1"]
         }
 
+        // Every command gets `--timeout 60`: success is what is tested, and a debug build on a loaded 2-core
+        // machine can take seconds to answer.
+
         /// `ballast plan --json` to a file: the proposal and its hash.
         func plan(_ flags: [String]) async throws -> (path: String, hash: String, moves: [[String: Any]]) {
-            let r = try await ballast(["plan", "--bootstrap", sim.bootstrap, "--json"] + flags)
+            let r = try await ballast(["plan", "--bootstrap", sim.bootstrap, "--timeout", "60", "--json"] + flags)
             #expect(r.status == 0, "plan: \(r.stderr)")
             let path = dir + "/proposal-\(UUID().uuidString).json"
             try Data(r.stdout.utf8).write(to: URL(fileURLWithPath: path))
@@ -50,7 +53,8 @@ struct RebalanceCLITests {
         }
 
         func rebalance(_ flags: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-            try await ballast(["rebalance", "--bootstrap", sim.bootstrap, "--state-dir", dir] + flags)
+            try await ballast(
+                ["rebalance", "--bootstrap", sim.bootstrap, "--timeout", "60", "--state-dir", dir] + flags)
         }
 
         /// Each proposed move's partition now has the proposed replicas, in order, and the proposed leader.
@@ -169,7 +173,8 @@ struct RebalanceCLITests {
         let first = try ChildProcess(
             ballastBinary!,
             [
-                "rebalance", "--bootstrap", run.sim.bootstrap, "--state-dir", run.dir, "--proposal", proposal.path,
+                "rebalance", "--bootstrap", run.sim.bootstrap, "--timeout", "60", "--state-dir", run.dir,
+                "--proposal", proposal.path,
                 "--execute", "--throttle", "300000", "--json",
             ] + policy)
         // Killed right after it started a batch, once a move is done: moves done, in flight and pending.
@@ -210,7 +215,8 @@ struct RebalanceCLITests {
         let executing = try ChildProcess(
             ballastBinary!,
             [
-                "rebalance", "--bootstrap", run.sim.bootstrap, "--state-dir", run.dir, "--proposal", proposal.path,
+                "rebalance", "--bootstrap", run.sim.bootstrap, "--timeout", "60", "--state-dir", run.dir,
+                "--proposal", proposal.path,
                 "--execute", "--throttle", "300000", "--json",
             ] + policy)
         #expect(await executing.firstLine(where: Self.isEvent("moveDone")) != nil, "\(executing.stderr)")
@@ -256,7 +262,8 @@ struct RebalanceCLITests {
         let executing = try ChildProcess(
             ballastBinary!,
             [
-                "rebalance", "--bootstrap", run.sim.bootstrap, "--state-dir", run.dir, "--proposal", proposal.path,
+                "rebalance", "--bootstrap", run.sim.bootstrap, "--timeout", "60", "--state-dir", run.dir,
+                "--proposal", proposal.path,
                 "--execute", "--throttle", "300000", "--json",
             ] + policy)
         let started = await executing.firstLine { line in

@@ -51,6 +51,15 @@ import Testing
         }
     }
 
+    /// An admin client with a generous request timeout: success is what is tested, and a debug build on a loaded
+    /// 2-core machine can take seconds to answer.
+    static func admin(_ sim: EmbeddedSimulator) throws -> KafkaAdmin {
+        var configuration = KafkaAdminConfiguration(bootstrap: sim.bootstrap)
+        configuration.requestTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(30)
+        return try KafkaAdmin(configuration: configuration)
+    }
+
     static func options(throttle: Int64, perBroker: Int = 2) -> RebalanceOptions {
         var o = RebalanceOptions()
         o.throttleBytesPerSecond = throttle
@@ -82,7 +91,7 @@ import Testing
     @Test func anAddBrokersProposalIsCarriedOutExactlyAndLeavesNoThrottle() async throws {
         let sim = try await SimRebalanceHarness.start(SimRebalanceHarness.model(), timeScale: 20)
         defer { sim.cancel() }
-        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
+        let admin = try Self.admin(sim)
         let proposal = try await Self.proposal(admin)
         #expect(proposal.moves.contains { !$0.newReplicas.allSatisfy($0.oldReplicas.contains) })
         let dir = tempDir()
@@ -114,7 +123,7 @@ import Testing
                 .broker(4), [.init(name: "follower.replication.throttled.rate", value: "123456")], incremental: true,
                 validateOnly: false, answeringBroker: 4)
         }
-        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
+        let admin = try Self.admin(sim)
         let proposal = try await Self.proposal(admin)
         let cluster = RecordingCluster(KafkaAdminRebalanceCluster(admin: admin))
         let dir = tempDir()
@@ -162,7 +171,7 @@ import Testing
     @Test func aStopRequestRevertsTheMovesInFlightKeepsTheDoneOnesAndRestoresThrottles() async throws {
         let sim = try await SimRebalanceHarness.start(SimRebalanceHarness.model(mib: 1), timeScale: 10)
         defer { sim.cancel() }
-        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
+        let admin = try Self.admin(sim)
         let proposal = try await Self.proposal(admin)
         let before = SimRebalanceHarness.placement(sim)
         let dir = tempDir()
