@@ -48,7 +48,7 @@ def placement(admin):
 def prepare(admin, bootstrap, partitions, fill_mb):
     if TOPIC not in admin.list_topics(timeout=10).topics:
         sets = [[1, 2, 3], [2, 3, 1], [3, 1, 2]]
-        topic = NewTopic(TOPIC, replica_assignment=[sets[p % 3] for p in range(partitions)],
+        topic = NewTopic(TOPIC, partitions, replica_assignment=[sets[p % 3] for p in range(partitions)],
                          config={"min.insync.replicas": "2"})
         for f in admin.create_topics([topic]).values():
             f.result()
