@@ -5,8 +5,16 @@ extension RebalanceStateMachine {
     /// The cluster as read at the start of a poll. Returns the poll's first action.
     public mutating func observed(_ o: Observation, now: Double) -> Step {
         tick = Tick()
-        lastRead = o.throttles
-        lastReadResources = o.throttlesRead
+        // What was read stays known until it is read again: a resource needed again later (a broker whose rate
+        // was put back) is not re-read before each batch; when every read replaced the last, batches needing such
+        // resources waited on reads that never covered all of them at once, and the execution never ended.
+        for resource in o.throttlesRead {
+            for key in ThrottleConfig.keys(of: resource) {
+                let k = ThrottleKey(resource, key)
+                lastRead[k] = o.throttles[k]
+            }
+        }
+        lastReadResources.formUnion(o.throttlesRead)
         let view = View(self, o)
         noteMissingBrokers(view.alive, now: now)
 

@@ -100,6 +100,36 @@ import Testing
         #expect(d.cluster.configs[ThrottleKey(.topic("t"), ThrottleConfig.followerReplicas)] == "1:5")
     }
 
+    /// 5000 moves from 200 brokers to 100 new ones: brokers lose their rate between their moves and need it
+    /// again later. Each read used to replace the last, so a batch needing brokers read in an earlier poll waited
+    /// on reads that never covered them all at once, and the execution never ended (found by `bench executor`).
+    @Test func manyMovesWhoseBrokersLoseAndRegainTheirRateAllFinish() throws {
+        var cluster = FakeCluster(brokers: 1...300)
+        var moves: [PlannedMove] = []
+        var rng = SplitMix64(seed: 1)
+        for t in 0..<50 {
+            var replicas: [[Int32]] = []
+            for p in 0..<100 {
+                let a = Int32(rng.next() % 200) + 1
+                let old = [a, a % 200 + 1, (a + 1) % 200 + 1]
+                replicas.append(old)
+                let target = 200 + Int32(rng.next() % 100) + 1
+                moves.append(
+                    move(
+                        "t\(t)", Int32(p), old, [target, old[1], old[2]], bytes: Int64(rng.next() % 1_000_000_000),
+                        cross: rng.next() % 3 == 0))
+            }
+            cluster.topic("t\(t)", replicas)
+        }
+        var options = Self.options(throttle: 10_000_000)
+        options.timeouts.stuckFloorSeconds = 1_000_000
+        var d = Drive(RebalanceStateMachine(moves: moves, options: options), cluster)
+        let ended = d.runToEnd(limit: 100)
+        let report = try #require(ended, "the execution did not end within 100 polls")
+        #expect(report.done == 5000)
+        #expect(report.isClean, "\(report.summary)")
+    }
+
     @Test func aThrottleThatCannotBeRestoredIsReportedAfterBoundedAttempts() throws {
         var cluster = FakeCluster(brokers: 1...4)
         cluster.topic("t", [[1, 2, 3]])
