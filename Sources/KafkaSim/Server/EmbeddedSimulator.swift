@@ -11,14 +11,16 @@ public struct EmbeddedSimulator: Sendable {
     /// The control API's base URL.
     public var controlURL: String { server.controlURL ?? "" }
 
-    /// Starts serving `cluster` and returns once every listener is bound.
-    public static func start(_ cluster: SimCluster, timeScale: Double = 1, logger: Logger? = nil) async throws
-        -> EmbeddedSimulator
-    {
+    /// Starts serving `cluster` and returns once every listener is bound. `security` secures every listener.
+    public static func start(
+        _ cluster: SimCluster, timeScale: Double = 1, security: SimListenerSecurity = SimListenerSecurity(),
+        logger: Logger? = nil
+    ) async throws -> EmbeddedSimulator {
         let simulator = KafkaSimulator(cluster: cluster, timeScale: timeScale)
         var configuration = KafkaSimServer.Configuration()
         configuration.basePort = 0
         configuration.controlPort = 0
+        configuration.security = security
         let server = KafkaSimServer(
             simulator: simulator, configuration: configuration, responder: KafkaProtocolResponder.make(simulator),
             logger: logger ?? Self.quietLogger)
