@@ -14,8 +14,8 @@ import Testing
     static let token = "s3cret"
     let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
 
-    func app(_ driver: FakeDriver) -> some ApplicationProtocol {
-        AgentServer.application(
+    func app(_ driver: FakeDriver) throws -> some ApplicationProtocol {
+        try AgentServer.application(
             driver: driver, configuration: .init(token: Self.token, cluster: "k8s-east"), logger: Logger(label: "test"))
     }
 
