@@ -29,6 +29,19 @@ struct ConnectionFlagsCLITests {
     }
 
     @Test(arguments: commands)
+    func saslWithoutAPasswordIsBadUsageSayingWhereItGoes(command: [String]) throws {
+        let r = try run(
+            ballastBinary!,
+            command + [
+                "--bootstrap", "127.0.0.1:1", "--security-protocol", "SASL_PLAINTEXT", "--sasl-mechanism",
+                "SCRAM-SHA-512", "--sasl-username", "u",
+            ])
+        #expect(r.status == 2, "\(command): \(r.stderr)")
+        #expect(r.stderr.contains("BALLAST_SASL_PASSWORD"), "\(command): \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(command): \(r.stderr)")
+    }
+
+    @Test(arguments: commands)
     func anUnknownSecurityProtocolIsBadUsageNamingIt(command: [String]) throws {
         let r = try run(ballastBinary!, command + ["--bootstrap", "127.0.0.1:1", "--security-protocol", "TLS"])
         #expect(r.status == 2, "\(command): \(r.stderr)")
