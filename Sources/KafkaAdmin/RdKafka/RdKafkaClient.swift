@@ -105,13 +105,18 @@ final class RdKafkaClient: Sendable {
         }
     }
 
-    /// librdkafka's error events since the last call: code and reason (which names the broker).
-    func errorEvents() -> [RdKafkaErrorEvent] {
+    /// librdkafka's error events since the last call: code and reason (which names the broker). With `end`, waits
+    /// until then for the first event (blocking; on the thread pool only).
+    func errorEvents(waitingUntil end: ContinuousClock.Instant? = nil, _ clock: ContinuousClock = ContinuousClock())
+        -> [RdKafkaErrorEvent]
+    {
         let rk = handle.pointer
         guard let queue = rd_kafka_queue_get_main(rk) else { return [] }
         defer { rd_kafka_queue_destroy(queue) }
         var events: [RdKafkaErrorEvent] = []
-        while let event = rd_kafka_queue_poll(queue, 0) {
+        var wait = end.map { Self.milliseconds(until: $0, clock) } ?? 0
+        while let event = rd_kafka_queue_poll(queue, wait) {
+            wait = 0
             if rd_kafka_event_type(event) == Int32(RD_KAFKA_EVENT_ERROR) {
                 events.append(
                     RdKafkaErrorEvent(
@@ -121,6 +126,11 @@ final class RdKafkaClient: Sendable {
             rd_kafka_event_destroy(event)
         }
         return events
+    }
+
+    /// Milliseconds from now to `end`, at least 0.
+    static func milliseconds(until end: ContinuousClock.Instant, _ clock: ContinuousClock) -> Int32 {
+        Int32(clamping: max(0, clock.now.duration(to: end).milliseconds))
     }
 
     /// A transport failure explained by the events that caused it: a refused login becomes `.authentication`
@@ -215,24 +225,30 @@ final class RdKafkaClient: Sendable {
         return try await blocking { () throws(KafkaAdminError) -> ClusterMetadata in
             let rk = handle.pointer
             var md: UnsafePointer<rd_kafka_metadata>?
-            // librdkafka waits out the whole timeout after a refused login or certificate (it keeps reconnecting),
-            // so wait in growing slices and stop at the first such error event: a wrong password is reported in
-            // a quarter of a second, not after --timeout. A slow cluster costs at most a few repeated requests.
-            var slice: Int32 = 250
-            var waited: Int32 = 0
+            // After a refused login or certificate librdkafka keeps reconnecting and the call waits out the whole
+            // timeout (or answers "transport failure" at once, before the error event that says why). So wait in
+            // growing slices (250 ms, 500 ms, ...), collect the error events in between, and stop at the first
+            // refusal, or once every broker is down: a wrong password is reported in well under a second, not
+            // after --timeout. A slow cluster costs at most a few repeated Metadata requests.
+            let clock = ContinuousClock()
+            let deadline = clock.now + .milliseconds(Int64(timeout))
+            var events: [RdKafkaErrorEvent] = []
+            var slice: Int64 = 250
             var err: rd_kafka_resp_err_t
             while true {
-                let wait = min(slice, timeout - waited)
-                err = rd_kafka_metadata(rk, 1, nil, &md, wait)
-                waited += wait
-                guard err == RD_KAFKA_RESP_ERR__TIMED_OUT, waited < timeout else { break }
-                let events = self.errorEvents()
-                let refused = self.explain(self.error(err, api: "Metadata"), events: events)
-                if refused.isSecurityFailure { throw refused }
+                let sliceEnd = min(clock.now + .milliseconds(slice), deadline)
+                err = rd_kafka_metadata(rk, 1, nil, &md, Self.milliseconds(until: sliceEnd, clock))
+                guard err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT, clock.now < deadline
+                else { break }
+                // "No usable broker yet" returns early: wait out the slice for the event that tells why.
+                events += self.errorEvents(waitingUntil: sliceEnd, clock)
+                let explained = self.explain(self.error(err, api: "Metadata"), events: events)
+                if explained.isSecurityFailure { throw explained }
+                if events.contains(where: { $0.code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN }) { break }
                 slice *= 2
             }
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
-                throw self.error(err, api: "Metadata")
+                throw self.explain(self.error(err, api: "Metadata"), events: events + self.errorEvents())
             }
             defer { rd_kafka_metadata_destroy(md) }
             var result = ClusterMetadata(
