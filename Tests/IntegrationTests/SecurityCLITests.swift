@@ -196,4 +196,49 @@ struct SecurityCLITests {
             #expect(badFile.stderr.contains("/nonexistent/ca.pem"), "\(badFile.stderr)")
         }
     }
+
+    /// A real roll through `ballast agent --driver sim` over SASL_SSL with SCRAM-SHA-512: it finishes, and the
+    /// password is in none of its JSON events, its output or its journal, nor in the agent's output.
+    @Test func aRollOverScramFinishesAndThePasswordIsInNoEventOutputOrJournal() async throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let users = try pki.file("users", "ballast:\(Self.password)\n")
+        let sim = try BackgroundProcess(
+            ballastBinary!,
+            [
+                "sim", "--brokers", "3", "--topics", "2", "--partitions", "3", "--port", "0", "--control-port", "0",
+                "--time-scale", "10", "--tls-cert", pki.server.certificate, "--tls-key", pki.server.key,
+                "--sasl-users", users,
+            ])
+        defer { sim.stop() }
+        let simLines = try await onThread { try sim.readLines { $0.contains { $0.hasPrefix("control=") } } }
+        let bootstrap = try #require(simLines.first { $0.hasPrefix("bootstrap=") }).dropFirst("bootstrap=".count)
+        let control = try #require(simLines.first { $0.hasPrefix("control=") }).dropFirst("control=".count)
+        let agent = try BackgroundProcess(
+            ballastBinary!,
+            [
+                "agent", "--driver", "sim", "--sim-control", String(control), "--listen", "127.0.0.1:0",
+                "--state-dir", pki.directory + "/agent-state",
+            ], environment: ["BALLAST_AGENT_TOKEN": "tok"])
+        defer { agent.stop() }
+        let agentLines = try await onThread { try agent.readLines { $0.contains { $0.hasPrefix("listening=") } } }
+        let url = try #require(agentLines.first { $0.hasPrefix("listening=") }).dropFirst("listening=".count)
+        let state = pki.directory + "/roll-state"
+        let r = try await Self.ballast(
+            [
+                "roll", "--bootstrap", String(bootstrap), "--agent", String(url), "--token", "tok", "--json",
+                "--state-dir", state, "--poll", "0.2",
+            ]
+                + Self.saslSSL(pki, mechanism: "SCRAM-SHA-512"),
+            environment: ["BALLAST_SASL_PASSWORD": Self.password])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"event\":\"finished\""), "\(r.stdout)")
+        #expect(!(r.stdout + r.stderr).contains(Self.password))
+        var journal = Data()
+        for file in try FileManager.default.subpathsOfDirectory(atPath: state) {
+            journal += FileManager.default.contents(atPath: state + "/" + file) ?? Data()
+        }
+        #expect(!journal.isEmpty)
+        #expect(journal.range(of: Data(Self.password.utf8)) == nil, "the password is in the journal")
+    }
 }
