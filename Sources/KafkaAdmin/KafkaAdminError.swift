@@ -17,8 +17,8 @@ public struct KafkaAdminError: Error, Sendable, CustomStringConvertible, Hashabl
         public static let tlsVerification = Code(value: .tlsVerification)
         /// The broker asked for a client certificate and none is configured.
         public static let clientCertificateRequired = Code(value: .clientCertificateRequired)
-        /// Any other TLS failure: the TLS files cannot be loaded, the broker refused Ballast's client
-        /// certificate, no common protocol version.
+        /// Any other TLS failure: the broker refused Ballast's client certificate, no common protocol version.
+        /// (TLS files that cannot be loaded are `.invalidArgument`, naming the files.)
         public static let tls = Code(value: .tls)
         /// The broker answered with a Kafka error code (see `kafkaErrorName`).
         public static let kafka = Code(value: .kafka)

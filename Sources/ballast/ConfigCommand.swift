@@ -210,7 +210,8 @@ struct ConfigInputs {
             let admin: KafkaAdmin
             do { admin = try common.connection.makeAdmin(configuration) } catch {
                 throw ConfigFailure(
-                    "cannot read the broker configs from \(bootstrap): \(error)", code: BallastExit.failed)
+                    "cannot read the broker configs from \(bootstrap): \(error)",
+                    code: error.code == .invalidArgument ? BallastExit.badInput : BallastExit.failed)
             }
             let kafka = KafkaAdminConfigClient(admin: admin)
             do {

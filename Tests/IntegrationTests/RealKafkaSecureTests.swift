@@ -148,8 +148,8 @@ struct RealKafkaSecureTests {
     }
 
     /// The commands over SASL_SSL with SCRAM-SHA-512, as a user runs them.
-    @Test func describeConfigPlanAndRollDryRunWorkOverScramSha512() throws {
-        let binary = try #require(ballastBinary)
+    @Test func describeConfigPlanAndRollDryRunWorkOverScramSha512() async throws {
+        _ = try #require(ballastBinary)
         let desired = NSTemporaryDirectory() + "ballast-secure-\(UUID().uuidString).properties"
         try Data("log.cleaner.threads=2\n".utf8).write(to: URL(fileURLWithPath: desired))
         defer { try? FileManager.default.removeItem(atPath: desired) }
@@ -159,7 +159,7 @@ struct RealKafkaSecureTests {
         ]
         let env = ["BALLAST_SASL_PASSWORD": RealSecureKafka.password]
         for command in [["describe"], ["config", "plan", "--desired", desired], ["roll", "--dry-run"]] {
-            let r = try run(binary, command + flags, environment: env)
+            let r = try await SecurityCLITests.ballast(command + flags, environment: env)
             #expect(r.status == 0, "\(command): \(r.stderr)")
             #expect(!(r.stdout + r.stderr).contains(RealSecureKafka.password))
         }

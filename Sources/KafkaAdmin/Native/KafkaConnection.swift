@@ -152,7 +152,7 @@ extension KafkaSecurity.TLS {
             return try NIOSSLContext(configuration: c)
         } catch {
             throw KafkaAdminError(
-                .tls,
+                .invalidArgument,
                 "The TLS files (CA \(caFile ?? "system"), certificate \(certificateFile ?? "none"), key "
                     + "\(keyFile ?? "none")) could not be loaded: \(error).")
         }
