@@ -22,6 +22,7 @@ actor NativeClient {
     let configuration: KafkaAdminConfiguration
     let logger: Logger
     private let tls: NIOSSLContext?
+    private let salts = SaltedPasswords()
     private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private var connections: [BrokerAddress: Task<NegotiatedConnection, any Error>] = [:]
     /// From the last DescribeCluster (or Metadata).
@@ -58,12 +59,13 @@ actor NativeClient {
         let configuration = self.configuration
         let tls = self.tls
         let group = self.group
+        let salts = self.salts
         let task = Task<NegotiatedConnection, any Error> {
             let raw = try await KafkaConnection.open(
                 host: address.host, port: address.port, tls: tls,
                 verifyHostname: configuration.security.tls?.verifyHostname ?? true,
                 connectTimeout: configuration.connectTimeout, group: group)
-            return try await NegotiatedConnection.setUp(raw, configuration: configuration)
+            return try await NegotiatedConnection.setUp(raw, configuration: configuration, salts: salts)
         }
         connections[address] = task
         do {

@@ -25,15 +25,16 @@ final class NegotiatedConnection: Sendable {
     }
 
     /// ApiVersions first (it may precede authentication), then SASL when configured.
-    static func setUp(_ connection: KafkaConnection, configuration: KafkaAdminConfiguration)
-        async throws(KafkaAdminError) -> NegotiatedConnection
-    {
+    static func setUp(
+        _ connection: KafkaConnection, configuration: KafkaAdminConfiguration,
+        salts: SaltedPasswords = SaltedPasswords()
+    ) async throws(KafkaAdminError) -> NegotiatedConnection {
         do {
             let versions = try await apiVersions(connection, configuration: configuration)
             let c = NegotiatedConnection(
                 connection: connection, brokerVersions: versions, clientId: configuration.clientId,
                 requestTimeout: configuration.requestTimeout)
-            if let sasl = configuration.security.sasl { try await c.authenticate(sasl) }
+            if let sasl = configuration.security.sasl { try await c.authenticate(sasl, salts: salts) }
             return c
         } catch {
             await connection.close()
@@ -118,7 +119,7 @@ final class NegotiatedConnection: Sendable {
 
     // MARK: SASL
 
-    private func authenticate(_ sasl: KafkaSecurity.SASL) async throws(KafkaAdminError) {
+    private func authenticate(_ sasl: KafkaSecurity.SASL, salts: SaltedPasswords) async throws(KafkaAdminError) {
         let mech = sasl.mechanism.rawValue
         let handshake = try await send(SaslHandshakeRequest(mechanism: mech))
         let code = KafkaErrorCode(handshake.errorCode)
@@ -134,20 +135,20 @@ final class NegotiatedConnection: Sendable {
         case .plain:
             _ = try await saslRound(sasl, SaslPlain(username: sasl.username, password: sasl.password).initialResponse)
         case .scramSha256:
-            try await scram(ScramClient<SHA256>.self, sasl)
+            try await scram(ScramClient<SHA256>.self, sasl, salts)
         case .scramSha512:
-            try await scram(ScramClient<SHA512>.self, sasl)
+            try await scram(ScramClient<SHA512>.self, sasl, salts)
         }
     }
 
-    private func scram<H: HashFunction>(_: ScramClient<H>.Type, _ sasl: KafkaSecurity.SASL)
+    private func scram<H: HashFunction>(_: ScramClient<H>.Type, _ sasl: KafkaSecurity.SASL, _ salts: SaltedPasswords)
         async throws(KafkaAdminError)
     {
         var client = ScramClient<H>(
             username: sasl.username, password: sasl.password, clientNonce: ScramClient<H>.randomNonce())
         let serverFirst = try await saslRound(sasl, client.clientFirstMessage())
         do {
-            let final = try client.clientFinalMessage(serverFirst: serverFirst)
+            let final = try client.clientFinalMessage(serverFirst: serverFirst, salts: salts)
             let serverFinal = try await saslRound(sasl, final)
             try client.verifyServerFinal(serverFinal)
         } catch let e as ScramError {
