@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     // The module graph and what each target may import: docs/architecture.md. Scripts/check-architecture.py (run
     // by Scripts/test.sh) fails when a pure target gains an I/O dependency.
@@ -87,7 +89,7 @@ let package = Package(
         // The one operations store (GRDB/SQLite): journals of rolls and rebalances, cluster locks.
         .target(
             name: "BallastStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["KafkaModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The I/O that drives the deciders: roll runner, config applier, agent client, admin adapters.
@@ -97,7 +99,7 @@ let package = Package(
                 "KafkaModel", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "ConfigPlanning", "AgentContract",
                 "BallastStore",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 // The agent client's CA and client certificate.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -126,7 +128,7 @@ let package = Package(
             dependencies: [
                 "AgentContract", "KafkaModel",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // HTTPS and mutual TLS on the agent listener.
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -137,7 +139,12 @@ let package = Package(
         ),
         .target(
             name: "AgentProcessDriver",
-            dependencies: ["Agent", "AgentContract", "KafkaModel", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Agent", "AgentContract", "KafkaModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -204,15 +211,18 @@ let package = Package(
             dependencies: [
                 "Operations", "Roller", "ConfigPlanning", "KafkaModel", "KafkaPolicies", "KafkaAdmin", "AgentContract",
                 "BallastStore", "KafkaSim", "Agent", "AgentProcessDriver", "AgentSimDriver", "BallastTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire", "KafkaModel"], swiftSettings: strict),
+            name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire", "KafkaModel", "BallastTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
             dependencies: [
                 "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "KafkaModel", "BallastTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.

@@ -98,6 +98,9 @@ public final class RestartOperations: Sendable {
 
     func isRestarting(_ node: Int32) -> Bool { state.withLock { $0.running[node] != nil } }
 
+    /// How many restarts run now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
+
     private func save() throws {
         guard let store else { return }
         try saving.withLock { _ in
@@ -218,17 +221,29 @@ public struct RestartWorker: Service {
     let operations: RestartOperations
     let driver: any NodeDriver
     let logger: Logger
+    let metrics: AgentMetrics
 
-    public init(operations: RestartOperations, driver: any NodeDriver, logger: Logger) {
+    public init(
+        operations: RestartOperations, driver: any NodeDriver, logger: Logger, metrics: AgentMetrics = AgentMetrics()
+    ) {
         self.operations = operations
         self.driver = driver
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             for await op in operations.stream.cancelOnGracefulShutdown() {
+                metrics.restartsRequested.increment()
+                metrics.restartsRunning.record(operations.runningCount)
                 group.addTask {
+                    let started = ContinuousClock.now
+                    defer {
+                        metrics.restartDuration.recordNanoseconds(
+                            Int64((ContinuousClock.now - started).seconds * 1e9))
+                        metrics.restartsRunning.record(operations.runningCount)
+                    }
                     var logger = logger
                     logger[metadataKey: LogKey.brokerId] = "\(op.node)"
                     logger.info("restarting node", metadata: [LogKey.agentOperationId: "\(op.id)"])
@@ -236,9 +251,11 @@ public struct RestartWorker: Service {
                     do {
                         try await driver.restart(node: op.node)
                         failure = nil
+                        metrics.restartsDone.increment()
                         logger.info("node restarted", metadata: [LogKey.agentOperationId: "\(op.id)"])
                     } catch {
                         failure = "\(error)"
+                        metrics.restartsFailed.increment()
                         logger.error(
                             "restart failed", metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.error: "\(error)"])
                     }

@@ -1,3 +1,5 @@
+public import KafkaModel
+
 /// A failed admin operation. `message` is one sentence naming what failed: the broker address, the API
 /// and Kafka's error name where there is one.
 public struct KafkaAdminError: Error, Sendable, CustomStringConvertible, Hashable {
@@ -72,4 +74,17 @@ public enum CertificateProblem: String, Sendable, Hashable, CaseIterable {
     case hostnameMismatch = "hostname-mismatch"
     case expired
     case notYetValid = "not-yet-valid"
+}
+
+extension KafkaAdminError: CategorizedError {
+    /// A refused login or certificate is the cluster refusing Ballast (exit 1, as DESIGN.md has it for failures),
+    /// not bad input: the flags were well-formed, and only the cluster can tell they are wrong. TLS files that
+    /// cannot be loaded are `.invalidArgument`.
+    public var category: ErrorCategory {
+        switch code {
+        case .unreachable, .timedOut, .connectionClosed: .unreachable
+        case .invalidArgument: .badInput
+        default: .failed
+        }
+    }
 }

@@ -25,6 +25,12 @@ public enum HoldReason: Sendable, Hashable {
     /// No agent manages the node.
     case noAgent
 
+    /// Every `code`, for metrics labels and documentation.
+    public static let codes = [
+        "offline-partitions", "failure-budget", "isr-too-small", "under-min-isr", "controller-in-batch",
+        "quorum-majority", "active-controller-last", "down-node-first", "other-zone", "max-batch", "no-agent",
+    ]
+
     /// A stable name for JSON output.
     public var code: String {
         switch self {

@@ -36,6 +36,8 @@ public struct RollStateMachine: Sendable {
         case running
         case done
         case failed(String)
+        /// The agent has not answered for longer than the executor tolerates.
+        case unreachable(String)
     }
 
     enum Phase: Sendable, Hashable {
@@ -114,6 +116,7 @@ public struct RollStateMachine: Sendable {
             }
             if now - since > options.timeouts.registerSeconds {
                 return fail(
+                    .nodeDidNotRecover,
                     node: missing[0],
                     "node \(missing[0]) did not re-register in the cluster metadata within "
                         + "\(seconds(options.timeouts.registerSeconds)) after its restart: it did not come back, "
@@ -152,7 +155,8 @@ public struct RollStateMachine: Sendable {
     /// refused).
     public mutating func restartsRequested(failures: [Int32: String], now: Double) -> Step {
         if let node = failures.keys.sorted().first {
-            return fail(node: node, "restart of node \(node) could not be requested: \(failures[node]!)")
+            return fail(
+                .restartFailed, node: node, "restart of node \(node) could not be requested: \(failures[node]!)")
         }
         agentDone = []
         phase = .waitingAgents(since: now)
@@ -169,9 +173,14 @@ public struct RollStateMachine: Sendable {
                 events.append(.restarted(node: node))
             case .failed(let message):
                 return fail(
+                    .restartFailed,
                     node: node,
                     "the agent reported the restart of node \(node) failed: \(message); "
                         + "the roll stops and restarts no further node")
+            case .unreachable(let message):
+                return fail(
+                    .unreachable, node: node,
+                    "the agent of node \(node) \(message); the roll stops and restarts no further node")
             case .running, nil:
                 break
             }
@@ -183,6 +192,7 @@ public struct RollStateMachine: Sendable {
         if now - since > options.timeouts.restartSeconds {
             let node = batch.first { !agentDone.contains($0) }!
             return fail(
+                .restartTimedOut,
                 node: node,
                 "the agent did not report the restart of node \(node) done within "
                     + "\(seconds(options.timeouts.restartSeconds))")
@@ -228,7 +238,7 @@ public struct RollStateMachine: Sendable {
         }
         let known = Set(nodes.map(\.id))
         if let unknown = remaining.sorted().first(where: { !known.contains($0) }) {
-            return fail(node: unknown, "node \(unknown) is not managed by any agent")
+            return fail(.badInventory, node: unknown, "node \(unknown) is not managed by any agent")
         }
         var planner = BatchPlanner(snapshot: snapshot, nodes: nodes, options: options, nowMillis: wallMillis)
         let decision = planner.nextBatch(remaining: remaining, activeSignals: activeSignals, explain: false)
@@ -247,6 +257,7 @@ public struct RollStateMachine: Sendable {
                     decision.blocked.first.map(\.description)
                     ?? decision.held.sorted { $0.key < $1.key }.first.map { "node \($0.key): \($0.value)" } ?? "unknown"
                 return fail(
+                    .heldBySafetyGate,
                     "the safety gate held the roll for \(seconds(options.timeouts.gateSeconds)) with "
                         + "\(remaining.count) node(s) left: \(reason)")
             }
@@ -307,11 +318,13 @@ public struct RollStateMachine: Sendable {
         if now - since > options.timeouts.catchUpSeconds {
             if let (p, node) = example {
                 return fail(
+                    .nodeDidNotRecover,
                     node: node,
                     "\(total - inSync) replica(s) of batch \(batchIndex) are not back in ISR after "
                         + "\(seconds(options.timeouts.catchUpSeconds)) (e.g. node \(node) on \(p))")
             }
             return fail(
+                .nodeDidNotRecover,
                 node: laggingVoter,
                 "controller \(laggingVoter ?? -1) did not catch up with the quorum within "
                     + "\(seconds(options.timeouts.catchUpSeconds))")
@@ -348,9 +361,9 @@ public struct RollStateMachine: Sendable {
         return Step(action: .readCluster, events: events + [done])
     }
 
-    mutating func fail(node: Int32? = nil, _ message: String) -> Step {
+    mutating func fail(_ code: RollFailure.Code, node: Int32? = nil, _ message: String) -> Step {
         phase = .failed
-        let failure = RollFailure(node: node, message)
+        let failure = RollFailure(code, node: node, message)
         return Step(action: .fail(failure), events: [.failed(failure)])
     }
 

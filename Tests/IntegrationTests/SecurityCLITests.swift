@@ -24,7 +24,7 @@ struct SecurityCLITests {
 
     /// `ballast` with `arguments`, off the cooperative pool.
     static func ballast(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
-        try await onThread { try run(ballastBinary!, arguments, environment: environment) }
+        try await run(ballastBinary!, arguments, environment: environment)
     }
 
     static func saslSSL(_ pki: TestPKI, mechanism: String, ca: String? = nil) -> [String] {

@@ -1,6 +1,7 @@
 public import AgentContract
 public import AsyncHTTPClient
 import Foundation
+public import KafkaModel
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -149,5 +150,17 @@ public struct AgentClientTLS: Sendable, Hashable {
             throw AgentClientError(.tls, "the agent TLS files do not make a TLS context: \(error)")
         }
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: c))
+    }
+}
+
+extension AgentClientError: CategorizedError {
+    public var category: ErrorCategory {
+        switch code {
+        case .unreachable: .unreachable
+        case .answered(let status) where status == 404: .notFound
+        case .answered(let status) where status == 409: .busy
+        case .answered(let status) where status == 400 || status == 401 || status == 403: .badInput
+        case .answered, .unreadable, .tls: .failed
+        }
     }
 }

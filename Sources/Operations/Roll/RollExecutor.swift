@@ -26,6 +26,8 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
     public var readRetrySeconds: Double = 30
     public let clock: C
     public var wallClock: @Sendable () -> Date
+    /// Restarts, gate holds, batch durations and agent call latency (swift-metrics).
+    public var metrics = RollMetrics()
 
     public init(
         operationId: String, nodes: Set<Int32>?, options: RollOptions, cluster: any ClusterReader,
@@ -58,7 +60,28 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         func wallMillis() -> Int64 { Int64(wallClock().timeIntervalSince1970 * 1000) }
 
         var batch = resume?.batchesDone ?? 0
+        var batchStart = clock.now
+        let metrics = self.metrics
         func emit(_ event: RollEvent) async throws {
+            switch event {
+            case .waiting(let reasons, let held):
+                if let code = reasons.first?.code ?? held.sorted(by: { $0.key < $1.key }).first?.value.code {
+                    metrics.gateHeld(code)
+                }
+            case .batchStarted:
+                batchStart = clock.now
+            case .restarted:
+                metrics.restartsDone.increment()
+            case .batchDone:
+                metrics.batchDuration.recordNanoseconds(Int64(batchStart.duration(to: clock.now).seconds * 1e9))
+            case .finished:
+                metrics.rollEnded("finished")
+            case .failed(let failure):
+                metrics.rollEnded("failed")
+                if failure.node != nil, failure.code != .badInventory { metrics.restartsFailed.increment() }
+            default:
+                break
+            }
             switch event {
             case .batchStarted(let index, let nodes, _, _, _):
                 batch = index
@@ -133,7 +156,10 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                     try await journal?.record(
                         operationId, batch: batch, node: node, .restartRequested, detail: requestId)
                     do {
-                        let op = try await agent.restart(node: node, requestId: requestId)
+                        let op = try await timed("restart") {
+                            try await agent.restart(node: node, requestId: requestId)
+                        }
+                        metrics.restartsRequested.increment()
                         operations[node] = op.id
                         try await journal?.record(
                             operationId, batch: batch, node: node, .restartAccepted, detail: op.id)
@@ -151,7 +177,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 for node in batchNodes {
                     guard let agent = owners[node], let opId = operations[node] else { continue }
                     do {
-                        let op = try await agent.operation(opId)
+                        let op = try await timed("operation") { try await agent.operation(opId) }
                         unanswered[node] = nil
                         switch op.state {
                         case .done: statuses[node] = .done
@@ -166,8 +192,8 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                         let since = unanswered[node] ?? clock.now
                         unanswered[node] = since
                         if since.duration(to: clock.now).seconds >= readRetrySeconds {
-                            statuses[node] = .failed(
-                                "the agent stopped answering for \(Int(readRetrySeconds)) s: \(error)")
+                            statuses[node] = .unreachable(
+                                "stopped answering for \(Int(readRetrySeconds)) s: \(error)")
                         }
                     }
                 }
@@ -194,18 +220,26 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         var owner: [Int32: any AgentAPI] = [:]
         for agent in agents {
             let list = try await retrying("the agent at \(agent.endpoint) could not list its nodes") {
-                try await agent.nodes()
+                try await timed("nodes") { try await agent.nodes() }
             }
             for n in list {
                 if let other = owner[n.id] {
                     throw RollFailure(
-                        node: n.id, "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
+                        .badInventory, node: n.id,
+                        "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
                 }
                 owner[n.id] = agent
                 nodes.append(n)
             }
         }
         return (nodes, owner)
+    }
+
+    /// Runs an agent call and records how long it took on `clock`.
+    func timed<T: Sendable>(_ call: String, _ body: () async throws -> T) async throws -> T {
+        let start = clock.now
+        defer { metrics.agentCall(call, took: start.duration(to: clock.now)) }
+        return try await body()
     }
 
     func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
@@ -217,7 +251,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 throw error
             } catch {
                 if clock.now >= deadline {
-                    throw RollFailure("\(what) for \(Int(readRetrySeconds)) s: \(error)")
+                    throw RollFailure(.unreachable, "\(what) for \(Int(readRetrySeconds)) s: \(error)")
                 }
                 try await clock.sleep(for: .seconds(max(options.timeouts.pollSeconds, 0.05)))
             }
