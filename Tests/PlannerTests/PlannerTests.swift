@@ -437,4 +437,28 @@ struct PolicyTests {
         #expect(Set(goal.keys).isSuperset(of: ["name", "hard", "satisfiedBefore", "satisfiedAfter"]))
         #expect(p.text().contains("RackAware"))
     }
+
+    @Test func aProposalFileWrittenBeforeSwapsAndLeadershipOnlyMovesLoadsWithZeros() throws {
+        let parts = (0..<40).map { i in i % 2 == 0 ? [1, 3, 5] : [2, 4, 6] }
+        let m = try model(modelJSON(brokers: sixBrokers, partitions: parts))
+        var p = try Planner.plan(m, PlanRequest()).proposal
+        #expect(p.summary.leadershipOnlyMoves > 0)
+        p.summary.replicaSwaps = 3
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(p)) as! [String: Any]
+        var summary = json["summary"] as! [String: Any]
+        summary["replicaSwaps"] = nil
+        summary["leadershipOnlyMoves"] = nil
+        json["summary"] = summary
+        let old = try JSONDecoder().decode(Proposal.self, from: JSONSerialization.data(withJSONObject: json))
+        var expected = p
+        expected.summary.leadershipOnlyMoves = 0
+        expected.summary.replicaSwaps = 0
+        #expect(old == expected)
+        // The fields that were always there stay required.
+        summary["replicaMoves"] = nil
+        json["summary"] = summary
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Proposal.self, from: JSONSerialization.data(withJSONObject: json))
+        }
+    }
 }
