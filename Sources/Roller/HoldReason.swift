@@ -24,6 +24,8 @@ public enum HoldReason: Sendable, Hashable {
     case batchFull(Int)
     /// No agent manages the node.
     case noAgent
+    /// The node's agent has not answered for `seconds`: nothing it manages is restarted until it answers.
+    case agentUnreachable(agent: String, seconds: Int)
 
     /// A stable name for JSON output.
     public var code: String {
@@ -39,6 +41,7 @@ public enum HoldReason: Sendable, Hashable {
         case .otherGroup: "other-zone"
         case .batchFull: "max-batch"
         case .noAgent: "no-agent"
+        case .agentUnreachable: "agent-unreachable"
         }
     }
 }
@@ -73,6 +76,10 @@ extension HoldReason: CustomStringConvertible {
             return "the batch already has \(cap) node(s) (--max-batch)"
         case .noAgent:
             return "no agent manages this node"
+        case .agentUnreachable(let agent, let seconds):
+            return
+                "its agent at \(agent) has not answered for \(seconds) s; the roll restarts nothing that agent manages "
+                + "until it answers again"
         }
     }
 }

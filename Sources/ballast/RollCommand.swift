@@ -39,6 +39,11 @@ struct RollCommand: AsyncParsableCommand {
     @Option(help: "Seconds a restarted broker may take to re-register.") var registerTimeout: Double?
     @Option(help: "Seconds the replicas of a batch may take to be back in ISR.") var catchUpTimeout: Double?
     @Option(help: "Seconds between polls of the cluster and the agents.") var poll: Double?
+    @Option(
+        help: ArgumentHelp(
+            "Seconds an agent may go without answering (its nodes wait meanwhile, the others go on) before the roll "
+                + "fails."))
+    var agentUnreachableTimeout: Double?
     @Option(help: "Rollout settings file (default: the built-in policies/rollout.json values).") var policy: String?
     @Flag(help: "Print the batches and why each other node waits; restart nothing.") var dryRun = false
     @Option(help: "With --dry-run: read the snapshot from this JSON file instead of the cluster.")
@@ -94,6 +99,7 @@ struct RollCommand: AsyncParsableCommand {
         if let registerTimeout { o.timeouts.registerSeconds = registerTimeout }
         if let catchUpTimeout { o.timeouts.catchUpSeconds = catchUpTimeout }
         if let poll { o.timeouts.pollSeconds = poll }
+        if let agentUnreachableTimeout { o.timeouts.agentUnreachableSeconds = agentUnreachableTimeout }
         if let problem = o.problem { throw RollUsageError(problem) }
         return o
     }

@@ -15,20 +15,30 @@ public struct EmbeddedSimulator: Sendable {
     public static func start(_ cluster: SimCluster, timeScale: Double = 1, logger: Logger? = nil) async throws
         -> EmbeddedSimulator
     {
+        try await start(server(cluster, timeScale: timeScale, logger: logger))
+    }
+
+    /// A server for `cluster` on loopback ports the OS picks, not yet running: what to hand a simulated Kubernetes
+    /// API (which adds its control routes) before `start(_:)`.
+    public static func server(_ cluster: SimCluster, timeScale: Double = 1, logger: Logger? = nil) -> KafkaSimServer {
         let simulator = KafkaSimulator(cluster: cluster, timeScale: timeScale)
         var configuration = KafkaSimServer.Configuration()
         configuration.basePort = 0
         configuration.controlPort = 0
-        let server = KafkaSimServer(
+        return KafkaSimServer(
             simulator: simulator, configuration: configuration, responder: KafkaProtocolResponder.make(simulator),
             logger: logger ?? Self.quietLogger)
+    }
+
+    /// Runs `server` and returns once every listener is bound.
+    public static func start(_ server: KafkaSimServer) async throws -> EmbeddedSimulator {
         let task = Task { try await server.run() }
         guard await server.waitUntilReady() != nil else {
             task.cancel()
             if case .failure(let error) = await task.result { throw error }
             throw SimTopologyError("the simulator did not bind its listeners within 60 s")
         }
-        return EmbeddedSimulator(simulator: simulator, server: server, task: task)
+        return EmbeddedSimulator(simulator: server.simulator, server: server, task: task)
     }
 
     /// Stops serving and waits until the listeners are closed.

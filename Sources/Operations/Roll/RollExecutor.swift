@@ -22,7 +22,9 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
     /// The number of active rollout-blocking signals (alerts), read before every gate.
     public var activeSignals: @Sendable () async -> Int
     public var logger: Logger
-    /// How long a failing cluster read or agent poll is retried before the roll fails (measured on `clock`).
+    /// How long a failing cluster read, or the agents' first node lists, are retried before the roll fails (measured
+    /// on `clock`). An agent that stops answering later pauses the nodes it manages for up to
+    /// `options.timeouts.agentUnreachableSeconds` instead.
     public var readRetrySeconds: Double = 30
     public let clock: C
     public var wallClock: @Sendable () -> Date
@@ -91,9 +93,19 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         try await emit(.started(operationId: operationId, nodes: toRoll.sorted(), resumed: resume != nil))
         var step = machine.start(now: now())
         var operations: [Int32: String] = [:]
-        /// When each node's agent first failed to answer a poll, since its last answer.
+        /// When each agent first failed to answer, since its last answer; and what it last reported.
+        var silentSince: [String: C.Instant] = [:]
+        var lastReport: [String: [AgentNode]] = Dictionary(grouping: inventory) { owner[$0.id]!.endpoint }
+        /// When each node's restart operation last went unanswered, since its last answer.
         var unanswered: [Int32: C.Instant] = [:]
         var owners = owner
+        func silence(_ agent: any AgentAPI, _ error: any Error) -> RollStateMachine.UnreachableAgent {
+            let since = silentSince[agent.endpoint] ?? clock.now
+            silentSince[agent.endpoint] = since
+            return .init(
+                endpoint: agent.endpoint, nodes: (lastReport[agent.endpoint] ?? []).map(\.id),
+                seconds: since.duration(to: clock.now).seconds, error: "\(error)")
+        }
 
         while true {
             for event in step.events { try await emit(event) }
@@ -107,20 +119,37 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 step = machine.waited(now: now())
             case .readCluster:
                 let snapshot: ClusterSnapshot
-                let nodes: [AgentNode]
+                var nodes: [AgentNode] = []
+                var unreachable: [RollStateMachine.UnreachableAgent] = []
                 do {
                     snapshot = try await retrying("the cluster could not be read") { try await cluster.snapshot() }
-                    let read = try await readAgents()
-                    nodes = read.0
-                    owners = read.1
+                    var read: [String: [AgentNode]] = [:]
+                    for agent in agents {
+                        do {
+                            read[agent.endpoint] = try await agent.nodes()
+                            silentSince[agent.endpoint] = nil
+                        } catch let error as CancellationError {
+                            throw error
+                        } catch let error as AgentClientError where !error.isRetriable {
+                            throw RollFailure("the agent at \(agent.endpoint) could not list its nodes: \(error)")
+                        } catch {
+                            // Cut off (network, agent stopped): its nodes wait, as it last reported them.
+                            unreachable.append(silence(agent, error))
+                            read[agent.endpoint] = lastReport[agent.endpoint] ?? []
+                            continue
+                        }
+                        lastReport[agent.endpoint] = read[agent.endpoint]
+                    }
+                    owners = try Self.owners(agents, read)
+                    nodes = agents.flatMap { read[$0.endpoint] ?? [] }
                 } catch let failure as RollFailure {
                     step = Self.failStep(failure)
                     continue
                 }
                 let signals = await activeSignals()
                 step = machine.clusterRead(
-                    snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, now: now(), wallMillis: wallMillis()
-                )
+                    snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, unreachable: unreachable,
+                    now: now(), wallMillis: wallMillis())
             case .restart(let batchNodes):
                 // One request after another: a refused or unreachable request stops the batch there.
                 var failures: [Int32: String] = [:]
@@ -160,15 +189,15 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                         }
                     } catch let error as CancellationError {
                         throw error
+                    } catch let error as AgentClientError where !error.isRetriable {
+                        statuses[node] = .failed("the agent at \(agent.endpoint) refused the poll: \(error)")
                     } catch {
-                        // An agent may be briefly unreachable (it restarts, say): the roll fails only once it has
-                        // not answered for `readRetrySeconds`, however often it is polled meanwhile.
+                        // An agent may be briefly unreachable (it restarts, its cluster is cut off): the roll waits,
+                        // counting the time on the clock however often it polls, up to agentUnreachableSeconds.
                         let since = unanswered[node] ?? clock.now
                         unanswered[node] = since
-                        if since.duration(to: clock.now).seconds >= readRetrySeconds {
-                            statuses[node] = .failed(
-                                "the agent stopped answering for \(Int(readRetrySeconds)) s: \(error)")
-                        }
+                        statuses[node] = .unreachable(
+                            agent: agent.endpoint, seconds: since.duration(to: clock.now).seconds, error: "\(error)")
                     }
                 }
                 step = machine.agentStatus(statuses, now: now())
@@ -188,24 +217,30 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         .init(action: .fail(failure), events: [.failed(failure)])
     }
 
-    /// Every agent's nodes, and the agent of each node.
+    /// Every agent's nodes, and the agent of each node (at the start of a roll: every agent must answer).
     func readAgents() async throws -> ([AgentNode], [Int32: any AgentAPI]) {
-        var nodes: [AgentNode] = []
-        var owner: [Int32: any AgentAPI] = [:]
+        var read: [String: [AgentNode]] = [:]
         for agent in agents {
-            let list = try await retrying("the agent at \(agent.endpoint) could not list its nodes") {
+            read[agent.endpoint] = try await retrying("the agent at \(agent.endpoint) could not list its nodes") {
                 try await agent.nodes()
             }
-            for n in list {
+        }
+        return (agents.flatMap { read[$0.endpoint] ?? [] }, try Self.owners(agents, read))
+    }
+
+    /// The agent of each node; a node reported by two agents fails the roll.
+    static func owners(_ agents: [any AgentAPI], _ read: [String: [AgentNode]]) throws -> [Int32: any AgentAPI] {
+        var owner: [Int32: any AgentAPI] = [:]
+        for agent in agents {
+            for n in read[agent.endpoint] ?? [] {
                 if let other = owner[n.id] {
                     throw RollFailure(
                         node: n.id, "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
                 }
                 owner[n.id] = agent
-                nodes.append(n)
             }
         }
-        return (nodes, owner)
+        return owner
     }
 
     func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
