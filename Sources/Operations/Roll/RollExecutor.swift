@@ -4,6 +4,7 @@ public import Foundation
 import KafkaModel
 public import Logging
 public import Roller
+import Synchronization
 
 /// Runs a roll: feeds the state machine with what the cluster and the agents say, does what it decides, and
 /// journals every step (before and after each restart request).
@@ -26,6 +27,8 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
     /// on `clock`). An agent that stops answering later pauses the nodes it manages for up to
     /// `options.timeouts.agentUnreachableSeconds` instead.
     public var readRetrySeconds: Double = 30
+    /// How often an agent that stopped answering is asked again while the roll goes on without it.
+    public var silentAgentProbeSeconds: Double = 10
     public let clock: C
     public var wallClock: @Sendable () -> Date
 
@@ -99,12 +102,18 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         /// When each node's restart operation last went unanswered, since its last answer.
         var unanswered: [Int32: C.Instant] = [:]
         var owners = owner
-        func silence(_ agent: any AgentAPI, _ error: any Error) -> RollStateMachine.UnreachableAgent {
+        /// When each silent agent was last asked, its last failure, and the questions still out.
+        var lastProbe: [String: C.Instant] = [:]
+        var silentError: [String: String] = [:]
+        let probes = AgentProbes()
+        defer { probes.cancelAll() }
+        func silence(_ agent: any AgentAPI, _ error: (any Error)?) -> RollStateMachine.UnreachableAgent {
             let since = silentSince[agent.endpoint] ?? clock.now
             silentSince[agent.endpoint] = since
+            if let error { silentError[agent.endpoint] = "\(error)" }
             return .init(
                 endpoint: agent.endpoint, nodes: (lastReport[agent.endpoint] ?? []).map(\.id),
-                seconds: since.duration(to: clock.now).seconds, error: "\(error)")
+                seconds: since.duration(to: clock.now).seconds, error: silentError[agent.endpoint] ?? "no answer")
         }
 
         while true {
@@ -123,22 +132,55 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 var unreachable: [RollStateMachine.UnreachableAgent] = []
                 do {
                     snapshot = try await retrying("the cluster could not be read") { try await cluster.snapshot() }
+                    // The agents that answered last time are asked now, all at once (one that stops answering costs
+                    // one timeout, not one per agent). An agent already silent is asked in the background, every
+                    // `silentAgentProbeSeconds`, its answer taken at a later read; meanwhile its last report stands,
+                    // so a cut-off cluster does not hold up the roll of the others.
+                    let now = clock.now
+                    let ask = agents.filter { silentSince[$0.endpoint] == nil }
+                    var answers = await withTaskGroup(of: (String, Result<[AgentNode], any Error>).self) { group in
+                        for agent in ask {
+                            group.addTask {
+                                do { return (agent.endpoint, .success(try await agent.nodes())) } catch {
+                                    return (agent.endpoint, .failure(error))
+                                }
+                            }
+                        }
+                        var out: [String: Result<[AgentNode], any Error>] = [:]
+                        for await (endpoint, result) in group { out[endpoint] = result }
+                        return out
+                    }
+                    for agent in agents where silentSince[agent.endpoint] != nil {
+                        if let result = probes.take(agent.endpoint) { answers[agent.endpoint] = result }
+                        let last = lastProbe[agent.endpoint] ?? now
+                        if answers[agent.endpoint] == nil, !probes.running(agent.endpoint),
+                            last.duration(to: now).seconds >= silentAgentProbeSeconds
+                        {
+                            lastProbe[agent.endpoint] = now
+                            probes.start(agent)
+                        }
+                    }
                     var read: [String: [AgentNode]] = [:]
                     for agent in agents {
-                        do {
-                            read[agent.endpoint] = try await agent.nodes()
+                        switch answers[agent.endpoint] {
+                        case .success(let list):
+                            read[agent.endpoint] = list
+                            lastReport[agent.endpoint] = list
                             silentSince[agent.endpoint] = nil
-                        } catch let error as CancellationError {
+                        case .failure(let error as CancellationError):
                             throw error
-                        } catch let error as AgentClientError where !error.isRetriable {
+                        case .failure(let error as AgentClientError) where !error.isRetriable:
                             throw RollFailure("the agent at \(agent.endpoint) could not list its nodes: \(error)")
-                        } catch {
+                        case .failure(let error):
                             // Cut off (network, agent stopped): its nodes wait, as it last reported them.
+                            if silentSince[agent.endpoint] == nil { lastProbe[agent.endpoint] = now }
                             unreachable.append(silence(agent, error))
                             read[agent.endpoint] = lastReport[agent.endpoint] ?? []
-                            continue
+                        case nil:
+                            // Silent, its probe still out.
+                            unreachable.append(silence(agent, nil))
+                            read[agent.endpoint] = lastReport[agent.endpoint] ?? []
                         }
-                        lastReport[agent.endpoint] = read[agent.endpoint]
                     }
                     owners = try Self.owners(agents, read)
                     nodes = agents.flatMap { read[$0.endpoint] ?? [] }
@@ -287,5 +329,39 @@ extension RollExecutor where C == ContinuousClock {
         self.init(
             operationId: operationId, nodes: nodes, options: options, cluster: cluster, agents: agents,
             journal: journal, resume: resume, activeSignals: activeSignals, clock: ContinuousClock(), logger: logger)
+    }
+}
+
+/// Node lists asked of agents that stopped answering, in the background: the roll takes an answer at a later read
+/// instead of waiting out the agent's timeout at every read.
+final class AgentProbes: Sendable {
+    let state = Mutex<(running: [String: Task<Void, Never>], results: [String: Result<[AgentNode], any Error>])>(
+        ([:], [:]))
+
+    func start(_ agent: any AgentAPI) {
+        let endpoint = agent.endpoint
+        let task = Task { [self] in
+            let result: Result<[AgentNode], any Error>
+            do { result = .success(try await agent.nodes()) } catch { result = .failure(error) }
+            state.withLock { s in
+                s.running[endpoint] = nil
+                s.results[endpoint] = result
+            }
+        }
+        state.withLock { s in
+            // The task may already have finished.
+            if s.results[endpoint] == nil { s.running[endpoint] = task }
+        }
+    }
+
+    func running(_ endpoint: String) -> Bool { state.withLock { $0.running[endpoint] != nil } }
+
+    /// The answer that came in since the last call, if any.
+    func take(_ endpoint: String) -> Result<[AgentNode], any Error>? {
+        state.withLock { $0.results.removeValue(forKey: endpoint) }
+    }
+
+    func cancelAll() {
+        for task in state.withLock({ Array($0.running.values) }) { task.cancel() }
     }
 }

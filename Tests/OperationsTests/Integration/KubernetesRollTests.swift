@@ -29,7 +29,8 @@ import Testing
         topology.partitions = 6
         var settings = SimSettings()
         settings.startupDelayMs = 2000
-        settings.shutdownDurationMs = 1000
+        // Real Kafka 4.1 takes 4.5 s from a controlled shutdown to the process exit (docs/simulator.md).
+        settings.shutdownDurationMs = 4500
         settings.replicationBytesPerSecond = 15_000
         return try await KubernetesHarness.start(topology, settings: settings)
     }
