@@ -138,12 +138,12 @@ public struct KubeCluster: Sendable {
         let live = brokers.filter { !$0.removed }.sorted { $0.id < $1.id }
         for rack in Set(live.compactMap(\.rack)).sorted() {
             let nodeName = Self.nodeName(cluster: name, rack: rack)
+            var meta = ObjectMeta(
+                name: nodeName, uid: nextUid(), resourceVersion: "1",
+                labels: [KafkaPodLabels.zone: rack, "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux"])
+            meta.creationTimestamp = timestamp(0)
             nodes[nodeName] = Node(
-                metadata: ObjectMeta(
-                    name: nodeName, uid: nextUid(), resourceVersion: "1",
-                    labels: [
-                        KafkaPodLabels.zone: rack, "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux",
-                    ]),
+                metadata: meta,
                 status: .init(conditions: [PodCondition(type: "Ready", status: "True", reason: "KubeletReady")]))
         }
         let groups: [(String, [BrokerView], Set<NodeRole>)] = [

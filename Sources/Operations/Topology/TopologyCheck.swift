@@ -40,6 +40,8 @@ public struct TopologyReport: Sendable, Hashable, Codable {
     }
 
     public var cluster: String
+    /// Every check passed.
+    public var ok: Bool
     public var checks: [Check]
     public var violations: [ClusterLossViolation]
     /// Set when `violations` is not empty.
@@ -48,7 +50,6 @@ public struct TopologyReport: Sendable, Hashable, Codable {
     public var fixSatisfiesPlacement: Bool?
     public var fixMoves: Int?
 
-    public var ok: Bool { checks.allSatisfy(\.ok) }
 }
 
 /// Checks a Kafka cluster stretched over Kubernetes clusters against the configuration, from what the cluster and
@@ -243,7 +244,8 @@ public enum TopologyCheck {
                     + "cluster than RF − min ISR (the planner's ClusterLossSurvivable)",
                 problems: placementProblems, notes: []))
         return TopologyReport(
-            cluster: name, checks: checks, violations: violations, fix: fix, fixSatisfiesPlacement: fixOK,
+            cluster: name, ok: checks.allSatisfy(\.ok), checks: checks, violations: violations, fix: fix,
+            fixSatisfiesPlacement: fixOK,
             fixMoves: fixMoves)
     }
 }
