@@ -53,6 +53,12 @@ struct RollCommand: AsyncParsableCommand {
     @Flag(help: "Continue the most recent unfinished roll (or --operation-id).") var resume = false
     @Option(help: "The roll's operation id (new rolls get a fresh one).") var operationId: String?
     @Option(help: "Agent bearer token (default: $BALLAST_AGENT_TOKEN).") var token: String?
+    @Option(
+        name: .customLong("agent-token-file"),
+        help: ArgumentHelp(
+            "URL=FILE: that agent's own bearer token, read from FILE (repeatable; one token per Kubernetes "
+                + "cluster's agent; agents without one use --token or $BALLAST_AGENT_TOKEN)."))
+    var agentTokenFiles: [String] = []
 
     func run() async throws {
         do {
@@ -113,10 +119,39 @@ struct RollCommand: AsyncParsableCommand {
         return ids.map { $0! }
     }
 
-    func agentToken() throws -> String {
-        if let token, !token.isEmpty { return token }
-        if let env = ProcessInfo.processInfo.environment["BALLAST_AGENT_TOKEN"], !env.isEmpty { return env }
-        throw RollUsageError("no agent token: pass --token or set BALLAST_AGENT_TOKEN")
+    /// Each agent's bearer token: its own from `--agent-token-file`, else the common one. Tokens are never
+    /// journaled: a resumed roll takes them from its own command line.
+    func agentTokens(_ agents: [String]) throws -> [String: String] {
+        var own: [String: String] = [:]
+        for entry in agentTokenFiles {
+            guard let eq = entry.lastIndex(of: "="), eq != entry.startIndex else {
+                throw RollUsageError("--agent-token-file must be URL=FILE, got '\(entry)'")
+            }
+            let url = String(entry[..<eq]).trimmingSuffix("/")
+            let file = String(entry[entry.index(after: eq)...])
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+                !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            else { throw RollUsageError("the token file \(file) of agent \(url) could not be read or is empty") }
+            guard agents.contains(where: { $0.trimmingSuffix("/") == url }) else {
+                throw RollUsageError("--agent-token-file names \(url), which is not one of the roll's --agent URLs")
+            }
+            own[url] = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var common: String?
+        if let token, !token.isEmpty {
+            common = token
+        } else if let env = ProcessInfo.processInfo.environment["BALLAST_AGENT_TOKEN"], !env.isEmpty {
+            common = env
+        }
+        var out: [String: String] = [:]
+        for agent in agents {
+            guard let t = own[agent.trimmingSuffix("/")] ?? common else {
+                throw RollUsageError(
+                    "no token for the agent at \(agent): pass --agent-token-file, --token or set BALLAST_AGENT_TOKEN")
+            }
+            out[agent] = t
+        }
+        return out
     }
 
     func execute() async throws {
@@ -144,11 +179,12 @@ struct RollCommand: AsyncParsableCommand {
         }
         guard !spec.agents.isEmpty else { throw RollUsageError("give at least one --agent URL") }
         guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap") }
-        let token = try agentToken()
+        let tokens = try agentTokens(spec.agents)
         let admin = try RollLiveCluster.connect(connection, bootstrap: bootstrap)
         let result: Result<Void, any Error>
         do {
-            try await roll(spec, operationId: opId, store: store, resumeState: resumeState, token: token, admin: admin)
+            try await roll(
+                spec, operationId: opId, store: store, resumeState: resumeState, tokens: tokens, admin: admin)
             result = .success(())
         } catch {
             result = .failure(error)
@@ -159,7 +195,7 @@ struct RollCommand: AsyncParsableCommand {
 
     func roll(
         _ spec: RollSpec, operationId opId: String, store existing: (any OperationsStore)?,
-        resumeState: RollResumeState?, token: String, admin: KafkaAdmin
+        resumeState: RollResumeState?, tokens: [String: String], admin: KafkaAdmin
     ) async throws {
         let store: any OperationsStore
         if let existing {
@@ -175,7 +211,7 @@ struct RollCommand: AsyncParsableCommand {
         let executor = RollExecutor(
             operationId: opId, nodes: spec.nodes.map(Set.init), options: spec.options,
             cluster: KafkaAdminClusterReader(admin: admin),
-            agents: spec.agents.map { HTTPAgentClient(endpoint: $0, token: token) }, journal: store,
+            agents: spec.agents.map { HTTPAgentClient(endpoint: $0, token: tokens[$0] ?? "") }, journal: store,
             resume: resumeState, activeSignals: { signals }, logger: Logger(label: "ballast.roll"))
         let view = RollProgressView(json: json, terminal: isatty(1) == 1)
         do {
@@ -209,10 +245,10 @@ struct RollCommand: AsyncParsableCommand {
             // Without agents: the brokers in the snapshot, zone = rack.
             inventory = snapshot.brokers.map { NodeInfo(id: $0.id, roles: [.broker], zone: $0.rack) }
         } else {
-            let token = try agentToken()
+            let tokens = try agentTokens(spec.agents)
             inventory = []
             for url in spec.agents {
-                inventory += try await HTTPAgentClient(endpoint: url, token: token).nodes().map(\.nodeInfo)
+                inventory += try await HTTPAgentClient(endpoint: url, token: tokens[url] ?? "").nodes().map(\.nodeInfo)
             }
         }
         let ids = Set(spec.nodes ?? inventory.map(\.id))
@@ -368,4 +404,8 @@ final class RollProgressView: Sendable {
     func end() {
         if terminal && !json && state.withLock({ $0.drawn }) { print("") }
     }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }

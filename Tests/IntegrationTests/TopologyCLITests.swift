@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
-/// `ballast topology check` against `ballast sim --kubernetes-port` (9 brokers, rack i in Kubernetes cluster i) and
-/// one `ballast agent --driver kubernetes` per Kubernetes cluster, each with its own token.
+/// `ballast topology check` and `ballast roll` against `ballast sim --kubernetes-port` (9 brokers, rack i in
+/// Kubernetes cluster i) and one `ballast agent --driver kubernetes` per Kubernetes cluster, each with its own token.
 @Suite(.serialized, .enabled(if: ballastBinary != nil, "needs the built ballast binary (swift build)"))
 struct TopologyCLITests {
-    @Test func aRackAwareStretchClusterPassesAndAWrongAgentTokenFailsNamingTheAgent() async throws {
+    @Test func aRackAwareStretchClusterPassesRollsWithOneTokenPerAgentAndAWrongTokenFailsNamingTheAgent() async throws {
         let sim = try await SimProcess.start(["--brokers", "9", "--racks", "3", "--clusters", "3", "--topics", "4"])
         let dir = NSTemporaryDirectory() + "ballast-topology-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -13,6 +13,7 @@ struct TopologyCLITests {
         var agents: [BackgroundProcess] = []
         do {
             var lines: [String] = []
+            var urls: [String] = []
             for (i, kubeconfig) in sim.kubeconfigs.sorted().enumerated() {
                 let name = "k8s-\(i + 1)"
                 let agent = try BackgroundProcess(
@@ -25,6 +26,7 @@ struct TopologyCLITests {
                 let url = try await agent.line(startingWith: "listening=")
                 try "token-of-\(name)\n".write(toFile: "\(dir)/\(name).token", atomically: true, encoding: .utf8)
                 lines.append("      - {name: \(name), url: \"\(url)\", tokenFile: \(name).token}")
+                urls.append(url)
             }
             let bootstrap = sim.process.lines(startingWith: "bootstrap=")[0]
             let config = """
@@ -50,6 +52,21 @@ struct TopologyCLITests {
             }
             let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
             #expect(report.checks.map(\.name) == ["agents", "nodes", "racks", "controllers", "placement"])
+
+            // `ballast roll` through the three agents, each with its own token: every pod replaced once.
+            var roll = ["roll", "--bootstrap", bootstrap, "--poll", "0.1", "--state-dir", "\(dir)/roll", "--json"]
+            for (i, url) in urls.enumerated() {
+                roll += ["--agent", url, "--agent-token-file", "\(url)=\(dir)/k8s-\(i + 1).token"]
+            }
+            let rolled = try run(ballastBinary!, roll, environment: ["BALLAST_AGENT_TOKEN": ""])
+            #expect(rolled.status == 0, "\(rolled.stderr)")
+            #expect(rolled.stdout.split(separator: "\n").filter { $0.contains("\"batchStarted\"") }.count == 3)
+            for cluster in ["k8s-1", "k8s-2", "k8s-3"] {
+                let pods = try await sim.pods(cluster)
+                #expect(
+                    pods.count == 3 && pods.allSatisfy { $0.deleted == 1 && $0.created == 2 }, "\(cluster): \(pods)")
+            }
+            #expect(try await sim.brokers().allSatisfy { $0.starts == 1 && $0.state == "running" })
 
             // A wrong token for one agent: exit 1, naming that agent.
             try "not-the-token\n".write(toFile: "\(dir)/k8s-2.token", atomically: true, encoding: .utf8)

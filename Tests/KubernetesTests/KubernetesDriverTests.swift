@@ -286,3 +286,44 @@ extension KubernetesHarness {
 extension Pod {
     var stuckReasonForTest: String? { status?.containerStatuses?.first?.state?.waiting?.reason }
 }
+
+/// `--zone-from-node`: pods without a zone label take their Kubernetes node's, which needs `get nodes` (a
+/// ClusterRole: nodes are cluster-scoped).
+@Suite(.serialized) struct ZoneFromNodeTests {
+    @Test func theZoneComesFromThePodsNodeWhenPodsCarryNone() async throws {
+        try await KubernetesHarness.with({ try await KubernetesHarness.small { $0.zoneLabelsOnPods = false } }) { h in
+            let plain = try await h.withDriver { try await $0.nodes() }
+            #expect(plain.allSatisfy { $0.zone == nil })
+            let zoned = try await h.withDriver(configure: { $0.zoneFromNode = true }) { try await $0.nodes() }
+            #expect(zoned.map(\.zone) == ["rack-a", "rack-b", "rack-c"])
+        }
+    }
+
+    @Test func withoutTheClusterRoleTheNodeLookupIsRefusedWith403() async throws {
+        let role = """
+            kind: Role
+            metadata: {name: agent, namespace: kafka}
+            rules:
+              - {apiGroups: [""], resources: [pods], verbs: [list, watch]}
+            """
+        try await KubernetesHarness.with({
+            try await KubernetesHarness.small {
+                $0.zoneLabelsOnPods = false
+                $0.policy = try! RBACPolicy.load(yaml: role)
+            }
+        }) { h in
+            let error = await #expect(throws: KubernetesError.self) {
+                try await h.withDriver(configure: { $0.zoneFromNode = true }) { try await $0.nodes() }
+            }
+            #expect(error?.statusCode == 403)
+            #expect(
+                error?.message.contains("cannot get resource \"nodes\" in API group \"\" at the cluster scope") == true)
+            // The extras' ClusterRole grants it.
+            let extras = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "../../deploy/kubernetes/extras/agent-zone-from-node/clusterrole.yaml"
+            ).standardizedFileURL.path
+            let granted = try RBACPolicy.load(yamlFile: extras)
+            #expect(granted.allows(.init(verb: "get", group: "", resource: "nodes", name: "k8s-1-rack-a")))
+        }
+    }
+}
