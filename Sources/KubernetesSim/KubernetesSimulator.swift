@@ -30,6 +30,9 @@ public final class KubernetesSimulator: Service, Sendable {
         public var policy: RBACPolicy?
         /// Put `topology.kubernetes.io/zone` on pods (it is always on the Kubernetes nodes).
         public var zoneLabelsOnPods = true
+        /// Model Strimzi: pods carry `strimzi.io/pool-name`, and each StatefulSet is also served as a KafkaNodePool's
+        /// scale subresource (`kafkanodepools.kafka.strimzi.io/NAME/scale`).
+        public var strimziNodePools = false
         public var tickInterval: Duration = .milliseconds(20)
         public var seed: UInt64 = 1
 
@@ -102,7 +105,7 @@ public final class KubernetesSimulator: Service, Sendable {
             let world = KubeCluster(
                 name: name, index: i, namespace: configuration.namespace,
                 brokers: nodes.filter { clusterOf[$0.id] == name }, epochSeconds: epoch, seed: configuration.seed,
-                zoneLabelsOnPods: configuration.zoneLabelsOnPods)
+                zoneLabelsOnPods: configuration.zoneLabelsOnPods, strimziPoolLabels: configuration.strimziNodePools)
             return ClusterHandle(name: name, world: world, token: Self.newToken())
         }
         kafka.addControlRoutes { [self] router in controlRoutes(router) }

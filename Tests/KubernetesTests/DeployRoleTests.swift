@@ -73,3 +73,47 @@ import Testing
         }
     }
 }
+
+/// A Strimzi-style pool (pods labelled `strimzi.io/pool-name`, scaled through `kafkanodepools/scale`): the driver
+/// finds the pool by the label, learns the group's version from discovery, and scales it with the base Role plus
+/// the `extras/agent-strimzi` Role; without the extra Role the pool is refused with 403.
+@Suite(.serialized) struct StrimziPoolTests {
+    static var strimziRolePath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../deploy/kubernetes/extras/agent-strimzi/role.yaml"
+        ).standardizedFileURL.path
+    }
+
+    @Test func aKafkaNodePoolIsScaledThroughItsScaleSubresourceWithTheStrimziRole() async throws {
+        let base = try RBACPolicy.load(yamlFile: DeployRoleTests.rolePath)
+        let strimzi = try RBACPolicy.load(yamlFile: Self.strimziRolePath)
+        let both = RBACPolicy(roles: base.roles + strimzi.roles)
+        try await KubernetesHarness.with({
+            try await KubernetesHarness.small {
+                $0.strimziNodePools = true
+                $0.policy = both
+            }
+        }) { h in
+            try await h.withDriver { driver in
+                let pools = try await driver.pools()
+                #expect(pools.map(\.resource) == ["kafkanodepools.kafka.strimzi.io/kafka"])
+                try await driver.scale(pool: "kafka", replicas: 4)
+                #expect(try await driver.nodes().count == 4)
+                try await driver.scale(pool: "kafka", replicas: 3)
+                #expect(try await driver.nodes().count == 3)
+            }
+            let calls = h.kubernetes.authorizedCalls(cluster: "k8s-1")
+            #expect(calls.contains("patch kafkanodepools.kafka.strimzi.io/scale"))
+            #expect(calls.isSubset(of: both.grants))
+        }
+        try await KubernetesHarness.with({
+            try await KubernetesHarness.small {
+                $0.strimziNodePools = true
+                $0.policy = base
+            }
+        }) { h in
+            let error = await #expect(throws: KubernetesError.self) { try await h.withDriver { try await $0.pools() } }
+            #expect(error?.statusCode == 403)
+        }
+    }
+}

@@ -119,6 +119,7 @@ public struct KubeCluster: Sendable {
     public private(set) var creations: [Int32: Int] = [:]
     var rng: SplitMix64
     let zoneLabelsOnPods: Bool
+    let strimziPoolLabels: Bool
 
     /// - Parameters:
     ///   - brokers: the Kafka nodes of this Kubernetes cluster; brokers (combined nodes included) go into the
@@ -126,7 +127,8 @@ public struct KubeCluster: Sendable {
     ///   - zoneLabelsOnPods: put `topology.kubernetes.io/zone` on pods too (it is always on the nodes).
     public init(
         name: String, index: Int, namespace: String = "kafka", brokers: [BrokerView], epochSeconds: Double,
-        image: String = "apache/kafka:4.1.0", seed: UInt64 = 1, zoneLabelsOnPods: Bool = true
+        image: String = "apache/kafka:4.1.0", seed: UInt64 = 1, zoneLabelsOnPods: Bool = true,
+        strimziPoolLabels: Bool = false
     ) {
         self.name = name
         self.index = index
@@ -134,6 +136,7 @@ public struct KubeCluster: Sendable {
         self.epochSeconds = epochSeconds
         self.image = image
         self.zoneLabelsOnPods = zoneLabelsOnPods
+        self.strimziPoolLabels = strimziPoolLabels
         rng = SplitMix64(seed: seed &+ UInt64(index) &* 0x9E37_79B9)
         let live = brokers.filter { !$0.removed }.sorted { $0.id < $1.id }
         for rack in Set(live.compactMap(\.rack)).sorted() {
@@ -536,6 +539,7 @@ public struct KubeCluster: Sendable {
         if b.roles.contains(.broker) { labels[KafkaPodLabels.brokerRole] = "true" }
         if b.roles.contains(.controller) { labels[KafkaPodLabels.controllerRole] = "true" }
         if zoneLabelsOnPods, let rack = b.rack { labels[KafkaPodLabels.zone] = rack }
+        if strimziPoolLabels { labels[KafkaPodLabels.strimziPoolName] = setName }
         var meta = ObjectMeta(name: podName, namespace: namespace, uid: nextUid(), labels: labels)
         meta.creationTimestamp = timestamp(now)
         if let set {

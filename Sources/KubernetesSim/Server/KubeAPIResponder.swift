@@ -128,6 +128,7 @@ struct ResourcePath: Sendable, Hashable {
         "namespaces": ("", "v1", false),
         "statefulsets": ("apps", "v1", true),
         "poddisruptionbudgets": ("policy", "v1", true),
+        "kafkanodepools": ("kafka.strimzi.io", "v1beta2", true),
     ]
 
     init?(_ path: String) {

@@ -72,7 +72,7 @@ enum KubeDiscovery {
 
     static let version = Version()
     static let apiVersions = APIVersions()
-    static let groupList = [APIGroup("apps", "v1"), APIGroup("policy", "v1")]
+    static let groupList = [APIGroup("apps", "v1"), APIGroup("policy", "v1"), APIGroup("kafka.strimzi.io", "v1beta2")]
     static let groups = APIGroupList(groups: groupList)
     static let groupsByName = Dictionary(uniqueKeysWithValues: groupList.map { ($0.name, $0) })
 
@@ -103,6 +103,15 @@ enum KubeDiscovery {
                 APIResource(
                     name: "statefulsets/scale", singularName: "", namespaced: true, group: "autoscaling",
                     version: "v1", kind: "Scale", verbs: ["get", "patch", "update"]),
+            ]),
+        // Strimzi's node pools, as far as the agent uses them: the scale subresource (served when the simulator
+        // models Strimzi pods; the pools themselves are not listed).
+        "kafka.strimzi.io/v1beta2": APIResourceList(
+            groupVersion: "kafka.strimzi.io/v1beta2",
+            resources: [
+                APIResource(
+                    name: "kafkanodepools/scale", singularName: "", namespaced: true, group: "autoscaling",
+                    version: "v1", kind: "Scale", verbs: ["get", "patch", "update"])
             ]),
         "policy/v1": APIResourceList(
             groupVersion: "policy/v1",

@@ -45,14 +45,16 @@ struct KubeResourceHandler: Sendable {
                 try decodeIfAny(Eviction.self) ?? Eviction(metadata: ObjectMeta(name: name), deleteOptions: nil)
             try await sim.evictPod(cluster: cluster, namespace: namespace, name: name, eviction: eviction)
             return KubeAPIResponder.json(Status(success: 201), status: .created)
-        case ("statefulsets", "scale", "get"):
+        case ("kafkanodepools", "scale", _) where !sim.configuration.strimziNodePools:
+            throw KubeCluster.notFound("kafkanodepools", name, group: "kafka.strimzi.io")
+        case ("statefulsets", "scale", "get"), ("kafkanodepools", "scale", "get"):
             return KubeAPIResponder.json(try sim.scale(cluster: cluster, namespace: namespace, name: name))
-        case ("statefulsets", "scale", "patch"):
+        case ("statefulsets", "scale", "patch"), ("kafkanodepools", "scale", "patch"):
             let replicas = try patchedReplicas()
             return KubeAPIResponder.json(
                 try await sim.setScale(
                     cluster: cluster, namespace: namespace, name: name, replicas: replicas, resourceVersion: nil))
-        case ("statefulsets", "scale", "update"):
+        case ("statefulsets", "scale", "update"), ("kafkanodepools", "scale", "update"):
             let scale = try decode(Scale.self)
             guard let replicas = scale.spec.replicas else { throw Self.invalid("spec.replicas is required") }
             return KubeAPIResponder.json(
