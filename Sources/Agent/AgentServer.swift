@@ -30,7 +30,15 @@ public enum AgentServer {
         router.add(middleware: BearerAuth(token: configuration.token))
         router.get("/healthz") { _, _ -> Response in json(["status": "ok"]) }
         router.get("/v1/nodes") { _, _ -> Response in
-            let nodes = try await driver.nodes().map { n -> AgentNode in
+            let listed: [AgentNode]
+            do {
+                listed = try await driver.nodes()
+            } catch {
+                // The agent is up but what it drives (a Kubernetes API, the simulator) is not: 502 with the reason,
+                // which the roll shows while it holds this agent's nodes.
+                return Self.error(.badGateway, "the agent could not list its nodes: \(error)")
+            }
+            let nodes = listed.map { n -> AgentNode in
                 var n = n
                 if operations.isRestarting(n.id) { n.ready = false }
                 if n.cluster == nil { n.cluster = configuration.cluster }

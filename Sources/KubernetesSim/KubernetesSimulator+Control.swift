@@ -11,7 +11,9 @@ import Yams
 /// - `POST /v1/kubernetes/nodes/{id}/fault` `{"fault": "CrashLoopBackOff" | "ImagePullBackOff" | "Unschedulable" |
 ///   null}` holds the node's pod whenever it (re)starts, until cleared with null;
 /// - `POST /v1/kubernetes/clusters/{name}/rotate-token` → `{"token": "..."}`: the old token is refused from now on;
-///   the token file and the kubeconfig are rewritten.
+///   the token file and the kubeconfig are rewritten;
+/// - `POST /v1/kubernetes/clusters/{name}/outage` `{"down": true | false}`: cuts the cluster's API off (every call
+///   answers 503) or restores it.
 extension KubernetesSimulator {
     struct PodView: ResponseEncodable, Decodable, Sendable {
         var name: String
@@ -41,6 +43,10 @@ extension KubernetesSimulator {
 
     struct FaultBody: Decodable, Sendable {
         var fault: PodFault?
+    }
+
+    struct OutageBody: Decodable, Sendable {
+        var down: Bool
     }
 
     struct TokenView: ResponseEncodable, Decodable, Sendable {
@@ -92,6 +98,21 @@ extension KubernetesSimulator {
             } catch {
                 throw HTTPError(.notFound, message: "\(error)")
             }
+        }
+        router.post("/v1/kubernetes/clusters/:name/outage") { [self] request, context -> HTTPResponse.Status in
+            let name = try context.parameters.require("name")
+            let body: OutageBody
+            do {
+                body = try await request.decode(as: OutageBody.self, context: context)
+            } catch {
+                throw HTTPError(.badRequest, message: "the body must be {\"down\": true | false}")
+            }
+            do {
+                try setOutage(body.down, cluster: name)
+            } catch {
+                throw HTTPError(.notFound, message: "\(error)")
+            }
+            return .noContent
         }
     }
 }

@@ -57,6 +57,8 @@ public final class KubernetesSimulator: Service, Sendable {
         let calls = Mutex<Set<String>>([])
         /// Evictions refused by a PodDisruptionBudget (429).
         let refusedEvictions = Mutex(0)
+        /// Whether the API is cut off: every call answers 503 until it is restored.
+        let outage = Mutex(false)
 
         init(name: String, world: KubeCluster, token: String) {
             self.name = name
@@ -278,6 +280,15 @@ public final class KubernetesSimulator: Service, Sendable {
         try writeFiles(handle)
         return token
     }
+
+    /// Cuts the cluster's API off (`down`: every call answers 503 ServiceUnavailable, as a load balancer in front of
+    /// an unreachable API server does) or restores it. Watches already open go on.
+    public func setOutage(_ down: Bool, cluster: String) throws {
+        guard let handle = handle(cluster) else { throw KubeSimError("no simulated Kubernetes cluster \(cluster)") }
+        handle.outage.withLock { $0 = down }
+    }
+
+    func isCutOff(_ cluster: String) -> Bool { handle(cluster)?.outage.withLock { $0 } ?? false }
 
     /// The calls the cluster's API authorized so far (`get pods`, `create pods/eviction`, ...).
     public func authorizedCalls(cluster: String) -> Set<String> { handle(cluster)?.calls.withLock { $0 } ?? [] }

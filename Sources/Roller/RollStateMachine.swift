@@ -209,7 +209,7 @@ public struct RollStateMachine: Sendable {
                         unreachableMessage(.init(endpoint: agent, nodes: [node], seconds: seconds, error: error))
                             + " while restarting node \(node)")
                 }
-                cutOff[node] = .agentUnreachable(agent: agent, seconds: Int(seconds))
+                cutOff[node] = .agentUnreachable(agent: agent, seconds: Int(seconds), error: error)
             case .running, nil:
                 break
             }
@@ -279,7 +279,8 @@ public struct RollStateMachine: Sendable {
         var cutOff: [Int32: HoldReason] = [:]
         for agent in unreachable {
             for node in agent.nodes where remaining.contains(node) {
-                cutOff[node] = .agentUnreachable(agent: agent.endpoint, seconds: Int(agent.seconds))
+                cutOff[node] = .agentUnreachable(
+                    agent: agent.endpoint, seconds: Int(agent.seconds), error: agent.error)
             }
         }
         let reachable = remaining.subtracting(cutOff.keys)

@@ -99,6 +99,12 @@ struct SimCommand: AsyncParsableCommand {
                 }
                 FileHandle.standardOutput.write(Data(lines.utf8))
             }
+            defer {
+                // A directory the simulator made for itself (kubeconfigs, tokens, the CA's key) goes with it.
+                if kubernetesDir == nil, let directory = kubernetes?.configuration.directory {
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
+            }
             try await tasks.waitForAll()
         }
     }

@@ -215,6 +215,24 @@ extension KubernetesHarness {
         }
     }
 
+    @Test func aClusterInOutageAnswers503ServiceUnavailableUntilRestored() async throws {
+        try await KubernetesHarness.with({ try await KubernetesHarness.small() }) { h in
+            try await h.withDriver { driver in
+                try h.kubernetes.setOutage(true, cluster: "k8s-1")
+                do {
+                    _ = try await driver.nodes()
+                    Issue.record("listing pods should fail while the API is cut off")
+                } catch let error as KubernetesError {
+                    #expect(error.statusCode == 503 && error.status?.reason == "ServiceUnavailable", "\(error)")
+                    #expect("\(error)".contains("the Kubernetes API of k8s-1 is unreachable"), "\(error)")
+                }
+                try h.kubernetes.setOutage(false, cluster: "k8s-1")
+                #expect(try await driver.nodes().count == 3)
+            }
+            #expect(throws: KubeSimError.self) { try h.kubernetes.setOutage(true, cluster: "k8s-9") }
+        }
+    }
+
     @Test func aCallOutsideTheRoleIsRefusedWith403AndAKubernetesStatus() async throws {
         let role = """
             kind: Role

@@ -25,6 +25,12 @@ struct KubeAPIResponder: HTTPResponder {
     let cluster: String
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        if sim.isCutOff(cluster) {
+            return Self.status(
+                Status(
+                    failure: 503, reason: "ServiceUnavailable",
+                    message: "the Kubernetes API of \(cluster) is unreachable (a simulated outage)"))
+        }
         guard try await authenticated(request, context) else {
             return Self.status(Status(failure: 401, reason: "Unauthorized", message: "Unauthorized"))
         }

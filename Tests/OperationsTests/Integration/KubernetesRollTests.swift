@@ -202,4 +202,64 @@ import Testing
             Self.everyPodReplacedOnce(h)
         }
     }
+
+    @Test func aKubernetesAPICutOffMidRollPausesItsClusterWithTheReasonAndTheRollCompletesWhenItIsBack() async throws {
+        try await KubernetesHarness.with({ try await Self.harness() }) { h in
+            let agents = try await Agents(h)
+            let clusterOf = Self.clusterOf(h)
+            let producer = try await SimRollTests.Producer.start(
+                bootstrap: h.sim.bootstrap, topics: SimRollTests.topics(h.sim))
+            let (stream, continuation) = AsyncStream<RollEvent>.makeStream()
+            let events = RollExecutorTests.Events()
+            let rolling = Task {
+                defer { continuation.finish() }
+                return try await Self.roll(h, agents) { e in
+                    events.add(e)
+                    continuation.yield(e)
+                }
+            }
+            // When the first batch starts, cut off another cluster's Kubernetes API (its agent stays up, answering
+            // 502); once the roll waits for that cluster alone, restore the API.
+            var cut: String?
+            var startsWhenPaused: [Int]?
+            var pause: [Int32: HoldReason]?
+            for await event in stream {
+                if cut == nil, case .batchStarted(_, let nodes, _, _, _) = event {
+                    let first = clusterOf[nodes[0]]!
+                    cut = h.endpoints.map(\.name).last { $0 != first }!
+                    try h.kubernetes.setOutage(true, cluster: cut!)
+                }
+                if let c = cut, pause == nil, case .waiting(_, let held) = event {
+                    let mine = Set(clusterOf.filter { $0.value == c }.keys)
+                    let unreachable = held.filter { if case .agentUnreachable = $0.value { true } else { false } }
+                    if Set(held.keys) == mine && unreachable.count == mine.count {
+                        pause = held
+                        startsWhenPaused = mine.sorted().map { id in h.sim.simulator.withCluster { $0.node(id)!.starts }
+                        }
+                        try h.kubernetes.setOutage(false, cluster: c)
+                    }
+                }
+            }
+            let restarted: [Int32]
+            do {
+                restarted = try await rolling.value
+            } catch {
+                _ = try? await producer.stop()
+                await agents.shutdown()
+                throw error
+            }
+            let counts = try await producer.stop()
+            await agents.shutdown()
+            let held = try #require(pause, "the roll never paused for the cut-off cluster alone")
+            #expect(startsWhenPaused == [0, 0, 0], "a node of the cut-off cluster was restarted without its API")
+            let reason = "\(held.values.first!)"
+            #expect(reason.contains("answered 502") && reason.contains("503"), "\(reason)")
+            #expect(reason.contains("restarts nothing that agent manages"))
+            #expect(restarted.sorted() == (1...9).map { Int32($0) })
+            #expect(events.batches.count == 3)
+            #expect(events.batches.last.map { Set($0.map { clusterOf[$0]! }) } == [cut!])
+            #expect(counts.failed == 0, "failed deliveries: \(counts.errors)")
+            Self.everyPodReplacedOnce(h)
+        }
+    }
 }
