@@ -7,6 +7,7 @@ import Foundation
 import KafkaModel
 import KubernetesAPI
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 struct AgentCommand: AsyncParsableCommand {
@@ -19,11 +20,12 @@ struct AgentCommand: AsyncParsableCommand {
             --namespace, through --kubeconfig or, without it, the pod's service account; restarts delete the pod \
             with a uid precondition, or evict it with --evict, and wait for its replacement to be Ready; pools are \
             scaled through their scale subresource; see docs/kubernetes.md). Prints \
-            'listening=http://HOST:PORT' once it accepts requests. Restart and scale operations are kept in \
-            --state-dir/operations.json, so a restarted agent still answers the request ids it accepted; an \
-            operation that was running when the agent stopped is reported failed, never run again. Exit codes: \
-            0 stopped; 1 failed; 2 bad usage or input (including a state directory that cannot be written or a \
-            corrupt state file).
+            'listening=http://HOST:PORT' once it accepts requests (https with --tls-cert and --tls-key; with \
+            --tls-client-ca a client must also present a certificate that CA signed, besides the bearer token). \
+            Restart and scale operations are kept in --state-dir/operations.json, so a restarted agent still \
+            answers the request ids it accepted; an operation that was running when the agent stopped is \
+            reported failed, never run again. Exit codes: 0 stopped; 1 failed; 2 bad usage or input (including a \
+            state directory that cannot be written or a corrupt state file).
             """)
 
     @Option(help: "process | sim | kubernetes.") var driver: String
@@ -34,6 +36,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The Kubernetes cluster name reported with every node.") var cluster: String?
     @Option(help: "Where the agent keeps its restart operations (created when missing).")
     var stateDir: String = "~/.ballast/agent"
+    @Option(help: "PEM certificate (chain) to serve HTTPS with (needs --tls-key).") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "PEM CA that must have signed every client's certificate (mutual TLS).") var tlsClientCa: String?
 
     @OptionGroup(title: "kubernetes driver") var kubernetes: KubernetesDriverOptions
 
@@ -66,6 +71,15 @@ struct AgentCommand: AsyncParsableCommand {
         let host = String(listen[..<colon])
         var logger = Logger(label: "ballast.agent")
         logger.logLevel = .info
+        var tls: TLSConfiguration?
+        switch (tlsCert, tlsKey) {
+        case (let cert?, let key?):
+            tls = try AgentServer.tlsConfiguration(certificateFile: cert, keyFile: key, clientCAFile: tlsClientCa)
+        case (nil, nil):
+            if tlsClientCa != nil { throw AgentUsageError("--tls-client-ca needs --tls-cert and --tls-key") }
+        default:
+            throw AgentUsageError("--tls-cert and --tls-key go together")
+        }
         let nodeDriver: any NodeDriver
         switch driver {
         case "process":
@@ -82,7 +96,7 @@ struct AgentCommand: AsyncParsableCommand {
         // The kubernetes driver's HTTP client must be shut down however the agent ends.
         let result: Result<Void, any Error>
         do {
-            try await run(nodeDriver, host: host, port: port, token: token, logger: logger)
+            try await run(nodeDriver, host: host, port: port, token: token, tls: tls, logger: logger)
             result = .success(())
         } catch {
             result = .failure(error)
@@ -91,7 +105,9 @@ struct AgentCommand: AsyncParsableCommand {
         try result.get()
     }
 
-    func run(_ nodeDriver: any NodeDriver, host: String, port: Int, token: String, logger: Logger) async throws {
+    func run(
+        _ nodeDriver: any NodeDriver, host: String, port: Int, token: String, tls: TLSConfiguration?, logger: Logger
+    ) async throws {
         let store = try OperationStore(directory: (stateDir as NSString).expandingTildeInPath)
         let lock = try StateDirectoryLock(directory: store.directory)
         defer { withExtendedLifetime(lock) {} }
@@ -101,11 +117,13 @@ struct AgentCommand: AsyncParsableCommand {
                 "an operation was running when the agent last stopped; it is reported failed",
                 metadata: [LogKey.agentOperationId: "\(op.id)", "subject": "\(op.subject)"])
         }
-        let app = AgentServer.application(
-            driver: nodeDriver, configuration: .init(host: host, port: port, token: token, cluster: cluster),
+        let scheme = tls == nil ? "http" : "https"
+        let app = try AgentServer.application(
+            driver: nodeDriver,
+            configuration: .init(host: host, port: port, token: token, cluster: cluster, tls: tls),
             logger: logger, operations: operations,
             onServerRunning: { port in
-                print("listening=http://\(host):\(port)")
+                print("listening=\(scheme)://\(host):\(port)")
                 fflush(nil)
             })
         try await app.runService()

@@ -60,7 +60,7 @@ final class PoolDriver: NodeDriver {
     @Test func aScaleIsAnOperationAnsweredAgainForItsRequestIdAndRefusedWhileThePoolScales() async throws {
         let driver = PoolDriver()
         let operations = RestartOperations()
-        let app = AgentServer.application(
+        let app = try AgentServer.application(
             driver: driver, configuration: .init(token: Self.token), logger: Logger(label: "test"),
             operations: operations)
         try await app.test(.router) { client in
@@ -107,7 +107,7 @@ final class PoolDriver: NodeDriver {
     }
 
     @Test func unknownPoolsBadBodiesAndDriversWithoutPoolsAreRefused() async throws {
-        let app = AgentServer.application(
+        let app = try AgentServer.application(
             driver: PoolDriver(), configuration: .init(token: Self.token), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(
@@ -125,7 +125,7 @@ final class PoolDriver: NodeDriver {
                 body: ByteBuffer(string: #"{"replicas": -1}"#)
             ) { #expect($0.status == .badRequest) }
         }
-        let none = AgentServer.application(
+        let none = try AgentServer.application(
             driver: FakeDriver(), configuration: .init(token: Self.token), logger: Logger(label: "test"))
         try await none.test(.router) { client in
             try await client.execute(

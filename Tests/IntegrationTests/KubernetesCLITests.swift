@@ -19,12 +19,12 @@ let kubectls: [String] = {
 
 /// `ballast sim --kubernetes-port` run as a program, with its control API.
 struct SimProcess {
-    let process: BackgroundProcess
+    let process: ObservedProcess
     let control: String
     let kubeconfigs: [String]
 
     static func start(_ flags: [String]) async throws -> SimProcess {
-        let p = try BackgroundProcess(
+        let p = try ObservedProcess(
             ballastBinary!,
             ["sim", "--port", "0", "--control-port", "0", "--kubernetes-port", "0", "--time-scale", "10"] + flags)
         let clusters = Int(flags.firstIndex(of: "--clusters").map { flags[$0 + 1] } ?? "1") ?? 1
@@ -78,7 +78,7 @@ struct SimProcess {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw BackgroundError("timed out waiting until \(what)")
+        throw ObservedProcessError("timed out waiting until \(what)")
     }
 }
 
@@ -140,7 +140,7 @@ struct KubectlTests {
             #expect(list.items.compactMap { Int32($0.metadata.labels["ballast.io/node-id"] ?? "") }.sorted() == brokers)
 
             // get --watch, while another kubectl deletes a pod: the watch shows it terminate and come back.
-            let watch = try BackgroundProcess(
+            let watch = try ObservedProcess(
                 kubectl, ["--kubeconfig", kubeconfig, "get", "pods", "--watch"], environment: ["HOME": home])
             try await watch.wait { $0.contains("kafka-1") }
             let before = try await sim.pods(cluster).first { $0.name == "kafka-0" }!
@@ -215,8 +215,8 @@ struct KubectlTests {
 /// restarted agent reports that restart failed (it cannot know how it ended) and never deletes the pod again.
 @Suite(.serialized, .enabled(if: ballastBinary != nil, "needs the built ballast binary (swift build)"))
 struct KubernetesAgentCLITests {
-    static func agent(_ kubeconfig: String, state: String) async throws -> (BackgroundProcess, String) {
-        let agent = try BackgroundProcess(
+    static func agent(_ kubeconfig: String, state: String) async throws -> (ObservedProcess, String) {
+        let agent = try ObservedProcess(
             ballastBinary!,
             [
                 "agent", "--driver", "kubernetes", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--state-dir",
@@ -249,7 +249,7 @@ struct KubernetesAgentCLITests {
         let sim = try await SimProcess.start(["--brokers", "3", "--racks", "3", "--startup-delay-ms", "60000"])
         let state = NSTemporaryDirectory() + "ballast-agent-state-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: state) }
-        var agents: [BackgroundProcess] = []
+        var agents: [ObservedProcess] = []
         do {
             let (first, url) = try await Self.agent(sim.kubeconfigs[0], state: state)
             agents.append(first)

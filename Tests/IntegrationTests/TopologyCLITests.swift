@@ -10,13 +10,13 @@ struct TopologyCLITests {
         let dir = NSTemporaryDirectory() + "ballast-topology-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var agents: [BackgroundProcess] = []
+        var agents: [ObservedProcess] = []
         do {
             var lines: [String] = []
             var urls: [String] = []
             for (i, kubeconfig) in sim.kubeconfigs.sorted().enumerated() {
                 let name = "k8s-\(i + 1)"
-                let agent = try BackgroundProcess(
+                let agent = try ObservedProcess(
                     ballastBinary!,
                     [
                         "agent", "--driver", "kubernetes", "--kubeconfig", kubeconfig, "--cluster", name, "--listen",

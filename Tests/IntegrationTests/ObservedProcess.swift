@@ -4,7 +4,7 @@ import Synchronization
 /// A program running beside the test (`ballast sim`, `ballast agent`, `kubectl get --watch`): its standard output is
 /// collected as it comes, and `line(startingWith:)` / `wait(until:)` return as soon as the output shows what is
 /// awaited (woken by each chunk of output, not by a timer). Standard error goes to a file for messages.
-final class BackgroundProcess: Sendable {
+final class ObservedProcess: Sendable {
     let process: Process
     let output = Mutex<String>("")
     let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
@@ -57,10 +57,11 @@ final class BackgroundProcess: Sendable {
             let text = stdout
             if condition(text) { return text }
             guard process.isRunning else {
-                throw BackgroundError("\(process.executableURL!.lastPathComponent) ended: \(text) \(stderr)")
+                throw ObservedProcessError("\(process.executableURL!.lastPathComponent) ended: \(text) \(stderr)")
             }
             guard ContinuousClock.now < deadline else {
-                throw BackgroundError("timed out waiting on \(process.arguments ?? []): \(text.suffix(2000)) \(stderr)")
+                throw ObservedProcessError(
+                    "timed out waiting on \(process.arguments ?? []): \(text.suffix(2000)) \(stderr)")
             }
             await withCheckedContinuation { c in
                 // Re-check under the lock so a chunk that arrived meanwhile is not missed.
@@ -93,7 +94,7 @@ final class BackgroundProcess: Sendable {
     }
 }
 
-struct BackgroundError: Error, CustomStringConvertible {
+struct ObservedProcessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
