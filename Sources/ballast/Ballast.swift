@@ -14,6 +14,7 @@ struct Ballast: AsyncParsableCommand {
             PlanCommand.self,
             RollCommand.self,
             AgentCommand.self,
+            TopologyCommand.self,
             BenchCommand.self,
         ]
     )
