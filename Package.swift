@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "AgentContract", "KafkaModel",
+                "AgentContract", "BallastStore", "KafkaModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -234,7 +234,8 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "KafkaModel", "BallastTestSupport",
+                "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "BallastStore", "KafkaModel",
+                "BallastTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
