@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     // The module graph and what each target may import: docs/architecture.md. Scripts/check-architecture.py (run
     // by Scripts/test.sh) fails when a pure target gains an I/O dependency.
@@ -90,7 +92,7 @@ let package = Package(
         // The one operations store (GRDB/SQLite): journals of rolls and rebalances, cluster locks.
         .target(
             name: "BallastStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["KafkaModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The service configuration (DESIGN.md's YAML), read by `ballast topology check` and later `ballast serve`.
@@ -103,7 +105,7 @@ let package = Package(
                 "KafkaModel", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "ConfigPlanning", "AgentContract",
                 "BallastStore", "ServiceConfig",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -145,7 +147,7 @@ let package = Package(
             dependencies: [
                 "AgentContract", "BallastStore", "KafkaModel",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -153,7 +155,12 @@ let package = Package(
         ),
         .target(
             name: "AgentProcessDriver",
-            dependencies: ["Agent", "AgentContract", "KafkaModel", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Agent", "AgentContract", "KafkaModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -227,16 +234,19 @@ let package = Package(
                 "Operations", "Roller", "ConfigPlanning", "KafkaModel", "KafkaPolicies", "KafkaAdmin", "AgentContract",
                 "BallastStore", "KafkaSim", "Agent", "AgentProcessDriver", "AgentSimDriver", "BallastTestSupport",
                 "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim", "ServiceConfig", "Planner",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire", "KafkaModel"], swiftSettings: strict),
+            name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire", "KafkaModel", "BallastTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
             dependencies: [
                 "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "BallastStore", "KafkaModel",
                 "BallastTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
         // The simulated Kubernetes API and the kubernetes driver against it over TCP, the deploy manifests' Role.

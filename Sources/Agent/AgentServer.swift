@@ -51,7 +51,7 @@ public enum AgentServer {
                 else { return error(.badRequest, "the restart request body is not valid JSON") }
                 requestId = decoded.requestId
             }
-            guard try await driver.nodes().contains(where: { $0.id == id }) else {
+            guard try await driver.manages(node: id) else {
                 return error(.notFound, "node \(id) is not managed by this agent")
             }
             switch await operations.start(node: id, requestId: requestId) {
@@ -111,13 +111,13 @@ public enum AgentServer {
     /// `operations` defaults to in-memory operations; `ballast agent` passes ones backed by its state directory.
     public static func application(
         driver: any NodeDriver, configuration: Configuration, logger: Logger,
-        operations: RestartOperations = RestartOperations(),
+        operations: RestartOperations = RestartOperations(), metrics: AgentMetrics = AgentMetrics(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(driver: driver, operations: operations, configuration: configuration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: [RestartWorker(operations: operations, driver: driver, logger: logger)],
+            services: [RestartWorker(operations: operations, driver: driver, logger: logger, metrics: metrics)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -112,6 +112,9 @@ public final class RestartOperations: Sendable {
 
     func isScaling(_ pool: String) -> Bool { state.withLock { $0.scaling[pool] != nil } }
 
+    /// How many restarts run now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
+
     /// Writes the operations changed since the last write. The change is taken from the book inside the store's
     /// write transaction, so writes land in order and the store never goes back in time; the ids of a write that
     /// failed are written with the next one.
@@ -303,17 +306,35 @@ public struct RestartWorker: Service {
     let operations: RestartOperations
     let driver: any NodeDriver
     let logger: Logger
+    let metrics: AgentMetrics
 
-    public init(operations: RestartOperations, driver: any NodeDriver, logger: Logger) {
+    public init(
+        operations: RestartOperations, driver: any NodeDriver, logger: Logger, metrics: AgentMetrics = AgentMetrics()
+    ) {
         self.operations = operations
         self.driver = driver
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             for await op in operations.stream.cancelOnGracefulShutdown() {
+                // The metrics count restarts; a scale is its own operation and only logged.
+                let isRestart = op.kind == .restart
+                if isRestart {
+                    metrics.restartsRequested.increment()
+                    metrics.restartsRunning.record(operations.runningCount)
+                }
                 group.addTask {
+                    let started = ContinuousClock.now
+                    defer {
+                        if isRestart {
+                            metrics.restartDuration.recordNanoseconds(
+                                Int64((ContinuousClock.now - started).seconds * 1e9))
+                            metrics.restartsRunning.record(operations.runningCount)
+                        }
+                    }
                     var logger = logger
                     logger[metadataKey: LogKey.agentOperationId] = "\(op.id)"
                     if let node = op.node { logger[metadataKey: LogKey.brokerId] = "\(node)" }
@@ -326,17 +347,19 @@ public struct RestartWorker: Service {
                         case .scale: try await driver.scale(pool: op.pool ?? "", replicas: op.replicas ?? 0)
                         }
                         failure = nil
+                        if isRestart { metrics.restartsDone.increment() }
                         logger.info("\(op.kind.rawValue) done")
                     } catch {
                         failure = "\(error)"
+                        if isRestart { metrics.restartsFailed.increment() }
                         logger.error("\(op.kind.rawValue) failed", metadata: [LogKey.error: "\(error)"])
                     }
                     do {
                         try await operations.finish(op.id, error: failure)
                     } catch {
                         logger.error(
-                            "the restart's end could not be saved; after an agent restart it reads as interrupted",
-                            metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.error: "\(error)"])
+                            "the \(op.kind.rawValue)'s end could not be saved; after an agent restart it reads as interrupted",
+                            metadata: [LogKey.error: "\(error)"])
                     }
                 }
             }

@@ -2,6 +2,8 @@ public import Agent
 public import AgentContract
 import Foundation
 public import KafkaModel
+import Subprocess
+import SystemPackage
 import Yams
 
 /// Nodes run as local processes; `agent.yaml` says how to restart each and how to tell it is ready.
@@ -22,6 +24,9 @@ public struct ProcessDriver: NodeDriver {
         public var restartTimeoutSeconds: Double?
         public var readyTimeoutSeconds: Double?
         public var readyIntervalSeconds: Double?
+        /// How long one run of a ready command may take when the agent lists its nodes (default 5 s): the
+        /// commands run concurrently, so listing takes about this long at most, within a client's 10 s.
+        public var readyCheckTimeoutSeconds: Double?
 
         public struct Node: Sendable, Codable, Hashable {
             public var id: Int32
@@ -34,74 +39,103 @@ public struct ProcessDriver: NodeDriver {
     }
 
     public let config: Config
+    /// Measures the ready timeout and spaces the ready checks after a restart.
+    public let clock: AnyClock
+    /// At most this many ready commands run at once when the nodes are listed.
+    public static let concurrentReadyChecks = 8
 
-    public init(config: Config) { self.config = config }
+    public init(config: Config, clock: AnyClock = AnyClock(ContinuousClock())) {
+        self.config = config
+        self.clock = clock
+    }
 
-    public init(yaml: String) throws {
+    public init(yaml: String, clock: AnyClock = AnyClock(ContinuousClock())) throws {
+        self.clock = clock
         do {
             config = try YAMLDecoder().decode(Config.self, from: yaml)
         } catch {
-            throw AgentError("the agent config is not valid: \(error)")
+            throw AgentError(.badConfig, "the agent config is not valid: \(error)")
         }
         var seen = Set<Int32>()
         for n in config.nodes where !seen.insert(n.id).inserted {
-            throw AgentError("the agent config lists node \(n.id) twice")
+            throw AgentError(.badConfig, "the agent config lists node \(n.id) twice")
         }
     }
 
-    public init(path: String) throws {
+    public init(path: String, clock: AnyClock = AnyClock(ContinuousClock())) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw AgentError("the agent config \(path) could not be read")
+            throw AgentError(.badConfig, "the agent config \(path) could not be read")
         }
-        try self.init(yaml: text)
+        try self.init(yaml: text, clock: clock)
     }
 
+    /// Every node, with its ready command run now (concurrently, at most `concurrentReadyChecks` at once, each
+    /// bounded by `readyCheckTimeoutSeconds`).
     public func nodes() async throws -> [AgentNode] {
-        var out: [AgentNode] = []
-        for n in config.nodes {
-            var ready = true
-            if let check = n.ready {
-                ready = (try? await Shell.run(check, timeoutSeconds: 10).status) == 0
+        let timeout = config.readyCheckTimeoutSeconds ?? 5
+        let ready = await withTaskGroup(of: (Int32, Bool).self) { group in
+            var result: [Int32: Bool] = [:]
+            var pending = config.nodes.makeIterator()
+            func addNext() -> Bool {
+                guard let n = pending.next() else { return false }
+                group.addTask {
+                    guard let check = n.ready else { return (n.id, true) }
+                    return (n.id, (try? await Shell.run(check, timeoutSeconds: timeout).status) == 0)
+                }
+                return true
             }
-            out.append(
-                AgentNode(
-                    id: n.id, roles: n.roles ?? [.broker], pod: "process-\(n.id)", ready: ready, zone: n.zone,
-                    revision: n.revision))
+            for _ in 0..<Self.concurrentReadyChecks where !addNext() { break }
+            while let (id, ok) = await group.next() {
+                result[id] = ok
+                _ = addNext()
+            }
+            return result
         }
-        return out
+        return config.nodes.map { n in
+            AgentNode(
+                id: n.id, roles: n.roles ?? [.broker], pod: "process-\(n.id)", ready: ready[n.id] ?? false,
+                zone: n.zone, revision: n.revision)
+        }
     }
+
+    /// From the config alone: no ready command runs.
+    public func manages(node: Int32) async throws -> Bool { config.nodes.contains { $0.id == node } }
 
     public func restart(node: Int32) async throws {
         guard let n = config.nodes.first(where: { $0.id == node }) else {
-            throw AgentError("node \(node) is not in the agent config")
+            throw AgentError(.notManaged, "node \(node) is not in the agent config")
         }
         let result = try await Shell.run(n.restart, timeoutSeconds: config.restartTimeoutSeconds ?? 600)
         guard result.status == 0 else {
             throw AgentError(
+                .restartFailed,
                 "the restart command of node \(node) exited with status \(result.status)"
                     + (result.stderr.isEmpty ? "" : ": \(result.stderr)"))
         }
         guard let check = n.ready else { return }
-        let clock = ContinuousClock()
         let timeout = config.readyTimeoutSeconds ?? 300
-        let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
+        let deadline = clock.elapsed + .seconds(timeout)
         while true {
             if try await Shell.run(check, timeoutSeconds: 30).status == 0 { return }
-            if clock.now >= deadline {
-                throw AgentError("node \(node) did not pass its ready command within \(Int(timeout)) s of its restart")
+            if clock.elapsed >= deadline {
+                throw AgentError(
+                    .nodeDidNotRecover,
+                    "node \(node) did not pass its ready command within \(Int(timeout)) s of its restart")
             }
-            try await Task.sleep(for: .milliseconds(Int64((config.readyIntervalSeconds ?? 1) * 1000)))
+            try await clock.sleep(for: .seconds(config.readyIntervalSeconds ?? 1))
         }
     }
 }
 
-/// Runs `/bin/sh -c` commands with posix_spawn, not Foundation's `Process`.
+/// Runs `/bin/sh -c` commands through swift-subprocess (posix_spawn), not Foundation's `Process`.
 ///
 /// A restart command starts a long-lived server (a JVM) that outlives the shell. Foundation's `Process` learns
 /// that a child ended from a socket the child inherits, so it never reports the shell's exit while the server
-/// holds that socket. Here the child inherits only /dev/null and a file for standard error, starts with no
-/// blocked signals (a server that inherits a blocked SIGTERM cannot be stopped gracefully), and leads its own
-/// process group, so a timeout stops the whole command.
+/// holds that socket. Here the child inherits only /dev/null and a file for standard error (Subprocess closes
+/// every other descriptor), starts with no blocked signals and default dispositions (a server that inherits a
+/// blocked SIGTERM cannot be stopped gracefully), and leads its own process group. Its end is awaited, not
+/// polled. A command that outlives its timeout, or whose task is cancelled, gets SIGTERM (its whole group),
+/// then SIGKILL after `killAfter`.
 enum Shell {
     struct Result {
         var status: Int32
@@ -109,81 +143,66 @@ enum Shell {
         var stderr: String
     }
 
-    static func run(_ command: String, timeoutSeconds: Double) async throws -> Result {
+    /// How long a command has between SIGTERM and SIGKILL.
+    static let killAfter: Duration = .seconds(10)
+
+    static func run(_ command: String, timeoutSeconds: Double, killAfter: Duration = Shell.killAfter) async throws
+        -> Result
+    {
         let errPath = NSTemporaryDirectory() + "ballast-agent-\(UUID().uuidString).err"
         defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let pid = try spawn(command, stderrPath: errPath)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(timeoutSeconds * 1000))
-        var signalled = false
-        var status: Int32 = 0
-        while true {
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid { break }
-            if reaped == -1 && errno != EINTR {
-                throw AgentError("could not wait for the command '\(command)': errno \(errno)")
-            }
-            if !signalled && clock.now >= deadline {
-                // The whole group: the shell and whatever it started in the foreground.
-                kill(-pid, SIGTERM)
-                signalled = true
-            }
-            // Cancellation does not stop a restart half way: the node must not be left stopped.
-            try? await Task.sleep(for: .milliseconds(20))
+        let errFile: FileDescriptor
+        do {
+            errFile = try FileDescriptor.open(
+                FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        } catch {
+            throw AgentError(.restartFailed, "the command '\(command)' could not be started: \(errPath): \(error)")
         }
-        let exit: Int32
-        if status & 0x7f == 0 {
-            exit = (status >> 8) & 0xff
-        } else {
-            exit = 128 + (status & 0x7f)
+        enum Outcome: Sendable {
+            case finished(TerminationStatus)
+            case timedOut
+        }
+        let outcome: Outcome
+        do {
+            outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
+                group.addTask {
+                    var options = PlatformOptions()
+                    options.processGroupID = 0
+                    options.teardownSequence = [
+                        .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: killAfter)
+                    ]
+                    let r = try await Subprocess.run(
+                        .path("/bin/sh"), arguments: ["-c", command], platformOptions: options, input: .none,
+                        output: .discarded, error: .fileDescriptor(errFile, closeAfterSpawningProcess: true))
+                    return .finished(r.terminationStatus)
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeoutSeconds))
+                    return .timedOut
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                // A timed-out command is torn down by the cancellation; wait for it to be gone.
+                while let next = try? await group.next() {
+                    if case .finished = next, case .timedOut = first { continue }
+                }
+                return first
+            }
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw AgentError(.restartFailed, "the command '\(command)' could not be run: \(error)")
         }
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         var tail = stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
-        if signalled { tail = "timed out after \(Int(timeoutSeconds)) s" + (tail.isEmpty ? "" : ": " + tail) }
-        return Result(status: exit, stderr: String(tail.prefix(500)))
-    }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not declare.
-    private static let closeFromFileAction:
-        (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-            else { return nil }
-            return unsafeBitCast(
-                symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-        }()
-
-    private static func spawn(_ command: String, stderrPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        // Nothing else of the agent's (its listening socket above all) may leak into a server that outlives it.
-        if let closeFrom = closeFromFileAction { _ = closeFrom(&actions, 3) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
-        var pid: pid_t = 0
-        let arguments: [String] = ["/bin/sh", "-c", command]
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for arg in argv { free(arg) } }
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
-        guard rc == 0 else {
-            throw AgentError("the command '\(command)' could not be started: \(String(cString: strerror(rc)))")
+        let status: Int32
+        switch outcome {
+        case .finished(.exited(let code)): status = code
+        case .finished(.signaled(let signal)): status = 128 + signal
+        case .timedOut:
+            status = 128 + SIGTERM
+            tail = "timed out after \(Int(timeoutSeconds)) s" + (tail.isEmpty ? "" : ": " + tail)
         }
-        return pid
+        return Result(status: status, stderr: String(tail.prefix(500)))
     }
 }

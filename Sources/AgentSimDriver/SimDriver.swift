@@ -2,7 +2,7 @@ public import Agent
 public import AgentContract
 public import AsyncHTTPClient
 import Foundation
-import KafkaModel
+public import KafkaModel
 import NIOCore
 
 /// Restarts simulator brokers through the simulator's control API (`ballast sim --control-port`):
@@ -12,14 +12,20 @@ public struct SimDriver: NodeDriver {
     let client: HTTPClient
     let timeoutSeconds: Double
     let pollMilliseconds: Int64
+    let clock: AnyClock
+    /// How long one call to the control API may take.
+    let requestTimeout: Duration
 
     public init(
-        control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100
+        control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100,
+        requestTimeout: Duration = .seconds(10), clock: AnyClock = AnyClock(ContinuousClock())
     ) {
+        self.requestTimeout = requestTimeout
         self.control = control.hasSuffix("/") ? String(control.dropLast()) : control
         self.client = client
         self.timeoutSeconds = timeoutSeconds
         self.pollMilliseconds = pollMilliseconds
+        self.clock = clock
     }
 
     struct SimBroker: Decodable {
@@ -40,7 +46,7 @@ public struct SimDriver: NodeDriver {
         do {
             return try JSONDecoder().decode(SimBrokerList.self, from: data).brokers
         } catch {
-            throw AgentError("the simulator at \(control) sent an unreadable broker list: \(error)")
+            throw AgentError(.unreachable, "the simulator at \(control) sent an unreadable broker list: \(error)")
         }
     }
 
@@ -61,24 +67,25 @@ public struct SimDriver: NodeDriver {
     }
 
     func waitFor(_ node: Int32, state: String, failingOn dead: String? = nil) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(timeoutSeconds * 1000))
+        let deadline = clock.elapsed + .seconds(timeoutSeconds)
         while true {
             let current = try await brokers().first { $0.id == node }?.state
             if current == state { return }
             if let dead, current == dead {
                 throw AgentError(
+                    .nodeDidNotRecover,
                     "simulated broker \(node) did not come back: its process exited during start-up "
                         + "(state \(dead) instead of \(state)); check the node's logs")
             }
-            if clock.now >= deadline {
+            if clock.elapsed >= deadline {
                 throw AgentError(
+                    .nodeDidNotRecover,
                     "simulated broker \(node) did not reach state \(state) within \(Int(timeoutSeconds)) s "
                         + "(it is \(current ?? "absent"))"
                         + (dead != nil && current == "starting"
                             ? ": it did not come back, check the node's logs" : ""))
             }
-            try await Task.sleep(for: .milliseconds(pollMilliseconds))
+            try await clock.sleep(for: .milliseconds(pollMilliseconds))
         }
     }
 
@@ -88,13 +95,14 @@ public struct SimDriver: NodeDriver {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .seconds(10))
+            response = try await client.execute(request, timeout: .init(requestTimeout))
             body = try await response.body.collect(upTo: 4 << 20)
         } catch {
-            throw AgentError("the simulator control API at \(control) is unreachable: \(error)")
+            throw AgentError(.unreachable, "the simulator control API at \(control) is unreachable: \(error)")
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             throw AgentError(
+                .unreachable,
                 "the simulator control API answered \(response.status.code) to \(method) \(path): "
                     + String(buffer: body).prefix(300))
         }

@@ -1,4 +1,5 @@
 public import Foundation
+public import KafkaModel
 
 /// The one store for what Ballast runs: the journal of every operation (rolls today; rebalances and service
 /// operations use the same tables with their own `kind`), and a per-Kafka-cluster lock held by operation id, so
@@ -162,4 +163,15 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension StoreError: CategorizedError {
+    public var category: ErrorCategory {
+        switch code {
+        case .unavailable: .unreachable
+        case .corrupt: .badInput
+        case .notFound: .notFound
+        default: .failed
+        }
+    }
 }

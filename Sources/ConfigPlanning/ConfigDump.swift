@@ -119,3 +119,7 @@ public struct ConfigDumpError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
+
+extension ConfigDumpError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
+}

@@ -130,7 +130,9 @@ public enum ConfigPlanOutput {
     static func clip(_ s: String) -> String { s.count > 48 ? String(s.prefix(45)) + "..." : s }
 }
 
-/// A JSON value that keeps its object keys in order, so output reads the way the contract is written.
+/// A JSON value that keeps its object keys in order, so output reads the way the contract is written. (Foundation's
+/// `JSONEncoder` on Linux writes keys in hash order, and `.sortedKeys` is not the contract's order, which
+/// `jsonFollowsTheContract` checks.)
 enum JSONValue {
     case null
     case bool(Bool)

@@ -1,4 +1,4 @@
-import KafkaModel
+public import KafkaModel
 
 /// A desired broker config: the keys to set, from a server.properties-style file.
 ///
@@ -125,4 +125,8 @@ public struct DesiredConfigError: Error, Sendable, Hashable, CustomStringConvert
     public var message: String
 
     public var description: String { "\(fileName):\(line): \(message)" }
+}
+
+extension DesiredConfigError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
 }

@@ -18,7 +18,8 @@ public struct ModelFileError: Error, Sendable, Hashable, CustomStringConvertible
 /// Readers may demand more and say which field: the planner needs every broker's disk capacity, the simulator
 /// needs partition ids `0..<n` and legal topic names. `configs` per broker is an extension the simulator reads.
 public struct ClusterModelFile: Codable, Sendable, Hashable {
-    public struct Capacity: Codable, Sendable, Hashable {
+    /// A broker's capacity or a partition's load: disk MiB, network KiB/s in and out, CPU in percent of a broker.
+    public struct Resources: Codable, Sendable, Hashable {
         public var disk: Double?
         public var networkIn: Double?
         public var networkOut: Double?
@@ -38,13 +39,13 @@ public struct ClusterModelFile: Codable, Sendable, Hashable {
         /// The Kubernetes cluster; nil: one cluster.
         public var cluster: String?
         public var state: BrokerState?
-        public var capacity: Capacity?
+        public var capacity: Resources?
         /// Static configs of this node (an extension of the format, read by the simulator).
         public var configs: [String: String]?
 
         public init(
             id: Int32, rack: String? = nil, cluster: String? = nil, state: BrokerState? = nil,
-            capacity: Capacity? = nil, configs: [String: String]? = nil
+            capacity: Resources? = nil, configs: [String: String]? = nil
         ) {
             self.id = id
             self.rack = rack
@@ -55,28 +56,14 @@ public struct ClusterModelFile: Codable, Sendable, Hashable {
         }
     }
 
-    public struct Load: Codable, Sendable, Hashable {
-        public var disk: Double?
-        public var networkIn: Double?
-        public var networkOut: Double?
-        public var cpu: Double?
-
-        public init(disk: Double? = nil, networkIn: Double? = nil, networkOut: Double? = nil, cpu: Double? = nil) {
-            self.disk = disk
-            self.networkIn = networkIn
-            self.networkOut = networkOut
-            self.cpu = cpu
-        }
-    }
-
     public struct Partition: Codable, Sendable, Hashable {
         public var id: Int32
         public var replicas: [Int32]
         /// -1: offline; nil: the first replica.
         public var leader: Int32?
-        public var load: Load?
+        public var load: Resources?
 
-        public init(id: Int32, replicas: [Int32], leader: Int32? = nil, load: Load? = nil) {
+        public init(id: Int32, replicas: [Int32], leader: Int32? = nil, load: Resources? = nil) {
             self.id = id
             self.replicas = replicas
             self.leader = leader
@@ -223,4 +210,8 @@ public struct ClusterModelFile: Codable, Sendable, Hashable {
         default: "\(type)"
         }
     }
+}
+
+extension ModelFileError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
 }

@@ -17,7 +17,7 @@ extension ClusterModel {
             }
             if capacity.disk == nil { throw ModelFileError(field: "brokers[\(i)].capacity.disk", reason: "is missing") }
         }
-        let optional: [(Resource, KeyPath<ClusterModelFile.Capacity, Double?>)] = [
+        let optional: [(Resource, KeyPath<ClusterModelFile.Resources, Double?>)] = [
             (.networkIn, \.networkIn), (.networkOut, \.networkOut), (.cpu, \.cpu),
         ]
         for (r, key) in optional {
@@ -67,7 +67,7 @@ extension ClusterModel {
                 id: Int32(brokerIds[b]), rack: rackNames[Int(brokerRack[b])],
                 cluster: clusterNames[Int(brokerCluster[b])].isEmpty ? nil : clusterNames[Int(brokerCluster[b])],
                 state: brokerState[b],
-                capacity: ClusterModelFile.Capacity(
+                capacity: ClusterModelFile.Resources(
                     disk: capacity[0][b], networkIn: hasCapacity[1] ? capacity[1][b] : nil,
                     networkOut: hasCapacity[2] ? capacity[2][b] : nil, cpu: hasCapacity[3] ? capacity[3][b] : nil))
         }
@@ -79,7 +79,7 @@ extension ClusterModel {
                 ClusterModelFile.Partition(
                     id: partitionId[p], replicas: replicas[replicaRange(p)].map { Int32(brokerIds[Int($0)]) },
                     leader: leader[p] >= 0 ? Int32(brokerIds[Int(leader[p])]) : -1,
-                    load: ClusterModelFile.Load(
+                    load: ClusterModelFile.Resources(
                         disk: load[0][p], networkIn: load[1][p], networkOut: load[2][p], cpu: load[3][p])))
         }
         return ClusterModelFile(brokers: brokers, topics: topics)

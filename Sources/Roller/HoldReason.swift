@@ -27,6 +27,12 @@ public enum HoldReason: Sendable, Hashable {
     /// The node's agent has not answered for `seconds`: nothing it manages is restarted until it answers.
     case agentUnreachable(agent: String, seconds: Int)
 
+    /// Every `code`, for metrics labels and documentation.
+    public static let codes = [
+        "offline-partitions", "failure-budget", "isr-too-small", "under-min-isr", "controller-in-batch",
+        "quorum-majority", "active-controller-last", "down-node-first", "other-zone", "max-batch", "no-agent",
+    ]
+
     /// A stable name for JSON output.
     public var code: String {
         switch self {

@@ -1,71 +1,103 @@
 public import Foundation
 
 extension RollEvent {
-    /// The event as one JSON object (`ballast roll --json` prints one per line).
-    public func jsonObject(at date: Date = Date()) -> [String: any Sendable] {
-        var o: [String: any Sendable] = ["time": ISO8601DateFormatter().string(from: date)]
-        func ids(_ nodes: [Int32]) -> [Int] { nodes.map(Int.init) }
-        switch self {
-        case .started(let operationId, let nodes, let resumed):
-            o["event"] = "started"
-            o["operationId"] = operationId
-            o["nodes"] = ids(nodes)
-            o["resumed"] = resumed
-        case .warning(let message):
-            o["event"] = "warning"
-            o["message"] = message
-        case .planned(let done, let batches):
-            o["event"] = "planned"
-            o["batchesDone"] = done
-            o["batches"] = batches.map(ids)
-        case .waiting(let reasons, let held):
-            o["event"] = "waiting"
-            o["reasons"] = reasons.map { ["code": $0.code, "message": $0.description] }
-            o["held"] = held.sorted { $0.key < $1.key }.map {
-                ["node": Int($0.key), "code": $0.value.code, "message": $0.value.description] as [String: any Sendable]
-            }
-        case .batchStarted(let index, let nodes, let zone, let cluster, let downNode):
-            o["event"] = "batchStarted"
-            o["batch"] = index
-            o["nodes"] = ids(nodes)
-            o["zone"] = zone
-            o["cluster"] = cluster
-            o["downNode"] = downNode
-        case .restartRequested(let node):
-            o["event"] = "restartRequested"
-            o["node"] = Int(node)
-        case .restarted(let node):
-            o["event"] = "restarted"
-            o["node"] = Int(node)
-        case .registered(let node):
-            o["event"] = "registered"
-            o["node"] = Int(node)
-        case .catchingUp(let index, let inSync, let total):
-            o["event"] = "catchingUp"
-            o["batch"] = index
-            o["inSync"] = inSync
-            o["total"] = total
-        case .leadersElected(let count):
-            o["event"] = "leadersElected"
-            o["partitions"] = count
-        case .batchDone(let index, let nodes):
-            o["event"] = "batchDone"
-            o["batch"] = index
-            o["nodes"] = ids(nodes)
-        case .finished(let restarted):
-            o["event"] = "finished"
-            o["restarted"] = ids(restarted)
-        case .failed(let failure):
-            o["event"] = "failed"
-            o["message"] = failure.message
-            if let node = failure.node { o["node"] = Int(node) }
-        }
-        return o
+    /// The event as one JSON object (`ballast roll --json` prints one per line), keys sorted. `date` is when it
+    /// happened (the caller's clock: this module reads none).
+    public func jsonLine(at date: Date) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(RollEventRecord(self, at: date))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The JSON form of a `RollEvent`: `event` names it, `time` is ISO 8601; the other keys depend on the event.
+struct RollEventRecord: Encodable {
+    struct Reason: Encodable {
+        var node: Int?
+        var code: String
+        var message: String
     }
 
-    /// One line of JSON, keys sorted.
-    public func jsonLine(at date: Date = Date()) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: jsonObject(at: date), options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+    var event: String
+    var time: String
+    var operationId: String?
+    var nodes: [Int]?
+    var resumed: Bool?
+    var message: String?
+    var batchesDone: Int?
+    var batches: [[Int]]?
+    var reasons: [Reason]?
+    var held: [Reason]?
+    var batch: Int?
+    var zone: String?
+    var cluster: String?
+    var downNode: Bool?
+    var node: Int?
+    var inSync: Int?
+    var total: Int?
+    var partitions: Int?
+    var restarted: [Int]?
+    var code: String?
+
+    init(_ event: RollEvent, at date: Date) {
+        time = ISO8601DateFormatter().string(from: date)
+        func ids(_ nodes: [Int32]) -> [Int] { nodes.map(Int.init) }
+        switch event {
+        case .started(let operationId, let nodes, let resumed):
+            self.event = "started"
+            self.operationId = operationId
+            self.nodes = ids(nodes)
+            self.resumed = resumed
+        case .warning(let message):
+            self.event = "warning"
+            self.message = message
+        case .planned(let done, let batches):
+            self.event = "planned"
+            batchesDone = done
+            self.batches = batches.map(ids)
+        case .waiting(let reasons, let held):
+            self.event = "waiting"
+            self.reasons = reasons.map { Reason(node: nil, code: $0.code, message: $0.description) }
+            self.held = held.sorted { $0.key < $1.key }.map {
+                Reason(node: Int($0.key), code: $0.value.code, message: $0.value.description)
+            }
+        case .batchStarted(let index, let nodes, let zone, let cluster, let downNode):
+            self.event = "batchStarted"
+            batch = index
+            self.nodes = ids(nodes)
+            self.zone = zone
+            self.cluster = cluster
+            self.downNode = downNode
+        case .restartRequested(let node):
+            self.event = "restartRequested"
+            self.node = Int(node)
+        case .restarted(let node):
+            self.event = "restarted"
+            self.node = Int(node)
+        case .registered(let node):
+            self.event = "registered"
+            self.node = Int(node)
+        case .catchingUp(let index, let inSync, let total):
+            self.event = "catchingUp"
+            batch = index
+            self.inSync = inSync
+            self.total = total
+        case .leadersElected(let count):
+            self.event = "leadersElected"
+            partitions = count
+        case .batchDone(let index, let nodes):
+            self.event = "batchDone"
+            batch = index
+            self.nodes = ids(nodes)
+        case .finished(let restarted):
+            self.event = "finished"
+            self.restarted = ids(restarted)
+        case .failed(let failure):
+            self.event = "failed"
+            message = failure.message
+            code = failure.code.rawValue
+            node = failure.node.map(Int.init)
+        }
     }
 }

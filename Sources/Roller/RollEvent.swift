@@ -1,3 +1,5 @@
+public import KafkaModel
+
 /// What a roll reports as it goes: the terminal view, `--json` lines and logs are all made from these.
 public enum RollEvent: Sendable, Hashable {
     case started(operationId: String, nodes: [Int32], resumed: Bool)
@@ -17,15 +19,48 @@ public enum RollEvent: Sendable, Hashable {
     case failed(RollFailure)
 }
 
-/// Why a roll stopped: one sentence naming the node or rule at fault.
-public struct RollFailure: Error, Sendable, Hashable, CustomStringConvertible {
+/// Why a roll stopped: one sentence naming the node or rule at fault, and a code callers can switch on.
+public struct RollFailure: Error, Sendable, Hashable, CustomStringConvertible, CategorizedError {
+    public enum Code: String, Sendable, Hashable, Codable {
+        /// The safety gate held the roll past its timeout (offline partitions, ISR, quorum, failure budget).
+        case heldBySafetyGate = "held-by-safety-gate"
+        /// An agent refused or could not be asked to restart a node, or reported the restart failed.
+        case restartFailed = "restart-failed"
+        /// An agent did not report a restart done in time.
+        case restartTimedOut = "restart-timed-out"
+        /// A restarted node did not re-register, or its replicas or controller did not catch up, in time.
+        case nodeDidNotRecover = "node-did-not-recover"
+        /// The cluster or an agent could not be read for longer than the retry tolerance.
+        case unreachable
+        /// The roll's nodes and the agents disagree (a node no agent manages, or two agents report).
+        case badInventory = "bad-inventory"
+        /// Anything else (a test's own failure, say).
+        case failed
+    }
+
+    public var code: Code
     public var node: Int32?
     public var message: String
 
-    public init(node: Int32? = nil, _ message: String) {
+    public init(_ code: Code, node: Int32? = nil, _ message: String) {
+        self.code = code
         self.node = node
         self.message = message
     }
 
+    /// A failure of code `.failed`.
+    public init(node: Int32? = nil, _ message: String) {
+        self.init(.failed, node: node, message)
+    }
+
     public var description: String { message }
+
+    public var category: ErrorCategory {
+        switch code {
+        case .heldBySafetyGate: .refusedForSafety
+        case .unreachable: .unreachable
+        case .badInventory: .badInput
+        case .restartFailed, .restartTimedOut, .nodeDidNotRecover, .failed: .failed
+        }
+    }
 }

@@ -116,7 +116,7 @@ public struct RollStateMachine: Sendable {
         lastSnapshot = snapshot
         if let late = unreachable.first(where: { $0.seconds > options.timeouts.agentUnreachableSeconds }) {
             return fail(
-                node: late.nodes.first(where: { remaining.contains($0) || batch.contains($0) }),
+                .unreachable, node: late.nodes.first(where: { remaining.contains($0) || batch.contains($0) }),
                 unreachableMessage(late))
         }
         switch phase {
@@ -140,6 +140,7 @@ public struct RollStateMachine: Sendable {
             }
             if now - since > options.timeouts.registerSeconds {
                 return fail(
+                    .nodeDidNotRecover,
                     node: missing[0],
                     "node \(missing[0]) did not re-register in the cluster metadata within "
                         + "\(seconds(options.timeouts.registerSeconds)) after its restart: it did not come back, "
@@ -178,7 +179,8 @@ public struct RollStateMachine: Sendable {
     /// refused).
     public mutating func restartsRequested(failures: [Int32: String], now: Double) -> Step {
         if let node = failures.keys.sorted().first {
-            return fail(node: node, "restart of node \(node) could not be requested: \(failures[node]!)")
+            return fail(
+                .restartFailed, node: node, "restart of node \(node) could not be requested: \(failures[node]!)")
         }
         agentDone = []
         phase = .waitingAgents(since: now)
@@ -196,13 +198,14 @@ public struct RollStateMachine: Sendable {
                 events.append(.restarted(node: node))
             case .failed(let message):
                 return fail(
+                    .restartFailed,
                     node: node,
                     "the agent reported the restart of node \(node) failed: \(message); "
                         + "the roll stops and restarts no further node")
             case .unreachable(let agent, let seconds, let error):
                 if seconds > options.timeouts.agentUnreachableSeconds {
                     return fail(
-                        node: node,
+                        .unreachable, node: node,
                         unreachableMessage(.init(endpoint: agent, nodes: [node], seconds: seconds, error: error))
                             + " while restarting node \(node)")
                 }
@@ -223,6 +226,7 @@ public struct RollStateMachine: Sendable {
             let node = batch.first { !agentDone.contains($0) }!
             let cut = cutOff[node].map { " (\($0))" } ?? ""
             return fail(
+                .restartTimedOut,
                 node: node,
                 "the agent did not report the restart of node \(node) done within "
                     + "\(seconds(options.timeouts.restartSeconds))\(cut)")
@@ -268,7 +272,7 @@ public struct RollStateMachine: Sendable {
         }
         let known = Set(nodes.map(\.id))
         if let unknown = remaining.sorted().first(where: { !known.contains($0) }) {
-            return fail(node: unknown, "node \(unknown) is not managed by any agent")
+            return fail(.badInventory, node: unknown, "node \(unknown) is not managed by any agent")
         }
         // Nodes of an agent that does not answer wait, with the reason; the others are planned as usual (their
         // safety comes from the cluster's metadata, which the cut-off agent does not change).
@@ -302,6 +306,7 @@ public struct RollStateMachine: Sendable {
                     decision.blocked.first.map(\.description)
                     ?? decision.held.sorted { $0.key < $1.key }.first.map { "node \($0.key): \($0.value)" } ?? "unknown"
                 return fail(
+                    .heldBySafetyGate,
                     "the safety gate held the roll for \(seconds(options.timeouts.gateSeconds)) with "
                         + "\(remaining.count) node(s) left: \(reason)")
             }
@@ -362,11 +367,13 @@ public struct RollStateMachine: Sendable {
         if now - since > options.timeouts.catchUpSeconds {
             if let (p, node) = example {
                 return fail(
+                    .nodeDidNotRecover,
                     node: node,
                     "\(total - inSync) replica(s) of batch \(batchIndex) are not back in ISR after "
                         + "\(seconds(options.timeouts.catchUpSeconds)) (e.g. node \(node) on \(p))")
             }
             return fail(
+                .nodeDidNotRecover,
                 node: laggingVoter,
                 "controller \(laggingVoter ?? -1) did not catch up with the quorum within "
                     + "\(seconds(options.timeouts.catchUpSeconds))")
@@ -410,9 +417,9 @@ public struct RollStateMachine: Sendable {
             + "and restarts no further node"
     }
 
-    mutating func fail(node: Int32? = nil, _ message: String) -> Step {
+    mutating func fail(_ code: RollFailure.Code, node: Int32? = nil, _ message: String) -> Step {
         phase = .failed
-        let failure = RollFailure(node: node, message)
+        let failure = RollFailure(code, node: node, message)
         return Step(action: .fail(failure), events: [.failed(failure)])
     }
 

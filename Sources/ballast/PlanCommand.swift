@@ -21,6 +21,22 @@ struct PlanCommand: AsyncParsableCommand {
         help: "With --bootstrap: the Kubernetes cluster of each rack, as RACK=CLUSTER,... (default: one cluster).")
     var rackClusters: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --bootstrap: a Prometheus scraping the brokers (base URL); its per-topic byte rates feed the "
+                + "network goals (default: disk only)."))
+    var prometheus: String?
+
+    @Option(
+        name: .customLong("prometheus-bytes-in-query"),
+        help: "PromQL giving bytes in per second by topic (default: docs/planner.md).")
+    var prometheusBytesInQuery: String = PrometheusTopicRates.Queries.default.bytesIn
+
+    @Option(
+        name: .customLong("prometheus-bytes-out-query"),
+        help: "PromQL giving bytes out per second by topic (default: docs/planner.md).")
+    var prometheusBytesOutQuery: String = PrometheusTopicRates.Queries.default.bytesOut
+
     @Option(help: "rebalance | add-brokers | remove-brokers | fix-offline")
     var mode: String = "rebalance"
 
@@ -120,7 +136,12 @@ struct PlanCommand: AsyncParsableCommand {
         switch (model, connection.bootstrap) {
         case (nil, nil): throw PlanCommandError.badInput("give --model FILE or --bootstrap SERVERS")
         case (.some, .some): throw PlanCommandError.badInput("give either --model or --bootstrap, not both")
-        case (nil, .some): return try await liveModel()
+        case (nil, .some):
+            var live = try await liveModel()
+            if let prometheus { try await applyRates(from: prometheus, to: &live) }
+            return live
+        case (.some, nil) where prometheus != nil:
+            throw PlanCommandError.badInput("--prometheus applies to --bootstrap; a model file carries its own loads")
         case (.some(let path), nil):
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw PlanCommandError.badInput("--model: cannot read \(path)")
@@ -161,6 +182,28 @@ struct PlanCommand: AsyncParsableCommand {
         } catch {
             throw error.code == .invalidArgument
                 ? PlanCommandError.badInput(error.message) : PlanCommandError.infeasible(error.message)
+        }
+    }
+
+    /// Reads per-topic byte rates from Prometheus into the model's network loads.
+    private func applyRates(from url: String, to live: inout ClusterModel) async throws {
+        let rates: [String: TopicRates]
+        do {
+            let reader = try PrometheusTopicRates(
+                url: url, queries: .init(bytesIn: prometheusBytesInQuery, bytesOut: prometheusBytesOutQuery))
+            rates = try await reader.read()
+        } catch {
+            throw error.code == .badURL
+                ? PlanCommandError.badInput("--prometheus: \(error.message)")
+                : PlanCommandError.infeasible(error.message)
+        }
+        let unknown = live.applyTopicRates(rates)
+        if !unknown.isEmpty {
+            FileHandle.standardError.write(
+                Data(
+                    ("ballast plan: Prometheus has rates for \(unknown.count) topics this cluster does not have "
+                        + "(first: \(unknown.prefix(3).joined(separator: ", "))); is it scraping another cluster?\n")
+                        .utf8))
         }
     }
 

@@ -257,10 +257,10 @@ struct RollCommand: AsyncParsableCommand {
             nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
         let plan = planner.plan(nodes: ids, activeSignals: spec.blockingSignals)
         if json {
-            print(RollEvent.planned(done: 0, batches: plan.batches.map(\.nodes)).jsonLine())
-            for w in plan.warnings { print(RollEvent.warning(w).jsonLine()) }
+            print(RollEvent.planned(done: 0, batches: plan.batches.map(\.nodes)).jsonLine(at: Date()))
+            for w in plan.warnings { print(RollEvent.warning(w).jsonLine(at: Date())) }
             if !plan.heldFromFirst.isEmpty || !plan.blocked.isEmpty {
-                print(RollEvent.waiting(reasons: plan.blocked, held: plan.heldFromFirst).jsonLine())
+                print(RollEvent.waiting(reasons: plan.blocked, held: plan.heldFromFirst).jsonLine(at: Date()))
             }
             return
         }
@@ -334,7 +334,7 @@ final class RollProgressView: Sendable {
 
     func show(_ event: RollEvent) {
         if json {
-            print(event.jsonLine())
+            print(event.jsonLine(at: Date()))
             fflush(nil)
             return
         }

@@ -70,7 +70,8 @@ struct SimCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "ballast.sim")
         logger.logLevel = .warning
-        let simulator = KafkaSimulator(cluster: cluster, timeScale: timeScale)
+        let simulator = KafkaSimulator(
+            cluster: cluster, timeScale: timeScale, stallLimit: KafkaSimulator.defaultStallLimit)
         var config = KafkaSimServer.Configuration()
         config.basePort = port
         config.controlPort = controlPort

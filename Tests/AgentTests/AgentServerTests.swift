@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import MetricsTestKit
 import NIOCore
 import Synchronization
 import Testing
@@ -14,9 +15,10 @@ import Testing
     static let token = "s3cret"
     let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
 
-    func app(_ driver: FakeDriver) -> some ApplicationProtocol {
+    func app(_ driver: FakeDriver, _ operations: RestartOperations = RestartOperations()) -> some ApplicationProtocol {
         AgentServer.application(
-            driver: driver, configuration: .init(token: Self.token, cluster: "k8s-east"), logger: Logger(label: "test"))
+            driver: driver, configuration: .init(token: Self.token, cluster: "k8s-east"), logger: Logger(label: "test"),
+            operations: operations)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
@@ -52,8 +54,9 @@ import Testing
     }
 
     @Test func aRestartRunsToDoneAndARepeatedRequestIdDoesNotRestartAgain() async throws {
-        let driver = FakeDriver()
-        try await app(driver).test(.router) { client in
+        let driver = FakeDriver(holding: true)
+        let operations = RestartOperations()
+        try await app(driver, operations).test(.router) { client in
             let op = try await client.execute(
                 uri: "/v1/nodes/2/restart", method: .post, headers: auth, body: body(#"{"requestId":"roll-1/node-2"}"#)
             ) { response in
@@ -69,12 +72,10 @@ import Testing
             try await client.execute(uri: "/v1/nodes/2/restart", method: .post, headers: auth) {
                 #expect($0.status == .conflict)
             }
-            var state = AgentOperationState.running
-            for _ in 0..<100 where state == .running {
-                try await Task.sleep(for: .milliseconds(10))
-                state = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
-                    try decode(AgentOperation.self, $0).state
-                }
+            driver.release(2)
+            _ = await operations.finished(op.id)
+            let state = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
+                try decode(AgentOperation.self, $0).state
             }
             #expect(state == .done)
             let again = try await client.execute(
@@ -89,16 +90,14 @@ import Testing
     }
 
     @Test func aFailedRestartIsReportedWithTheDriversReason() async throws {
-        try await app(FakeDriver(failing: [3], delay: .milliseconds(1))).test(.router) { client in
+        let operations = RestartOperations()
+        try await app(FakeDriver(failing: [3]), operations).test(.router) { client in
             let op = try await client.execute(uri: "/v1/nodes/3/restart", method: .post, headers: auth) {
                 try decode(AgentOperation.self, $0)
             }
-            var current = op
-            for _ in 0..<100 where current.state == .running {
-                try await Task.sleep(for: .milliseconds(10))
-                current = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
-                    try decode(AgentOperation.self, $0)
-                }
+            _ = await operations.finished(op.id)
+            let current = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
+                try decode(AgentOperation.self, $0)
             }
             #expect(current.state == .failed)
             #expect(current.error == "restart command exited with status 2")
@@ -118,5 +117,26 @@ import Testing
                 #expect($0.status == .badRequest)
             }
         }
+    }
+
+    @Test func restartsAreCountedDoneAndFailedInMetrics() async throws {
+        let metrics = TestMetrics()
+        let operations = RestartOperations()
+        let app = AgentServer.application(
+            driver: FakeDriver(failing: [3]), configuration: .init(token: Self.token), logger: Logger(label: "test"),
+            operations: operations, metrics: AgentMetrics(factory: metrics))
+        try await app.test(.router) { client in
+            for node in [1, 3] {
+                let op = try await client.execute(uri: "/v1/nodes/\(node)/restart", method: .post, headers: auth) {
+                    try decode(AgentOperation.self, $0)
+                }
+                _ = await operations.finished(op.id)
+            }
+        }
+        #expect(try metrics.expectCounter("ballast_agent_restarts_requested_total").totalValue == 2)
+        #expect(try metrics.expectCounter("ballast_agent_restarts_done_total").totalValue == 1)
+        #expect(try metrics.expectCounter("ballast_agent_restarts_failed_total").totalValue == 1)
+        #expect(try metrics.expectTimer("ballast_agent_restart_duration_seconds").values.count == 2)
+        #expect(try metrics.expectGauge("ballast_agent_restarts_running").lastValue == 0)
     }
 }

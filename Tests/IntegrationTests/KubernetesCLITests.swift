@@ -85,9 +85,10 @@ struct SimProcess {
 @Suite(
     .serialized, .enabled(if: ballastBinary != nil, "needs the built ballast binary (swift build)"))
 struct KubectlTests {
-    static func kubectl(_ binary: String, home: String, _ kubeconfig: String, _ args: [String]) throws -> ProcessResult
+    static func kubectl(_ binary: String, home: String, _ kubeconfig: String, _ args: [String]) async throws
+        -> ProcessResult
     {
-        try run(binary, ["--kubeconfig", kubeconfig] + args, environment: ["HOME": home])
+        try await run(binary, ["--kubeconfig", kubeconfig] + args, environment: ["HOME": home])
     }
 
     static func home() throws -> String {
@@ -114,7 +115,7 @@ struct KubectlTests {
             #expect(brokers == [2, 5])
 
             // get pods -o wide: one Running, 1/1 row per broker, on the node of its rack.
-            let wide = try Self.kubectl(kubectl, home: home, kubeconfig, ["get", "pods", "-o", "wide"])
+            let wide = try await Self.kubectl(kubectl, home: home, kubeconfig, ["get", "pods", "-o", "wide"])
             #expect(wide.status == 0, "\(wide.stderr)")
             let rows = wide.stdout.split(separator: "\n").map {
                 $0.split(separator: " ", omittingEmptySubsequences: true)
@@ -124,7 +125,7 @@ struct KubectlTests {
             #expect(rows.dropFirst().allSatisfy { $0[1] == "1/1" && $0[2] == "Running" && $0[6] == "k8s-2-rack-b" })
 
             // -o json: the pods carry the brokers' ids.
-            let json = try Self.kubectl(kubectl, home: home, kubeconfig, ["get", "pods", "-o", "json"])
+            let json = try await Self.kubectl(kubectl, home: home, kubeconfig, ["get", "pods", "-o", "json"])
             #expect(json.status == 0, "\(json.stderr)")
             struct PodList: Decodable {
                 struct Item: Decodable {
@@ -143,7 +144,7 @@ struct KubectlTests {
                 kubectl, ["--kubeconfig", kubeconfig, "get", "pods", "--watch"], environment: ["HOME": home])
             try await watch.wait { $0.contains("kafka-1") }
             let before = try await sim.pods(cluster).first { $0.name == "kafka-0" }!
-            let delete = try Self.kubectl(kubectl, home: home, kubeconfig, ["delete", "pod", "kafka-0"])
+            let delete = try await Self.kubectl(kubectl, home: home, kubeconfig, ["delete", "pod", "kafka-0"])
             #expect(delete.status == 0, "\(delete.stderr)")
             #expect(delete.stdout.contains("pod \"kafka-0\" deleted"))
             try await watch.wait { text in
@@ -160,7 +161,7 @@ struct KubectlTests {
             #expect(restarted.starts == 1 && restarted.state == "running")
 
             // scale statefulset: a new broker in this Kubernetes cluster, its pod Ready.
-            let scale = try Self.kubectl(
+            let scale = try await Self.kubectl(
                 kubectl, home: home, kubeconfig, ["scale", "statefulset", "kafka", "--replicas", "3"])
             #expect(scale.status == 0, "\(scale.stderr)")
             #expect(scale.stdout.contains("statefulset.apps/kafka scaled"))
@@ -170,9 +171,9 @@ struct KubectlTests {
             try await sim.eventually("kafka-2 is ready") {
                 try await sim.pods(cluster).contains { $0.name == "kafka-2" && $0.ready }
             }
-            let after = try Self.kubectl(kubectl, home: home, kubeconfig, ["get", "statefulsets"])
+            let after = try await Self.kubectl(kubectl, home: home, kubeconfig, ["get", "statefulsets"])
             #expect(after.stdout.contains("3/3"), "\(after.stdout) \(after.stderr)")
-            let pdb = try Self.kubectl(kubectl, home: home, kubeconfig, ["get", "pdb"])
+            let pdb = try await Self.kubectl(kubectl, home: home, kubeconfig, ["get", "pdb"])
             #expect(pdb.status == 0 && pdb.stdout.contains("kafka"), "\(pdb.stderr)")
         } catch {
             await sim.process.stop()
@@ -182,14 +183,14 @@ struct KubectlTests {
     }
 
     @Test(arguments: kubectls)
-    func kustomizeBuildsEveryOverlayOfTheDeployManifests(_ kubectl: String) throws {
+    func kustomizeBuildsEveryOverlayOfTheDeployManifests(_ kubectl: String) async throws {
         let home = try Self.home()
         defer { try? FileManager.default.removeItem(atPath: home) }
         let deploy = packageRoot.appendingPathComponent("deploy/kubernetes").path
         for (overlay, cidr) in [
             ("agent-east", "10.10.0.0/16"), ("agent-west", "10.20.0.0/16"), ("agent-central", "10.30.0.0/16"),
         ] {
-            let r = try run(kubectl, ["kustomize", "\(deploy)/overlays/\(overlay)"], environment: ["HOME": home])
+            let r = try await run(kubectl, ["kustomize", "\(deploy)/overlays/\(overlay)"], environment: ["HOME": home])
             #expect(r.status == 0, "\(overlay): \(r.stderr)")
             let cluster = overlay.replacingOccurrences(of: "agent-", with: "")
             for expected in [
@@ -201,7 +202,7 @@ struct KubectlTests {
             }
             #expect(!r.stdout.contains("--cluster=CLUSTER") && !r.stdout.contains("192.0.2.10"), "\(overlay)")
         }
-        let engine = try run(kubectl, ["kustomize", "\(deploy)/overlays/engine"], environment: ["HOME": home])
+        let engine = try await run(kubectl, ["kustomize", "\(deploy)/overlays/engine"], environment: ["HOME": home])
         #expect(engine.status == 0, "\(engine.stderr)")
         #expect(
             engine.stdout.contains("namespace: ballast")
@@ -285,7 +286,7 @@ struct KubernetesAgentCLITests {
         await sim.process.stop()
     }
 
-    @Test func aKubeconfigWithAnExecPluginIsBadInputNamingIt() throws {
+    @Test func aKubeconfigWithAnExecPluginIsBadInputNamingIt() async throws {
         let dir = NSTemporaryDirectory() + "ballast-kc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -295,7 +296,7 @@ struct KubernetesAgentCLITests {
         contexts: [{name: x, context: {cluster: c, user: u}}]
         current-context: x
         """.write(toFile: dir + "/kc", atomically: true, encoding: .utf8)
-        let r = try run(
+        let r = try await run(
             ballastBinary!,
             ["agent", "--driver", "kubernetes", "--kubeconfig", dir + "/kc", "--state-dir", dir + "/state"],
             environment: ["BALLAST_AGENT_TOKEN": "t"])

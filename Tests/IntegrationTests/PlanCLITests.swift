@@ -37,7 +37,7 @@ struct PlanCLITests {
         let sim = try await EmbeddedSimulator.start(try topo.build(), timeScale: 10)
         defer { sim.cancel() }
 
-        let r = try run(ballastBinary!, ["plan", "--bootstrap", sim.bootstrap, "--json"])
+        let r = try await run(ballastBinary!, ["plan", "--bootstrap", sim.bootstrap, "--json"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let proposal = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(proposal["mode"] as? String == "rebalance")

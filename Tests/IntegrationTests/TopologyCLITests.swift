@@ -38,13 +38,14 @@ struct TopologyCLITests {
                     racks: {rack-a: k8s-1, rack-b: k8s-2, rack-c: k8s-3}
                 """
             try config.write(toFile: "\(dir)/ballast.yaml", atomically: true, encoding: .utf8)
-            let ok = try run(ballastBinary!, ["topology", "check", "--config", "\(dir)/ballast.yaml"])
+            let ok = try await run(ballastBinary!, ["topology", "check", "--config", "\(dir)/ballast.yaml"])
             #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
             #expect(ok.stdout.hasPrefix("cluster sim: ok"), "\(ok.stdout)")
             for check in ["agents", "nodes", "racks", "controllers", "placement"] {
                 #expect(ok.stdout.contains("ok   \(check):"), "\(check): \(ok.stdout)")
             }
-            let json = try run(ballastBinary!, ["topology", "check", "--config", "\(dir)/ballast.yaml", "--json"])
+            let json = try await run(
+                ballastBinary!, ["topology", "check", "--config", "\(dir)/ballast.yaml", "--json"])
             struct Report: Decodable {
                 var ok: Bool
                 var checks: [Check]
@@ -58,7 +59,7 @@ struct TopologyCLITests {
             for (i, url) in urls.enumerated() {
                 roll += ["--agent", url, "--agent-token-file", "\(url)=\(dir)/k8s-\(i + 1).token"]
             }
-            let rolled = try run(ballastBinary!, roll, environment: ["BALLAST_AGENT_TOKEN": ""])
+            let rolled = try await run(ballastBinary!, roll, environment: ["BALLAST_AGENT_TOKEN": ""])
             #expect(rolled.status == 0, "\(rolled.stderr)")
             #expect(rolled.stdout.split(separator: "\n").filter { $0.contains("\"batchStarted\"") }.count == 3)
             for cluster in ["k8s-1", "k8s-2", "k8s-3"] {
@@ -70,7 +71,7 @@ struct TopologyCLITests {
 
             // A wrong token for one agent: exit 1, naming that agent.
             try "not-the-token\n".write(toFile: "\(dir)/k8s-2.token", atomically: true, encoding: .utf8)
-            let bad = try run(ballastBinary!, ["topology", "check", "--config", "\(dir)/ballast.yaml"])
+            let bad = try await run(ballastBinary!, ["topology", "check", "--config", "\(dir)/ballast.yaml"])
             #expect(bad.status == 1)
             #expect(bad.stdout.contains("FAIL agents") && bad.stdout.contains("agent k8s-2 at"), "\(bad.stdout)")
             #expect(bad.stdout.contains("refused its token"), "\(bad.stdout)")
@@ -78,7 +79,7 @@ struct TopologyCLITests {
             // A bad configuration: exit 2, naming the key.
             try (config + "\n    pools: {kafka: {min: 4, max: 1}}").write(
                 toFile: "\(dir)/bad.yaml", atomically: true, encoding: .utf8)
-            let refused = try run(ballastBinary!, ["topology", "check", "--config", "\(dir)/bad.yaml"])
+            let refused = try await run(ballastBinary!, ["topology", "check", "--config", "\(dir)/bad.yaml"])
             #expect(refused.status == 2)
             #expect(refused.stderr.contains("clusters[0].pools.kafka needs 0 ≤ min ≤ max"), "\(refused.stderr)")
         } catch {

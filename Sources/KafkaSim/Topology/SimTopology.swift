@@ -95,3 +95,7 @@ public struct SimTopologyError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+extension SimTopologyError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
+}

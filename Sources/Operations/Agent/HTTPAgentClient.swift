@@ -1,6 +1,7 @@
 public import AgentContract
 public import AsyncHTTPClient
 import Foundation
+public import KafkaModel
 import NIOCore
 import NIOHTTP1
 
@@ -96,4 +97,16 @@ public struct AgentClientError: Error, Sendable, Hashable, CustomStringConvertib
     }
 
     public var description: String { message }
+}
+
+extension AgentClientError: CategorizedError {
+    public var category: ErrorCategory {
+        switch code {
+        case .unreachable: .unreachable
+        case .answered(let status) where status == 404: .notFound
+        case .answered(let status) where status == 409: .busy
+        case .answered(let status) where status == 400 || status == 401 || status == 403: .badInput
+        case .answered, .unreadable: .failed
+        }
+    }
 }

@@ -41,3 +41,11 @@ public struct ConfigAlterError: Error, Sendable, Hashable, CustomStringConvertib
             : head + (message.map { ": \($0)" } ?? "")
     }
 }
+
+extension ConfigAlterError: CategorizedError {
+    /// Kafka refusing a value (INVALID_CONFIG, INVALID_REQUEST, POLICY_VIOLATION) is bad input; the rest failed.
+    public var category: ErrorCategory {
+        [40, 42, 44].contains(code) || ["INVALID_CONFIG", "INVALID_REQUEST", "POLICY_VIOLATION"].contains(name ?? "")
+            ? .badInput : .failed
+    }
+}

@@ -1,5 +1,5 @@
 public import ConfigPlanning
-import KafkaModel
+public import KafkaModel
 public import Logging
 
 /// Applies the dynamic part of a `ConfigChangePlan`: IncrementalAlterConfigs validate-only first, then for real
@@ -20,11 +20,17 @@ public struct ConfigApplier: Sendable {
 
     public let client: any ConfigAdminClient
     public let options: Options
+    /// Measures the verify timeout and spaces the DescribeConfigs polls.
+    public let clock: AnyClock
     let logger: Logger
 
-    public init(client: any ConfigAdminClient, options: Options = Options(), logger: Logger) {
+    public init(
+        client: any ConfigAdminClient, options: Options = Options(), clock: AnyClock = AnyClock(ContinuousClock()),
+        logger: Logger
+    ) {
         self.client = client
         self.options = options
+        self.clock = clock
         self.logger = logger
     }
 
@@ -176,8 +182,7 @@ public struct ConfigApplier: Sendable {
     func verify(_ changes: [ConfigChange]) async throws -> [String: [Int32]] {
         let nodes = Set(changes.flatMap(\.nodes)).sorted()
         guard !nodes.isEmpty else { return [:] }
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: options.verifyTimeout)
+        let deadline = clock.elapsed + options.verifyTimeout
         while true {
             let described: [Int32: [String: ConfigEntry]]
             do {
@@ -185,8 +190,10 @@ public struct ConfigApplier: Sendable {
             } catch {
                 // A node that does not answer is not verified; try again until the deadline.
                 logger.info("DescribeConfigs failed while verifying", metadata: [LogKey.error: "\(error)"])
-                if clock.now >= deadline { return Dictionary(uniqueKeysWithValues: changes.map { ($0.key, $0.nodes) }) }
-                try await Task.sleep(for: options.pollInterval)
+                if clock.elapsed >= deadline {
+                    return Dictionary(uniqueKeysWithValues: changes.map { ($0.key, $0.nodes) })
+                }
+                try await clock.sleep(for: options.pollInterval)
                 continue
             }
             // Some dynamic-only keys (replication throttles) are not in a broker's own description; for those
@@ -207,8 +214,8 @@ public struct ConfigApplier: Sendable {
                     if !Self.reports(change, entry) { pending[change.key, default: []].append(node) }
                 }
             }
-            if pending.isEmpty || clock.now >= deadline { return pending }
-            try await Task.sleep(for: options.pollInterval)
+            if pending.isEmpty || clock.elapsed >= deadline { return pending }
+            try await clock.sleep(for: options.pollInterval)
         }
     }
 

@@ -16,17 +16,20 @@ public struct KafkaAdminClusterReader: ClusterReader {
         let results = try await admin.electLeaders(
             .preferred, partitions: partitions)
         // Already led by the preferred replica is success; anything else is reported (the roll goes on).
-        let failed = results.filter { $0.errorName != nil && $0.errorName != "ELECTION_NOT_NEEDED" }
-        if let first = failed.first {
-            throw ElectionError(
-                message:
-                    "\(failed.count) preferred election(s) failed, e.g. \(first.topicPartition): "
-                    + "\(first.errorName ?? "") \(first.errorMessage ?? "")")
-        }
+        let failed = results.filter { !$0.succeeded }
+        if !failed.isEmpty { throw ElectionError(failed: failed) }
     }
 }
 
-struct ElectionError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+/// Preferred elections Kafka refused, with each partition's error.
+public struct ElectionError: Error, Sendable, Hashable, CustomStringConvertible, CategorizedError {
+    public var failed: [ElectionResult]
+
+    public var description: String {
+        let first = failed[0]
+        return "\(failed.count) preferred election(s) failed, e.g. \(first.topicPartition): "
+            + "\(first.errorName ?? "") \(first.errorMessage ?? "")"
+    }
+
+    public var category: ErrorCategory { .failed }
 }

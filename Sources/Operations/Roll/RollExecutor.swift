@@ -31,6 +31,8 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
     public var silentAgentProbeSeconds: Double = 10
     public let clock: C
     public var wallClock: @Sendable () -> Date
+    /// Restarts, gate holds, batch durations and agent call latency (swift-metrics).
+    public var metrics = RollMetrics()
 
     public init(
         operationId: String, nodes: Set<Int32>?, options: RollOptions, cluster: any ClusterReader,
@@ -63,7 +65,28 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         func wallMillis() -> Int64 { Int64(wallClock().timeIntervalSince1970 * 1000) }
 
         var batch = resume?.batchesDone ?? 0
+        var batchStart = clock.now
+        let metrics = self.metrics
         func emit(_ event: RollEvent) async throws {
+            switch event {
+            case .waiting(let reasons, let held):
+                if let code = reasons.first?.code ?? held.sorted(by: { $0.key < $1.key }).first?.value.code {
+                    metrics.gateHeld(code)
+                }
+            case .batchStarted:
+                batchStart = clock.now
+            case .restarted:
+                metrics.restartsDone.increment()
+            case .batchDone:
+                metrics.batchDuration.recordNanoseconds(Int64(batchStart.duration(to: clock.now).seconds * 1e9))
+            case .finished:
+                metrics.rollEnded("finished")
+            case .failed(let failure):
+                metrics.rollEnded("failed")
+                if failure.node != nil, failure.code != .badInventory { metrics.restartsFailed.increment() }
+            default:
+                break
+            }
             switch event {
             case .batchStarted(let index, let nodes, _, _, _):
                 batch = index
@@ -141,7 +164,11 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                     var answers = await withTaskGroup(of: (String, Result<[AgentNode], any Error>).self) { group in
                         for agent in ask {
                             group.addTask {
-                                do { return (agent.endpoint, .success(try await agent.nodes())) } catch {
+                                do {
+                                    return (
+                                        agent.endpoint, .success(try await timed("nodes") { try await agent.nodes() })
+                                    )
+                                } catch {
                                     return (agent.endpoint, .failure(error))
                                 }
                             }
@@ -204,7 +231,10 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                     try await journal?.record(
                         operationId, batch: batch, node: node, .restartRequested, detail: requestId)
                     do {
-                        let op = try await agent.restart(node: node, requestId: requestId)
+                        let op = try await timed("restart") {
+                            try await agent.restart(node: node, requestId: requestId)
+                        }
+                        metrics.restartsRequested.increment()
                         operations[node] = op.id
                         try await journal?.record(
                             operationId, batch: batch, node: node, .restartAccepted, detail: op.id)
@@ -222,7 +252,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 for node in batchNodes {
                     guard let agent = owners[node], let opId = operations[node] else { continue }
                     do {
-                        let op = try await agent.operation(opId)
+                        let op = try await timed("operation") { try await agent.operation(opId) }
                         unanswered[node] = nil
                         switch op.state {
                         case .done: statuses[node] = .done
@@ -264,7 +294,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         var read: [String: [AgentNode]] = [:]
         for agent in agents {
             read[agent.endpoint] = try await retrying("the agent at \(agent.endpoint) could not list its nodes") {
-                try await agent.nodes()
+                try await timed("nodes") { try await agent.nodes() }
             }
         }
         return (agents.flatMap { read[$0.endpoint] ?? [] }, try Self.owners(agents, read))
@@ -277,12 +307,20 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
             for n in read[agent.endpoint] ?? [] {
                 if let other = owner[n.id] {
                     throw RollFailure(
-                        node: n.id, "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
+                        .badInventory, node: n.id,
+                        "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
                 }
                 owner[n.id] = agent
             }
         }
         return owner
+    }
+
+    /// Runs an agent call and records how long it took on `clock`.
+    func timed<T: Sendable>(_ call: String, _ body: () async throws -> T) async throws -> T {
+        let start = clock.now
+        defer { metrics.agentCall(call, took: start.duration(to: clock.now)) }
+        return try await body()
     }
 
     func retrying<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
@@ -294,7 +332,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 throw error
             } catch {
                 if clock.now >= deadline {
-                    throw RollFailure("\(what) for \(Int(readRetrySeconds)) s: \(error)")
+                    throw RollFailure(.unreachable, "\(what) for \(Int(readRetrySeconds)) s: \(error)")
                 }
                 try await clock.sleep(for: .seconds(max(options.timeouts.pollSeconds, 0.05)))
             }

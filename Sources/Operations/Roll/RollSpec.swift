@@ -1,5 +1,6 @@
 public import BallastStore
 public import Foundation
+public import KafkaModel
 public import Roller
 
 /// What a roll needs to be started or resumed: stored in the operations store when it begins, read back by
@@ -51,4 +52,8 @@ public struct RollSpecError: Error, Sendable, Hashable, CustomStringConvertible 
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension RollSpecError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
 }

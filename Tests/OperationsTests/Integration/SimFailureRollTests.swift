@@ -86,7 +86,9 @@ import Testing
         let sim = try await Self.startSim()
         defer { sim.cancel() }
         let (failure, events, marked) = try await Self.roll(
-            sim, driver: SimDriver(control: sim.controlURL, timeoutSeconds: 30, pollMilliseconds: 20))
+            sim,
+            driver: SimDriver(
+                control: sim.controlURL, timeoutSeconds: 30, pollMilliseconds: 20, requestTimeout: .seconds(60)))
         let victim = try #require(marked, "the roll never began a second batch")
         let f = try #require(failure, "the roll must fail")
         #expect(f.node == victim)
@@ -100,7 +102,8 @@ import Testing
         let sim = try await Self.startSim()
         defer { sim.cancel() }
         let driver = StartAndReturnDriver(
-            sim: sim.simulator, listing: SimDriver(control: sim.controlURL, pollMilliseconds: 20))
+            sim: sim.simulator,
+            listing: SimDriver(control: sim.controlURL, pollMilliseconds: 20, requestTimeout: .seconds(60)))
         let (failure, events, marked) = try await Self.roll(sim, driver: driver)
         let victim = try #require(marked, "the roll never began a second batch")
         let f = try #require(failure, "the roll must fail")
@@ -125,7 +128,9 @@ import Testing
         }
         // Hung broker-only nodes stay `starting`: the sim driver gives up on them after 3 s.
         let (failure, events, _) = try await Self.roll(
-            sim, driver: SimDriver(control: sim.controlURL, timeoutSeconds: 3, pollMilliseconds: 20),
+            sim,
+            driver: SimDriver(
+                control: sim.controlURL, timeoutSeconds: 3, pollMilliseconds: 20, requestTimeout: .seconds(60)),
             markSecondBatch: false)
         let f = try #require(failure, "the roll must fail")
         #expect(events.batches.count == 1, "batches: \(events.batches)")

@@ -84,12 +84,17 @@ import Testing
         func output() -> String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
         func errors() -> String { String(((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "").suffix(500)) }
 
-        /// Stops producing, waits for every outstanding delivery, and returns what the client saw.
+        /// Stops producing, waits for every outstanding delivery (the process's exit), and returns what the client
+        /// saw.
         func stop() async throws -> Summary {
-            process.terminate()
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(90)
-            while process.isRunning && clock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            await withCheckedContinuation { (exited: CheckedContinuation<Void, Never>) in
+                let once = Mutex(Optional(exited))
+                let resume = { @Sendable in once.withLock { $0.take() }?.resume() }
+                process.terminationHandler = { _ in resume() }
+                // It may have ended before the handler was set.
+                if !process.isRunning { resume() }
+                process.terminate()
+            }
             defer { for path in [outPath, errPath] { try? FileManager.default.removeItem(atPath: path) } }
             guard let line = output().split(separator: "\n").last,
                 let summary = try? JSONDecoder().decode(Summary.self, from: Data(line.utf8))
@@ -111,7 +116,8 @@ import Testing
         options.timeouts.pollSeconds = 0.1
         let events = RollExecutorTests.Events()
         let restarted = try await SimRollHarness.roll(
-            sim, driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20), options: options
+            sim, driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20, requestTimeout: .seconds(60)),
+            options: options
         ) { events.add($0) }.get()
         // A moment of load after the last batch: deliveries to the restored leaders count too.
         try await Task.sleep(for: .milliseconds(500))
@@ -135,7 +141,7 @@ import Testing
         let sim = try await Self.startSim()
         defer { sim.cancel() }
         let producer = try await Producer.start(bootstrap: sim.bootstrap, topics: Self.topics(sim))
-        let driver = SimDriver(control: sim.controlURL, pollMilliseconds: 20)
+        let driver = SimDriver(control: sim.controlURL, pollMilliseconds: 20, requestTimeout: .seconds(60))
         for node in (1...9).map({ Int32($0) }) { try await driver.restart(node: node) }
         try await Task.sleep(for: .milliseconds(500))
         let counts = try await producer.stop()

@@ -22,7 +22,7 @@ import Testing
                 """)
         let operations = RestartOperations()
         try await withAgent(driver: driver, token: "tok", cluster: "east", operations: operations) { url in
-            let client = HTTPAgentClient(endpoint: url, token: "tok")
+            let client = HTTPAgentClient(endpoint: url, token: "tok", timeoutSeconds: 60)
             let nodes = try await client.nodes()
             #expect(
                 nodes.map(\.nodeInfo) == [
@@ -36,7 +36,7 @@ import Testing
             #expect(try await client.restart(node: 2, requestId: "r/2").id == op.id)
             // A wrong token is refused with a clear message.
             await #expect {
-                _ = try await HTTPAgentClient(endpoint: url, token: "nope").nodes()
+                _ = try await HTTPAgentClient(endpoint: url, token: "nope", timeoutSeconds: 60).nodes()
             } throws: { "\($0)".contains("answered 401") && "\($0)".contains("bearer token") }
         }
         #expect(try String(contentsOfFile: "\(dir)/restarts", encoding: .utf8) == "2\n")

@@ -5,6 +5,7 @@ import Foundation
 import KafkaAdmin
 import KafkaModel
 import Logging
+import MetricsTestKit
 import Roller
 import Synchronization
 import Testing
@@ -142,6 +143,35 @@ import Testing
         let fake = FakeKafka(Fixture.cluster().0) { $0.operationOutage = [4: 70] }
         await expectFailure(
             fake, node: 4, containing: "stopped answering for 20 s, longer than the 20 s allowed", restarts: [1, 4, 7])
+    }
+
+    @Test func aRollCountsItsRestartsBatchesAndAgentCallsInMetrics() async throws {
+        let metrics = TestMetrics()
+        let fake = FakeKafka(Fixture.cluster().0)
+        var e = executor(fake)
+        e.metrics = RollMetrics(factory: metrics)
+        try await e.run()
+        #expect(try metrics.expectCounter("ballast_roll_restarts_requested_total").totalValue == 9)
+        #expect(try metrics.expectCounter("ballast_roll_restarts_done_total").totalValue == 9)
+        #expect(try metrics.expectTimer("ballast_roll_batch_duration_seconds").values.count == 3)
+        #expect(try metrics.expectCounter("ballast_rolls_total", [("result", "finished")]).totalValue == 1)
+        #expect(try metrics.expectTimer("ballast_agent_call_duration_seconds", [("call", "restart")]).values.count == 9)
+        #expect(try !metrics.expectTimer("ballast_agent_call_duration_seconds", [("call", "operation")]).values.isEmpty)
+    }
+
+    @Test func gateHoldsAndAFailedRollAreCountedByReason() async throws {
+        let metrics = TestMetrics()
+        var snapshot = Fixture.cluster().0
+        snapshot.editPartitions { if $0.partition == 0 { $0.isr = [] } }
+        let fake = FakeKafka(snapshot)
+        var e = executor(fake)
+        e.metrics = RollMetrics(factory: metrics)
+        await #expect(throws: RollFailure.self) { try await e.run() }
+        #expect(
+            try metrics.expectCounter("ballast_roll_gate_holds_total", [("reason", "offline-partitions")]).totalValue
+                > 0)
+        #expect(try metrics.expectCounter("ballast_rolls_total", [("result", "failed")]).totalValue == 1)
+        #expect(try metrics.expectCounter("ballast_roll_restarts_requested_total").totalValue == 0)
     }
 }
 
