@@ -1,5 +1,5 @@
 import AgentContract
-public import BallastStore
+import BallastStore
 import Foundation
 
 #if canImport(Glibc)

@@ -153,7 +153,8 @@ final class PoolDriver: NodeDriver {
         #expect(loaded.state == .failed && loaded.kind == .scale)
         #expect(loaded.error?.contains("the agent stopped while scaling pool kafka to 6") == true)
         // The same request id is answered with that failure, not scaled again.
-        guard case .existing(let again) = await second.startScale(pool: "kafka", replicas: 6, requestId: "grow-2") else {
+        guard case .existing(let again) = await second.startScale(pool: "kafka", replicas: 6, requestId: "grow-2")
+        else {
             Issue.record("the repeated request id started a new scale")
             return
         }
