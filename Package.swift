@@ -153,7 +153,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "AgentContract", "KafkaModel",
+                "AgentContract", "BallastStore", "KafkaModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -261,7 +261,8 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "KafkaModel", "BallastTestSupport",
+                "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "BallastStore", "KafkaModel",
+                "BallastTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

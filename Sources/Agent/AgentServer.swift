@@ -103,7 +103,7 @@ public enum AgentServer {
             guard try await driver.manages(node: id) else {
                 return error(.notFound, "node \(id) is not managed by this agent")
             }
-            switch operations.start(node: id, requestId: requestId) {
+            switch await operations.start(node: id, requestId: requestId) {
             case .started(let op): return json(op, status: .accepted)
             case .existing(let op): return json(op, status: .ok)
             case .busy(let running):
@@ -147,7 +147,7 @@ public enum AgentServer {
                     "pool \(pool) is not managed by this agent (its pools: "
                         + "\(pools.map(\.name).sorted().joined(separator: ", ")))")
             }
-            switch operations.startScale(pool: pool, replicas: scale.replicas, requestId: scale.requestId) {
+            switch await operations.startScale(pool: pool, replicas: scale.replicas, requestId: scale.requestId) {
             case .started(let op): return json(op, status: .accepted)
             case .existing(let op): return json(op, status: .ok)
             case .busy(let running): return error(.conflict, "pool \(pool) is already scaling (operation \(running))")

@@ -1,4 +1,5 @@
 public import AgentContract
+import BallastStore
 import Foundation
 import KafkaModel
 public import Logging
@@ -17,8 +18,6 @@ public final class RestartOperations: Sendable {
     public static let defaultMaxFinished = 10_000
 
     let state: Mutex<OperationBook>
-    /// Serializes saves; each save writes the newest state, so the file never goes back in time.
-    let saving = Mutex(())
     let store: OperationStore?
     let jobs: AsyncStream<AgentOperation>.Continuation
     let stream: AsyncStream<AgentOperation>
@@ -33,14 +32,15 @@ public final class RestartOperations: Sendable {
     }
 
     /// Loads the operations the store holds (running ones become failed) and saves the result, which also checks
-    /// that the state file can be written. Throws, naming the file, when it cannot be read, parsed or written.
+    /// that the store can be written. Throws, naming the file, when it cannot be read, parsed or written.
     /// A nil store keeps the operations in memory only.
     public convenience init(store: OperationStore?, maxFinished: Int = RestartOperations.defaultMaxFinished) throws {
         var book = OperationBook(maxFinished: maxFinished)
         var interrupted: [AgentOperation] = []
         if let store {
             if let file = try store.load() { interrupted = book.load(file) }
-            try store.save(book.file)
+            try store.replace(book.file)
+            book.dirty = []
         }
         self.init(book: book, store: store, interrupted: interrupted)
     }
@@ -54,20 +54,21 @@ public final class RestartOperations: Sendable {
         self.jobs = jobs
     }
 
-    func start(node: Int32, requestId: String?) -> StartResult {
-        record(state.withLock { $0.start(node: node, requestId: requestId) }, notDone: "node \(node) was not restarted")
+    func start(node: Int32, requestId: String?) async -> StartResult {
+        await record(
+            state.withLock { $0.start(node: node, requestId: requestId) }, notDone: "node \(node) was not restarted")
     }
 
-    func startScale(pool: String, replicas: Int, requestId: String?) -> StartResult {
-        record(
+    func startScale(pool: String, replicas: Int, requestId: String?) async -> StartResult {
+        await record(
             state.withLock { $0.startScale(pool: pool, replicas: replicas, requestId: requestId) },
             notDone: "pool \(pool) was not scaled")
     }
 
-    private func record(_ result: StartResult, notDone: String) -> StartResult {
+    private func record(_ result: StartResult, notDone: String) async -> StartResult {
         guard case .started(let op) = result else { return result }
         do {
-            try save()
+            try await save()
         } catch {
             // Not recorded means not run: a restarted agent would not know this request id.
             state.withLock { $0.forget(op.id) }
@@ -79,10 +80,11 @@ public final class RestartOperations: Sendable {
 
     /// Marks the operation finished. The memory state changes even when saving it throws; an operation whose
     /// end was not saved loads as interrupted after an agent restart.
-    func finish(_ id: String, error: String?) throws {
+    func finish(_ id: String, error: String?) async throws {
         let changed = state.withLock { $0.finish(id, error: error) }
-        defer { if changed { wakeWaiters(id) } }
-        if changed { try save() }
+        guard changed else { return }
+        defer { wakeWaiters(id) }
+        try await save()
     }
 
     /// Waits until the operation is `done` or `failed` and returns it; nil for an unknown operation. In-process
@@ -113,13 +115,32 @@ public final class RestartOperations: Sendable {
     /// How many restarts run now.
     public var runningCount: Int { state.withLock { $0.running.count } }
 
-    private func save() throws {
+    /// Writes the operations changed since the last write. The change is taken from the book inside the store's
+    /// write transaction, so writes land in order and the store never goes back in time; the ids of a write that
+    /// failed are written with the next one.
+    private func save() async throws {
         guard let store else { return }
-        try saving.withLock { _ in
-            let file = state.withLock { $0.file }
-            try store.save(file)
+        let taken = TakenIds()
+        do {
+            try await store.write { [self] in
+                state.withLock { book in
+                    let ids = book.dirty
+                    book.dirty = []
+                    taken.ids.withLock { $0 = ids }
+                    return book.change(ids)
+                }
+            }
+        } catch {
+            let ids = taken.ids.withLock { $0 }
+            state.withLock { $0.dirty.formUnion(ids) }
+            throw error
         }
     }
+}
+
+/// The ids a write took from the book, handed back when the write fails.
+private final class TakenIds: Sendable {
+    let ids = Mutex<Set<String>>([])
 }
 
 enum StartResult: Sendable {
@@ -140,11 +161,27 @@ struct OperationBook: Sendable {
     var scaling: [String: String] = [:]
     /// Continues across agent restarts (it is stored), so ids stay unique even without the random suffix.
     var counter = 0
+    /// Operations added, changed or dropped since the last write to the store.
+    var dirty: Set<String> = []
     let maxFinished: Int
 
     init(maxFinished: Int) { self.maxFinished = max(0, maxFinished) }
 
     var file: OperationsFile { OperationsFile(counter: counter, operations: order.compactMap { operations[$0] }) }
+
+    /// The store change for these ids: the ones still kept are written (in their order), the others dropped.
+    func change(_ ids: Set<String>) -> AgentOperationsChange {
+        var upserts: [StoredAgentOperation] = []
+        if !ids.isEmpty {
+            for id in order where ids.contains(id) {
+                // Encoding these plain values cannot fail; an operation that did is simply not written.
+                guard let op = operations[id], let body = try? OperationStore.encode(op) else { continue }
+                upserts.append(StoredAgentOperation(id: id, body: body))
+            }
+        }
+        let deletions = ids.filter { operations[$0] == nil }.sorted()
+        return AgentOperationsChange(counter: counter, upserts: upserts, deletions: deletions)
+    }
 
     /// Takes over a stored state; returns the operations that were running, which become failed.
     mutating func load(_ file: OperationsFile) -> [AgentOperation] {
@@ -205,6 +242,7 @@ struct OperationBook: Sendable {
     }
 
     mutating func add(_ op: AgentOperation) {
+        dirty.insert(op.id)
         operations[op.id] = op
         order.append(op.id)
         if let requestId = op.requestId { byRequest[requestId] = op.id }
@@ -221,6 +259,7 @@ struct OperationBook: Sendable {
         op.state = error == nil ? .done : .failed
         op.error = error
         operations[id] = op
+        dirty.insert(id)
         release(op)
         prune()
         return true
@@ -229,6 +268,7 @@ struct OperationBook: Sendable {
     /// Removes an operation that was never acted on.
     mutating func forget(_ id: String) {
         guard let op = operations.removeValue(forKey: id) else { return }
+        dirty.insert(id)
         order.removeAll { $0 == id }
         if let requestId = op.requestId, byRequest[requestId] == id { byRequest[requestId] = nil }
         release(op)
@@ -246,6 +286,7 @@ struct OperationBook: Sendable {
                 continue
             }
             operations[id] = nil
+            dirty.insert(id)
             if let requestId = op.requestId, byRequest[requestId] == id { byRequest[requestId] = nil }
             excess -= 1
         }
@@ -314,7 +355,7 @@ public struct RestartWorker: Service {
                         logger.error("\(op.kind.rawValue) failed", metadata: [LogKey.error: "\(error)"])
                     }
                     do {
-                        try operations.finish(op.id, error: failure)
+                        try await operations.finish(op.id, error: failure)
                     } catch {
                         logger.error(
                             "the \(op.kind.rawValue)'s end could not be saved; after an agent restart it reads as interrupted",

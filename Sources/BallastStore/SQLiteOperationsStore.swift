@@ -21,7 +21,13 @@ public final class SQLiteOperationsStore: OperationsStore {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             db = try DatabaseQueue(path: path)
+            // A store a newer Ballast has migrated further may hold what this one cannot read.
+            if try db.read({ try Self.migrator.hasBeenSuperseded($0) }) {
+                throw StoreError(.corrupt, "the operations store \(path) was written by a newer Ballast")
+            }
             try Self.migrator.migrate(db)
+        } catch let error as StoreError {
+            throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.corrupt, "the operations store \(path) is not a SQLite database: \(error.message ?? "")")
         } catch {
@@ -52,6 +58,7 @@ public final class SQLiteOperationsStore: OperationsStore {
                         cluster TEXT PRIMARY KEY, operationId TEXT NOT NULL, since DOUBLE NOT NULL);
                     """)
         }
+        registerAgentMigrations(&migrator)
         return migrator
     }
 

@@ -22,10 +22,10 @@ struct AgentCommand: AsyncParsableCommand {
             scaled through their scale subresource; see docs/kubernetes.md). Prints \
             'listening=http://HOST:PORT' once it accepts requests (https with --tls-cert and --tls-key; with \
             --tls-client-ca a client must also present a certificate that CA signed, besides the bearer token). \
-            Restart and scale operations are kept in --state-dir/operations.json, so a restarted agent still \
-            answers the request ids it accepted; an operation that was running when the agent stopped is \
-            reported failed, never run again. Exit codes: 0 stopped; 1 failed; 2 bad usage or input (including a \
-            state directory that cannot be written or a corrupt state file).
+            Restart and scale operations are kept in the operations store (--state-dir/roller.sqlite), so a \
+            restarted agent still answers the request ids it accepted; an operation that was running when the \
+            agent stopped is reported failed, never run again. Exit codes: 0 stopped; 1 failed; 2 bad usage or \
+            input (including a state directory that cannot be written or a corrupt state store).
             """)
 
     @Option(help: "process | sim | kubernetes.") var driver: String

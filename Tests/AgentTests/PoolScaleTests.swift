@@ -139,11 +139,11 @@ final class PoolDriver: NodeDriver {
         }
     }
 
-    @Test func aScaleRunningWhenTheAgentStoppedIsReportedFailedAfterARestart() throws {
+    @Test func aScaleRunningWhenTheAgentStoppedIsReportedFailedAfterARestart() async throws {
         let dir = NSTemporaryDirectory() + "ballast-pool-state-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try RestartOperations(store: try OperationStore(directory: dir))
-        guard case .started(let op) = first.startScale(pool: "kafka", replicas: 6, requestId: "grow-2") else {
+        guard case .started(let op) = await first.startScale(pool: "kafka", replicas: 6, requestId: "grow-2") else {
             Issue.record("the scale was not started")
             return
         }
@@ -153,7 +153,8 @@ final class PoolDriver: NodeDriver {
         #expect(loaded.state == .failed && loaded.kind == .scale)
         #expect(loaded.error?.contains("the agent stopped while scaling pool kafka to 6") == true)
         // The same request id is answered with that failure, not scaled again.
-        guard case .existing(let again) = second.startScale(pool: "kafka", replicas: 6, requestId: "grow-2") else {
+        guard case .existing(let again) = await second.startScale(pool: "kafka", replicas: 6, requestId: "grow-2")
+        else {
             Issue.record("the repeated request id started a new scale")
             return
         }
