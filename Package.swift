@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "Operations", targets: ["Operations"]),
         .library(name: "KafkaSim", targets: ["KafkaSim"]),
         .library(name: "Agent", targets: ["Agent"]),
+        .library(name: "KubernetesAPI", targets: ["KubernetesAPI"]),
+        .library(name: "KubernetesSim", targets: ["KubernetesSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
@@ -67,6 +70,9 @@ let package = Package(
         .target(name: "ConfigPlanning", dependencies: ["KafkaModel", "KafkaPolicies"], swiftSettings: strict),
         // The agent HTTP API's types, shared by the agent server and its clients.
         .target(name: "AgentContract", dependencies: ["KafkaModel"], swiftSettings: strict),
+        // The Kubernetes objects, selectors, RBAC rules and kubeconfig the kubernetes driver reads and the simulated
+        // Kubernetes API serves.
+        .target(name: "KubernetesAPI", swiftSettings: strict),
 
         // MARK: I/O
 
@@ -94,12 +100,15 @@ let package = Package(
             dependencies: ["KafkaModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // The service configuration (DESIGN.md's YAML), read by `ballast topology check` and later `ballast serve`.
+        .target(
+            name: "ServiceConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The I/O that drives the deciders: roll runner, config applier, agent client, admin adapters.
         .target(
             name: "Operations",
             dependencies: [
                 "KafkaModel", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "Rebalancer", "ConfigPlanning",
-                "AgentContract", "BallastStore",
+                "AgentContract", "BallastStore", "ServiceConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -125,11 +134,29 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The simulated Kubernetes API (`ballast sim --kubernetes-port`): pods backed by KafkaSim's brokers.
+        .target(
+            name: "KubernetesSim",
+            dependencies: [
+                "KafkaSim", "KafkaModel", "KubernetesAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         // The per-Kubernetes-cluster agent: HTTP server and restart operations; each driver in its own target.
         .target(
             name: "Agent",
             dependencies: [
-                "AgentContract", "KafkaModel",
+                "AgentContract", "BallastStore", "KafkaModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -158,13 +185,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "AgentKubernetesDriver",
+            dependencies: [
+                "Agent", "AgentContract", "KafkaModel", "KubernetesAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         // Parses, wires, prints.
         .executableTarget(
             name: "ballast",
             dependencies: [
                 "KafkaModel", "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "Rebalancer",
                 "ConfigPlanning", "AgentContract", "BallastStore", "Operations", "KafkaSim", "Agent",
-                "AgentProcessDriver", "AgentSimDriver",
+                "AgentProcessDriver", "AgentSimDriver", "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim",
+                "ServiceConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -181,7 +222,7 @@ let package = Package(
             name: "BallastTestSupport",
             dependencies: [
                 "KafkaModel", "KafkaAdmin", "Roller", "ConfigPlanning", "AgentContract", "Operations", "KafkaSim",
-                "Agent",
+                "Agent", "KubernetesSim", "AgentKubernetesDriver",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -215,7 +256,8 @@ let package = Package(
             dependencies: [
                 "Operations", "Roller", "Rebalancer", "Planner", "ConfigPlanning", "KafkaModel", "KafkaPolicies",
                 "KafkaAdmin", "AgentContract", "BallastStore", "KafkaSim", "Agent", "AgentProcessDriver",
-                "AgentSimDriver", "BallastTestSupport",
+                "AgentSimDriver", "BallastTestSupport", "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim",
+                "ServiceConfig",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
@@ -225,14 +267,30 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "KafkaModel", "BallastTestSupport",
+                "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "BallastStore", "KafkaModel",
+                "BallastTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict),
+        // The simulated Kubernetes API and the kubernetes driver against it over TCP, the deploy manifests' Role.
+        .testTarget(
+            name: "KubernetesTests",
+            dependencies: [
+                "KubernetesAPI", "KubernetesSim", "AgentKubernetesDriver", "Agent", "AgentContract", "KafkaSim",
+                "KafkaModel", "BallastTestSupport",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport"],
+            name: "IntegrationTests",
+            dependencies: [
+                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict),
     ]
 )

@@ -8,6 +8,9 @@ need=()
 for pkg in pkg-config librdkafka-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev kcat python3-confluent-kafka prometheus; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
+# kubectl for the tests against the simulated Kubernetes API: Debian's kubernetes-client (kubectl 1.20), only when no
+# kubectl is installed (another kubectl, e.g. Google Cloud SDK's, conflicts with the Debian package).
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 if ((${#need[@]})); then
     echo "installing: ${need[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

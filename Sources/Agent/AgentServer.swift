@@ -7,9 +7,9 @@ import NIOCore
 public import NIOSSL
 
 /// The agent HTTP API of DESIGN.md, bearer token on every call:
-/// `GET /v1/nodes`, `POST /v1/nodes/{id}/restart`, `GET /v1/operations/{id}`, `GET /healthz`.
+/// `GET /v1/nodes`, `POST /v1/nodes/{id}/restart`, `GET /v1/pools`, `POST /v1/pools/{pool}/scale`,
+/// `GET /v1/operations/{id}`, `GET /healthz`. Scaling answers 501 when the driver has no pools.
 /// Optionally over TLS, and with mutual TLS the client's certificate is required as well as the token.
-/// (`POST /v1/pools/{pool}/scale` answers 501 until a driver with pools exists.)
 public enum AgentServer {
     public struct Configuration: Sendable {
         public var host: String = "127.0.0.1"
@@ -71,7 +71,15 @@ public enum AgentServer {
         router.add(middleware: BearerAuth(token: configuration.token))
         router.get("/healthz") { _, _ -> Response in json(["status": "ok"]) }
         router.get("/v1/nodes") { _, _ -> Response in
-            let nodes = try await driver.nodes().map { n -> AgentNode in
+            let listed: [AgentNode]
+            do {
+                listed = try await driver.nodes()
+            } catch {
+                // The agent is up but what it drives (a Kubernetes API, the simulator) is not: 502 with the reason,
+                // which the roll shows while it holds this agent's nodes.
+                return Self.error(.badGateway, "the agent could not list its nodes: \(error)")
+            }
+            let nodes = listed.map { n -> AgentNode in
                 var n = n
                 if operations.isRestarting(n.id) { n.ready = false }
                 if n.cluster == nil { n.cluster = configuration.cluster }
@@ -95,7 +103,7 @@ public enum AgentServer {
             guard try await driver.manages(node: id) else {
                 return error(.notFound, "node \(id) is not managed by this agent")
             }
-            switch operations.start(node: id, requestId: requestId) {
+            switch await operations.start(node: id, requestId: requestId) {
             case .started(let op): return json(op, status: .accepted)
             case .existing(let op): return json(op, status: .ok)
             case .busy(let running):
@@ -108,8 +116,43 @@ public enum AgentServer {
             guard let op = operations.operation(id) else { return error(.notFound, "no operation \(id)") }
             return json(op)
         }
-        router.post("/v1/pools/{pool}/scale") { _, _ -> Response in
-            error(.notImplemented, "this agent's driver has no node pools to scale")
+        router.get("/v1/pools") { _, _ -> Response in
+            do {
+                return json(AgentPoolList(pools: try await driver.pools()))
+            } catch {
+                return AgentServer.error(.serviceUnavailable, "the pools could not be read: \(error)")
+            }
+        }
+        router.post("/v1/pools/{pool}/scale") { request, context -> Response in
+            let pool = context.parameters.get("pool") ?? ""
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard
+                let scale = try? JSONDecoder().decode(AgentScaleRequest.self, from: Data(body.readableBytesView))
+            else { return error(.badRequest, "the scale request body must be JSON {\"replicas\": N}") }
+            guard scale.replicas >= 0 else {
+                return error(.badRequest, "replicas must be 0 or more, not \(scale.replicas)")
+            }
+            let pools: [AgentPool]
+            do {
+                pools = try await driver.pools()
+            } catch {
+                return AgentServer.error(.serviceUnavailable, "the pools could not be read: \(error)")
+            }
+            guard !pools.isEmpty else {
+                return error(.notImplemented, "this agent's driver has no node pools to scale")
+            }
+            guard pools.contains(where: { $0.name == pool }) else {
+                return error(
+                    .notFound,
+                    "pool \(pool) is not managed by this agent (its pools: "
+                        + "\(pools.map(\.name).sorted().joined(separator: ", ")))")
+            }
+            switch await operations.startScale(pool: pool, replicas: scale.replicas, requestId: scale.requestId) {
+            case .started(let op): return json(op, status: .accepted)
+            case .existing(let op): return json(op, status: .ok)
+            case .busy(let running): return error(.conflict, "pool \(pool) is already scaling (operation \(running))")
+            case .unrecorded(let reason): return error(.internalServerError, reason)
+            }
         }
         return router
     }

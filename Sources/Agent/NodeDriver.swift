@@ -1,8 +1,9 @@
 public import AgentContract
 public import KafkaModel
 
-/// How an agent restarts the nodes it manages (`process`, `sim`; `kubernetes` next). A driver lives in its own
-/// target (`AgentProcessDriver`, `AgentSimDriver`) and depends on this one.
+/// How an agent restarts the nodes it manages and scales their pools (`process`, `sim`, `kubernetes`). A driver
+/// lives in its own target (`AgentProcessDriver`, `AgentSimDriver`, `AgentKubernetesDriver`) and depends on this
+/// one.
 public protocol NodeDriver: Sendable {
     func nodes() async throws -> [AgentNode]
     /// Restarts the node gracefully and returns when it is done (throws when it failed).
@@ -10,10 +11,21 @@ public protocol NodeDriver: Sendable {
     /// Whether the driver manages this node (the restart route asks; a driver whose `nodes()` is costly answers
     /// without listing them).
     func manages(node: Int32) async throws -> Bool
+    /// The node pools the driver can scale; none by default.
+    func pools() async throws -> [AgentPool]
+    /// Sets the pool's size and returns once the pool has exactly `replicas` nodes, all ready; throws when that
+    /// cannot happen (an unknown pool, a new node stuck, a timeout). The default throws: no pools.
+    func scale(pool: String, replicas: Int) async throws
 }
 
 extension NodeDriver {
     public func manages(node: Int32) async throws -> Bool { try await nodes().contains { $0.id == node } }
+
+    public func pools() async throws -> [AgentPool] { [] }
+
+    public func scale(pool: String, replicas: Int) async throws {
+        throw AgentError("this agent's driver has no node pools to scale")
+    }
 }
 
 /// A failure of the agent or one of its drivers: a code callers (and the restart operation's error) can switch

@@ -1,4 +1,5 @@
 import AgentContract
+import BallastStore
 import Foundation
 
 #if canImport(Glibc)
@@ -7,7 +8,7 @@ import Foundation
     import Darwin
 #endif
 
-/// The agent's operations as written to disk: the id counter and every kept operation, oldest first.
+/// The agent's operations as loaded at start: the id counter and every kept operation, oldest first.
 struct OperationsFile: Sendable, Codable, Equatable {
     static let currentVersion = 1
     var version: Int = currentVersion
@@ -15,16 +16,23 @@ struct OperationsFile: Sendable, Codable, Equatable {
     var operations: [AgentOperation]
 }
 
-/// Keeps the agent's operations in one JSON file, `operations.json` in the agent's state directory, so that a
-/// restarted agent still answers the request ids it accepted before. Every save writes a temporary file, syncs
-/// it and renames it over the old one: a crash leaves either the old or the new file, never a partial one.
+/// Keeps the agent's operations in the operations store (`SQLiteOperationsStore`, one SQLite file in the agent's
+/// state directory), so that a restarted agent still answers the request ids it accepted before. Each change writes
+/// only the operations it touched, in one transaction, off the request's thread.
+///
+/// An agent that kept its operations in `operations.json` (before the store) has them imported on its first start;
+/// the file is then renamed `operations.json.imported`.
 public struct OperationStore: Sendable {
-    public static let fileName = "operations.json"
+    /// The state file of agents before the operations store.
+    public static let legacyFileName = "operations.json"
     public let directory: String
-    /// The state file.
-    public var path: String { (directory as NSString).appendingPathComponent(Self.fileName) }
+    let store: SQLiteOperationsStore
+    /// The store's file.
+    public var path: String { store.path }
+    var legacyPath: String { (directory as NSString).appendingPathComponent(Self.legacyFileName) }
 
-    /// Creates the directory when it is missing.
+    /// Creates the directory when it is missing and opens the store. Throws, naming the file, when the store is
+    /// not one this agent can use; it is then left as it is.
     public init(directory: String) throws {
         self.directory = directory
         var isDirectory: ObjCBool = false
@@ -41,12 +49,78 @@ public struct OperationStore: Sendable {
                     "the agent's state directory \(directory) could not be created: \(Self.reason(error))")
             }
         }
+        do {
+            store = try SQLiteOperationsStore(directory: directory)
+        } catch {
+            throw AgentError(
+                .stateUnusable,
+                "the agent's state store is corrupt or unusable (\(error)); the agent did not start and "
+                    + "left it unchanged: repair or move it away, then start the agent again")
+        }
     }
 
-    /// The stored operations, or nil when there is no state file yet. Throws, naming the file, when it cannot be
-    /// read or is not a state file this agent understands; the file is left as it is.
+    /// The stored operations, or nil when this directory has none yet (an `operations.json` from an older agent is
+    /// read then). Throws, naming the file, when an operation cannot be read; nothing is changed then.
     func load() throws -> OperationsFile? {
-        let path = self.path
+        let stored: StoredAgentOperations?
+        do {
+            stored = try store.agentOperations()
+        } catch {
+            throw AgentError(.stateUnusable, "\(error); the agent did not start")
+        }
+        guard let stored else { return try loadLegacy() }
+        let decoder = JSONDecoder()
+        var operations: [AgentOperation] = []
+        for row in stored.operations {
+            do {
+                operations.append(try decoder.decode(AgentOperation.self, from: row.body))
+            } catch {
+                throw AgentError(
+                    .stateUnusable,
+                    "the agent's operation \(row.id) in \(path) is corrupt (\(Self.reason(error))); the agent did not "
+                        + "start and left the store unchanged: repair or move it away, then start the agent again")
+            }
+        }
+        return OperationsFile(counter: stored.counter, operations: operations)
+    }
+
+    /// Replaces everything stored (at start: interrupted operations marked failed, the oldest dropped); an imported
+    /// `operations.json` is renamed once the store holds its operations.
+    func replace(_ file: OperationsFile) throws {
+        let rows = try file.operations.map { StoredAgentOperation(id: $0.id, body: try Self.encode($0)) }
+        do {
+            try store.replaceAgentOperations(StoredAgentOperations(counter: file.counter, operations: rows))
+        } catch {
+            throw AgentError(.stateUnusable, "\(error); the agent did not start")
+        }
+        if FileManager.default.fileExists(atPath: legacyPath) {
+            let imported = legacyPath + ".imported"
+            guard rename(legacyPath, imported) == 0 else {
+                throw AgentError(
+                    .stateUnusable,
+                    "the agent's old state file \(legacyPath) was imported into \(path) but could not be renamed to "
+                        + "\(imported): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Writes a change computed inside the store's write transaction (see `changeAgentOperations`).
+    func write(_ change: @escaping @Sendable () -> AgentOperationsChange) async throws {
+        do {
+            try await store.changeAgentOperations(change)
+        } catch {
+            throw AgentError(.stateUnusable, "\(error)")
+        }
+    }
+
+    static func encode(_ op: AgentOperation) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(op)
+    }
+
+    func loadLegacy() throws -> OperationsFile? {
+        let path = legacyPath
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data: Data
         do {
@@ -72,52 +146,6 @@ public struct OperationStore: Sendable {
                     + "\(OperationsFile.currentVersion); the agent did not start")
         }
         return file
-    }
-
-    /// Replaces the state file atomically (temporary file, fsync, rename, fsync of the directory).
-    func save(_ file: OperationsFile) throws {
-        let path = self.path
-        let temporary = path + ".tmp"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(file)
-        func failure(_ what: String) -> AgentError {
-            AgentError(
-                .stateUnusable,
-                "the agent's state file \(path) could not be written (\(what): \(String(cString: strerror(errno))))")
-        }
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw failure("open \(temporary)") }
-        var written = 0
-        let ok = data.withUnsafeBytes { bytes -> Bool in
-            while written < bytes.count {
-                let n = write(fd, bytes.baseAddress! + written, bytes.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                written += n
-            }
-            return fsync(fd) == 0
-        }
-        guard ok else {
-            let error = failure("write \(temporary)")
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        guard close(fd) == 0 else { throw failure("close \(temporary)") }
-        guard rename(temporary, path) == 0 else {
-            let error = failure("rename \(temporary)")
-            unlink(temporary)
-            throw error
-        }
-        // The rename itself is durable only once the directory is synced.
-        let dir = open(directory, O_RDONLY | O_CLOEXEC)
-        if dir >= 0 {
-            _ = fsync(dir)
-            close(dir)
-        }
     }
 
     static func reason(_ error: any Error) -> String {
@@ -148,16 +176,13 @@ public final class StateDirectoryLock: Sendable {
         let path = (directory as NSString).appendingPathComponent(Self.fileName)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw AgentError(
-                .stateUnusable, "the agent's lock file \(path) could not be opened: \(String(cString: strerror(errno)))"
-            )
+            throw AgentError("the agent's lock file \(path) could not be opened: \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let busy = errno == EWOULDBLOCK
             let reason = String(cString: strerror(errno))
             close(fd)
             throw AgentError(
-                .stateBusy,
                 busy
                     ? "another ballast agent is using the state directory \(directory) (it holds \(path)); "
                         + "give each agent its own --state-dir"

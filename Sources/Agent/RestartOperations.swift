@@ -1,14 +1,16 @@
 public import AgentContract
+import BallastStore
 import Foundation
 import KafkaModel
 public import Logging
 public import ServiceLifecycle
 import Synchronization
 
-/// The agent's restarts: created by requests, run by `RestartWorker`, read by `GET /v1/operations/{id}`.
+/// The agent's operations, restarts and pool scales: created by requests, run by `RestartWorker`, read by
+/// `GET /v1/operations/{id}`.
 ///
-/// With a store every change is on disk before it is acted on: a restart is recorded before the API accepts it
-/// and before the driver is called, so a restarted agent still answers the request ids it accepted. A restart
+/// With a store every change is on disk before it is acted on: an operation is recorded before the API accepts it
+/// and before the driver is called, so a restarted agent still answers the request ids it accepted. An operation
 /// that was running when the agent stopped is loaded as failed (nobody can tell whether it finished), never
 /// run again.
 public final class RestartOperations: Sendable {
@@ -16,8 +18,6 @@ public final class RestartOperations: Sendable {
     public static let defaultMaxFinished = 10_000
 
     let state: Mutex<OperationBook>
-    /// Serializes saves; each save writes the newest state, so the file never goes back in time.
-    let saving = Mutex(())
     let store: OperationStore?
     let jobs: AsyncStream<AgentOperation>.Continuation
     let stream: AsyncStream<AgentOperation>
@@ -32,14 +32,15 @@ public final class RestartOperations: Sendable {
     }
 
     /// Loads the operations the store holds (running ones become failed) and saves the result, which also checks
-    /// that the state file can be written. Throws, naming the file, when it cannot be read, parsed or written.
+    /// that the store can be written. Throws, naming the file, when it cannot be read, parsed or written.
     /// A nil store keeps the operations in memory only.
     public convenience init(store: OperationStore?, maxFinished: Int = RestartOperations.defaultMaxFinished) throws {
         var book = OperationBook(maxFinished: maxFinished)
         var interrupted: [AgentOperation] = []
         if let store {
             if let file = try store.load() { interrupted = book.load(file) }
-            try store.save(book.file)
+            try store.replace(book.file)
+            book.dirty = []
         }
         self.init(book: book, store: store, interrupted: interrupted)
     }
@@ -53,15 +54,25 @@ public final class RestartOperations: Sendable {
         self.jobs = jobs
     }
 
-    func start(node: Int32, requestId: String?) -> StartResult {
-        let result = state.withLock { $0.start(node: node, requestId: requestId) }
+    func start(node: Int32, requestId: String?) async -> StartResult {
+        await record(
+            state.withLock { $0.start(node: node, requestId: requestId) }, notDone: "node \(node) was not restarted")
+    }
+
+    func startScale(pool: String, replicas: Int, requestId: String?) async -> StartResult {
+        await record(
+            state.withLock { $0.startScale(pool: pool, replicas: replicas, requestId: requestId) },
+            notDone: "pool \(pool) was not scaled")
+    }
+
+    private func record(_ result: StartResult, notDone: String) async -> StartResult {
         guard case .started(let op) = result else { return result }
         do {
-            try save()
+            try await save()
         } catch {
             // Not recorded means not run: a restarted agent would not know this request id.
             state.withLock { $0.forget(op.id) }
-            return .unrecorded("\(error); node \(node) was not restarted")
+            return .unrecorded("\(error); \(notDone)")
         }
         jobs.yield(op)
         return result
@@ -69,10 +80,11 @@ public final class RestartOperations: Sendable {
 
     /// Marks the operation finished. The memory state changes even when saving it throws; an operation whose
     /// end was not saved loads as interrupted after an agent restart.
-    func finish(_ id: String, error: String?) throws {
+    func finish(_ id: String, error: String?) async throws {
         let changed = state.withLock { $0.finish(id, error: error) }
-        defer { if changed { wakeWaiters(id) } }
-        if changed { try save() }
+        guard changed else { return }
+        defer { wakeWaiters(id) }
+        try await save()
     }
 
     /// Waits until the operation is `done` or `failed` and returns it; nil for an unknown operation. In-process
@@ -98,16 +110,37 @@ public final class RestartOperations: Sendable {
 
     func isRestarting(_ node: Int32) -> Bool { state.withLock { $0.running[node] != nil } }
 
+    func isScaling(_ pool: String) -> Bool { state.withLock { $0.scaling[pool] != nil } }
+
     /// How many restarts run now.
     public var runningCount: Int { state.withLock { $0.running.count } }
 
-    private func save() throws {
+    /// Writes the operations changed since the last write. The change is taken from the book inside the store's
+    /// write transaction, so writes land in order and the store never goes back in time; the ids of a write that
+    /// failed are written with the next one.
+    private func save() async throws {
         guard let store else { return }
-        try saving.withLock { _ in
-            let file = state.withLock { $0.file }
-            try store.save(file)
+        let taken = TakenIds()
+        do {
+            try await store.write { [self] in
+                state.withLock { book in
+                    let ids = book.dirty
+                    book.dirty = []
+                    taken.ids.withLock { $0 = ids }
+                    return book.change(ids)
+                }
+            }
+        } catch {
+            let ids = taken.ids.withLock { $0 }
+            state.withLock { $0.dirty.formUnion(ids) }
+            throw error
         }
     }
+}
+
+/// The ids a write took from the book, handed back when the write fails.
+private final class TakenIds: Sendable {
+    let ids = Mutex<Set<String>>([])
 }
 
 enum StartResult: Sendable {
@@ -125,13 +158,30 @@ struct OperationBook: Sendable {
     var order: [String] = []
     var byRequest: [String: String] = [:]
     var running: [Int32: String] = [:]
+    var scaling: [String: String] = [:]
     /// Continues across agent restarts (it is stored), so ids stay unique even without the random suffix.
     var counter = 0
+    /// Operations added, changed or dropped since the last write to the store.
+    var dirty: Set<String> = []
     let maxFinished: Int
 
     init(maxFinished: Int) { self.maxFinished = max(0, maxFinished) }
 
     var file: OperationsFile { OperationsFile(counter: counter, operations: order.compactMap { operations[$0] }) }
+
+    /// The store change for these ids: the ones still kept are written (in their order), the others dropped.
+    func change(_ ids: Set<String>) -> AgentOperationsChange {
+        var upserts: [StoredAgentOperation] = []
+        if !ids.isEmpty {
+            for id in order where ids.contains(id) {
+                // Encoding these plain values cannot fail; an operation that did is simply not written.
+                guard let op = operations[id], let body = try? OperationStore.encode(op) else { continue }
+                upserts.append(StoredAgentOperation(id: id, body: body))
+            }
+        }
+        let deletions = ids.filter { operations[$0] == nil }.sorted()
+        return AgentOperationsChange(counter: counter, upserts: upserts, deletions: deletions)
+    }
 
     /// Takes over a stored state; returns the operations that were running, which become failed.
     mutating func load(_ file: OperationsFile) -> [AgentOperation] {
@@ -140,9 +190,17 @@ struct OperationBook: Sendable {
         for var op in file.operations where operations[op.id] == nil {
             if op.state == .running {
                 op.state = .failed
-                op.error =
-                    "the agent stopped while restarting node \(op.node) (operation \(op.id)); it cannot tell "
-                    + "whether the restart finished: check node \(op.node) before restarting it again"
+                switch op.kind {
+                case .restart:
+                    let node = op.node.map(String.init) ?? "?"
+                    op.error =
+                        "the agent stopped while restarting node \(node) (operation \(op.id)); it cannot tell "
+                        + "whether the restart finished: check node \(node) before restarting it again"
+                case .scale:
+                    op.error =
+                        "the agent stopped while scaling pool \(op.pool ?? "?") to \(op.replicas ?? 0) (operation "
+                        + "\(op.id)); it cannot tell whether the scale finished: check the pool before scaling it again"
+                }
                 interrupted.append(op)
             }
             operations[op.id] = op
@@ -160,15 +218,39 @@ struct OperationBook: Sendable {
             return .existing(op)
         }
         if let running = running[node] { return .busy(running) }
-        counter += 1
-        let op = AgentOperation(
-            id: "op-\(counter)-\(UUID().uuidString.prefix(8).lowercased())", node: node, state: .running, error: nil,
-            requestId: requestId)
-        operations[op.id] = op
-        order.append(op.id)
-        if let requestId { byRequest[requestId] = op.id }
+        let op = AgentOperation(id: nextId(), node: node, state: .running, error: nil, requestId: requestId)
+        add(op)
         running[node] = op.id
         return .started(op)
+    }
+
+    mutating func startScale(pool: String, replicas: Int, requestId: String?) -> StartResult {
+        if let requestId, let existing = byRequest[requestId], let op = operations[existing] {
+            return .existing(op)
+        }
+        if let running = scaling[pool] { return .busy(running) }
+        let op = AgentOperation(
+            id: nextId(), pool: pool, replicas: replicas, state: .running, error: nil, requestId: requestId)
+        add(op)
+        scaling[pool] = op.id
+        return .started(op)
+    }
+
+    mutating func nextId() -> String {
+        counter += 1
+        return "op-\(counter)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    mutating func add(_ op: AgentOperation) {
+        dirty.insert(op.id)
+        operations[op.id] = op
+        order.append(op.id)
+        if let requestId = op.requestId { byRequest[requestId] = op.id }
+    }
+
+    mutating func release(_ op: AgentOperation) {
+        if let node = op.node, running[node] == op.id { running[node] = nil }
+        if let pool = op.pool, scaling[pool] == op.id { scaling[pool] = nil }
     }
 
     /// Returns whether the operation changed.
@@ -177,7 +259,8 @@ struct OperationBook: Sendable {
         op.state = error == nil ? .done : .failed
         op.error = error
         operations[id] = op
-        if running[op.node] == id { running[op.node] = nil }
+        dirty.insert(id)
+        release(op)
         prune()
         return true
     }
@@ -185,14 +268,15 @@ struct OperationBook: Sendable {
     /// Removes an operation that was never acted on.
     mutating func forget(_ id: String) {
         guard let op = operations.removeValue(forKey: id) else { return }
+        dirty.insert(id)
         order.removeAll { $0 == id }
         if let requestId = op.requestId, byRequest[requestId] == id { byRequest[requestId] = nil }
-        if running[op.node] == id { running[op.node] = nil }
+        release(op)
     }
 
     /// Drops the oldest finished operations beyond `maxFinished`.
     mutating func prune() {
-        var excess = operations.count - running.count - maxFinished
+        var excess = operations.count - running.count - scaling.count - maxFinished
         guard excess > 0 else { return }
         var kept: [String] = []
         kept.reserveCapacity(order.count - excess)
@@ -202,6 +286,7 @@ struct OperationBook: Sendable {
                 continue
             }
             operations[id] = nil
+            dirty.insert(id)
             if let requestId = op.requestId, byRequest[requestId] == id { byRequest[requestId] = nil }
             excess -= 1
         }
@@ -216,7 +301,7 @@ struct OperationBook: Sendable {
     }
 }
 
-/// Runs the restarts the API accepted, concurrently, until graceful shutdown.
+/// Runs the restarts and scales the API accepted, concurrently, until graceful shutdown.
 public struct RestartWorker: Service {
     let operations: RestartOperations
     let driver: any NodeDriver
@@ -235,36 +320,46 @@ public struct RestartWorker: Service {
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             for await op in operations.stream.cancelOnGracefulShutdown() {
-                metrics.restartsRequested.increment()
-                metrics.restartsRunning.record(operations.runningCount)
+                // The metrics count restarts; a scale is its own operation and only logged.
+                let isRestart = op.kind == .restart
+                if isRestart {
+                    metrics.restartsRequested.increment()
+                    metrics.restartsRunning.record(operations.runningCount)
+                }
                 group.addTask {
                     let started = ContinuousClock.now
                     defer {
-                        metrics.restartDuration.recordNanoseconds(
-                            Int64((ContinuousClock.now - started).seconds * 1e9))
-                        metrics.restartsRunning.record(operations.runningCount)
+                        if isRestart {
+                            metrics.restartDuration.recordNanoseconds(
+                                Int64((ContinuousClock.now - started).seconds * 1e9))
+                            metrics.restartsRunning.record(operations.runningCount)
+                        }
                     }
                     var logger = logger
-                    logger[metadataKey: LogKey.brokerId] = "\(op.node)"
-                    logger.info("restarting node", metadata: [LogKey.agentOperationId: "\(op.id)"])
+                    logger[metadataKey: LogKey.agentOperationId] = "\(op.id)"
+                    if let node = op.node { logger[metadataKey: LogKey.brokerId] = "\(node)" }
+                    if let pool = op.pool { logger[metadataKey: LogKey.pool] = "\(pool)" }
+                    logger.info("\(op.kind.rawValue) started")
                     let failure: String?
                     do {
-                        try await driver.restart(node: op.node)
+                        switch op.kind {
+                        case .restart: try await driver.restart(node: op.node ?? -1)
+                        case .scale: try await driver.scale(pool: op.pool ?? "", replicas: op.replicas ?? 0)
+                        }
                         failure = nil
-                        metrics.restartsDone.increment()
-                        logger.info("node restarted", metadata: [LogKey.agentOperationId: "\(op.id)"])
+                        if isRestart { metrics.restartsDone.increment() }
+                        logger.info("\(op.kind.rawValue) done")
                     } catch {
                         failure = "\(error)"
-                        metrics.restartsFailed.increment()
-                        logger.error(
-                            "restart failed", metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.error: "\(error)"])
+                        if isRestart { metrics.restartsFailed.increment() }
+                        logger.error("\(op.kind.rawValue) failed", metadata: [LogKey.error: "\(error)"])
                     }
                     do {
-                        try operations.finish(op.id, error: failure)
+                        try await operations.finish(op.id, error: failure)
                     } catch {
                         logger.error(
-                            "the restart's end could not be saved; after an agent restart it reads as interrupted",
-                            metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.error: "\(error)"])
+                            "the \(op.kind.rawValue)'s end could not be saved; after an agent restart it reads as interrupted",
+                            metadata: [LogKey.error: "\(error)"])
                     }
                 }
             }

@@ -25,7 +25,13 @@ public final class SQLiteOperationsStore: OperationsStore {
             var configuration = Configuration()
             configuration.busyMode = .timeout(30)
             db = try DatabaseQueue(path: path, configuration: configuration)
+            // A store a newer Ballast has migrated further may hold what this one cannot read.
+            if try db.read({ try Self.migrator.hasBeenSuperseded($0) }) {
+                throw StoreError(.corrupt, "the operations store \(path) was written by a newer Ballast")
+            }
             try Self.migrator.migrate(db)
+        } catch let error as StoreError {
+            throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.corrupt, "the operations store \(path) is not a SQLite database: \(error.message ?? "")")
         } catch {
@@ -56,6 +62,7 @@ public final class SQLiteOperationsStore: OperationsStore {
                         cluster TEXT PRIMARY KEY, operationId TEXT NOT NULL, since DOUBLE NOT NULL);
                     """)
         }
+        registerAgentMigrations(&migrator)
         // Rebalances: each move's latest state, throttle values from before the execution, liveness, stop.
         migrator.registerMigration("v3-items-settings-heartbeat") { db in
             try db.execute(

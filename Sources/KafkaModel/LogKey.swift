@@ -15,8 +15,13 @@ public enum LogKey {
     public static let configKey = "kafka.config.key"
     /// A Ballast operation (a roll, a rebalance, a service operation).
     public static let operationId = "ballast.operation.id"
-    /// An agent's restart operation.
+    /// An agent's restart or scale operation.
     public static let agentOperationId = "ballast.agent.operation.id"
+    /// A node pool an agent scales (a StatefulSet, a KafkaNodePool).
+    public static let pool = "ballast.pool"
+    /// A Kubernetes pod (`namespace/name`) and a Kubernetes cluster's name.
+    public static let pod = "kubernetes.pod"
+    public static let kubernetesCluster = "kubernetes.cluster"
     /// An agent's base URL.
     public static let agent = "ballast.agent"
     /// A batch of a roll (1-based).

@@ -24,6 +24,9 @@ public enum HoldReason: Sendable, Hashable {
     case batchFull(Int)
     /// No agent manages the node.
     case noAgent
+    /// The node's agent has not answered for `seconds` (`error`: how the last call failed): nothing it manages is
+    /// restarted until it answers.
+    case agentUnreachable(agent: String, seconds: Int, error: String)
 
     /// Every `code`, for metrics labels and documentation.
     public static let codes = [
@@ -45,6 +48,7 @@ public enum HoldReason: Sendable, Hashable {
         case .otherGroup: "other-zone"
         case .batchFull: "max-batch"
         case .noAgent: "no-agent"
+        case .agentUnreachable: "agent-unreachable"
         }
     }
 }
@@ -79,6 +83,10 @@ extension HoldReason: CustomStringConvertible {
             return "the batch already has \(cap) node(s) (--max-batch)"
         case .noAgent:
             return "no agent manages this node"
+        case .agentUnreachable(let agent, let seconds, let error):
+            return
+                "its agent at \(agent) has not answered for \(seconds) s (\(error)); the roll restarts nothing that "
+                + "agent manages until it answers again"
         }
     }
 }

@@ -33,6 +33,9 @@ public struct RollOptions: Sendable, Hashable, Codable {
         public var postRestartDelaySeconds: Double = 0
         /// How often the cluster and agents are polled during waits.
         public var pollSeconds: Double = 2
+        /// How long an agent may go without answering before the roll fails. Meanwhile the roll pauses for the
+        /// nodes it manages (a Kubernetes cluster cut off): nothing there is restarted, the other clusters go on.
+        public var agentUnreachableSeconds: Double = 600
 
         public init() {}
 
@@ -47,6 +50,8 @@ public struct RollOptions: Sendable, Hashable, Codable {
             postRestartDelaySeconds =
                 try c.decodeIfPresent(Double.self, forKey: .postRestartDelaySeconds) ?? d.postRestartDelaySeconds
             pollSeconds = try c.decodeIfPresent(Double.self, forKey: .pollSeconds) ?? d.pollSeconds
+            agentUnreachableSeconds =
+                try c.decodeIfPresent(Double.self, forKey: .agentUnreachableSeconds) ?? d.agentUnreachableSeconds
         }
     }
 
@@ -93,5 +98,6 @@ extension RollOptions {
             ?? positive(t.catchUpSeconds, "--catch-up-timeout", "catchUpSeconds")
             ?? positive(t.electSeconds, "the election timeout", "electSeconds")
             ?? positive(t.pollSeconds, "--poll", "pollSeconds")
+            ?? positive(t.agentUnreachableSeconds, "--agent-unreachable-timeout", "agentUnreachableSeconds")
     }
 }

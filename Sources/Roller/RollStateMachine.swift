@@ -36,8 +36,23 @@ public struct RollStateMachine: Sendable {
         case running
         case done
         case failed(String)
-        /// The agent has not answered for longer than the executor tolerates.
-        case unreachable(String)
+        /// The node's agent has not answered for `seconds` (`error` says how it failed).
+        case unreachable(agent: String, seconds: Double, error: String)
+    }
+
+    /// An agent that stopped answering, with the nodes it managed when it last answered.
+    public struct UnreachableAgent: Sendable, Hashable {
+        public var endpoint: String
+        public var nodes: [Int32]
+        public var seconds: Double
+        public var error: String
+
+        public init(endpoint: String, nodes: [Int32], seconds: Double, error: String) {
+            self.endpoint = endpoint
+            self.nodes = nodes
+            self.seconds = seconds
+            self.error = error
+        }
     }
 
     enum Phase: Sendable, Hashable {
@@ -93,21 +108,30 @@ public struct RollStateMachine: Sendable {
 
     // MARK: Inputs
 
+    /// - Parameter unreachable: agents that did not answer this read; `nodes` holds what they last reported.
     public mutating func clusterRead(
-        _ snapshot: ClusterSnapshot, nodes: [NodeInfo], activeSignals: Int = 0, now: Double, wallMillis: Int64
+        _ snapshot: ClusterSnapshot, nodes: [NodeInfo], activeSignals: Int = 0, unreachable: [UnreachableAgent] = [],
+        now: Double, wallMillis: Int64
     ) -> Step {
         lastSnapshot = snapshot
+        if let late = unreachable.first(where: { $0.seconds > options.timeouts.agentUnreachableSeconds }) {
+            return fail(
+                .unreachable, node: late.nodes.first(where: { remaining.contains($0) || batch.contains($0) }),
+                unreachableMessage(late))
+        }
         switch phase {
         case .gate(let since):
             return gate(
-                snapshot, nodes: nodes, activeSignals: activeSignals, since: since ?? now, now: now,
-                wallMillis: wallMillis)
+                snapshot, nodes: nodes, activeSignals: activeSignals, unreachable: unreachable, since: since ?? now,
+                now: now, wallMillis: wallMillis)
         case .waitingRegistered(let since):
             let brokers = Set(snapshot.brokers.map(\.id))
             let ready = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            // A node whose agent is cut off counts as ready once it is back in the metadata: its last report is stale.
+            let cut = Set(unreachable.flatMap(\.nodes))
             let missing = batch.filter { id in
                 let isBroker = ready[id]?.roles.contains(.broker) ?? true
-                return (isBroker && !brokers.contains(id)) || ready[id]?.ready == false
+                return (isBroker && !brokers.contains(id)) || (ready[id]?.ready == false && !cut.contains(id))
             }
             if missing.isEmpty {
                 phase = .catchingUp(since: now)
@@ -166,6 +190,7 @@ public struct RollStateMachine: Sendable {
     public mutating func agentStatus(_ statuses: [Int32: AgentStatus], now: Double) -> Step {
         guard case .waitingAgents(let since) = phase else { return Step(action: .wait(seconds: 0), events: []) }
         var events: [RollEvent] = []
+        var cutOff: [Int32: HoldReason] = [:]
         for node in batch where !agentDone.contains(node) {
             switch statuses[node] {
             case .done:
@@ -177,13 +202,21 @@ public struct RollStateMachine: Sendable {
                     node: node,
                     "the agent reported the restart of node \(node) failed: \(message); "
                         + "the roll stops and restarts no further node")
-            case .unreachable(let message):
-                return fail(
-                    .unreachable, node: node,
-                    "the agent of node \(node) \(message); the roll stops and restarts no further node")
+            case .unreachable(let agent, let seconds, let error):
+                if seconds > options.timeouts.agentUnreachableSeconds {
+                    return fail(
+                        .unreachable, node: node,
+                        unreachableMessage(.init(endpoint: agent, nodes: [node], seconds: seconds, error: error))
+                            + " while restarting node \(node)")
+                }
+                cutOff[node] = .agentUnreachable(agent: agent, seconds: Int(seconds), error: error)
             case .running, nil:
                 break
             }
+        }
+        if !cutOff.isEmpty {
+            // The restart goes on without its agent; the roll waits for the agent to tell how it ended.
+            events.append(.waiting(reasons: [], held: cutOff))
         }
         if agentDone.count == batch.count {
             phase = .waitingRegistered(since: now)
@@ -191,11 +224,12 @@ public struct RollStateMachine: Sendable {
         }
         if now - since > options.timeouts.restartSeconds {
             let node = batch.first { !agentDone.contains($0) }!
+            let cut = cutOff[node].map { " (\($0))" } ?? ""
             return fail(
                 .restartTimedOut,
                 node: node,
                 "the agent did not report the restart of node \(node) done within "
-                    + "\(seconds(options.timeouts.restartSeconds))")
+                    + "\(seconds(options.timeouts.restartSeconds))\(cut)")
         }
         return Step(action: .wait(seconds: min(options.timeouts.pollSeconds, Self.agentPollSeconds)), events: events)
     }
@@ -229,8 +263,8 @@ public struct RollStateMachine: Sendable {
     // MARK: Phases
 
     mutating func gate(
-        _ snapshot: ClusterSnapshot, nodes: [NodeInfo], activeSignals: Int, since: Double, now: Double,
-        wallMillis: Int64
+        _ snapshot: ClusterSnapshot, nodes: [NodeInfo], activeSignals: Int, unreachable: [UnreachableAgent],
+        since: Double, now: Double, wallMillis: Int64
     ) -> Step {
         if remaining.isEmpty {
             phase = .finished
@@ -240,15 +274,31 @@ public struct RollStateMachine: Sendable {
         if let unknown = remaining.sorted().first(where: { !known.contains($0) }) {
             return fail(.badInventory, node: unknown, "node \(unknown) is not managed by any agent")
         }
+        // Nodes of an agent that does not answer wait, with the reason; the others are planned as usual (their
+        // safety comes from the cluster's metadata, which the cut-off agent does not change).
+        var cutOff: [Int32: HoldReason] = [:]
+        for agent in unreachable {
+            for node in agent.nodes where remaining.contains(node) {
+                cutOff[node] = .agentUnreachable(
+                    agent: agent.endpoint, seconds: Int(agent.seconds), error: agent.error)
+            }
+        }
+        let reachable = remaining.subtracting(cutOff.keys)
+        if reachable.isEmpty {
+            phase = .gate(since: since)
+            return Step(
+                action: .wait(seconds: options.timeouts.pollSeconds), events: [.waiting(reasons: [], held: cutOff)])
+        }
         var planner = BatchPlanner(snapshot: snapshot, nodes: nodes, options: options, nowMillis: wallMillis)
-        let decision = planner.nextBatch(remaining: remaining, activeSignals: activeSignals, explain: false)
+        var decision = planner.nextBatch(remaining: reachable, activeSignals: activeSignals, explain: false)
+        decision.held.merge(cutOff) { a, _ in a }
         var events: [RollEvent] = []
         if !reportedWarnings {
             events += decision.warnings.map { .warning($0) }
             reportedWarnings = true
         }
         if !decision.batch.isEmpty {
-            let plan = planner.plan(nodes: remaining, activeSignals: activeSignals)
+            let plan = planner.plan(nodes: reachable, activeSignals: activeSignals)
             events.append(.planned(done: batchIndex, batches: plan.batches.map(\.nodes)))
         }
         if decision.batch.isEmpty {
@@ -359,6 +409,13 @@ public struct RollStateMachine: Sendable {
         }
         phase = .gate(since: nil)
         return Step(action: .readCluster, events: events + [done])
+    }
+
+    func unreachableMessage(_ agent: UnreachableAgent) -> String {
+        let nodes = agent.nodes.sorted().map(String.init).joined(separator: ",")
+        return "the agent at \(agent.endpoint) (nodes \(nodes)) stopped answering for \(Int(agent.seconds)) s, longer "
+            + "than the \(seconds(options.timeouts.agentUnreachableSeconds)) allowed (\(agent.error)); the roll stops "
+            + "and restarts no further node"
     }
 
     mutating func fail(_ code: RollFailure.Code, node: Int32? = nil, _ message: String) -> Step {

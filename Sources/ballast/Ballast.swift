@@ -15,6 +15,7 @@ struct Ballast: AsyncParsableCommand {
             RollCommand.self,
             RebalanceCommand.self,
             AgentCommand.self,
+            TopologyCommand.self,
             BenchCommand.self,
         ]
     )

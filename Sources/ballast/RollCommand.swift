@@ -40,6 +40,11 @@ struct RollCommand: AsyncParsableCommand {
     @Option(help: "Seconds a restarted broker may take to re-register.") var registerTimeout: Double?
     @Option(help: "Seconds the replicas of a batch may take to be back in ISR.") var catchUpTimeout: Double?
     @Option(help: "Seconds between polls of the cluster and the agents.") var poll: Double?
+    @Option(
+        help: ArgumentHelp(
+            "Seconds an agent may go without answering (its nodes wait meanwhile, the others go on) before the roll "
+                + "fails."))
+    var agentUnreachableTimeout: Double?
     @Option(help: "Rollout settings file (default: the built-in policies/rollout.json values).") var policy: String?
     @Flag(help: "Print the batches and why each other node waits; restart nothing.") var dryRun = false
     @Option(help: "With --dry-run: read the snapshot from this JSON file instead of the cluster.")
@@ -49,6 +54,12 @@ struct RollCommand: AsyncParsableCommand {
     @Flag(help: "Continue the most recent unfinished roll (or --operation-id).") var resume = false
     @Option(help: "The roll's operation id (new rolls get a fresh one).") var operationId: String?
     @Option(help: "Agent bearer token (default: $BALLAST_AGENT_TOKEN).") var token: String?
+    @Option(
+        name: .customLong("agent-token-file"),
+        help: ArgumentHelp(
+            "URL=FILE: that agent's own bearer token, read from FILE (repeatable; one token per Kubernetes "
+                + "cluster's agent; agents without one use --token or $BALLAST_AGENT_TOKEN)."))
+    var agentTokenFiles: [String] = []
     @Option(help: "PEM CA that signed the agents' certificates (https agents; default: the system's store).")
     var agentCa: String?
     @Option(help: "PEM client certificate for agents that require mutual TLS (with --agent-key).")
@@ -100,6 +111,7 @@ struct RollCommand: AsyncParsableCommand {
         if let registerTimeout { o.timeouts.registerSeconds = registerTimeout }
         if let catchUpTimeout { o.timeouts.catchUpSeconds = catchUpTimeout }
         if let poll { o.timeouts.pollSeconds = poll }
+        if let agentUnreachableTimeout { o.timeouts.agentUnreachableSeconds = agentUnreachableTimeout }
         if let problem = o.problem { throw RollUsageError(problem) }
         return o
     }
@@ -113,13 +125,48 @@ struct RollCommand: AsyncParsableCommand {
         return ids.map { $0! }
     }
 
-    /// The agent clients, with `--agent-ca`/`--agent-cert`/`--agent-key` when given (then on an HTTP client of
-    /// their own, shut down with `done`).
-    func agentClients(_ urls: [String], token: String) throws -> (
+    /// Each agent's bearer token: its own from `--agent-token-file`, else the common one. Tokens are never
+    /// journaled: a resumed roll takes them from its own command line.
+    func agentTokens(_ agents: [String]) throws -> [String: String] {
+        var own: [String: String] = [:]
+        for entry in agentTokenFiles {
+            guard let eq = entry.lastIndex(of: "="), eq != entry.startIndex else {
+                throw RollUsageError("--agent-token-file must be URL=FILE, got '\(entry)'")
+            }
+            let url = String(entry[..<eq]).trimmingSuffix("/")
+            let file = String(entry[entry.index(after: eq)...])
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+                !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            else { throw RollUsageError("the token file \(file) of agent \(url) could not be read or is empty") }
+            guard agents.contains(where: { $0.trimmingSuffix("/") == url }) else {
+                throw RollUsageError("--agent-token-file names \(url), which is not one of the roll's --agent URLs")
+            }
+            own[url] = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var common: String?
+        if let token, !token.isEmpty {
+            common = token
+        } else if let env = ProcessInfo.processInfo.environment["BALLAST_AGENT_TOKEN"], !env.isEmpty {
+            common = env
+        }
+        var out: [String: String] = [:]
+        for agent in agents {
+            guard let t = own[agent.trimmingSuffix("/")] ?? common else {
+                throw RollUsageError(
+                    "no token for the agent at \(agent): pass --agent-token-file, --token or set BALLAST_AGENT_TOKEN")
+            }
+            out[agent] = t
+        }
+        return out
+    }
+
+    /// The agent clients, each with its token, with `--agent-ca`/`--agent-cert`/`--agent-key` when given (then on an
+    /// HTTP client of their own, shut down with `done`).
+    func agentClients(_ urls: [String], tokens: [String: String]) throws -> (
         clients: [HTTPAgentClient], done: @Sendable () async -> Void
     ) {
         guard agentCa != nil || agentCert != nil || agentKey != nil else {
-            return (urls.map { HTTPAgentClient(endpoint: $0, token: token) }, {})
+            return (urls.map { HTTPAgentClient(endpoint: $0, token: tokens[$0] ?? "") }, {})
         }
         let http: HTTPClient
         do {
@@ -127,13 +174,10 @@ struct RollCommand: AsyncParsableCommand {
         } catch {
             throw RollUsageError(error.message)
         }
-        return (urls.map { HTTPAgentClient(endpoint: $0, token: token, client: http) }, { try? await http.shutdown() })
-    }
-
-    func agentToken() throws -> String {
-        if let token, !token.isEmpty { return token }
-        if let env = ProcessInfo.processInfo.environment["BALLAST_AGENT_TOKEN"], !env.isEmpty { return env }
-        throw RollUsageError("no agent token: pass --token or set BALLAST_AGENT_TOKEN")
+        return (
+            urls.map { HTTPAgentClient(endpoint: $0, token: tokens[$0] ?? "", client: http) },
+            { try? await http.shutdown() }
+        )
     }
 
     func execute() async throws {
@@ -161,11 +205,12 @@ struct RollCommand: AsyncParsableCommand {
         }
         guard !spec.agents.isEmpty else { throw RollUsageError("give at least one --agent URL") }
         guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap") }
-        let token = try agentToken()
+        let tokens = try agentTokens(spec.agents)
         let admin = try RollLiveCluster.connect(connection, bootstrap: bootstrap)
         let result: Result<Void, any Error>
         do {
-            try await roll(spec, operationId: opId, store: store, resumeState: resumeState, token: token, admin: admin)
+            try await roll(
+                spec, operationId: opId, store: store, resumeState: resumeState, tokens: tokens, admin: admin)
             result = .success(())
         } catch {
             result = .failure(error)
@@ -176,7 +221,7 @@ struct RollCommand: AsyncParsableCommand {
 
     func roll(
         _ spec: RollSpec, operationId opId: String, store existing: (any OperationsStore)?,
-        resumeState: RollResumeState?, token: String, admin: KafkaAdmin
+        resumeState: RollResumeState?, tokens: [String: String], admin: KafkaAdmin
     ) async throws {
         let store: any OperationsStore
         if let existing {
@@ -198,7 +243,7 @@ struct RollCommand: AsyncParsableCommand {
             fail("WARNING: offline partitions are allowed by override; this roll may restart nodes of a broken cluster")
         }
         let signals = spec.blockingSignals
-        let (agentClients, closeAgents) = try agentClients(spec.agents, token: token)
+        let (agentClients, closeAgents) = try agentClients(spec.agents, tokens: tokens)
         let executor = RollExecutor(
             operationId: opId, nodes: spec.nodes.map(Set.init), options: spec.options,
             cluster: KafkaAdminClusterReader(admin: admin), agents: agentClients, journal: store,
@@ -243,7 +288,7 @@ struct RollCommand: AsyncParsableCommand {
             // Without agents: the brokers in the snapshot, zone = rack.
             inventory = snapshot.brokers.map { NodeInfo(id: $0.id, roles: [.broker], zone: $0.rack) }
         } else {
-            let (clients, closeAgents) = try agentClients(spec.agents, token: try agentToken())
+            let (clients, closeAgents) = try agentClients(spec.agents, tokens: try agentTokens(spec.agents))
             inventory = []
             do {
                 for client in clients { inventory += try await client.nodes().map(\.nodeInfo) }
@@ -406,4 +451,8 @@ final class RollProgressView: Sendable {
     func end() {
         if terminal && !json && state.withLock({ $0.drawn }) { print("") }
     }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import KafkaModel
 import KafkaSim
+import KubernetesAPI
+import KubernetesSim
 import Logging
 import ServiceLifecycle
 
@@ -12,8 +14,9 @@ struct SimCommand: AsyncParsableCommand {
         abstract: "Run a simulated Kafka cluster that speaks the wire protocol on 127.0.0.1.",
         discussion: """
             Prints `bootstrap=HOST:PORT,...` and `control=http://127.0.0.1:PORT` first (and \
-            `security-protocol=SSL|SASL_PLAINTEXT|SASL_SSL` when the listeners are secured), then runs until \
-            interrupted. See docs/simulator.md.
+            `security-protocol=SSL|SASL_PLAINTEXT|SASL_SSL` when the listeners are secured, and with \
+            --kubernetes-port a `kubeconfig=PATH` line per simulated Kubernetes cluster), then runs until \
+            interrupted. See docs/simulator.md and docs/kubernetes.md.
             """
     )
 
@@ -37,6 +40,15 @@ struct SimCommand: AsyncParsableCommand {
         100 * 1024 * 1024
     @Option(name: .customLong("config"), help: "A static broker config KEY=VALUE for every node (repeatable).")
     var configs: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "Serve a simulated Kubernetes API (HTTPS) per simulated Kubernetes cluster on this port and the next "
+                + "ones (0 picks free ports)."))
+    var kubernetesPort: Int?
+    @Option(help: "Where the kubeconfigs, tokens and certificates go (default: a new temporary directory).")
+    var kubernetesDir: String?
+    @Option(help: "A Role/ClusterRole YAML file: every Kubernetes API call outside it is refused with 403.")
+    var kubernetesRole: String?
     @Option(help: "PEM certificate (chain) of the listeners; with --tls-key every listener speaks TLS.")
     var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
@@ -84,18 +96,57 @@ struct SimCommand: AsyncParsableCommand {
         let server = KafkaSimServer(
             simulator: simulator, configuration: config, responder: KafkaProtocolResponder.make(simulator),
             logger: logger)
+        let kubernetes: KubernetesSimulator?
+        do {
+            kubernetes = try makeKubernetes(server: server, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("ballast sim: \(error)\n".utf8))
+            throw BallastExit.badInput
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [server] + (kubernetes.map { [$0] } ?? []), gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {
                 guard let control = await server.waitUntilReady() else { return }
                 var lines = "bootstrap=\(server.bootstrap)\ncontrol=\(control)\n"
                 if security.protocolName != "PLAINTEXT" { lines += "security-protocol=\(security.protocolName)\n" }
+                for endpoint in await kubernetes?.waitUntilReady() ?? [] {
+                    lines += "kubeconfig=\(endpoint.kubeconfig)\n"
+                }
                 FileHandle.standardOutput.write(Data(lines.utf8))
+            }
+            defer {
+                // A directory the simulator made for itself (kubeconfigs, tokens, the CA's key) goes with it.
+                if kubernetesDir == nil, let directory = kubernetes?.configuration.directory {
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
             }
             try await tasks.waitForAll()
         }
+    }
+
+    func makeKubernetes(server: KafkaSimServer, logger: Logger) throws -> KubernetesSimulator? {
+        guard let kubernetesPort else {
+            if kubernetesDir != nil || kubernetesRole != nil {
+                throw UsageError(description: "--kubernetes-dir and --kubernetes-role need --kubernetes-port")
+            }
+            return nil
+        }
+        guard (0...65535).contains(kubernetesPort) else {
+            throw UsageError(description: "--kubernetes-port \(kubernetesPort) is not a port")
+        }
+        let directory =
+            kubernetesDir
+            ?? (NSTemporaryDirectory() as NSString).appendingPathComponent(
+                "ballast-sim-kubernetes-\(UUID().uuidString)")
+        var configuration = KubernetesSimulator.Configuration(directory: directory)
+        configuration.basePort = kubernetesPort
+        configuration.seed = seed
+        if let kubernetesRole { configuration.policy = try RBACPolicy.load(yamlFile: kubernetesRole) }
+        return try KubernetesSimulator(kafka: server, configuration: configuration, logger: logger)
     }
 
     /// The listeners' TLS and SASL from the flags; errors name the flag or the file.

@@ -55,6 +55,29 @@ import Testing
         }
     }
 
+    /// A driver whose cluster cannot be reached: listing its nodes fails.
+    struct UnlistingDriver: NodeDriver {
+        func nodes() async throws -> [AgentNode] {
+            throw AgentError(.unreachable, "the Kubernetes API at https://10.0.0.1 answered 503")
+        }
+        func restart(node: Int32) async throws {}
+    }
+
+    @Test func aDriverThatCannotListItsNodesIsABadGatewayWithItsReason() async throws {
+        let app = try AgentServer.application(
+            driver: UnlistingDriver(), configuration: .init(token: Self.token), logger: Logger(label: "test"),
+            operations: RestartOperations())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
+                #expect(response.status == .badGateway)
+                let body = try decode(AgentErrorBody.self, response)
+                #expect(
+                    body.error
+                        == "the agent could not list its nodes: the Kubernetes API at https://10.0.0.1 answered 503")
+            }
+        }
+    }
+
     @Test func aRestartRunsToDoneAndARepeatedRequestIdDoesNotRestartAgain() async throws {
         let driver = FakeDriver(holding: true)
         let operations = RestartOperations()

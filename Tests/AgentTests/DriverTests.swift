@@ -277,10 +277,10 @@ import Testing
             return .ok
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        let clock = ContinuousClock()
-        let began = clock.now
         try await app.test(.live) { client in
-            // The default timeout is 300 s: only seeing `stopped` can end this quickly.
+            // The default timeout is 300 s, and its message says so: "did not come back" comes only from seeing
+            // `stopped`, so the message alone shows the restart ended on it (no wall-clock bound, which a loaded
+            // machine can miss).
             let driver = SimDriver(
                 control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5, requestTimeout: .seconds(60))
             let error = await #expect(throws: AgentError.self) { try await driver.restart(node: 3) }
@@ -288,8 +288,7 @@ import Testing
                 error?.description.contains("simulated broker 3 did not come back") == true,
                 "\(String(describing: error))")
             #expect(error?.description.contains("check the node's logs") == true)
+            #expect(error?.description.contains("exited during start-up") == true)
         }
-        // Seeing `stopped` ends it; the 300 s timeout's message would not say "did not come back".
-        #expect(began.duration(to: clock.now) < .seconds(250))
     }
 }

@@ -1,6 +1,7 @@
 import AgentContract
 import AgentProcessDriver
 import AgentSimDriver
+import BallastStore
 import BallastTestSupport
 import Foundation
 import Hummingbird
@@ -94,17 +95,17 @@ import Testing
     @Test func aFinishedOperationLoadsWithTheSameIdStateAndRequestId() async throws {
         try await withStateDirectory { dir in
             let first = try reload(dir)
-            let ok = try started(first.start(node: 1, requestId: "roll-1/node-1"))
-            let bad = try started(first.start(node: 2, requestId: "roll-1/node-2"))
-            try first.finish(ok.id, error: nil)
-            try first.finish(bad.id, error: "restart command exited with status 2")
+            let ok = try started(await first.start(node: 1, requestId: "roll-1/node-1"))
+            let bad = try started(await first.start(node: 2, requestId: "roll-1/node-2"))
+            try await first.finish(ok.id, error: nil)
+            try await first.finish(bad.id, error: "restart command exited with status 2")
 
             let second = try reload(dir)
             #expect(second.interrupted.isEmpty)
             #expect(second.operation(ok.id)?.state == .done)
             #expect(second.operation(bad.id)?.state == .failed)
             #expect(second.operation(bad.id)?.error == "restart command exited with status 2")
-            guard case .existing(let op) = second.start(node: 2, requestId: "roll-1/node-2") else {
+            guard case .existing(let op) = await second.start(node: 2, requestId: "roll-1/node-2") else {
                 Issue.record("the stored request id was not recognized")
                 return
             }
@@ -116,7 +117,7 @@ import Testing
         try await withStateDirectory { dir in
             // The "crashed" agent recorded the restart but never finished it.
             let crashed = try reload(dir)
-            let op = try started(crashed.start(node: 3, requestId: "roll-9/node-3"))
+            let op = try started(await crashed.start(node: 3, requestId: "roll-9/node-3"))
 
             let restarted = try reload(dir)
             let expected =
@@ -164,23 +165,111 @@ import Testing
         }
     }
 
-    @Test func aCorruptStateFileIsRefusedNamingItAndLeftUnchanged() async throws {
+    @Test func aStoreThatIsNotASQLiteDatabaseIsRefusedNamingItAndLeftUnchanged() async throws {
         try await withStateDirectory { dir in
-            let store = try OperationStore(directory: dir)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let path = (dir as NSString).appendingPathComponent("roller.sqlite")
             let bytes = Data(#"{"version":1,"counter":4,"operations":[{"id":"op-1"#.utf8)
-            try bytes.write(to: URL(fileURLWithPath: store.path))
+            try bytes.write(to: URL(fileURLWithPath: path))
             #expect {
-                try RestartOperations(store: store)
+                try OperationStore(directory: dir)
             } throws: { error in
                 let message = (error as? AgentError)?.message ?? ""
-                return message.contains(store.path) && message.contains("corrupt")
+                return message.contains(path) && message.contains("corrupt")
             }
-            #expect(try Data(contentsOf: URL(fileURLWithPath: store.path)) == bytes)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+        }
+    }
+
+    @Test func anOperationThatCannotBeReadIsRefusedNamingItAndTheStoreIsLeftUnchanged() async throws {
+        try await withStateDirectory { dir in
+            let first = try reload(dir)
+            let op = try started(await first.start(node: 1, requestId: "r-1"))
+            try await first.finish(op.id, error: nil)
+            let store = try OperationStore(directory: dir)
+            let garbled = AgentOperationsChange(
+                counter: 1, upserts: [StoredAgentOperation(id: op.id, body: Data(#"{"nodes":[]}"#.utf8))],
+                deletions: [])
+            try await store.write { garbled }
+            #expect {
+                try RestartOperations(store: OperationStore(directory: dir))
+            } throws: { error in
+                let message = (error as? AgentError)?.message ?? ""
+                return message.contains(store.path) && message.contains(op.id) && message.contains("corrupt")
+            }
+            // Still the garbled row: nothing was rewritten.
+            let rows = try #require(try store.store.agentOperations())
+            #expect(rows.operations.map(\.body) == [Data(#"{"nodes":[]}"#.utf8)])
+        }
+    }
+
+    @Test func anOperationsFileOfAnOlderAgentIsImportedOnceAndRenamed() async throws {
+        try await withStateDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let legacy = (dir as NSString).appendingPathComponent("operations.json")
+            let done = AgentOperation(id: "op-7-abcd", node: 2, state: .done, error: nil, requestId: "roll-3/node-2")
+            let running = AgentOperation(
+                id: "op-8-ef01", node: 3, state: .running, error: nil, requestId: "roll-3/node-3")
+            try JSONEncoder().encode(OperationsFile(counter: 8, operations: [done, running]))
+                .write(to: URL(fileURLWithPath: legacy))
+
+            let imported = try reload(dir)
+            #expect(imported.operation(done.id) == done)
+            #expect(imported.interrupted.map(\.id) == [running.id])
+            #expect(!FileManager.default.fileExists(atPath: legacy))
+            #expect(FileManager.default.fileExists(atPath: legacy + ".imported"))
+            // From the store now: the same answers, and ids keep counting.
+            let again = try reload(dir)
+            #expect(again.operation(done.id) == done)
+            #expect(again.operation(running.id)?.state == .failed)
+            #expect(again.interrupted.isEmpty)
+            guard case .existing(let op) = await again.start(node: 2, requestId: "roll-3/node-2") else {
+                Issue.record("the imported request id was not recognized")
+                return
+            }
+            #expect(op == done)
+            #expect(try started(await again.start(node: 4, requestId: nil)).id.hasPrefix("op-9-"))
+        }
+    }
+
+    @Test func aCorruptOperationsFileOfAnOlderAgentIsRefusedNamingItAndLeftUnchanged() async throws {
+        try await withStateDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let legacy = (dir as NSString).appendingPathComponent("operations.json")
+            let bytes = Data(#"{"version":1,"counter":4,"operations":[{"id":"op-1"#.utf8)
+            try bytes.write(to: URL(fileURLWithPath: legacy))
+            #expect {
+                try reload(dir)
+            } throws: { error in
+                let message = (error as? AgentError)?.message ?? ""
+                return message.contains(legacy) && message.contains("corrupt")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: legacy)) == bytes)
             // Valid JSON that is not a state file is refused the same way.
             let other = Data(#"{"nodes":[]}"#.utf8)
-            try other.write(to: URL(fileURLWithPath: store.path))
-            #expect(throws: AgentError.self) { try RestartOperations(store: store) }
-            #expect(try Data(contentsOf: URL(fileURLWithPath: store.path)) == other)
+            try other.write(to: URL(fileURLWithPath: legacy))
+            #expect(throws: AgentError.self) { try reload(dir) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: legacy)) == other)
+        }
+    }
+
+    @Test func concurrentChangesLeaveTheStoreWithTheNewestStateOfEveryOperation() async throws {
+        try await withStateDirectory { dir in
+            let operations = try reload(dir, maxFinished: 50)
+            // 200 restarts started and finished concurrently: 150 are dropped along the way, 50 kept.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for node in 0..<200 {
+                    group.addTask {
+                        let op = try started(await operations.start(node: Int32(node), requestId: "r-\(node)"))
+                        try await operations.finish(op.id, error: node.isMultiple(of: 7) ? "boom" : nil)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let inMemory = operations.state.withLock { $0.file }
+            let stored = try #require(try OperationStore(directory: dir).load())
+            #expect(inMemory.operations.count == 50)
+            #expect(stored == inMemory)
         }
     }
 
@@ -190,8 +279,8 @@ import Testing
             for round in 0..<3 {
                 let operations = try reload(dir)
                 for node: Int32 in [1, 2] {
-                    let op = try started(operations.start(node: node, requestId: nil))
-                    try operations.finish(op.id, error: nil)
+                    let op = try started(await operations.start(node: node, requestId: nil))
+                    try await operations.finish(op.id, error: nil)
                     ids.append(op.id)
                 }
                 #expect(ids.last?.hasPrefix("op-\(2 * round + 2)-") == true)
@@ -203,11 +292,11 @@ import Testing
     @Test func onlyTheNewestFinishedOperationsAreKept() async throws {
         try await withStateDirectory { dir in
             let operations = try reload(dir, maxFinished: 3)
-            let running = try started(operations.start(node: 9, requestId: "r-running"))
+            let running = try started(await operations.start(node: 9, requestId: "r-running"))
             var finished: [AgentOperation] = []
             for i in 0..<5 {
-                let op = try started(operations.start(node: Int32(i), requestId: "r-\(i)"))
-                try operations.finish(op.id, error: nil)
+                let op = try started(await operations.start(node: Int32(i), requestId: "r-\(i)"))
+                try await operations.finish(op.id, error: nil)
                 finished.append(op)
             }
             #expect(operations.operation(finished[0].id) == nil)
@@ -221,7 +310,7 @@ import Testing
             // A dropped request id is unknown again.
             let reloaded = try reload(dir, maxFinished: 3)
             #expect(reloaded.operation(finished[0].id) == nil)
-            if case .existing = reloaded.start(node: 0, requestId: "r-0") {
+            if case .existing = await reloaded.start(node: 0, requestId: "r-0") {
                 Issue.record("a dropped request id was still answered")
             }
         }
@@ -231,7 +320,7 @@ import Testing
         try await withStateDirectory { dir in
             let operations = try reload(dir)
             try FileManager.default.removeItem(atPath: dir)
-            guard case .unrecorded(let reason) = operations.start(node: 1, requestId: "roll-1/node-1") else {
+            guard case .unrecorded(let reason) = await operations.start(node: 1, requestId: "roll-1/node-1") else {
                 Issue.record("a restart was accepted although it could not be saved")
                 return
             }

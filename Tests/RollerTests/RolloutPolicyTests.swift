@@ -22,7 +22,7 @@ import Testing
         #expect(
             Set(timeouts.keys) == [
                 "gateSeconds", "restartSeconds", "registerSeconds", "catchUpSeconds",
-                "electSeconds", "postRestartDelaySeconds", "pollSeconds",
+                "electSeconds", "postRestartDelaySeconds", "pollSeconds", "agentUnreachableSeconds",
             ])
         let encoded = try #require(
             try JSONSerialization.jsonObject(with: JSONEncoder().encode(RollOptions())) as? [String: Any])

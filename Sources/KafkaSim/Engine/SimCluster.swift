@@ -97,6 +97,24 @@ public struct SimCluster: Sendable {
         return node
     }
 
+    /// Adds a node for upscale (the control API's `POST /v1/brokers` and a simulated StatefulSet growing): the next
+    /// free id among nodes of its kind unless `id` is given, the first node's rack and Kubernetes cluster unless
+    /// given, and the static configs of the existing brokers (their own id, rack and roles aside).
+    public mutating func addBroker(
+        id: Int32? = nil, rack: String?, cluster: String?, roles: Set<NodeRole> = [.broker], state: NodeState
+    ) throws(SimFailure) -> Int32 {
+        let sameKind = nodes.filter { roles.isControllerOnly ? $0.roles.isControllerOnly : $0.isBroker }
+        let newId = id ?? (sameKind.map(\.id).max() ?? nodes.map(\.id).max() ?? 0) + 1
+        try addNode(
+            id: newId, rack: rack ?? nodes.first?.rack, cluster: cluster ?? nodes.first?.cluster ?? "k8s-1",
+            roles: roles,
+            staticConfigs: nodes.first(where: \.isBroker)?.staticConfigs.filter {
+                !["node.id", "broker.rack", "process.roles"].contains($0.key)
+            } ?? [:],
+            state: state)
+        return newId
+    }
+
     public func diskCapacity(of id: Int32) -> Int64? { node(id)?.diskCapacityBytes }
 
     public mutating func setDiskCapacity(_ bytes: Int64?, of id: Int32) {

@@ -104,17 +104,9 @@ public enum ControlAPI {
         router.post("/v1/brokers") { req, ctx -> NodeView in
             let body = try await req.decode(as: AddBroker.self, context: ctx)
             let result: Result<Int32, SimFailure> = sim.withCluster { c in
-                let id = body.id ?? (c.nodes.filter { $0.isBroker }.map(\.id).max() ?? 0) + 1
-                let rack = body.rack ?? c.nodes.first?.rack
                 do throws(SimFailure) {
-                    try c.addNode(
-                        id: id, rack: rack, cluster: body.cluster ?? c.nodes.first?.cluster ?? "k8s-1",
-                        roles: [.broker],
-                        staticConfigs: c.nodes.first(where: \.isBroker)?.staticConfigs.filter {
-                            !["node.id", "broker.rack", "process.roles"].contains($0.key)
-                        } ?? [:],
-                        state: .starting)
-                    return .success(id)
+                    return .success(
+                        try c.addBroker(id: body.id, rack: body.rack, cluster: body.cluster, state: .starting))
                 } catch {
                     return .failure(error)
                 }

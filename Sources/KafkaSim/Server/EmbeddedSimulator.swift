@@ -19,6 +19,15 @@ public struct EmbeddedSimulator: Sendable {
         _ cluster: SimCluster, timeScale: Double = 1, clock: AnyClock? = nil,
         security: SimListenerSecurity = SimListenerSecurity(), logger: Logger? = nil
     ) async throws -> EmbeddedSimulator {
+        try await start(server(cluster, timeScale: timeScale, clock: clock, security: security, logger: logger))
+    }
+
+    /// A server for `cluster` on loopback ports the OS picks, not yet running: what to hand a simulated Kubernetes
+    /// API (which adds its control routes) before `start(_:)`.
+    public static func server(
+        _ cluster: SimCluster, timeScale: Double = 1, clock: AnyClock? = nil,
+        security: SimListenerSecurity = SimListenerSecurity(), logger: Logger? = nil
+    ) -> KafkaSimServer {
         let simulator =
             if let clock {
                 KafkaSimulator(cluster: cluster, timeScale: timeScale, clock: clock)
@@ -29,16 +38,20 @@ public struct EmbeddedSimulator: Sendable {
         configuration.basePort = 0
         configuration.controlPort = 0
         configuration.security = security
-        let server = KafkaSimServer(
+        return KafkaSimServer(
             simulator: simulator, configuration: configuration, responder: KafkaProtocolResponder.make(simulator),
             logger: logger ?? Self.quietLogger)
+    }
+
+    /// Runs `server` and returns once every listener is bound.
+    public static func start(_ server: KafkaSimServer) async throws -> EmbeddedSimulator {
         let task = Task { try await server.run() }
         guard await server.waitUntilReady() != nil else {
             task.cancel()
             if case .failure(let error) = await task.result { throw error }
             throw SimTopologyError("the simulator stopped before its listeners were bound")
         }
-        return EmbeddedSimulator(simulator: simulator, server: server, task: task)
+        return EmbeddedSimulator(simulator: server.simulator, server: server, task: task)
     }
 
     /// Stops serving and waits until the listeners are closed.

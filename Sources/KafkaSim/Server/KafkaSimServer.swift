@@ -1,4 +1,4 @@
-import Hummingbird
+public import Hummingbird
 import KafkaWireNIO
 public import Logging
 import NIOCore
@@ -32,6 +32,7 @@ public final class KafkaSimServer: Service, Sendable {
     let listeners = Mutex<[Int32: any Channel]>([:])
     let connections = Mutex<[Int32: [ObjectIdentifier: any Channel]]>([:])
     let controlPortBox = Mutex<Int?>(nil)
+    let extraControlRoutes = Mutex<[@Sendable (Router<BasicRequestContext>) -> Void]>([])
     /// Whether the listeners (and the control API, when configured) are up; nil while starting, false when the
     /// server ended before it got there. Callers of `waitUntilReady` wait in `readyWaiters`.
     let readiness = Mutex<(ready: Bool?, waiters: [CheckedContinuation<Bool, Never>])>((nil, []))
@@ -58,6 +59,11 @@ public final class KafkaSimServer: Service, Sendable {
     /// The control API's base URL once it runs.
     public var controlURL: String? {
         controlPortBox.withLock { $0 }.map { "http://\(configuration.host):\($0)" }
+    }
+
+    /// Adds routes to the control API (the simulated Kubernetes API's faults, say); call before `run()`.
+    public func addControlRoutes(_ add: @escaping @Sendable (Router<BasicRequestContext>) -> Void) {
+        extraControlRoutes.withLock { $0.append(add) }
     }
 
     /// Binds a listener for every node that has none yet.
@@ -131,6 +137,7 @@ public final class KafkaSimServer: Service, Sendable {
                     let router = ControlAPI.router(simulator: simulator) { [self] id in
                         try await bindListener(node: id, port: 0)
                     }
+                    for add in extraControlRoutes.withLock({ $0 }) { add(router) }
                     let app = Application(
                         router: router,
                         configuration: .init(

@@ -4,6 +4,7 @@ public import Foundation
 import KafkaModel
 public import Logging
 public import Roller
+import Synchronization
 
 /// Runs a roll: feeds the state machine with what the cluster and the agents say, does what it decides, and
 /// journals every step (before and after each restart request).
@@ -22,8 +23,12 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
     /// The number of active rollout-blocking signals (alerts), read before every gate.
     public var activeSignals: @Sendable () async -> Int
     public var logger: Logger
-    /// How long a failing cluster read or agent poll is retried before the roll fails (measured on `clock`).
+    /// How long a failing cluster read, or the agents' first node lists, are retried before the roll fails (measured
+    /// on `clock`). An agent that stops answering later pauses the nodes it manages for up to
+    /// `options.timeouts.agentUnreachableSeconds` instead.
     public var readRetrySeconds: Double = 30
+    /// How often an agent that stopped answering is asked again while the roll goes on without it.
+    public var silentAgentProbeSeconds: Double = 10
     public let clock: C
     public var wallClock: @Sendable () -> Date
     /// Restarts, gate holds, batch durations and agent call latency (swift-metrics).
@@ -114,9 +119,25 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         try await emit(.started(operationId: operationId, nodes: toRoll.sorted(), resumed: resume != nil))
         var step = machine.start(now: now())
         var operations: [Int32: String] = [:]
-        /// When each node's agent first failed to answer a poll, since its last answer.
+        /// When each agent first failed to answer, since its last answer; and what it last reported.
+        var silentSince: [String: C.Instant] = [:]
+        var lastReport: [String: [AgentNode]] = Dictionary(grouping: inventory) { owner[$0.id]!.endpoint }
+        /// When each node's restart operation last went unanswered, since its last answer.
         var unanswered: [Int32: C.Instant] = [:]
         var owners = owner
+        /// When each silent agent was last asked, its last failure, and the questions still out.
+        var lastProbe: [String: C.Instant] = [:]
+        var silentError: [String: String] = [:]
+        let probes = AgentProbes()
+        defer { probes.cancelAll() }
+        func silence(_ agent: any AgentAPI, _ error: (any Error)?) -> RollStateMachine.UnreachableAgent {
+            let since = silentSince[agent.endpoint] ?? clock.now
+            silentSince[agent.endpoint] = since
+            if let error { silentError[agent.endpoint] = "\(error)" }
+            return .init(
+                endpoint: agent.endpoint, nodes: (lastReport[agent.endpoint] ?? []).map(\.id),
+                seconds: since.duration(to: clock.now).seconds, error: silentError[agent.endpoint] ?? "no answer")
+        }
 
         while true {
             for event in step.events { try await emit(event) }
@@ -130,20 +151,74 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 step = machine.waited(now: now())
             case .readCluster:
                 let snapshot: ClusterSnapshot
-                let nodes: [AgentNode]
+                var nodes: [AgentNode] = []
+                var unreachable: [RollStateMachine.UnreachableAgent] = []
                 do {
                     snapshot = try await retrying("the cluster could not be read") { try await cluster.snapshot() }
-                    let read = try await readAgents()
-                    nodes = read.0
-                    owners = read.1
+                    // The agents that answered last time are asked now, all at once (one that stops answering costs
+                    // one timeout, not one per agent). An agent already silent is asked in the background, every
+                    // `silentAgentProbeSeconds`, its answer taken at a later read; meanwhile its last report stands,
+                    // so a cut-off cluster does not hold up the roll of the others.
+                    let now = clock.now
+                    let ask = agents.filter { silentSince[$0.endpoint] == nil }
+                    var answers = await withTaskGroup(of: (String, Result<[AgentNode], any Error>).self) { group in
+                        for agent in ask {
+                            group.addTask {
+                                do {
+                                    return (
+                                        agent.endpoint, .success(try await timed("nodes") { try await agent.nodes() })
+                                    )
+                                } catch {
+                                    return (agent.endpoint, .failure(error))
+                                }
+                            }
+                        }
+                        var out: [String: Result<[AgentNode], any Error>] = [:]
+                        for await (endpoint, result) in group { out[endpoint] = result }
+                        return out
+                    }
+                    for agent in agents where silentSince[agent.endpoint] != nil {
+                        if let result = probes.take(agent.endpoint) { answers[agent.endpoint] = result }
+                        let last = lastProbe[agent.endpoint] ?? now
+                        if answers[agent.endpoint] == nil, !probes.running(agent.endpoint),
+                            last.duration(to: now).seconds >= silentAgentProbeSeconds
+                        {
+                            lastProbe[agent.endpoint] = now
+                            probes.start(agent)
+                        }
+                    }
+                    var read: [String: [AgentNode]] = [:]
+                    for agent in agents {
+                        switch answers[agent.endpoint] {
+                        case .success(let list):
+                            read[agent.endpoint] = list
+                            lastReport[agent.endpoint] = list
+                            silentSince[agent.endpoint] = nil
+                        case .failure(let error as CancellationError):
+                            throw error
+                        case .failure(let error as AgentClientError) where !error.isRetriable:
+                            throw RollFailure("the agent at \(agent.endpoint) could not list its nodes: \(error)")
+                        case .failure(let error):
+                            // Cut off (network, agent stopped): its nodes wait, as it last reported them.
+                            if silentSince[agent.endpoint] == nil { lastProbe[agent.endpoint] = now }
+                            unreachable.append(silence(agent, error))
+                            read[agent.endpoint] = lastReport[agent.endpoint] ?? []
+                        case nil:
+                            // Silent, its probe still out.
+                            unreachable.append(silence(agent, nil))
+                            read[agent.endpoint] = lastReport[agent.endpoint] ?? []
+                        }
+                    }
+                    owners = try Self.owners(agents, read)
+                    nodes = agents.flatMap { read[$0.endpoint] ?? [] }
                 } catch let failure as RollFailure {
                     step = Self.failStep(failure)
                     continue
                 }
                 let signals = await activeSignals()
                 step = machine.clusterRead(
-                    snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, now: now(), wallMillis: wallMillis()
-                )
+                    snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, unreachable: unreachable,
+                    now: now(), wallMillis: wallMillis())
             case .restart(let batchNodes):
                 // One request after another: a refused or unreachable request stops the batch there.
                 var failures: [Int32: String] = [:]
@@ -186,15 +261,15 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                         }
                     } catch let error as CancellationError {
                         throw error
+                    } catch let error as AgentClientError where !error.isRetriable {
+                        statuses[node] = .failed("the agent at \(agent.endpoint) refused the poll: \(error)")
                     } catch {
-                        // An agent may be briefly unreachable (it restarts, say): the roll fails only once it has
-                        // not answered for `readRetrySeconds`, however often it is polled meanwhile.
+                        // An agent may be briefly unreachable (it restarts, its cluster is cut off): the roll waits,
+                        // counting the time on the clock however often it polls, up to agentUnreachableSeconds.
                         let since = unanswered[node] ?? clock.now
                         unanswered[node] = since
-                        if since.duration(to: clock.now).seconds >= readRetrySeconds {
-                            statuses[node] = .unreachable(
-                                "stopped answering for \(Int(readRetrySeconds)) s: \(error)")
-                        }
+                        statuses[node] = .unreachable(
+                            agent: agent.endpoint, seconds: since.duration(to: clock.now).seconds, error: "\(error)")
                     }
                 }
                 step = machine.agentStatus(statuses, now: now())
@@ -214,25 +289,31 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         .init(action: .fail(failure), events: [.failed(failure)])
     }
 
-    /// Every agent's nodes, and the agent of each node.
+    /// Every agent's nodes, and the agent of each node (at the start of a roll: every agent must answer).
     func readAgents() async throws -> ([AgentNode], [Int32: any AgentAPI]) {
-        var nodes: [AgentNode] = []
-        var owner: [Int32: any AgentAPI] = [:]
+        var read: [String: [AgentNode]] = [:]
         for agent in agents {
-            let list = try await retrying("the agent at \(agent.endpoint) could not list its nodes") {
+            read[agent.endpoint] = try await retrying("the agent at \(agent.endpoint) could not list its nodes") {
                 try await timed("nodes") { try await agent.nodes() }
             }
-            for n in list {
+        }
+        return (agents.flatMap { read[$0.endpoint] ?? [] }, try Self.owners(agents, read))
+    }
+
+    /// The agent of each node; a node reported by two agents fails the roll.
+    static func owners(_ agents: [any AgentAPI], _ read: [String: [AgentNode]]) throws -> [Int32: any AgentAPI] {
+        var owner: [Int32: any AgentAPI] = [:]
+        for agent in agents {
+            for n in read[agent.endpoint] ?? [] {
                 if let other = owner[n.id] {
                     throw RollFailure(
                         .badInventory, node: n.id,
                         "node \(n.id) is reported by two agents (\(other.endpoint) and \(agent.endpoint))")
                 }
                 owner[n.id] = agent
-                nodes.append(n)
             }
         }
-        return (nodes, owner)
+        return owner
     }
 
     /// Runs an agent call and records how long it took on `clock`.
@@ -286,5 +367,39 @@ extension RollExecutor where C == ContinuousClock {
         self.init(
             operationId: operationId, nodes: nodes, options: options, cluster: cluster, agents: agents,
             journal: journal, resume: resume, activeSignals: activeSignals, clock: ContinuousClock(), logger: logger)
+    }
+}
+
+/// Node lists asked of agents that stopped answering, in the background: the roll takes an answer at a later read
+/// instead of waiting out the agent's timeout at every read.
+final class AgentProbes: Sendable {
+    let state = Mutex<(running: [String: Task<Void, Never>], results: [String: Result<[AgentNode], any Error>])>(
+        ([:], [:]))
+
+    func start(_ agent: any AgentAPI) {
+        let endpoint = agent.endpoint
+        let task = Task { [self] in
+            let result: Result<[AgentNode], any Error>
+            do { result = .success(try await agent.nodes()) } catch { result = .failure(error) }
+            state.withLock { s in
+                s.running[endpoint] = nil
+                s.results[endpoint] = result
+            }
+        }
+        state.withLock { s in
+            // The task may already have finished.
+            if s.results[endpoint] == nil { s.running[endpoint] = task }
+        }
+    }
+
+    func running(_ endpoint: String) -> Bool { state.withLock { $0.running[endpoint] != nil } }
+
+    /// The answer that came in since the last call, if any.
+    func take(_ endpoint: String) -> Result<[AgentNode], any Error>? {
+        state.withLock { $0.results.removeValue(forKey: endpoint) }
+    }
+
+    func cancelAll() {
+        for task in state.withLock({ Array($0.running.values) }) { task.cancel() }
     }
 }
