@@ -141,6 +141,12 @@ public struct SimSettings: Sendable {
     /// Model Kafka 4.1.0's start-up crash replaying an all-topics ClearElrRecord (4.1 catalogs only; see
     /// `SimCluster+ClearElrCrash.swift`).
     public var modelClearElrStartupCrash = true
+    /// Record batches the simulator keeps per partition, bytes: its memory bound. Older batches are dropped and
+    /// the log start offset moves, as Kafka's retention would move it (`SimCluster+Logs.swift`).
+    public var maxStoredBytesPerPartition: Int64 = 4 * 1024 * 1024
+    /// Time a broker takes to load the groups of a `__consumer_offsets` partition it became leader of; it answers
+    /// COORDINATOR_LOAD_IN_PROGRESS until then.
+    public var coordinatorLoadMs: Int64 = 200
     public init() {}
 }
 
@@ -184,6 +190,27 @@ public enum SimError: Int16, Sendable, Error, Hashable {
     case unknownTopicId = 100
     case resourceNotFound = 91
     case invalidUpdateVersion = 95
+    // Consumers, groups and idempotent producers.
+    case offsetOutOfRange = 1
+    case offsetMetadataTooLarge = 12
+    case coordinatorLoadInProgress = 14
+    case coordinatorNotAvailable = 15
+    case notCoordinator = 16
+    case illegalGeneration = 22
+    case inconsistentGroupProtocol = 23
+    case invalidGroupId = 24
+    case unknownMemberId = 25
+    case invalidSessionTimeout = 26
+    case rebalanceInProgress = 27
+    case outOfOrderSequenceNumber = 45
+    case invalidProducerEpoch = 47
+    case invalidTxnState = 48
+    case fetchSessionIdNotFound = 70
+    case fencedLeaderEpoch = 74
+    case unknownLeaderEpoch = 76
+    case memberIdRequired = 79
+    case fencedInstanceId = 82
+    case invalidRecord = 87
 
     public var name: String {
         switch self {
@@ -219,6 +246,26 @@ public enum SimError: Int16, Sendable, Error, Hashable {
         case .unknownTopicId: "UNKNOWN_TOPIC_ID"
         case .resourceNotFound: "RESOURCE_NOT_FOUND"
         case .invalidUpdateVersion: "INVALID_UPDATE_VERSION"
+        case .offsetOutOfRange: "OFFSET_OUT_OF_RANGE"
+        case .offsetMetadataTooLarge: "OFFSET_METADATA_TOO_LARGE"
+        case .coordinatorLoadInProgress: "COORDINATOR_LOAD_IN_PROGRESS"
+        case .coordinatorNotAvailable: "COORDINATOR_NOT_AVAILABLE"
+        case .notCoordinator: "NOT_COORDINATOR"
+        case .illegalGeneration: "ILLEGAL_GENERATION"
+        case .inconsistentGroupProtocol: "INCONSISTENT_GROUP_PROTOCOL"
+        case .invalidGroupId: "INVALID_GROUP_ID"
+        case .unknownMemberId: "UNKNOWN_MEMBER_ID"
+        case .invalidSessionTimeout: "INVALID_SESSION_TIMEOUT"
+        case .rebalanceInProgress: "REBALANCE_IN_PROGRESS"
+        case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
+        case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"
+        case .invalidTxnState: "INVALID_TXN_STATE"
+        case .fetchSessionIdNotFound: "FETCH_SESSION_ID_NOT_FOUND"
+        case .fencedLeaderEpoch: "FENCED_LEADER_EPOCH"
+        case .unknownLeaderEpoch: "UNKNOWN_LEADER_EPOCH"
+        case .memberIdRequired: "MEMBER_ID_REQUIRED"
+        case .fencedInstanceId: "FENCED_INSTANCE_ID"
+        case .invalidRecord: "INVALID_RECORD"
         }
     }
 }
