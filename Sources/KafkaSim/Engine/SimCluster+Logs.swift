@@ -33,7 +33,8 @@ public struct SimPartitionLog: Sendable {
     var first = 0
     public internal(set) var logStartOffset: Int64 = 0
     public internal(set) var storedBytes: Int64 = 0
-    /// Kafka's leader epoch cache: the first offset written in each leader epoch.
+    /// Kafka's leader epoch cache: the log end offset at which each leader epoch began (Kafka records it when a
+    /// replica becomes leader, writes or not). Kept up to date lazily: see `SimCluster.epochs(_:)`.
     var epochs: [(epoch: Int32, startOffset: Int64)] = []
     /// Kafka's log segments, for `retention.bytes`: deleted whole, oldest first, never the active (last) one.
     var segments: [(baseOffset: Int64, bytes: Int64)] = []
@@ -124,6 +125,7 @@ extension SimCluster {
             }
         }
         var log = logs[p] ?? SimPartitionLog()
+        log.epochs = epochs(p)
         var duplicateOf: Int64?
         if let b = batches.first, b.header.producerId >= 0 {
             switch log.checkProducer(b.header) {
@@ -155,9 +157,6 @@ extension SimCluster {
                     baseOffset: base, lastOffset: base + count - 1, maxTimestamp: b.header.maxTimestamp,
                     leaderEpoch: part.leaderEpoch, endPosition: self.size(of: p), bytes: bytes))
             log.storedBytes += size
-            if log.epochs.last.map({ $0.epoch < part.leaderEpoch }) ?? true {
-                log.epochs.append((part.leaderEpoch, base))
-            }
             if let last = log.segments.last, last.bytes + size <= segmentBytes {
                 log.segments[log.segments.count - 1].bytes += size
             } else {
@@ -265,7 +264,7 @@ extension SimCluster {
         let start = log?.logStartOffset ?? 0
         switch timestamp {
         case -2, -4:
-            return (start, -1, epoch(at: start, in: log))
+            return (start, -1, epochs(p).last { $0.startOffset <= start }?.epoch ?? -1)
         case -1:
             return (hw, -1, partitions[Int(p)].leaderEpoch)
         case -5:
@@ -290,9 +289,14 @@ extension SimCluster {
         }
     }
 
-    func epoch(at offset: Int64, in log: SimPartitionLog?) -> Int32 {
-        guard let log else { return -1 }
-        return log.epochs.last { $0.startOffset <= offset }?.epoch ?? -1
+    /// The partition's leader epoch cache now: what its log recorded, the first epoch (0, at offset 0) for a log
+    /// never written, and the current epoch at the log end offset if the leader changed since the last write.
+    func epochs(_ p: Int32) -> [(epoch: Int32, startOffset: Int64)] {
+        var e = logs[p]?.epochs ?? []
+        if e.isEmpty { e = [(0, logs[p]?.logStartOffset ?? 0)] }
+        let part = partitions[Int(p)]
+        if part.leaderEpoch > e[e.count - 1].epoch { e.append((part.leaderEpoch, part.logEndOffset)) }
+        return e
     }
 
     /// Offsets and timestamps of an uncompressed batch's records; empty for a compressed one.
@@ -311,7 +315,7 @@ extension SimCluster {
     /// next epoch starts (the log end offset for the latest epoch); (-1, -1) for an epoch above every known one.
     public func endOffset(forEpoch requested: Int32, _ p: Int32) -> (epoch: Int32, endOffset: Int64) {
         let leo = partitions[Int(p)].logEndOffset
-        let epochs = logs[p]?.epochs ?? []
+        let epochs = epochs(p)
         guard requested >= 0 else { return (-1, -1) }
         if let latest = epochs.last, latest.epoch == requested { return (requested, leo) }
         // No epoch above the requested one (an empty cache included): Kafka answers undefined.
