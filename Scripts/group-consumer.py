@@ -14,8 +14,8 @@ It prints "ready" on stdout once every consumer has an assignment, then one JSON
   {"consumers": 3, "received": N, "unique": N, "duplicates": N, "missing": N, "rebalances": N,
    "perConsumer": [N, ...], "longestGapMs": N, "longestPartitionGapMs": N, "seconds": S}
 
-With --run, only that run's values count towards --expect, and "missing" counts values 0..N-1 of the run never
-received. "rebalances"
+With --run, only that run's values count towards --expect, "runValues" counts the run's distinct values received,
+and "missing" counts values 0..N-1 of the run never received. "rebalances"
 counts assignments the consumers got (each consumer gets one per completed group rebalance). "longestGapMs" is the
 longest time the whole group received nothing between its first and last message; "longestPartitionGapMs" the
 same for any single partition (meaningful under a steady producer). Exit 0 when nothing is missing.
@@ -139,6 +139,7 @@ def main():
         "unique": unique,
         "duplicates": state["received"] - unique,
         "missing": missing,
+        "runValues": len(run_seen) if args.run else None,
         "rebalances": state["rebalances"],
         "perConsumer": per_consumer,
         "longestGapMs": round(state["longestGap"] * 1000),

@@ -35,6 +35,10 @@ struct SimCommand: AsyncParsableCommand {
         100 * 1024 * 1024
     @Option(name: .customLong("config"), help: "A static broker config KEY=VALUE for every node (repeatable).")
     var configs: [String] = []
+    @Option(help: "Record batches kept per partition, bytes (the memory bound; older ones are dropped).")
+    var logBytesPerPartition: Int64 = 4 * 1024 * 1024
+    @Option(help: "Time a new group coordinator takes to load its groups, cluster milliseconds.")
+    var coordinatorLoadMs: Int64 = 200
 
     func run() async throws {
         let topology: SimTopology
@@ -130,11 +134,19 @@ struct SimCommand: AsyncParsableCommand {
         }
         guard startupDelayMs >= 0 else { throw UsageError(description: "--startup-delay-ms must not be negative") }
         guard replicationRate > 0 else { throw UsageError(description: "--replication-rate must be positive") }
+        guard logBytesPerPartition > 0 else {
+            throw UsageError(description: "--log-bytes-per-partition must be positive, not \(logBytesPerPartition)")
+        }
+        guard coordinatorLoadMs >= 0 else {
+            throw UsageError(description: "--coordinator-load-ms must not be negative, not \(coordinatorLoadMs)")
+        }
         try t.validate()
         var s = SimSettings()
         s.seed = seed
         s.startupDelayMs = startupDelayMs
         s.replicationBytesPerSecond = replicationRate
+        s.maxStoredBytesPerPartition = logBytesPerPartition
+        s.coordinatorLoadMs = coordinatorLoadMs
         return (t, s)
     }
 

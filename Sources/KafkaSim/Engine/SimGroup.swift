@@ -665,4 +665,5 @@ public struct SimGroupStats: Sendable, Equatable {
     public var longestRebalanceMs: Int64 = 0
     public var rebalancingMs: Int64 = 0
     public var sessionTimeouts = 0
+    public init() {}
 }

@@ -10,8 +10,11 @@ import Synchronization
 /// What the simulator roll tests share: the cluster, and a roll of every node through one agent over HTTP.
 enum SimRollHarness {
     /// 9 brokers in 3 racks (nodes 1-3 combined broker+controllers), 3 topics × 6 partitions, RF 3, min ISR 2,
-    /// a 2 s start-up and 1 s shutdown (cluster time), time scale 10; `replicationBytesPerSecond` limits catch-up.
-    static func start(replicationBytesPerSecond: Int64? = nil) async throws -> EmbeddedSimulator {
+    /// a 2 s start-up and 1 s shutdown (cluster time), time scale 10 unless given; `replicationBytesPerSecond`
+    /// limits catch-up.
+    static func start(replicationBytesPerSecond: Int64? = nil, timeScale: Double = 10) async throws
+        -> EmbeddedSimulator
+    {
         var topology = SimTopology()
         topology.brokers = 9
         topology.racks = 3
@@ -23,7 +26,7 @@ enum SimRollHarness {
         settings.startupDelayMs = 2000
         settings.shutdownDurationMs = 1000
         if let replicationBytesPerSecond { settings.replicationBytesPerSecond = replicationBytesPerSecond }
-        return try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: 10)
+        return try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: timeScale)
     }
 
     /// Rolls every node the agent (serving `driver`) manages; the roll's failure, if it failed, is the result.
