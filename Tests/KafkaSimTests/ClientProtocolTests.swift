@@ -132,7 +132,7 @@ import Testing
         #expect(sim.simulator.withCluster { $0.partitions[0].logEndOffset } == 4)
         let transactional = try c.request(
             InitProducerIdRequest(transactionalId: "tx", transactionTimeoutMs: 60_000), version: 4)
-        #expect(transactional.errorCode == SimError.invalidRequest.rawValue)
+        #expect(transactional.errorCode == SimError.transactionalIdAuthorizationFailed.rawValue)
     }
 
     @Test func twoMembersFormAGroupCommitAndLeaveOverTheWireAndTheStatsCountIt() async throws {

@@ -258,7 +258,7 @@ extension SimCluster {
         #expect(a.error == .none && b.error == .none)
         #expect(a.producerId != b.producerId)
         #expect(a.epoch == 0)
-        #expect(c.initProducerId(transactionalId: "tx").error == .invalidRequest)
+        #expect(c.initProducerId(transactionalId: "tx").error == .transactionalIdAuthorizationFailed)
     }
 
     @Test func idleProducersExpireAfterTheProducerIdExpiration() throws {

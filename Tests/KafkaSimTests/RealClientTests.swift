@@ -99,6 +99,28 @@ import Testing
         #expect((stats.0[SimError.none] ?? 0) > 0)
     }
 
+    @Test(
+        .enabled(
+            if: hasConfluentKafka, "python3-confluent-kafka is not installed (apt-get install python3-confluent-kafka)")
+    )
+    func aTransactionalProducerFailsAtOnceSayingTransactionsAreNotModelled() async throws {
+        let sim = try await RunningSim.start(try cluster3(minIsr: 2, partitions: 3))
+        defer { sim.embedded.cancel() }
+        let script = """
+            import sys, confluent_kafka
+            p = confluent_kafka.Producer({'bootstrap.servers': sys.argv[1], 'transactional.id': 'tx-1'})
+            try:
+                p.init_transactions(30)
+                print('initialised')
+            except confluent_kafka.KafkaException as e:
+                print('fatal' if e.args[0].fatal() else 'retriable', e.args[0].str())
+            """
+        let bootstrap = sim.server.bootstrap
+        let r = try await onThread { try Self.run(Self.python, ["-c", script, bootstrap], timeout: 60) }
+        #expect(r.out.hasPrefix("fatal"), "init_transactions: \(r.out) \(r.err.suffix(300))")
+        #expect(r.out.contains("The simulator does not model transactions."))
+    }
+
     @Test(.enabled(if: kcat != nil, "kcat is not installed (apt-get install kcat)"))
     func kcatProducesThenConsumesAPartitionAndAsAGroupMember() async throws {
         let sim = try await RunningSim.start(try cluster3(minIsr: 2, partitions: 3), timeScale: 10)

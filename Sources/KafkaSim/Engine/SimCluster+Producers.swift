@@ -79,10 +79,11 @@ extension SimPartitionLog {
 extension SimCluster {
     /// InitProducerId for an idempotent producer: Kafka gives a fresh producer id at epoch 0 to every request
     /// without a transactional id (the id and epoch a producer sends, KIP-360, are not reused for it). Transactions
-    /// are not modelled: a transactional id is refused.
+    /// are not modelled: a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, the one error
+    /// librdkafka and the Java client treat as fatal at once (they retry any other until their timeout).
     public mutating func initProducerId(transactionalId: String?) -> (error: SimError, producerId: Int64, epoch: Int16)
     {
-        guard transactionalId == nil else { return (.invalidRequest, -1, -1) }
+        guard transactionalId == nil else { return (.transactionalIdAuthorizationFailed, -1, -1) }
         let id = nextProducerId
         nextProducerId += 1
         clientStats.producerIds += 1

@@ -205,6 +205,7 @@ public enum SimError: Int16, Sendable, Error, Hashable {
     case outOfOrderSequenceNumber = 45
     case invalidProducerEpoch = 47
     case invalidTxnState = 48
+    case transactionalIdAuthorizationFailed = 53
     case fetchSessionIdNotFound = 70
     case fencedLeaderEpoch = 74
     case unknownLeaderEpoch = 76
@@ -260,6 +261,7 @@ public enum SimError: Int16, Sendable, Error, Hashable {
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
         case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"
         case .invalidTxnState: "INVALID_TXN_STATE"
+        case .transactionalIdAuthorizationFailed: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
         case .fetchSessionIdNotFound: "FETCH_SESSION_ID_NOT_FOUND"
         case .fencedLeaderEpoch: "FENCED_LEADER_EPOCH"
         case .unknownLeaderEpoch: "UNKNOWN_LEADER_EPOCH"

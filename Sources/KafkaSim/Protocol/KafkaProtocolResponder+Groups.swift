@@ -14,9 +14,11 @@ extension KafkaProtocolResponder {
         let keys = v >= 4 ? r.coordinatorKeys : [r.key]
         let found: [(String, Result<(Int32, Int), SimFailure>)] = sim.withCluster { c in
             keys.map { key in
-                // Transaction (1) and share (2) coordinators are not modelled.
+                // Transaction coordinators are not modelled: the error clients give up on at once, with a message
+                // saying why. Share groups (key type 2) are not modelled either.
                 guard r.keyType == 0 else {
-                    return (key, .failure(SimFailure(.invalidRequest, notModelledTransactions)))
+                    let code: SimError = r.keyType == 1 ? .transactionalIdAuthorizationFailed : .invalidRequest
+                    return (key, .failure(SimFailure(code, notModelledTransactions)))
                 }
                 guard !key.isEmpty else {
                     return (key, .failure(SimFailure(.invalidRequest, "The group id is empty.")))
