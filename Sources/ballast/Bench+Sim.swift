@@ -21,10 +21,15 @@ struct BenchSimCommand: AsyncParsableCommand {
     @Option(help: "With --produce-consume: bytes per message.") var messageBytes = 1024
     @Option(help: "With --produce-consume: partitions (one producer and one consumer each).") var partitions = 6
     @Option(help: "With --produce-consume: messages per Produce request.") var batch = 100
+    @Option(help: "With --produce-consume: the simulator's memory bound per partition (default: keep everything).")
+    var logBytesPerPartition: Int64?
 
     func validate() throws {
         guard messages >= 1, messageBytes >= 1, partitions >= 1, batch >= 1 else {
             throw ValidationError("--messages, --message-bytes, --partitions and --batch must be at least 1")
+        }
+        if let logBytesPerPartition, logBytesPerPartition <= 0 {
+            throw ValidationError("--log-bytes-per-partition must be positive, not \(logBytesPerPartition)")
         }
         guard batch * (messageBytes + 64) <= 1_000_000 else {
             throw ValidationError("--batch x --message-bytes must stay under max.message.bytes (1 MB)")

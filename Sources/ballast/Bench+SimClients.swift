@@ -26,9 +26,10 @@ extension BenchSimCommand {
         topo.racks = 3
         topo.topics = 0
         var settings = SimSettings()
-        // Keep every message: the consumers read them all from the start.
+        // By default every message is kept and the consumers read them all; with --log-bytes-per-partition the
+        // memory bound drops the oldest and the consumers read what is left.
         settings.maxStoredBytesPerPartition =
-            Int64(messages / partitions + batch) * Int64(messageBytes + 100) + (1 << 20)
+            logBytesPerPartition ?? Int64(messages / partitions + batch) * Int64(messageBytes + 100) + (1 << 20)
         var cluster = try topo.build(settings: settings)
         try cluster.createTopic(
             name: "bench", partitions: partitions, replicationFactor: 3, configs: ["min.insync.replicas": "2"])
@@ -58,18 +59,19 @@ extension BenchSimCommand {
                 bytes: messageBytes)
         }
         let consumed = try await Self.onThreads(partitions) { p in
-            try Self.consume(port: leaders[p], partition: Int32(p), messages: messages / partitions)
+            try Self.consume(port: leaders[p], partition: Int32(p))
         }
+        let kept = sim.withCluster { c in c.logs.values.reduce(Int64(0)) { $0 + $1.storedBytes } }
         print(
-            "produce-consume: 3 brokers, topic of \(partitions) partitions (RF 3, acks=all), \(messageBytes)-byte messages, batches of \(batch)"
-        )
+            "produce-consume: 3 brokers, topic of \(partitions) partitions (RF 3, acks=all), \(messageBytes)-byte "
+                + "messages, batches of \(batch), at most \(settings.maxStoredBytesPerPartition) bytes kept per partition")
         for (name, f) in [("produce", produced), ("consume", consumed)] {
             let rate = Double(f.messages) / f.seconds
             print(
                 "\(name)=\(f.messages) messages in \(String(format: "%.2f", f.seconds)) s: \(Int(rate)) messages/s, "
                     + "\(String(format: "%.1f", Double(f.bytes) / f.seconds / 1_048_576)) MiB/s")
         }
-        print("peakRSS=\(Self.status("VmHWM"))")
+        print("stored=\(kept) bytes after the run; peakRSS=\(Self.status("VmHWM"))")
     }
 
     /// Runs `body` for 0..<count on as many threads and times the whole.
@@ -119,12 +121,20 @@ extension BenchSimCommand {
         return (sent, sent * bytes)
     }
 
-    static func consume(port: Int, partition: Int32, messages: Int) throws -> (messages: Int, bytes: Int) {
+    /// Reads the partition from its log start to the end it had when the consumer began.
+    static func consume(port: Int, partition: Int32) throws -> (messages: Int, bytes: Int) {
         let client = try BenchClient(port: port)
-        var offset: Int64 = 0
+        func listOffset(_ timestamp: Int64) throws -> Int64 {
+            let r = ListOffsetsRequest(
+                replicaId: -1,
+                topics: [.init(name: "bench", partitions: [.init(partitionIndex: partition, timestamp: timestamp)])])
+            return try client.request(r, version: 7).topics[0].partitions[0].offset
+        }
+        var offset = try listOffset(-2)
+        let end = try listOffset(-1)
         var count = 0
         var bytes = 0
-        while count < messages {
+        while offset < end {
             let request = FetchRequest(
                 maxWaitMs: 500, minBytes: 1, maxBytes: 1 << 20,
                 topics: [
@@ -137,7 +147,7 @@ extension BenchSimCommand {
                 throw ValidationError("fetch from bench-\(partition) answered error \(answer.errorCode)")
             }
             let records = answer.records ?? []
-            for h in try RecordBatchHeader.parse(records) where h.lastOffset >= offset {
+            for h in try RecordBatchHeader.parse(records) where h.lastOffset >= offset && h.baseOffset < end {
                 count += Int(h.lastOffset - max(offset, h.baseOffset) + 1)
                 offset = h.lastOffset + 1
             }

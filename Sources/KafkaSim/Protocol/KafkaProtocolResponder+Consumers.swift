@@ -14,7 +14,9 @@ extension KafkaProtocolResponder {
             return encode(
                 FetchResponse(errorCode: SimError.fetchSessionIdNotFound.rawValue), version: v, header)
         }
-        let wait = Int64(max(0, r.maxWaitMs))
+        // Clients wait at most their request timeout (30 s by default); a longer wait is cut to 5 minutes so an
+        // abandoned request cannot stay parked for weeks.
+        let wait = min(Int64(max(0, r.maxWaitMs)), 300_000)
         let minBytes = Int(max(0, r.minBytes))
         let deadline = sim.withCluster { $0.now } + wait
         let poll: KafkaDeferredReply.Poll = { c in
