@@ -12,17 +12,23 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ballast", targets: ["ballast"]),
+        .library(name: "KafkaModel", targets: ["KafkaModel"]),
         .library(name: "KafkaWire", targets: ["KafkaWire"]),
         .library(name: "KafkaAdmin", targets: ["KafkaAdmin"]),
         .library(name: "KafkaPolicies", targets: ["KafkaPolicies"]),
         .library(name: "Planner", targets: ["Planner"]),
         .library(name: "Roller", targets: ["Roller"]),
+        .library(name: "ConfigPlanning", targets: ["ConfigPlanning"]),
+        .library(name: "AgentContract", targets: ["AgentContract"]),
+        .library(name: "BallastStore", targets: ["BallastStore"]),
+        .library(name: "Operations", targets: ["Operations"]),
         .library(name: "KafkaSim", targets: ["KafkaSim"]),
         .library(name: "Agent", targets: ["Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
@@ -31,19 +37,43 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
+    // The module graph and what each target may import: docs/architecture.md. Scripts/check-architecture.py (run
+    // by Scripts/test.sh) fails when a pure target gains an I/O dependency.
     targets: [
         .systemLibrary(
             name: "CRdKafka",
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        // The Kafka protocol: pure, no I/O. Sources/KafkaWire/Generated is written by Scripts/generate-kafkawire.py.
+
+        // MARK: Pure: no I/O, no clock of their own (Foundation at most).
+
+        // The Kafka protocol. Sources/KafkaWire/Generated is written by Scripts/generate-kafkawire.py.
         .target(name: "KafkaWire", swiftSettings: strict),
+        // The shared vocabulary: cluster snapshot, topic-partition, node roles, config types, the model file.
+        .target(name: "KafkaModel", swiftSettings: strict),
+        // Kafka's config update modes per version, generated from shared facts by Scripts/generate-policies.py.
+        .target(name: "KafkaPolicies", dependencies: ["KafkaModel"], swiftSettings: strict),
+        // Deciders.
+        .target(name: "Planner", dependencies: ["KafkaModel"], swiftSettings: strict),
+        .target(name: "Roller", dependencies: ["KafkaModel"], swiftSettings: strict),
+        .target(name: "ConfigPlanning", dependencies: ["KafkaModel", "KafkaPolicies"], swiftSettings: strict),
+        // The agent HTTP API's types, shared by the agent server and its clients.
+        .target(name: "AgentContract", dependencies: ["KafkaModel"], swiftSettings: strict),
+
+        // MARK: I/O
+
+        // Kafka framing over SwiftNIO, shared by the admin client and the simulator.
+        .target(
+            name: "KafkaWireNIO", dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict),
         .target(
             name: "KafkaAdmin",
             dependencies: [
-                "KafkaWire", "CRdKafka",
+                "KafkaModel", "KafkaWire", "KafkaWireNIO", "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -52,24 +82,29 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Kafka's config update modes per version, generated from shared facts by Scripts/generate-policies.py.
-        .target(name: "KafkaPolicies", swiftSettings: strict),
-        // Pure placement engine: no I/O, no clocks.
-        .target(name: "Planner", swiftSettings: strict),
+        // The one operations store (GRDB/SQLite): journals of rolls and rebalances, cluster locks.
         .target(
-            name: "Roller",
+            name: "BallastStore",
+            dependencies: ["KafkaModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The I/O that drives the deciders: roll runner, config applier, agent client, admin adapters.
+        .target(
+            name: "Operations",
             dependencies: [
-                "KafkaAdmin", "Planner", "KafkaPolicies", "Agent",
+                "KafkaModel", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "ConfigPlanning", "AgentContract",
+                "BallastStore",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "KafkaSim",
             dependencies: [
-                "KafkaWire", "KafkaPolicies",
+                "KafkaModel", "KafkaWire", "KafkaWireNIO", "KafkaPolicies",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -78,39 +113,101 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The per-Kubernetes-cluster agent: HTTP server and restart operations; each driver in its own target.
         .target(
             name: "Agent",
             dependencies: [
+                "AgentContract", "KafkaModel",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "AgentProcessDriver",
+            dependencies: [
+                "Agent", "AgentContract", "KafkaModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AgentSimDriver",
+            dependencies: [
+                "Agent", "AgentContract", "KafkaModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        // Parses, wires, prints.
         .executableTarget(
             name: "ballast",
             dependencies: [
-                "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "KafkaSim", "Agent",
+                "KafkaModel", "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "ConfigPlanning",
+                "AgentContract", "BallastStore", "Operations", "KafkaSim", "Agent", "AgentProcessDriver",
+                "AgentSimDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+
+        // MARK: Tests
+
+        // What the test targets share: fake agent and cluster, test clocks, simulator harness, fixtures.
+        .target(
+            name: "BallastTestSupport",
+            dependencies: [
+                "KafkaModel", "KafkaAdmin", "Roller", "ConfigPlanning", "AgentContract", "Operations", "KafkaSim",
+                "Agent",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/BallastTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KafkaWireTests", dependencies: ["KafkaWire"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "KafkaAdminTests", dependencies: ["KafkaAdmin", "KafkaSim"], swiftSettings: strict),
-        .testTarget(name: "KafkaPoliciesTests", dependencies: ["KafkaPolicies"], swiftSettings: strict),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner"], swiftSettings: strict),
-        .testTarget(name: "RollerTests", dependencies: ["Roller", "KafkaSim", "Agent"], swiftSettings: strict),
-        .testTarget(name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire"], swiftSettings: strict),
+        .testTarget(name: "KafkaModelTests", dependencies: ["KafkaModel"], swiftSettings: strict),
+        .testTarget(
+            name: "KafkaAdminTests", dependencies: ["KafkaAdmin", "KafkaModel", "KafkaWireNIO", "KafkaSim"],
+            swiftSettings: strict),
+        .testTarget(name: "KafkaPoliciesTests", dependencies: ["KafkaPolicies", "KafkaModel"], swiftSettings: strict),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "KafkaModel"], swiftSettings: strict),
+        .testTarget(
+            name: "RollerTests", dependencies: ["Roller", "KafkaModel", "BallastTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ConfigPlanningTests",
+            dependencies: ["ConfigPlanning", "KafkaModel", "KafkaPolicies", "BallastTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BallastStoreTests", dependencies: ["BallastStore"], swiftSettings: strict),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "Roller", "ConfigPlanning", "KafkaModel", "KafkaPolicies", "KafkaAdmin", "AgentContract",
+                "BallastStore", "KafkaSim", "Agent", "AgentProcessDriver", "AgentSimDriver", "BallastTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KafkaSimTests", dependencies: ["KafkaSim", "KafkaWire", "KafkaModel", "BallastTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "Agent", "AgentContract", "AgentProcessDriver", "AgentSimDriver", "KafkaModel", "BallastTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.
-        .testTarget(name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin", "KafkaModel"], swiftSettings: strict),
     ]
 )

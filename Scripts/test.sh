@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in pkg-config librdkafka-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev kcat python3-confluent-kafka; do
+for pkg in pkg-config librdkafka-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev kcat python3-confluent-kafka prometheus; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -30,6 +30,8 @@ if [ -n "$(git status --porcelain -- "${generated[@]}")" ]; then
 fi
 
 ./Scripts/check-format.sh
+# The module layout of docs/architecture.md: pure targets stay free of I/O dependencies.
+python3 Scripts/check-architecture.py
 swift build --build-tests
 # A hung test must fail the run with a message, not use up CI's 90 minutes (a full run takes about 20 s).
 timeout --kill-after=30 1200 swift test --skip-build || {

@@ -1,3 +1,4 @@
+import AgentContract
 import Foundation
 public import Hummingbird
 public import Logging
@@ -29,13 +30,13 @@ public enum AgentServer {
         router.add(middleware: BearerAuth(token: configuration.token))
         router.get("/healthz") { _, _ -> Response in json(["status": "ok"]) }
         router.get("/v1/nodes") { _, _ -> Response in
-            let nodes = try await driver.nodes().map { n -> ManagedNode in
+            let nodes = try await driver.nodes().map { n -> AgentNode in
                 var n = n
                 if operations.isRestarting(n.id) { n.ready = false }
                 if n.cluster == nil { n.cluster = configuration.cluster }
                 return n
             }
-            return json(NodeList(nodes: nodes))
+            return json(AgentNodeList(nodes: nodes))
         }
         router.post("/v1/nodes/{id}/restart") { request, context -> Response in
             guard let id = context.parameters.get("id", as: Int32.self) else {
@@ -44,11 +45,13 @@ public enum AgentServer {
             let body = try await request.body.collect(upTo: 64 * 1024)
             var requestId: String?
             if body.readableBytes > 0 {
-                guard let decoded = try? JSONDecoder().decode(RestartRequest.self, from: Data(body.readableBytesView))
+                guard
+                    let decoded = try? JSONDecoder().decode(
+                        AgentRestartRequest.self, from: Data(body.readableBytesView))
                 else { return error(.badRequest, "the restart request body is not valid JSON") }
                 requestId = decoded.requestId
             }
-            guard try await driver.nodes().contains(where: { $0.id == id }) else {
+            guard try await driver.manages(node: id) else {
                 return error(.notFound, "node \(id) is not managed by this agent")
             }
             switch operations.start(node: id, requestId: requestId) {
@@ -73,13 +76,13 @@ public enum AgentServer {
     /// `operations` defaults to in-memory operations; `ballast agent` passes ones backed by its state directory.
     public static func application(
         driver: any NodeDriver, configuration: Configuration, logger: Logger,
-        operations: RestartOperations = RestartOperations(),
+        operations: RestartOperations = RestartOperations(), metrics: AgentMetrics = AgentMetrics(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(driver: driver, operations: operations, configuration: configuration),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: [RestartWorker(operations: operations, driver: driver, logger: logger)],
+            services: [RestartWorker(operations: operations, driver: driver, logger: logger, metrics: metrics)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -92,7 +95,7 @@ public enum AgentServer {
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(ErrorBody(error: message), status: status)
+        json(AgentErrorBody(error: message), status: status)
     }
 }
 

@@ -1,3 +1,4 @@
+import AgentContract
 import Foundation
 
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ struct OperationsFile: Sendable, Codable, Equatable {
     static let currentVersion = 1
     var version: Int = currentVersion
     var counter: Int
-    var operations: [RestartOperation]
+    var operations: [AgentOperation]
 }
 
 /// Keeps the agent's operations in one JSON file, `operations.json` in the agent's state directory, so that a
@@ -29,13 +30,15 @@ public struct OperationStore: Sendable {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw AgentError("the agent's state directory \(directory) is a file, not a directory")
+                throw AgentError(.stateUnusable, "the agent's state directory \(directory) is a file, not a directory")
             }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw AgentError("the agent's state directory \(directory) could not be created: \(Self.reason(error))")
+                throw AgentError(
+                    .stateUnusable,
+                    "the agent's state directory \(directory) could not be created: \(Self.reason(error))")
             }
         }
     }
@@ -50,6 +53,7 @@ public struct OperationStore: Sendable {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw AgentError(
+                .stateUnusable,
                 "the agent's state file \(path) could not be read (\(Self.reason(error))); the agent did not start")
         }
         let file: OperationsFile
@@ -57,11 +61,13 @@ public struct OperationStore: Sendable {
             file = try JSONDecoder().decode(OperationsFile.self, from: data)
         } catch {
             throw AgentError(
+                .stateUnusable,
                 "the agent's state file \(path) is corrupt (\(Self.reason(error))); the agent did not start and "
                     + "left it unchanged: repair or move it away, then start the agent again")
         }
         guard file.version == OperationsFile.currentVersion else {
             throw AgentError(
+                .stateUnusable,
                 "the agent's state file \(path) has version \(file.version), this agent reads version "
                     + "\(OperationsFile.currentVersion); the agent did not start")
         }
@@ -77,6 +83,7 @@ public struct OperationStore: Sendable {
         let data = try encoder.encode(file)
         func failure(_ what: String) -> AgentError {
             AgentError(
+                .stateUnusable,
                 "the agent's state file \(path) could not be written (\(what): \(String(cString: strerror(errno))))")
         }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -141,13 +148,16 @@ public final class StateDirectoryLock: Sendable {
         let path = (directory as NSString).appendingPathComponent(Self.fileName)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw AgentError("the agent's lock file \(path) could not be opened: \(String(cString: strerror(errno)))")
+            throw AgentError(
+                .stateUnusable, "the agent's lock file \(path) could not be opened: \(String(cString: strerror(errno)))"
+            )
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let busy = errno == EWOULDBLOCK
             let reason = String(cString: strerror(errno))
             close(fd)
             throw AgentError(
+                .stateBusy,
                 busy
                     ? "another ballast agent is using the state directory \(directory) (it holds \(path)); "
                         + "give each agent its own --state-dir"

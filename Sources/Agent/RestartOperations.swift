@@ -1,4 +1,6 @@
+public import AgentContract
 import Foundation
+import KafkaModel
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -17,10 +19,12 @@ public final class RestartOperations: Sendable {
     /// Serializes saves; each save writes the newest state, so the file never goes back in time.
     let saving = Mutex(())
     let store: OperationStore?
-    let jobs: AsyncStream<RestartOperation>.Continuation
-    let stream: AsyncStream<RestartOperation>
+    let jobs: AsyncStream<AgentOperation>.Continuation
+    let stream: AsyncStream<AgentOperation>
     /// The operations that were running when the previous agent process stopped, now failed.
-    public let interrupted: [RestartOperation]
+    public let interrupted: [AgentOperation]
+    /// Callers of `finished(_:)` waiting for an operation to end.
+    let waiters = Mutex<[String: [CheckedContinuation<AgentOperation?, Never>]]>([:])
 
     /// Operations kept in memory only.
     public convenience init(maxFinished: Int = RestartOperations.defaultMaxFinished) {
@@ -32,7 +36,7 @@ public final class RestartOperations: Sendable {
     /// A nil store keeps the operations in memory only.
     public convenience init(store: OperationStore?, maxFinished: Int = RestartOperations.defaultMaxFinished) throws {
         var book = OperationBook(maxFinished: maxFinished)
-        var interrupted: [RestartOperation] = []
+        var interrupted: [AgentOperation] = []
         if let store {
             if let file = try store.load() { interrupted = book.load(file) }
             try store.save(book.file)
@@ -40,11 +44,11 @@ public final class RestartOperations: Sendable {
         self.init(book: book, store: store, interrupted: interrupted)
     }
 
-    private init(book: OperationBook, store: OperationStore?, interrupted: [RestartOperation]) {
+    private init(book: OperationBook, store: OperationStore?, interrupted: [AgentOperation]) {
         self.state = Mutex(book)
         self.store = store
         self.interrupted = interrupted
-        let (stream, jobs) = AsyncStream<RestartOperation>.makeStream()
+        let (stream, jobs) = AsyncStream<AgentOperation>.makeStream()
         self.stream = stream
         self.jobs = jobs
     }
@@ -67,12 +71,35 @@ public final class RestartOperations: Sendable {
     /// end was not saved loads as interrupted after an agent restart.
     func finish(_ id: String, error: String?) throws {
         let changed = state.withLock { $0.finish(id, error: error) }
+        defer { if changed { wakeWaiters(id) } }
         if changed { try save() }
     }
 
-    public func operation(_ id: String) -> RestartOperation? { state.withLock { $0.operations[id] } }
+    /// Waits until the operation is `done` or `failed` and returns it; nil for an unknown operation. In-process
+    /// callers (tests, an embedded agent) wait on this instead of polling.
+    public func finished(_ id: String) async -> AgentOperation? {
+        await withCheckedContinuation { continuation in
+            let now = waiters.withLock { waiting -> AgentOperation?? in
+                guard let op = state.withLock({ $0.operations[id] }) else { return .some(nil) }
+                if op.state.isFinished { return .some(op) }
+                waiting[id, default: []].append(continuation)
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
+    private func wakeWaiters(_ id: String) {
+        let op = operation(id)
+        for w in waiters.withLock({ $0.removeValue(forKey: id) ?? [] }) { w.resume(returning: op) }
+    }
+
+    public func operation(_ id: String) -> AgentOperation? { state.withLock { $0.operations[id] } }
 
     func isRestarting(_ node: Int32) -> Bool { state.withLock { $0.running[node] != nil } }
+
+    /// How many restarts run now.
+    public var runningCount: Int { state.withLock { $0.running.count } }
 
     private func save() throws {
         guard let store else { return }
@@ -84,8 +111,8 @@ public final class RestartOperations: Sendable {
 }
 
 enum StartResult: Sendable {
-    case started(RestartOperation)
-    case existing(RestartOperation)
+    case started(AgentOperation)
+    case existing(AgentOperation)
     case busy(String)
     /// The operation could not be stored; nothing was restarted.
     case unrecorded(String)
@@ -93,7 +120,7 @@ enum StartResult: Sendable {
 
 /// The operations and what they index, without I/O.
 struct OperationBook: Sendable {
-    var operations: [String: RestartOperation] = [:]
+    var operations: [String: AgentOperation] = [:]
     /// Operation ids, oldest first.
     var order: [String] = []
     var byRequest: [String: String] = [:]
@@ -107,8 +134,8 @@ struct OperationBook: Sendable {
     var file: OperationsFile { OperationsFile(counter: counter, operations: order.compactMap { operations[$0] }) }
 
     /// Takes over a stored state; returns the operations that were running, which become failed.
-    mutating func load(_ file: OperationsFile) -> [RestartOperation] {
-        var interrupted: [RestartOperation] = []
+    mutating func load(_ file: OperationsFile) -> [AgentOperation] {
+        var interrupted: [AgentOperation] = []
         counter = file.counter
         for var op in file.operations where operations[op.id] == nil {
             if op.state == .running {
@@ -134,7 +161,7 @@ struct OperationBook: Sendable {
         }
         if let running = running[node] { return .busy(running) }
         counter += 1
-        let op = RestartOperation(
+        let op = AgentOperation(
             id: "op-\(counter)-\(UUID().uuidString.prefix(8).lowercased())", node: node, state: .running, error: nil,
             requestId: requestId)
         operations[op.id] = op
@@ -194,35 +221,50 @@ public struct RestartWorker: Service {
     let operations: RestartOperations
     let driver: any NodeDriver
     let logger: Logger
+    let metrics: AgentMetrics
 
-    public init(operations: RestartOperations, driver: any NodeDriver, logger: Logger) {
+    public init(
+        operations: RestartOperations, driver: any NodeDriver, logger: Logger, metrics: AgentMetrics = AgentMetrics()
+    ) {
         self.operations = operations
         self.driver = driver
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             for await op in operations.stream.cancelOnGracefulShutdown() {
+                metrics.restartsRequested.increment()
+                metrics.restartsRunning.record(operations.runningCount)
                 group.addTask {
+                    let started = ContinuousClock.now
+                    defer {
+                        metrics.restartDuration.recordNanoseconds(
+                            Int64((ContinuousClock.now - started).seconds * 1e9))
+                        metrics.restartsRunning.record(operations.runningCount)
+                    }
                     var logger = logger
-                    logger[metadataKey: "kafka.broker.id"] = "\(op.node)"
-                    logger.info("restarting node", metadata: ["operation": "\(op.id)"])
+                    logger[metadataKey: LogKey.brokerId] = "\(op.node)"
+                    logger.info("restarting node", metadata: [LogKey.agentOperationId: "\(op.id)"])
                     let failure: String?
                     do {
                         try await driver.restart(node: op.node)
                         failure = nil
-                        logger.info("node restarted", metadata: ["operation": "\(op.id)"])
+                        metrics.restartsDone.increment()
+                        logger.info("node restarted", metadata: [LogKey.agentOperationId: "\(op.id)"])
                     } catch {
                         failure = "\(error)"
-                        logger.error("restart failed", metadata: ["operation": "\(op.id)", "error": "\(error)"])
+                        metrics.restartsFailed.increment()
+                        logger.error(
+                            "restart failed", metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.error: "\(error)"])
                     }
                     do {
                         try operations.finish(op.id, error: failure)
                     } catch {
                         logger.error(
                             "the restart's end could not be saved; after an agent restart it reads as interrupted",
-                            metadata: ["operation": "\(op.id)", "error": "\(error)"])
+                            metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.error: "\(error)"])
                     }
                 }
             }

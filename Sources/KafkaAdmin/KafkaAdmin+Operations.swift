@@ -1,3 +1,4 @@
+public import KafkaModel
 import KafkaWire
 
 /// A reassignment in progress (ListPartitionReassignments).

@@ -1,3 +1,4 @@
+public import KafkaModel
 import KafkaWire
 import Logging
 
@@ -47,7 +48,7 @@ extension KafkaAdmin {
             }
         case .failure(let error):
             guard minInSyncReplicasIfUnknown != nil else { throw error }
-            logger.warning("min.insync.replicas unknown", metadata: ["error": "\(error.message)"])
+            logger.warning("min.insync.replicas unknown", metadata: [LogKey.error: "\(error.message)"])
         }
 
         // Epochs and offline replicas by partition, only where the native view agrees on the leader.
@@ -60,7 +61,7 @@ extension KafkaAdmin {
                 }
             }
         } else if case .failure(let error) = nativeMetadata {
-            logger.warning("leader epochs unknown", metadata: ["error": "\(error.message)"])
+            logger.warning("leader epochs unknown", metadata: [LogKey.error: "\(error.message)"])
         }
 
         var topics: [TopicInfo] = []
@@ -91,7 +92,7 @@ extension KafkaAdmin {
         switch quorum {
         case .success(let q): snapshotQuorum = q
         case .failure(let error):
-            logger.debug("quorum unknown", metadata: ["error": "\(error.message)"])
+            logger.debug("quorum unknown", metadata: [LogKey.error: "\(error.message)"])
         }
         return ClusterSnapshot(
             clusterId: cluster.clusterId ?? md.clusterId,
@@ -103,21 +104,4 @@ extension KafkaAdmin {
     {
         do throws(KafkaAdminError) { return .success(try await body()) } catch { return .failure(error) }
     }
-}
-
-/// A topic partition.
-public struct TopicPartition: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
-    public var topic: String
-    public var partition: Int32
-
-    public init(_ topic: String, _ partition: Int32) {
-        self.topic = topic
-        self.partition = partition
-    }
-
-    public static func < (a: TopicPartition, b: TopicPartition) -> Bool {
-        (a.topic, a.partition) < (b.topic, b.partition)
-    }
-
-    public var description: String { "\(topic)-\(partition)" }
 }

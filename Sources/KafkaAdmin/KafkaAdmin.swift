@@ -1,3 +1,4 @@
+public import KafkaModel
 import KafkaWire
 public import Logging
 

@@ -1,3 +1,5 @@
+import KafkaModel
+
 /// Everything needed to reach a cluster. One value drives both the librdkafka handle (the safety read
 /// path) and the native `KafkaWire` connections (the admin calls librdkafka 2.0.2 lacks).
 public struct KafkaAdminConfiguration: Sendable, Hashable {
@@ -25,17 +27,11 @@ public struct KafkaAdminConfiguration: Sendable, Hashable {
     /// Parses a `bootstrap.servers`-style list (`h1:9092,h2:9092`).
     public init(bootstrap: String, clientId: String = "ballast", security: KafkaSecurity = .plaintext) {
         self.init(
-            bootstrapServers: bootstrap.split(separator: ",").map { $0.trimmingCharacters(in: " ") },
+            bootstrapServers: bootstrap.split(separator: ",").map { $0.trimmingWhitespace() },
             clientId: clientId, security: security)
     }
 
     public var bootstrapString: String { bootstrapServers.joined(separator: ",") }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: Character) -> String {
-        String(self.drop(while: { $0 == set }).reversed().drop(while: { $0 == set }).reversed())
-    }
 }
 
 /// Kafka's `security.protocol` split into its two independent halves.

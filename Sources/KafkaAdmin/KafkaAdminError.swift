@@ -1,3 +1,5 @@
+public import KafkaModel
+
 /// A failed admin operation. `message` is one sentence naming what failed: the broker address, the API
 /// and Kafka's error name where there is one.
 public struct KafkaAdminError: Error, Sendable, CustomStringConvertible, Hashable {
@@ -40,4 +42,14 @@ public struct KafkaAdminError: Error, Sendable, CustomStringConvertible, Hashabl
     }
 
     public var description: String { message }
+}
+
+extension KafkaAdminError: CategorizedError {
+    public var category: ErrorCategory {
+        switch code {
+        case .unreachable, .timedOut, .connectionClosed: .unreachable
+        case .authentication, .tls, .invalidArgument: .badInput
+        default: .failed
+        }
+    }
 }

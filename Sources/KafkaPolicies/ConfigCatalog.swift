@@ -1,3 +1,5 @@
+public import KafkaModel
+
 /// The documented configs of one Kafka version, looked up by name.
 public struct ConfigCatalog: Sendable {
     public enum Kind: String, Sendable { case broker, topic }

@@ -1,20 +1,4 @@
-/// How a broker config can change on a running cluster (Kafka's "Update Mode" column, from
-/// `DynamicBrokerConfig`).
-public enum UpdateMode: String, Sendable, Hashable, CaseIterable, Codable {
-    /// Only at restart, from server.properties.
-    case readOnly = "read-only"
-    /// Live, for one broker at a time (a per-broker dynamic override); never at the cluster default.
-    case perBroker = "per-broker"
-    /// Live, at the cluster default or per broker.
-    case clusterWide = "cluster-wide"
-
-    public var isDynamic: Bool { self != .readOnly }
-}
-
-/// Kafka's ConfigDef types.
-public enum ConfigType: String, Sendable, Hashable, CaseIterable, Codable {
-    case boolean, string, int, long, short, double, list, `class`, password
-}
+public import KafkaModel
 
 public enum ConfigImportance: String, Sendable, Hashable, CaseIterable, Codable {
     case high, medium, low

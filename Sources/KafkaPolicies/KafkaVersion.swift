@@ -1,3 +1,5 @@
+import KafkaModel
+
 /// A Kafka release, as "major.minor" or "major.minor.patch" (e.g. "4.1", "3.9.1").
 ///
 /// Config update modes change only between minor releases, so lookups use major.minor; the patch is kept for
@@ -74,12 +76,5 @@ public struct ResolvedKafkaVersion: Sendable, Hashable {
         isExact
             ? nil
             : "Kafka \(requested) has no config table; using the nearest known version, \(version)."
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> Substring {
-        let s = drop { $0.isWhitespace }
-        return s.dropLast(s.reversed().prefix { $0.isWhitespace }.count)
     }
 }

@@ -1,17 +1,4 @@
-/// The state of a broker as the planner sees it.
-public enum BrokerState: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Serving and may keep and receive replicas.
-    case alive
-    /// Gone: every replica on it must move.
-    case dead
-    /// Empty and waiting for replicas (add-brokers).
-    case new
-    /// Being decommissioned: every replica on it must move.
-    case removing
-
-    /// Whether replicas may stay on, or move onto, a broker in this state.
-    public var isEligible: Bool { self == .alive || self == .new }
-}
+public import KafkaModel
 
 /// The four measured resources. Units as in the model file: disk MiB, network KiB/s, CPU in percent of a broker.
 public enum Resource: Int, Sendable, CaseIterable {

@@ -16,6 +16,13 @@ public struct GoalCheck: Sendable, Hashable {
 struct GoalEvaluator {
     let ctx: PlanContext
 
+    struct Evaluation: Sendable {
+        var checks: [Goal: GoalCheck]
+        var aggregates: [SIMD8<Double>]
+    }
+
+    func evaluation(_ a: Assignment) -> Evaluation { Evaluation(checks: evaluate(a), aggregates: aggregates(a)) }
+
     func evaluate(_ a: Assignment) -> [Goal: GoalCheck] {
         let m = ctx.model
         let B = m.brokerCount
@@ -26,8 +33,6 @@ struct GoalEvaluator {
         var unsurvivable = 0
         var unevenRack = 0
         var notPreferred = 0
-        let topicOn = ctx.goals.contains(.topicReplicaDistribution) && m.topicCount * B <= 64_000_000
-        var topicCount = topicOn ? [Int32](repeating: 0, count: m.topicCount * B) : []
         var rackSeen = [Int32](repeating: 0, count: m.rackNames.count)
         var clusterSeen = [Int32](repeating: 0, count: m.clusterNames.count)
         for p in 0..<m.partitionCount {
@@ -39,7 +44,6 @@ struct GoalEvaluator {
             if !caps.rackDistinct { unevenRack += 1 }
             var rackMax: Int32 = 0
             var clusterMax: Int32 = 0
-            let t = Int(m.partitionTopic[p])
             for i in range {
                 let b = Int(a.replicas[i])
                 agg[b] += ctx.replicaValue(p, leader: a.replicas[i] == lead)
@@ -50,7 +54,6 @@ struct GoalEvaluator {
                 clusterSeen[c] += 1
                 rackMax = max(rackMax, rackSeen[r])
                 clusterMax = max(clusterMax, clusterSeen[c])
-                if topicOn { topicCount[t * B + b] += 1 }
             }
             for i in range {
                 let b = Int(a.replicas[i])
@@ -109,20 +112,38 @@ struct GoalEvaluator {
                         ? "\(bad) brokers above their \(name) capacity threshold"
                         : "\(bad) brokers outside the balanced \(name) range")
         }
-        var topicBad = 0
-        if topicOn {
-            for t in 0..<m.topicCount {
-                for b in 0..<B where ctx.eligible[b] {
-                    let c = topicCount[t * B + b]
-                    if c > ctx.topicHi[t] || c < ctx.topicLo[t] { topicBad += 1 }
-                }
-            }
-        }
+        let topicBad = topicViolations(a)
         out[.topicReplicaDistribution] = GoalCheck(
             satisfied: topicBad == 0, violations: topicBad,
             detail: topicBad == 0 ? nil : "\(topicBad) (topic, broker) pairs outside the balanced range")
         out[.movementCost] = GoalCheck(satisfied: true, violations: 0, detail: nil)
         return out
+    }
+
+    /// (Topic, eligible broker) pairs outside the topic's range, topic by topic with one scratch row of brokers.
+    func topicViolations(_ a: Assignment) -> Int {
+        let m = ctx.model
+        var count = [Int32](repeating: 0, count: m.brokerCount)
+        var touched: [Int] = []
+        var bad = 0
+        for t in 0..<m.topicCount {
+            for p in ctx.topicPartitions(t) {
+                for i in m.replicaRange(Int(p)) {
+                    let b = Int(a.replicas[i])
+                    if count[b] == 0 { touched.append(b) }
+                    count[b] += 1
+                }
+            }
+            var atLeastLo = 0
+            for b in touched where ctx.eligible[b] {
+                if count[b] > ctx.topicHi[t] { bad += 1 }
+                if count[b] >= ctx.topicLo[t] { atLeastLo += 1 }
+            }
+            if ctx.topicLo[t] > 0 { bad += ctx.eligibleCount - atLeastLo }
+            for b in touched { count[b] = 0 }
+            touched.removeAll(keepingCapacity: true)
+        }
+        return bad
     }
 
     /// Per-broker metric vectors of an assignment (for statistics).

@@ -1,4 +1,5 @@
 import Foundation
+public import KafkaModel
 
 /// The planner's goals. The policy's list gives their priority: a goal is optimized before the ones after it,
 /// and no later goal may undo it.
@@ -170,4 +171,9 @@ public struct PlanError: Error, Sendable, CustomStringConvertible {
         self.goal = goal
         self.message = message
     }
+}
+
+extension PlanError: CategorizedError {
+    /// A hard goal that cannot be met is a refusal: the plan would leave partitions unsafe.
+    public var category: ErrorCategory { kind == .badInput ? .badInput : .refusedForSafety }
 }

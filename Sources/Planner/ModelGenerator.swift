@@ -1,18 +1,5 @@
 import Foundation
-
-/// A small deterministic random generator (SplitMix64), so generated models are the same on every machine.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
+import KafkaModel
 
 /// Skewed clusters for benchmarks and property tests: hot brokers, heavy-tailed partition sizes, racks spread
 /// over several Kubernetes clusters, some rack-violating partitions, dead and new brokers.

@@ -19,8 +19,10 @@ struct Optimizer {
     var distOn = [Bool](repeating: false, count: 8)
     let topicOn: Bool
     var topicActive = false
-    var topicCount: [Int32]
+    var topicCount: TopicCounts
     var movesLeft: Int
+    /// Replica swaps made (each also counts two moves against `maxMoves`).
+    var swaps = 0
     var reorderOnly: [Bool]
     let preferSameCluster: Bool
     /// Broker indices that may receive.
@@ -54,8 +56,9 @@ struct Optimizer {
         brokerSlots = Array(repeating: [], count: B)
         slotPos = [Int32](repeating: 0, count: m.replicaCount)
         agg = Array(repeating: SIMD8(), count: B)
-        topicOn = ctx.goals.contains(.topicReplicaDistribution) && m.topicCount * B <= 64_000_000
-        topicCount = topicOn ? [Int32](repeating: 0, count: m.topicCount * B) : []
+        topicOn = ctx.goals.contains(.topicReplicaDistribution)
+        topicCount = TopicCounts(
+            topics: topicOn ? m.topicCount : 0, brokers: B, expectedPairs: topicOn ? m.replicaCount : 0)
         for p in 0..<m.partitionCount {
             let range = m.replicaRange(p)
             for i in range {
@@ -63,7 +66,7 @@ struct Optimizer {
                 slotPos[i] = Int32(brokerSlots[b].count)
                 brokerSlots[b].append(Int32(i))
                 agg[b] += ctx.replicaValue(p, leader: i == range.lowerBound)
-                if topicOn { topicCount[Int(m.partitionTopic[p]) * B + b] += 1 }
+                if topicOn { topicCount.add(topic: Int(m.partitionTopic[p]), broker: b, 1) }
             }
         }
         up = Array(repeating: SIMD8(repeating: .infinity), count: B)
@@ -185,8 +188,8 @@ struct Optimizer {
     func topicAllows(_ p: Int, from s: Int, to d: Int) -> Bool {
         guard topicActive else { return true }
         let t = Int(ctx.model.partitionTopic[p])
-        if topicCount[t * B + d] + 1 > ctx.topicHi[t] { return false }
-        if ctx.eligible[s] && topicCount[t * B + s] - 1 < ctx.topicLo[t] { return false }
+        if topicCount[t, d] + 1 > ctx.topicHi[t] { return false }
+        if ctx.eligible[s] && topicCount[t, s] - 1 < ctx.topicLo[t] { return false }
         return true
     }
 
@@ -265,8 +268,8 @@ struct Optimizer {
         reps[slot] = Int32(d)
         if topicOn {
             let t = Int(ctx.model.partitionTopic[p])
-            topicCount[t * B + s] -= 1
-            topicCount[t * B + d] += 1
+            topicCount.add(topic: t, broker: s, -1)
+            topicCount.add(topic: t, broker: d, 1)
         }
         movesLeft -= 1
     }
@@ -340,35 +343,33 @@ struct Optimizer {
 
     // MARK: - Distribution goals
 
+    /// One distribution goal, by the cheapest actions first: leadership transfers (no data) for the lanes leaders
+    /// carry, then single replica moves, then replica swaps for brokers still above the range.
     mutating func balance(lane: Int) {
         distOn[lane] = true
         refreshLimits()
-        let swaps =
-            lane == Metric.networkOut || lane == Metric.cpu || lane == Metric.leaders
-            || lane == Metric.leaderBytesIn
-        let moves = lane <= Metric.cpu
-        if swaps { leaderSwaps(lane: lane) }
-        if moves {
-            for _ in 0..<3 {
-                var progress = false
-                let over = (0..<B).filter { ctx.eligible[$0] && agg[$0][lane] > up[$0][lane] }
-                    .sorted { score($0, lane: lane) > score($1, lane: lane) }
-                for b in over where ctx.srcAllowed[b] { progress = shed(b, lane: lane) || progress }
-                let under = (0..<B).filter {
-                    ctx.eligible[$0] && ctx.dstAllowed[$0] && agg[$0][lane] < down[$0][lane]
-                }.sorted { score($0, lane: lane) < score($1, lane: lane) }
-                for b in under { progress = fill(b, lane: lane) || progress }
-                if !progress { break }
-            }
+        if Self.leaderLanes.contains(lane) { balanceLeadership(lane: lane) }
+        for _ in 0..<3 {
+            var progress = false
+            let over = (0..<B).filter { ctx.eligible[$0] && agg[$0][lane] > up[$0][lane] }
+                .sorted { (score($0, lane: lane), $0) > (score($1, lane: lane), $1) }
+            for b in over where ctx.srcAllowed[b] { progress = shed(b, lane: lane) || progress }
+            let under = (0..<B).filter {
+                ctx.eligible[$0] && ctx.dstAllowed[$0] && agg[$0][lane] < down[$0][lane]
+            }.sorted { (score($0, lane: lane), $0) < (score($1, lane: lane), $1) }
+            for b in under { progress = fill(b, lane: lane) || progress }
+            for b in over where agg[b][lane] > up[b][lane] { progress = shedBySwaps(b, lane: lane) || progress }
+            if Self.leaderLanes.contains(lane) { progress = balanceLeadership(lane: lane) || progress }
+            if !progress { break }
         }
     }
 
     /// The replicas of `b` worth moving for `lane`, ascending by their weight in it (disk for counts); those
     /// whose move stays in the partition's source Kubernetes cluster first when `sameClusterFirst`.
-    func candidates(_ b: Int, lane: Int, sameCluster: Bool?) -> [(slot: Int32, v: Double)] {
+    func candidates(_ b: Int, lane: Int, sameCluster: Bool?, includeZero: Bool = false) -> [(slot: Int32, v: Double)] {
         var out: [(slot: Int32, v: Double)] = []
         out.reserveCapacity(brokerSlots[b].count)
-        let key = lane == Metric.replicas ? Metric.disk : lane
+        let key = lane == Metric.replicas || lane == Metric.leaders ? Metric.disk : lane
         for slot32 in brokerSlots[b] {
             let slot = Int(slot32)
             let p = Int(slotPartition[slot])
@@ -377,7 +378,7 @@ struct Optimizer {
                 if isSame != same { continue }
             }
             let v = value(slot)
-            if v[lane] <= 0 { continue }
+            if v[lane] <= 0 && !includeZero { continue }
             out.append((slot32, v[key]))
         }
         out.sort { $0.v < $1.v || ($0.v == $1.v && $0.slot < $1.slot) }
@@ -398,7 +399,7 @@ struct Optimizer {
                 let need = agg[b][lane] - target
                 if need <= 0 { break }
                 var moved = false
-                if lane == Metric.replicas {
+                if lane == Metric.replicas || lane == Metric.leaders {
                     for k in 0..<cands.count where !used[k] {
                         used[k] = true
                         tries += 1
@@ -469,8 +470,9 @@ struct Optimizer {
             let room = up[d][lane] - agg[d][lane]
             var moved = false
             // Largest replica that fits the room and does not overshoot the need by much; smaller ones after.
-            var k = lane == Metric.replicas ? 0 : lowerBound(cands, min(room, need) * 1.0000001) - 1
-            if lane != Metric.replicas {
+            let byCount = lane == Metric.replicas || lane == Metric.leaders
+            var k = byCount ? 0 : lowerBound(cands, min(room, need) * 1.0000001) - 1
+            if !byCount {
                 let atNeed = lowerBound(cands, need)
                 if atNeed < cands.count && cands[atNeed].v <= room { k = atNeed }
             }
@@ -487,7 +489,7 @@ struct Optimizer {
                         failed.insert(cands[k].slot)
                     }
                 }
-                k += lane == Metric.replicas ? 1 : -1
+                k += byCount ? 1 : -1
             }
             if !moved { exhausted[s] = true } else { movedAny = true }
         }
@@ -502,68 +504,6 @@ struct Optimizer {
             if cands[mid].v < x { lo = mid + 1 } else { hi = mid }
         }
         return lo
-    }
-
-    /// Moves leadership off brokers above the upper limit of `lane` and onto brokers below the lower one.
-    mutating func leaderSwaps(lane: Int) {
-        let m = ctx.model
-        for _ in 0..<2 {
-            let over = (0..<B).filter { ctx.eligible[$0] && agg[$0][lane] > up[$0][lane] }
-                .sorted { score($0, lane: lane) > score($1, lane: lane) }
-            for a in over {
-                for slot32 in brokerSlots[a] {
-                    if agg[a][lane] <= up[a][lane] { break }
-                    let slot = Int(slot32)
-                    guard isLeaderSlot(slot) else { continue }
-                    let p = Int(slotPartition[slot])
-                    let rf = m.replicationFactor(p)
-                    var best = -1
-                    var bestScore = Double.infinity
-                    for i in 1..<max(rf, 1) {
-                        let b = Int(reps[slot + i])
-                        let sc = score(b, lane: lane)
-                        if sc < bestScore && canSwapLeader(p, to: i) {
-                            best = i
-                            bestScore = sc
-                        }
-                    }
-                    if best > 0 { swapLeader(p, to: best) }
-                }
-            }
-            let under = (0..<B).filter { ctx.eligible[$0] && agg[$0][lane] < down[$0][lane] }
-                .sorted { score($0, lane: lane) < score($1, lane: lane) }
-            for b in under {
-                for slot32 in brokerSlots[b] {
-                    if agg[b][lane] >= down[b][lane] { break }
-                    let slot = Int(slot32)
-                    if isLeaderSlot(slot) { continue }
-                    let p = Int(slotPartition[slot])
-                    let s0 = Int(m.replicaStart[p])
-                    if score(Int(reps[s0]), lane: lane) <= ctx.meanU[lane] { continue }
-                    if canSwapLeader(p, to: slot - s0) { swapLeader(p, to: slot - s0) }
-                }
-            }
-        }
-    }
-
-    mutating func balanceTopics() {
-        guard topicOn else { return }
-        topicActive = true
-        let m = ctx.model
-        let disk = m.load[Resource.disk.rawValue]
-        for b in 0..<B where ctx.eligible[b] && ctx.srcAllowed[b] {
-            // The smallest replicas of each over-represented topic move first.
-            let over = brokerSlots[b].filter { slot in
-                let t = Int(m.partitionTopic[Int(slotPartition[Int(slot)])])
-                return topicCount[t * B + b] > ctx.topicHi[t]
-            }.sorted { (disk[Int(slotPartition[Int($0)])], $0) < (disk[Int(slotPartition[Int($1)])], $1) }
-            for slot32 in over {
-                let slot = Int(slot32)
-                let t = Int(m.partitionTopic[Int(slotPartition[slot])])
-                if topicCount[t * B + b] <= ctx.topicHi[t] { continue }
-                if let d = bestDestination(slot, lane: Metric.replicas) { move(slot, to: d) }
-            }
-        }
     }
 
     /// Leads each partition by its first replica: elects the original first replica where later goals allow,

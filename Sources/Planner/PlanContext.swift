@@ -66,8 +66,20 @@ struct PlanContext: Sendable {
     let hiU: SIMD8<Double>
     let loU: SIMD8<Double>
     let totals: SIMD8<Double>
+    /// `totals` over the eligible brokers: a typical broker's absolute load.
+    let meanPerBroker: SIMD8<Double>
+    let eligibleCount: Int
+    /// Partitions of each topic: `topicPartitionList[topicPartitionStart[t] ..< topicPartitionStart[t + 1]]`.
+    let topicPartitionStart: [Int32]
+    let topicPartitionList: [Int32]
     let topicHi: [Int32]
     let topicLo: [Int32]
+    /// The model's per-partition loads, one array each (shared with the model, not copied), for the hot paths.
+    let diskLoad: [Double]
+    let networkInLoad: [Double]
+    let networkOutLoad: [Double]
+    let cpuLoad: [Double]
+    let followerCpuRatio: Double
     let clusterCount: Int
 
     init(model m0: ClusterModel, request: PlanRequest) throws(PlanError) {
@@ -105,6 +117,11 @@ struct PlanContext: Sendable {
         }
         self.model = m
         self.request = request
+        diskLoad = m.load[Resource.disk.rawValue]
+        networkInLoad = m.load[Resource.networkIn.rawValue]
+        networkOutLoad = m.load[Resource.networkOut.rawValue]
+        cpuLoad = m.load[Resource.cpu.rawValue]
+        followerCpuRatio = request.policy.followerCpuRatio
         let policy = request.policy
         let goals = Set(policy.goals)
         self.goals = goals
@@ -229,6 +246,20 @@ struct PlanContext: Sendable {
             tot += SIMD8(rf, d * rf, nin * rf, nout, cpu * (1 + ratio * (rf - 1)), 1, nin, 0)
         }
         totals = tot
+        meanPerBroker = tot / Double(eligibleCount)
+        self.eligibleCount = eligibleCount
+        var start = [Int32](repeating: 0, count: m.topicCount + 1)
+        for p in 0..<m.partitionCount { start[Int(m.partitionTopic[p]) + 1] += 1 }
+        for t in 0..<m.topicCount { start[t + 1] += start[t] }
+        var fillAt = Array(start.dropLast())
+        var list = [Int32](repeating: 0, count: m.partitionCount)
+        for p in 0..<m.partitionCount {
+            let t = Int(m.partitionTopic[p])
+            list[Int(fillAt[t])] = Int32(p)
+            fillAt[t] += 1
+        }
+        topicPartitionStart = start
+        topicPartitionList = list
         var norms: [SIMD8<Double>] = []
         var caps: [SIMD8<Double>] = []
         let inf = Double.infinity
@@ -298,26 +329,28 @@ struct PlanContext: Sendable {
         }
     }
 
+    /// The model's placement as it is.
+    var currentAssignment: Assignment { Assignment(replicas: model.replicas, leader: model.leader) }
+
     func caps(_ p: Int) -> PartitionCaps { capsTable[Int(capsIndex[p])] }
+
+    func topicPartitions(_ t: Int) -> ArraySlice<Int32> {
+        topicPartitionList[Int(topicPartitionStart[t])..<Int(topicPartitionStart[t + 1])]
+    }
 
     /// The metric vector of one replica of `p`: leader or follower.
     @inline(__always)
     func replicaValue(_ p: Int, leader: Bool) -> SIMD8<Double> {
-        let d = model.load[Resource.disk.rawValue][p]
-        let nin = model.load[Resource.networkIn.rawValue][p]
-        let cpu = model.load[Resource.cpu.rawValue][p]
-        if leader {
-            return SIMD8(1, d, nin, model.load[Resource.networkOut.rawValue][p], cpu, 1, nin, 0)
-        }
-        return SIMD8(1, d, nin, 0, cpu * policy.followerCpuRatio, 0, 0, 0)
+        let d = diskLoad[p]
+        let nin = networkInLoad[p]
+        let cpu = cpuLoad[p]
+        if leader { return SIMD8(1, d, nin, networkOutLoad[p], cpu, 1, nin, 0) }
+        return SIMD8(1, d, nin, 0, cpu * followerCpuRatio, 0, 0, 0)
     }
 
     /// What moves from the old leader to the new one when leadership changes hands.
     @inline(__always)
     func leaderTransfer(_ p: Int) -> SIMD8<Double> {
-        let nin = model.load[Resource.networkIn.rawValue][p]
-        let cpu = model.load[Resource.cpu.rawValue][p]
-        return SIMD8(
-            0, 0, 0, model.load[Resource.networkOut.rawValue][p], cpu * (1 - policy.followerCpuRatio), 1, nin, 0)
+        SIMD8(0, 0, 0, networkOutLoad[p], cpuLoad[p] * (1 - followerCpuRatio), 1, networkInLoad[p], 0)
     }
 }

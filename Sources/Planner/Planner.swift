@@ -5,9 +5,18 @@ public enum Planner {
         public var proposal: Proposal
         /// Violations of each goal right after its own phase (only with `trace: true`).
         public var violationsAfterOwnPhase: [Goal: Int]
-        /// The final placement: each partition's replicas as broker ids, leader first where it moved.
-        public var finalReplicas: [[Int]]
+        /// The final placement: every partition's replicas as broker ids, in `ClusterModel.replicaStart` layout,
+        /// leader first where it moved.
+        public var finalReplicaIds: [Int]
         public var finalLeaders: [Int]
+        let replicaStart: [Int32]
+        /// FNV-1a over every move (partition, new replicas, new leader): equal plans, equal hashes.
+        public var planHash: UInt64
+
+        /// Partition `p`'s final replicas (broker ids).
+        public func finalReplicas(_ p: Int) -> ArraySlice<Int> {
+            finalReplicaIds[Int(replicaStart[p])..<Int(replicaStart[p + 1])]
+        }
     }
 
     /// Plans replica and leader moves for `model` as `request` asks.
@@ -16,25 +25,52 @@ public enum Planner {
         -> Result
     {
         let ctx = try PlanContext(model: model, request: request)
-        let m = ctx.model
-        let evaluator = GoalEvaluator(ctx: ctx)
-        let before = Assignment(replicas: m.replicas, leader: m.leader)
-        let checksBefore = evaluator.evaluate(before)
-        let aggBefore = evaluator.aggregates(before)
-
         var opt = Optimizer(ctx: ctx, tracing: trace)
         opt.run()
         let after = opt.assignment()
-        var checksAfter = evaluator.evaluate(after)
-        let aggAfter = evaluator.aggregates(after)
+        let evaluator = GoalEvaluator(ctx: ctx)
+        return report(
+            ctx, after: after, swaps: opt.swaps, trace: opt.trace, before: evaluator.evaluation(ctx.currentAssignment),
+            afterEvaluation: evaluator.evaluation(after), moves: proposalMoves(ctx, after: after))
+    }
 
+    /// `plan`, with the goal evaluations running beside the search: the current placement's while the optimizer
+    /// runs, the final one's while the proposal's moves are listed. Each runs sequentially inside, so the result
+    /// is the synchronous one, byte for byte, on any number of cores.
+    public static func plan(_ model: ClusterModel, _ request: PlanRequest, trace: Bool = false) async throws(PlanError)
+        -> Result
+    {
+        let ctx = try PlanContext(model: model, request: request)
+        async let before = GoalEvaluator(ctx: ctx).evaluation(ctx.currentAssignment)
+        var opt = Optimizer(ctx: ctx, tracing: trace)
+        opt.run()
+        let after = opt.assignment()
+        async let afterEvaluation = GoalEvaluator(ctx: ctx).evaluation(after)
+        let moves = proposalMoves(ctx, after: after)
+        return report(
+            ctx, after: after, swaps: opt.swaps, trace: opt.trace, before: await before,
+            afterEvaluation: await afterEvaluation, moves: moves)
+    }
+
+    typealias ProposalMoves = (
+        moves: [Proposal.Move], replicaMoves: Int, leaderMoves: Int, leadershipOnly: Int, data: Double,
+        crossData: Double, hash: UInt64
+    )
+
+    /// The moves from the cluster of `ctx` to `after`: every partition whose replicas, their order or its leader
+    /// change.
+    static func proposalMoves(_ ctx: PlanContext, after: Assignment) -> ProposalMoves {
+        let m = ctx.model
         var moves: [Proposal.Move] = []
         var replicaMoves = 0
         var leaderMoves = 0
+        var leadershipOnly = 0
+        var hash = FNV1a()
         var data = 0.0
         var crossData = 0.0
-        for p in 0..<m.partitionCount where opt.changed(p) {
+        for p in 0..<m.partitionCount {
             let range = m.replicaRange(p)
+            if after.leader[p] == m.leader[p] && after.replicas[range] == m.replicas[range] { continue }
             let old = m.replicas[range]
             let new = after.replicas[range]
             let disk = m.load[Resource.disk.rawValue][p]
@@ -51,7 +87,12 @@ public enum Planner {
             data += disk * Double(added)
             let oldLeader = m.leader[p] >= 0 ? m.brokerIds[Int(m.leader[p])] : -1
             let newLeader = m.brokerIds[Int(new.first!)]
-            if oldLeader != newLeader { leaderMoves += 1 }
+            if oldLeader != newLeader {
+                leaderMoves += 1
+                if added == 0 { leadershipOnly += 1 }
+            }
+            hash.add(UInt64(p))
+            for b in new { hash.add(UInt64(b)) }
             moves.append(
                 Proposal.Move(
                     topic: m.topicNames[Int(m.partitionTopic[p])], partition: Int(m.partitionId[p]),
@@ -59,7 +100,20 @@ public enum Planner {
                     oldLeader: oldLeader, newLeader: newLeader, dataToMoveMiB: disk * Double(added),
                     crossCluster: cross))
         }
+        return (moves, replicaMoves, leaderMoves, leadershipOnly, data, crossData, hash.value)
+    }
 
+    /// The proposal that takes the cluster of `ctx` to `after`, with the goals evaluated on both.
+    static func report(
+        _ ctx: PlanContext, after: Assignment, swaps: Int, trace: [Goal: Int], before: GoalEvaluator.Evaluation,
+        afterEvaluation: GoalEvaluator.Evaluation, moves listed: ProposalMoves
+    ) -> Result {
+        let m = ctx.model
+        let checksBefore = before.checks
+        let aggBefore = before.aggregates
+        var checksAfter = afterEvaluation.checks
+        let aggAfter = afterEvaluation.aggregates
+        let (moves, replicaMoves, leaderMoves, leadershipOnly, data, crossData, planHash) = listed
         let bound = lowerBound(ctx, checksAfter: checksAfter)
         let factor = ctx.policy.movementCostFactor
         let costOK = data <= bound * factor + 1e-6
@@ -83,81 +137,87 @@ public enum Planner {
             summary: Proposal.Summary(
                 replicaMoves: replicaMoves, leaderMoves: leaderMoves, dataToMoveMiB: data,
                 crossClusterDataMiB: crossData, hardGoalsSatisfied: hardOK, durationMs: 0,
-                dataToMoveLowerBoundMiB: bound),
+                dataToMoveLowerBoundMiB: bound, replicaSwaps: swaps, leadershipOnlyMoves: leadershipOnly),
             goals: goals,
             statistics: Proposal.Statistics(
                 before: statistics(ctx, aggBefore), after: statistics(ctx, aggAfter)))
-        var finalReplicas: [[Int]] = []
-        var finalLeaders: [Int] = []
-        finalReplicas.reserveCapacity(m.partitionCount)
-        for p in 0..<m.partitionCount {
-            finalReplicas.append(after.replicas[m.replicaRange(p)].map { m.brokerIds[Int($0)] })
-            finalLeaders.append(after.leader[p] >= 0 ? m.brokerIds[Int(after.leader[p])] : -1)
-        }
         return Result(
-            proposal: proposal, violationsAfterOwnPhase: opt.trace, finalReplicas: finalReplicas,
-            finalLeaders: finalLeaders)
+            proposal: proposal, violationsAfterOwnPhase: trace,
+            finalReplicaIds: after.replicas.map { m.brokerIds[Int($0)] },
+            finalLeaders: after.leader.map { $0 >= 0 ? m.brokerIds[Int($0)] : -1 }, replicaStart: m.replicaStart,
+            planHash: planHash)
     }
 
-    /// A lower bound on the data (MiB) any plan must move to reach the goals this plan reached:
-    /// the largest of (a) the data that must leave brokers — all of a dead or removing broker's, and what lies
-    /// above a broker's balanced disk range when DiskDistribution is met; (b) the data brokers below that range
-    /// must receive; (c) per partition, its size times the replicas that must move for DeadBrokers, RackAware
-    /// and ClusterLossSurvivable. Each is a bound alone; together they may overlap, so only the largest counts.
+    /// A lower bound on the data (MiB) any plan must move to reach the goals this plan reached.
+    ///
+    /// Data moved is the data leaving brokers, so it is at least the sum of what must leave each broker:
+    /// (a) everything on a dead or removing broker (DeadBrokers met); (b) per alive broker, the data above the top
+    /// of its balanced disk range (DiskDistribution met; else above its disk capacity threshold, DiskCapacity met);
+    /// (c) per partition breaking a rack or Kubernetes-cluster limit (those goals met) and holding no replica on
+    /// a broker of (a) or (b), its size times the replicas that must leave the over-full rack or cluster, which
+    /// leave brokers (b) did not count. It is also at least the data brokers below their balanced disk range must
+    /// receive. The larger of the two is the bound.
     static func lowerBound(_ ctx: PlanContext, checksAfter: [Goal: GoalCheck]) -> Double {
         let m = ctx.model
         let B = m.brokerCount
         let met = { (g: Goal) in ctx.goals.contains(g) && checksAfter[g]?.satisfied == true }
+        let sizes = m.load[Resource.disk.rawValue]
         var disk = [Double](repeating: 0, count: B)
-        var partitionBound = 0.0
-        var rackSeen = [Int](repeating: 0, count: m.rackNames.count)
-        var clusterSeen = [Int](repeating: 0, count: m.clusterNames.count)
         for p in 0..<m.partitionCount {
-            let range = m.replicaRange(p)
-            let size = m.load[Resource.disk.rawValue][p]
-            var dead = 0
-            for i in range {
-                let b = Int(m.replicas[i])
-                disk[b] += size
-                if !ctx.eligible[b] && ctx.srcAllowed[b] { dead += 1 }
-                rackSeen[Int(m.brokerRack[b])] += 1
-                clusterSeen[Int(m.brokerCluster[b])] += 1
-            }
-            var rackExcess = 0
-            var clusterExcess = 0
-            let caps = ctx.caps(p)
-            for i in range {
-                let b = Int(m.replicas[i])
-                let r = Int(m.brokerRack[b])
-                let c = Int(m.brokerCluster[b])
-                rackExcess += max(0, rackSeen[r] - Int(caps.rackCap))
-                clusterExcess += max(0, clusterSeen[c] - Int(caps.clusterCap))
-                rackSeen[r] = 0
-                clusterSeen[c] = 0
-            }
-            var need = met(.deadBrokers) ? dead : 0
-            if met(.rackAware) { need = max(need, rackExcess) }
-            if met(.clusterLossSurvivable) { need = max(need, clusterExcess) }
-            partitionBound += size * Double(need)
+            for i in m.replicaRange(p) { disk[Int(m.replicas[i])] += sizes[p] }
         }
+        let balanced = met(.diskDistribution)
+        let capped = met(.diskCapacity) && m.hasCapacity[Resource.disk.rawValue]
+        var mustLeave = [Bool](repeating: false, count: B)
         var out = 0.0
         var inflow = 0.0
-        let balanced = met(.diskDistribution)
         for b in 0..<B {
             if !ctx.eligible[b] {
-                if met(.deadBrokers) && ctx.srcAllowed[b] { out += disk[b] }
+                if met(.deadBrokers) && ctx.srcAllowed[b] {
+                    out += disk[b]
+                    mustLeave[b] = true
+                }
                 continue
             }
-            if balanced {
-                out += max(0, disk[b] - ctx.hiAbs[b][Metric.disk])
-                inflow += max(0, ctx.loAbs[b][Metric.disk] - disk[b])
+            let top = balanced ? ctx.hiAbs[b][Metric.disk] : capped ? ctx.capAbs[b][Metric.disk] : .infinity
+            if disk[b] > top {
+                out += disk[b] - top
+                mustLeave[b] = true
             }
-            if met(.diskCapacity) && m.hasCapacity[Resource.disk.rawValue] {
-                out += 0  // covered by the distribution range when it is met; capacity alone:
-                if !balanced { out += max(0, disk[b] - ctx.capAbs[b][Metric.disk]) }
+            if balanced { inflow += max(0, ctx.loAbs[b][Metric.disk] - disk[b]) }
+        }
+        let rackRule = met(.rackAware)
+        let clusterRule = met(.clusterLossSurvivable)
+        if rackRule || clusterRule {
+            var rackSeen = [Int](repeating: 0, count: m.rackNames.count)
+            var clusterSeen = [Int](repeating: 0, count: m.clusterNames.count)
+            for p in 0..<m.partitionCount {
+                let range = m.replicaRange(p)
+                var counted = false
+                for i in range {
+                    let b = Int(m.replicas[i])
+                    counted = counted || mustLeave[b]
+                    rackSeen[Int(m.brokerRack[b])] += 1
+                    clusterSeen[Int(m.brokerCluster[b])] += 1
+                }
+                var rackExcess = 0
+                var clusterExcess = 0
+                let caps = ctx.caps(p)
+                for i in range {
+                    let b = Int(m.replicas[i])
+                    let r = Int(m.brokerRack[b])
+                    let c = Int(m.brokerCluster[b])
+                    rackExcess += max(0, rackSeen[r] - Int(caps.rackCap))
+                    clusterExcess += max(0, clusterSeen[c] - Int(caps.clusterCap))
+                    rackSeen[r] = 0
+                    clusterSeen[c] = 0
+                }
+                if counted { continue }
+                let need = max(rackRule ? rackExcess : 0, clusterRule ? clusterExcess : 0)
+                out += sizes[p] * Double(need)
             }
         }
-        return max(out, inflow, partitionBound)
+        return max(out, inflow)
     }
 
     static func statistics(_ ctx: PlanContext, _ agg: [SIMD8<Double>]) -> [Proposal.Distribution] {
@@ -183,5 +243,17 @@ public enum Planner {
                     maxOverMean: mean > 0 ? hi / mean : 1))
         }
         return out
+    }
+}
+
+/// 64-bit FNV-1a, for plan fingerprints that are the same on every machine (unlike `Hasher`, which is seeded).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ x: UInt64) {
+        var x = x
+        for _ in 0..<8 {
+            value = (value ^ (x & 0xff)) &* 0x0000_0100_0000_01B3
+            x >>= 8
+        }
     }
 }

@@ -25,6 +25,16 @@ public struct Proposal: Sendable, Hashable, Codable {
         public var durationMs: Int
         /// Data any plan reaching the goals this one reaches must move (see docs/planner.md).
         public var dataToMoveLowerBoundMiB: Double
+        /// Replica swaps the optimizer chose (two replicas of different partitions trading brokers); their moves
+        /// are in `replicaMoves`.
+        public var replicaSwaps: Int
+        /// Partitions whose leader changes and whose replicas stay: no data moves.
+        public var leadershipOnlyMoves: Int
+
+        /// `dataToMoveMiB ÷ dataToMoveLowerBoundMiB` (1 when both are zero).
+        public var dataToMoveOverLowerBound: Double {
+            dataToMoveLowerBoundMiB > 0 ? dataToMoveMiB / dataToMoveLowerBoundMiB : dataToMoveMiB > 0 ? .infinity : 1
+        }
     }
     public struct GoalStatus: Sendable, Hashable, Codable {
         public var name: String
@@ -60,10 +70,13 @@ public struct Proposal: Sendable, Hashable, Codable {
     /// A readable account: goals, movement and before/after distributions.
     public func text() -> String {
         var lines: [String] = []
-        lines.append("mode \(mode): \(summary.replicaMoves) replica moves, \(summary.leaderMoves) leader moves")
         lines.append(
-            "data to move \(Self.fmt(summary.dataToMoveMiB)) MiB (lower bound \(Self.fmt(summary.dataToMoveLowerBoundMiB)) MiB), "
-                + "across Kubernetes clusters \(Self.fmt(summary.crossClusterDataMiB)) MiB")
+            "mode \(mode): \(summary.replicaMoves) replica moves (\(summary.replicaSwaps) swaps), "
+                + "\(summary.leaderMoves) leader moves (\(summary.leadershipOnlyMoves) leadership only)")
+        lines.append(
+            "data to move \(Self.fmt(summary.dataToMoveMiB)) MiB = \(Self.fmt(summary.dataToMoveOverLowerBound, 3))× the lower "
+                + "bound \(Self.fmt(summary.dataToMoveLowerBoundMiB)) MiB, across Kubernetes clusters "
+                + "\(Self.fmt(summary.crossClusterDataMiB)) MiB")
         lines.append(
             "hard goals satisfied: \(summary.hardGoalsSatisfied ? "yes" : "NO"), took \(summary.durationMs) ms")
         lines.append("")

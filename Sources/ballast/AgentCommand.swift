@@ -1,6 +1,9 @@
 import Agent
+import AgentProcessDriver
+import AgentSimDriver
 import ArgumentParser
 import Foundation
+import KafkaModel
 import Logging
 import ServiceLifecycle
 
@@ -75,7 +78,7 @@ struct AgentCommand: AsyncParsableCommand {
         for op in operations.interrupted {
             logger.warning(
                 "a restart was running when the agent last stopped; it is reported failed",
-                metadata: ["operation": "\(op.id)", "kafka.broker.id": "\(op.node)"])
+                metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.brokerId: "\(op.node)"])
         }
         let app = AgentServer.application(
             driver: nodeDriver, configuration: .init(host: host, port: port, token: token, cluster: cluster),

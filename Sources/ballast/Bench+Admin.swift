@@ -1,5 +1,6 @@
 import ArgumentParser
 import KafkaAdmin
+import KafkaModel
 
 /// `ballast bench admin`: how long `KafkaAdmin.snapshot()` takes against a live cluster.
 struct AdminBench: AsyncParsableCommand {

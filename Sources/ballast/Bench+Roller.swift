@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaAdmin
+import KafkaModel
 import Roller
 
 /// `ballast bench roller`: the gate and batch computation over a large synthetic snapshot.

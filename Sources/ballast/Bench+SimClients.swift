@@ -43,7 +43,7 @@ extension BenchSimCommand {
             simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
         let task = Task { try await server.run() }
         defer { task.cancel() }
-        _ = await server.waitUntilReady(timeout: .seconds(60))
+        guard await server.waitUntilReady() != nil else { throw ValidationError("the simulator did not start") }
         let (messages, partitions, batch, messageBytes) = (
             self.messages, self.partitions, self.batch, self.messageBytes
         )
@@ -64,7 +64,8 @@ extension BenchSimCommand {
         let kept = sim.withCluster { c in c.logs.values.reduce(Int64(0)) { $0 + $1.storedBytes } }
         print(
             "produce-consume: 3 brokers, topic of \(partitions) partitions (RF 3, acks=all), \(messageBytes)-byte "
-                + "messages, batches of \(batch), at most \(settings.maxStoredBytesPerPartition) bytes kept per partition")
+                + "messages, batches of \(batch), at most \(settings.maxStoredBytesPerPartition) bytes kept per partition"
+        )
         for (name, f) in [("produce", produced), ("consume", consumed)] {
             let rate = Double(f.messages) / f.seconds
             print(

@@ -1,9 +1,10 @@
 import ArgumentParser
+import ConfigPlanning
 import Foundation
 import KafkaAdmin
 import KafkaPolicies
 import Logging
-import Roller
+import Operations
 
 /// `ballast config plan|apply`: classify a desired broker config and apply its dynamic part.
 struct ConfigCommand: AsyncParsableCommand {
@@ -42,17 +43,24 @@ struct ConfigCommand: AsyncParsableCommand {
         var current: String?
 
         func run() async throws {
-            let input = try await ConfigInputs.load(common, currentFile: current)
-            let plan = input.plan()
-            print(common.json ? ConfigPlanOutput.json(plan) : ConfigPlanOutput.table(plan))
-            if !plan.problems.isEmpty { throw BallastExit.badInput }
+            try await ConfigFailure.reported {
+                let input = try await ConfigInputs.load(common, currentFile: current)
+                await input.admin?.shutdown()
+                let plan = input.plan()
+                print(common.json ? ConfigPlanOutput.json(plan) : ConfigPlanOutput.table(plan))
+                if !plan.problems.isEmpty { throw BallastExit.badInput }
+            }
         }
     }
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "apply",
-            abstract: "Apply the dynamic changes (validate, alter, verify); report what still needs a restart.")
+            abstract: "Apply the dynamic changes (validate, alter, verify); report what still needs a restart.",
+            discussion: """
+                A desired file with any value that cannot be applied (a bad value, a node's own key in a plan for \
+                several nodes, an unknown --node) is refused whole: nothing is applied, exit 2.
+                """)
 
         @OptionGroup var common: Common
 
@@ -60,13 +68,30 @@ struct ConfigCommand: AsyncParsableCommand {
         var verifyTimeout: Double = 30
 
         func run() async throws {
-            guard common.connection.bootstrap != nil else {
-                ConfigInputs.fail("config apply needs --bootstrap", code: BallastExit.badInput)
+            try await ConfigFailure.reported {
+                guard common.connection.bootstrap != nil else {
+                    throw ConfigFailure("config apply needs --bootstrap", code: BallastExit.badInput)
+                }
+                let input = try await ConfigInputs.load(common, currentFile: nil)
+                let result = await Self.apply(input, verifyTimeout: verifyTimeout, json: common.json)
+                await input.admin?.shutdown()
+                try result.get()
             }
-            let input = try await ConfigInputs.load(common, currentFile: nil)
+        }
+
+        static func apply(_ input: ConfigInputs, verifyTimeout: Double, json: Bool) async -> Result<Void, any Error> {
             let plan = input.plan()
+            // Refused whole: applying the valid part of an invalid desired state would leave a state nobody asked for.
+            guard plan.problems.isEmpty else {
+                print(json ? ConfigPlanOutput.json(plan) : ConfigPlanOutput.table(plan))
+                return .failure(
+                    ConfigFailure(
+                        "the desired config was refused and nothing was applied: \(plan.problems.count) key(s) cannot "
+                            + "be applied as given, e.g. \(plan.problems[0])",
+                        code: BallastExit.badInput))
+            }
             guard let client = input.client else {
-                ConfigInputs.fail("config apply needs a connection to Kafka", code: BallastExit.failed)
+                return .failure(ConfigFailure("config apply needs a connection to Kafka", code: BallastExit.failed))
             }
             let applier = ConfigApplier(
                 client: client, options: .init(verifyTimeout: .milliseconds(Int64(verifyTimeout * 1000))),
@@ -75,44 +100,61 @@ struct ConfigCommand: AsyncParsableCommand {
             do {
                 report = try await applier.apply(plan, current: input.current)
             } catch {
-                ConfigInputs.fail("config apply failed talking to Kafka: \(error)", code: BallastExit.failed)
+                return .failure(
+                    ConfigFailure("config apply failed talking to Kafka: \(error)", code: BallastExit.failed))
             }
-            print(
-                common.json ? ConfigPlanOutput.json(plan, apply: report) : ConfigPlanOutput.table(plan, apply: report))
-            if !plan.problems.isEmpty { throw BallastExit.badInput }
-            if !report.succeeded { throw BallastExit.failed }
+            print(json ? ConfigPlanOutput.json(plan, apply: report) : ConfigPlanOutput.table(plan, apply: report))
+            return report.succeeded ? .success(()) : .failure(BallastExit.failed)
         }
     }
 }
 
-/// The inputs of a plan, read and checked; every failure is one sentence on stderr and an exit code.
+/// A config command that cannot go on: one sentence on stderr and an exit code.
+struct ConfigFailure: Error {
+    var message: String
+    var code: ExitCode
+
+    init(_ message: String, code: ExitCode) {
+        self.message = message
+        self.code = code
+    }
+
+    /// Runs `body`; a `ConfigFailure` is printed and becomes its exit code.
+    static func reported(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let failure as ConfigFailure {
+            FileHandle.standardError.write(Data(("ballast: " + failure.message + "\n").utf8))
+            throw failure.code
+        }
+    }
+}
+
+/// The inputs of a plan, read and checked.
 struct ConfigInputs {
     var desired: DesiredConfig
     var current: CurrentClusterConfig
-    var version: KafkaVersion
-    var versionNote: String?
+    var version: KafkaVersionChoice
     var nodes: [Int32]?
     var client: (any ConfigAdminClient)?
+    /// The connection the inputs were read through; the command shuts it down.
+    var admin: KafkaAdmin?
 
     func plan() -> ConfigChangePlan {
-        var plan = ConfigClassifier(version: version).plan(desired: desired, current: current, nodes: nodes)
-        if let versionNote { plan.warnings.insert(versionNote, at: 0) }
+        var plan = ConfigClassifier(version: version.version).plan(desired: desired, current: current, nodes: nodes)
+        if let note = version.note { plan.warnings.insert(note, at: 0) }
         return plan
-    }
-
-    static func fail(_ message: String, code: ExitCode) -> Never {
-        FileHandle.standardError.write(Data(("ballast: " + message + "\n").utf8))
-        Foundation.exit(code.rawValue)
     }
 
     static func load(_ common: ConfigCommand.Common, currentFile: String?) async throws -> ConfigInputs {
         if (common.connection.bootstrap == nil) == (currentFile == nil) {
-            fail("give exactly one of --bootstrap and --current", code: BallastExit.badInput)
+            throw ConfigFailure("give exactly one of --bootstrap and --current", code: BallastExit.badInput)
         }
         var requested: KafkaVersion?
         if let v = common.kafkaVersion {
             guard let parsed = KafkaVersion(v) else {
-                fail("--kafka-version '\(v)' is not a version like 4.1 or 3.9.1", code: BallastExit.badInput)
+                throw ConfigFailure(
+                    "--kafka-version '\(v)' is not a version like 4.1 or 3.9.1", code: BallastExit.badInput)
             }
             requested = parsed
         }
@@ -121,38 +163,40 @@ struct ConfigInputs {
             var ids: [Int32] = []
             for part in common.nodes.flatMap({ $0.split(separator: ",") }) {
                 guard let id = Int32(part.trimmingCharacters(in: .whitespaces)), id >= 0 else {
-                    fail("--node '\(part)' is not a node id", code: BallastExit.badInput)
+                    throw ConfigFailure("--node '\(part)' is not a node id", code: BallastExit.badInput)
                 }
                 ids.append(id)
             }
             nodes = ids
         }
 
-        let desiredText = readFile(common.desired, what: "desired config")
+        let desiredText = try readFile(common.desired, what: "desired config")
         let desired: DesiredConfig
         do {
             desired = try DesiredConfig(parsing: desiredText, fileName: common.desired)
         } catch {
-            fail("\(error)", code: BallastExit.badInput)
+            throw ConfigFailure("\(error)", code: BallastExit.badInput)
         }
 
         let current: CurrentClusterConfig
-        var detected: KafkaVersion?
-        let client: (any ConfigAdminClient)?
+        var dumped: KafkaVersion?
+        var client: KafkaAdminConfigClient?
         if let currentFile {
-            client = nil
-            let data = Data(readFile(currentFile, what: "current config dump").utf8)
+            let data = Data(try readFile(currentFile, what: "current config dump").utf8)
             do {
                 let dump = try ConfigDump.decode(data, fileName: currentFile)
                 current = dump.current
                 if let v = dump.kafkaVersion {
                     guard let parsed = KafkaVersion(v) else {
-                        fail("\(currentFile): kafkaVersion '\(v)' is not a version", code: BallastExit.badInput)
+                        throw ConfigFailure(
+                            "\(currentFile): kafkaVersion '\(v)' is not a version", code: BallastExit.badInput)
                     }
-                    detected = parsed
+                    dumped = parsed
                 }
+            } catch let failure as ConfigFailure {
+                throw failure
             } catch {
-                fail("\(error)", code: BallastExit.badInput)
+                throw ConfigFailure("\(error)", code: BallastExit.badInput)
             }
         } else {
             let bootstrap = common.connection.bootstrap!
@@ -161,50 +205,39 @@ struct ConfigInputs {
             do {
                 configuration = try common.connection.adminConfiguration()
             } catch {
-                fail("\(ConnectionOptions.message(for: error))", code: BallastExit.badInput)
+                throw ConfigFailure("\(ConnectionOptions.message(for: error))", code: BallastExit.badInput)
             }
+            let admin: KafkaAdmin
+            do { admin = try KafkaAdmin(configuration: configuration) } catch {
+                throw ConfigFailure(
+                    "cannot read the broker configs from \(bootstrap): \(error)", code: BallastExit.failed)
+            }
+            let kafka = KafkaAdminConfigClient(admin: admin)
             do {
-                let admin = try KafkaAdmin(configuration: configuration)
-                let kafka = KafkaAdminConfigClient(admin: admin)
-                let nodes = try await kafka.describeBrokerConfigs(nodes: try await kafka.brokerIDs())
-                let defaults = try await kafka.describeClusterDefaultConfigs()
-                current = CurrentClusterConfig(nodes: nodes, clusterDefault: defaults)
-                client = kafka
+                current = try await kafka.currentConfig()
             } catch {
-                fail("cannot read the broker configs from \(bootstrap): \(error)", code: BallastExit.failed)
+                await admin.shutdown()
+                throw ConfigFailure(
+                    "cannot read the broker configs from \(bootstrap): \(error)", code: BallastExit.failed)
             }
+            client = kafka
         }
-        if current.nodes.isEmpty { fail("the cluster reports no brokers", code: BallastExit.failed) }
-
-        var note: String?
-        let version: KafkaVersion
-        if let requested {
-            version = requested
-        } else if let detected {
-            version = detected
-        } else if let names = current.nodes.values.max(by: { $0.count < $1.count })?.keys,
-            let d = KafkaVersionDetection.detect(fromConfigNames: names)
-        {
-            version = d.version
-            if !d.isConfident {
-                note =
-                    "the Kafka version is a guess from the configs the brokers describe: \(version) "
-                    + "(set --kafka-version)"
-            }
-        } else {
-            version = KafkaVersion.known.last!
-            note = "the Kafka version was not detected; using \(version) (set --kafka-version)"
+        if current.nodes.isEmpty {
+            await client?.admin.shutdown()
+            throw ConfigFailure("the cluster reports no brokers", code: BallastExit.failed)
         }
         return ConfigInputs(
-            desired: desired, current: current, version: version, versionNote: note, nodes: nodes, client: client)
+            desired: desired, current: current,
+            version: KafkaVersionChoice(requested: requested, dumped: dumped, current: current), nodes: nodes,
+            client: client, admin: client?.admin)
     }
 
-    static func readFile(_ path: String, what: String) -> String {
+    static func readFile(_ path: String, what: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            fail("cannot read the \(what) file \(path)", code: BallastExit.badInput)
+            throw ConfigFailure("cannot read the \(what) file \(path)", code: BallastExit.badInput)
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            fail("the \(what) file \(path) is not UTF-8 text", code: BallastExit.badInput)
+            throw ConfigFailure("the \(what) file \(path) is not UTF-8 text", code: BallastExit.badInput)
         }
         return text
     }

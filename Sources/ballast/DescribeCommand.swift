@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaAdmin
+import KafkaModel
 
 /// `ballast describe`: the cluster snapshot, readable or as JSON.
 struct DescribeCommand: AsyncParsableCommand {

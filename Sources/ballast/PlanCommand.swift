@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KafkaAdmin
+import KafkaModel
+import Operations
 import Planner
 
 /// `ballast plan`: reads a model (or, later, a live cluster), plans, prints the proposal.
@@ -18,6 +20,22 @@ struct PlanCommand: AsyncParsableCommand {
         name: .customLong("rack-clusters"),
         help: "With --bootstrap: the Kubernetes cluster of each rack, as RACK=CLUSTER,... (default: one cluster).")
     var rackClusters: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --bootstrap: a Prometheus scraping the brokers (base URL); its per-topic byte rates feed the "
+                + "network goals (default: disk only)."))
+    var prometheus: String?
+
+    @Option(
+        name: .customLong("prometheus-bytes-in-query"),
+        help: "PromQL giving bytes in per second by topic (default: docs/planner.md).")
+    var prometheusBytesInQuery: String = PrometheusTopicRates.Queries.default.bytesIn
+
+    @Option(
+        name: .customLong("prometheus-bytes-out-query"),
+        help: "PromQL giving bytes out per second by topic (default: docs/planner.md).")
+    var prometheusBytesOutQuery: String = PrometheusTopicRates.Queries.default.bytesOut
 
     @Option(help: "rebalance | add-brokers | remove-brokers | fix-offline")
     var mode: String = "rebalance"
@@ -118,7 +136,12 @@ struct PlanCommand: AsyncParsableCommand {
         switch (model, connection.bootstrap) {
         case (nil, nil): throw PlanCommandError.badInput("give --model FILE or --bootstrap SERVERS")
         case (.some, .some): throw PlanCommandError.badInput("give either --model or --bootstrap, not both")
-        case (nil, .some): return try await liveModel()
+        case (nil, .some):
+            var live = try await liveModel()
+            if let prometheus { try await applyRates(from: prometheus, to: &live) }
+            return live
+        case (.some, nil) where prometheus != nil:
+            throw PlanCommandError.badInput("--prometheus applies to --bootstrap; a model file carries its own loads")
         case (.some(let path), nil):
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw PlanCommandError.badInput("--model: cannot read \(path)")
@@ -150,18 +173,37 @@ struct PlanCommand: AsyncParsableCommand {
         }
         do {
             let admin = try KafkaAdmin(configuration: configuration)
-            let result: Result<(ClusterSnapshot, [BrokerLogDirs]), KafkaAdminError>
-            do {
-                let snapshot = try await admin.snapshot()
-                let dirs = try await admin.describeLogDirs()
-                result = .success((snapshot, dirs))
-            } catch { result = .failure(error) }
+            let result: Result<ClusterModel, KafkaAdminError>
+            do { result = .success(try await ClusterModel.read(from: admin, rackCluster: rackCluster)) } catch {
+                result = .failure(error)
+            }
             await admin.shutdown()
-            let (snapshot, dirs) = try result.get()
-            return ClusterModel(snapshot: snapshot, logDirs: dirs, rackCluster: rackCluster)
+            return try result.get()
         } catch {
             throw error.code == .invalidArgument
                 ? PlanCommandError.badInput(error.message) : PlanCommandError.infeasible(error.message)
+        }
+    }
+
+    /// Reads per-topic byte rates from Prometheus into the model's network loads.
+    private func applyRates(from url: String, to live: inout ClusterModel) async throws {
+        let rates: [String: TopicRates]
+        do {
+            let reader = try PrometheusTopicRates(
+                url: url, queries: .init(bytesIn: prometheusBytesInQuery, bytesOut: prometheusBytesOutQuery))
+            rates = try await reader.read()
+        } catch {
+            throw error.code == .badURL
+                ? PlanCommandError.badInput("--prometheus: \(error.message)")
+                : PlanCommandError.infeasible(error.message)
+        }
+        let unknown = live.applyTopicRates(rates)
+        if !unknown.isEmpty {
+            FileHandle.standardError.write(
+                Data(
+                    ("ballast plan: Prometheus has rates for \(unknown.count) topics this cluster does not have "
+                        + "(first: \(unknown.prefix(3).joined(separator: ", "))); is it scraping another cluster?\n")
+                        .utf8))
         }
     }
 
@@ -185,50 +227,4 @@ struct PlanCommandError: Error {
     var exit: ExitCode
     static func badInput(_ m: String) -> Self { Self(message: m, exit: BallastExit.badInput) }
     static func infeasible(_ m: String) -> Self { Self(message: m, exit: BallastExit.failed) }
-}
-
-extension ClusterModel {
-    /// A model of a live cluster: brokers in metadata are alive, brokers named only in replica lists are dead;
-    /// disk load is the largest replica size DescribeLogDirs reports for the partition and disk capacity the
-    /// broker's log dirs' total (when every broker reports one; Kafka 3.3+). Network and CPU are unknown, so
-    /// their goals see no load.
-    init(snapshot: ClusterSnapshot, logDirs: [BrokerLogDirs], rackCluster: [String: String]) {
-        self.init()
-        var size: [String: [Int32: Double]] = [:]
-        var total: [Int32: Double] = [:]
-        for broker in logDirs {
-            for dir in broker.logDirs where dir.errorName == nil {
-                if dir.totalBytes > 0 { total[broker.brokerId, default: 0] += Double(dir.totalBytes) / 1_048_576 }
-                for r in dir.replicas where !r.isFuture {
-                    let mib = Double(r.sizeBytes) / 1_048_576
-                    size[r.topic, default: [:]][r.partition] = max(size[r.topic]?[r.partition] ?? 0, mib)
-                }
-            }
-        }
-        var ids = snapshot.brokers.map(\.id)
-        let alive = Set(ids)
-        for t in snapshot.topics {
-            for p in t.partitions { for r in p.replicas where !ids.contains(r) { ids.append(r) } }
-        }
-        let racks = Dictionary(snapshot.brokers.map { ($0.id, $0.rack) }, uniquingKeysWith: { a, _ in a })
-        let allReport = alive.allSatisfy { total[$0] != nil }
-        hasCapacity = [allReport, false, false, false]
-        for id in ids {
-            let rack = (racks[id] ?? nil) ?? "rack-of-\(id)"
-            addBroker(
-                id: Int(id), rack: rack, cluster: rackCluster[rack] ?? "", state: alive.contains(id) ? .alive : .dead,
-                capacity: [allReport ? max(total[id] ?? 1, 1) : 1, 1, 1, 1])
-        }
-        var index: [Int32: Int] = [:]
-        for (i, id) in ids.enumerated() { index[id] = i }
-        for t in snapshot.topics where !t.isInternal || t.name == "__consumer_offsets" {
-            let topic = addTopic(name: t.name, minIsr: t.minInSyncReplicas)
-            for p in t.partitions where !p.replicas.isEmpty {
-                let disk = size[t.name]?[p.partition] ?? 0
-                addPartition(
-                    topic: topic, id: Int(p.partition), replicas: p.replicas.map { index[$0]! },
-                    leader: p.leader >= 0 ? index[p.leader] ?? -1 : -1, load: [disk, 0, 0, 0])
-            }
-        }
-    }
 }

@@ -1,7 +1,11 @@
+import AgentContract
 import ArgumentParser
+import BallastStore
 import Foundation
 import KafkaAdmin
+import KafkaModel
 import Logging
+import Operations
 import Roller
 import Synchronization
 
@@ -45,15 +49,6 @@ struct RollCommand: AsyncParsableCommand {
     @Option(help: "The roll's operation id (new rolls get a fresh one).") var operationId: String?
     @Option(help: "Agent bearer token (default: $BALLAST_AGENT_TOKEN).") var token: String?
 
-    /// What a roll needs to be resumed: stored in the journal.
-    struct Spec: Codable {
-        var bootstrap: String?
-        var agents: [String]
-        var nodes: [Int32]?
-        var options: RollOptions
-        var blockingSignals: Int
-    }
-
     func run() async throws {
         do {
             try await execute()
@@ -61,6 +56,9 @@ struct RollCommand: AsyncParsableCommand {
             fail(failure.message)
             throw BallastExit.failed
         } catch let error as RollUsageError {
+            fail(error.message)
+            throw BallastExit.badInput
+        } catch let error as RollSpecError {
             fail(error.message)
             throw BallastExit.badInput
         } catch let error as ExitCode {
@@ -117,30 +115,21 @@ struct RollCommand: AsyncParsableCommand {
 
     func execute() async throws {
         let stateDir = (self.stateDir as NSString).expandingTildeInPath
-        var spec: Spec
-        var resumeState: RollJournal.ResumeState?
-        var journal: RollJournal?
-        var opId: String
+        var spec: RollSpec
+        var resumeState: RollResumeState?
+        var store: (any OperationsStore)?
+        let opId: String
 
         if resume {
-            let j = try RollJournal(directory: stateDir)
-            guard let id = try operationId ?? j.latestUnfinished() else {
-                throw RollUsageError("there is no unfinished roll to resume in \(stateDir)")
-            }
-            let state = try j.resumeState(id)
-            guard state.status != "finished" else { throw RollUsageError("roll \(id) already finished") }
-            do { spec = try JSONDecoder().decode(Spec.self, from: state.spec) } catch {
-                throw RollUsageError("the journal's record of roll \(id) is unreadable: \(error)")
-            }
-            journal = j
-            resumeState = state
-            opId = id
+            let s = try SQLiteOperationsStore(directory: stateDir)
+            (spec, resumeState) = try await RollSpec.resume(from: s, operationId: operationId)
+            store = s
+            opId = resumeState!.operationId
         } else {
-            spec = Spec(
+            spec = RollSpec(
                 bootstrap: connection.bootstrap, agents: agents, nodes: try nodeList(), options: try options(),
                 blockingSignals: blockingSignals)
-            opId =
-                operationId ?? "roll-\(Int(Date().timeIntervalSince1970))-\(UUID().uuidString.prefix(6).lowercased())"
+            opId = operationId ?? RollSpec.newOperationId()
         }
 
         if dryRun {
@@ -150,19 +139,37 @@ struct RollCommand: AsyncParsableCommand {
         guard !spec.agents.isEmpty else { throw RollUsageError("give at least one --agent URL") }
         guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap") }
         let token = try agentToken()
-        let cluster = try await RollLiveCluster.connect(connection, bootstrap: bootstrap)
-        if journal == nil {
-            let j = try RollJournal(directory: stateDir)
-            try j.begin(operationId: opId, spec: try JSONEncoder().encode(spec))
-            journal = j
+        let admin = try RollLiveCluster.connect(connection, bootstrap: bootstrap)
+        let result: Result<Void, any Error>
+        do {
+            try await roll(spec, operationId: opId, store: store, resumeState: resumeState, token: token, admin: admin)
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        await admin.shutdown()
+        try result.get()
+    }
+
+    func roll(
+        _ spec: RollSpec, operationId opId: String, store existing: (any OperationsStore)?,
+        resumeState: RollResumeState?, token: String, admin: KafkaAdmin
+    ) async throws {
+        let store: any OperationsStore
+        if let existing {
+            store = existing
+        } else {
+            store = try SQLiteOperationsStore(directory: (stateDir as NSString).expandingTildeInPath)
+            try await store.begin(operationId: opId, spec: try spec.encoded())
         }
         if spec.options.allowOfflinePartitions {
             fail("WARNING: offline partitions are allowed by override; this roll may restart nodes of a broken cluster")
         }
         let signals = spec.blockingSignals
         let executor = RollExecutor(
-            operationId: opId, nodes: spec.nodes.map(Set.init), options: spec.options, cluster: cluster,
-            agents: spec.agents.map { HTTPAgentClient(endpoint: $0, token: token) }, journal: journal,
+            operationId: opId, nodes: spec.nodes.map(Set.init), options: spec.options,
+            cluster: KafkaAdminClusterReader(admin: admin),
+            agents: spec.agents.map { HTTPAgentClient(endpoint: $0, token: token) }, journal: store,
             resume: resumeState, activeSignals: { signals }, logger: Logger(label: "ballast.roll"))
         let view = RollProgressView(json: json, terminal: isatty(1) == 1)
         do {
@@ -174,7 +181,7 @@ struct RollCommand: AsyncParsableCommand {
         }
     }
 
-    func printDryRun(_ spec: Spec) async throws {
+    func printDryRun(_ spec: RollSpec) async throws {
         let snapshot: ClusterSnapshot
         if let snapshotFile {
             guard let data = FileManager.default.contents(atPath: snapshotFile) else {
@@ -185,7 +192,11 @@ struct RollCommand: AsyncParsableCommand {
             }
         } else {
             guard let bootstrap = spec.bootstrap else { throw RollUsageError("give --bootstrap or --snapshot-file") }
-            snapshot = try await RollLiveCluster.connect(connection, bootstrap: bootstrap).snapshot()
+            let admin = try RollLiveCluster.connect(connection, bootstrap: bootstrap)
+            let read: Result<ClusterSnapshot, KafkaAdminError>
+            do { read = .success(try await admin.snapshot()) } catch { read = .failure(error) }
+            await admin.shutdown()
+            snapshot = try read.get()
         }
         var inventory: [NodeInfo]
         if spec.agents.isEmpty {
@@ -204,10 +215,10 @@ struct RollCommand: AsyncParsableCommand {
             nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
         let plan = planner.plan(nodes: ids, activeSignals: spec.blockingSignals)
         if json {
-            print(RollEvent.planned(done: 0, batches: plan.batches.map(\.nodes)).jsonLine())
-            for w in plan.warnings { print(RollEvent.warning(w).jsonLine()) }
+            print(RollEvent.planned(done: 0, batches: plan.batches.map(\.nodes)).jsonLine(at: Date()))
+            for w in plan.warnings { print(RollEvent.warning(w).jsonLine(at: Date())) }
             if !plan.heldFromFirst.isEmpty || !plan.blocked.isEmpty {
-                print(RollEvent.waiting(reasons: plan.blocked, held: plan.heldFromFirst).jsonLine())
+                print(RollEvent.waiting(reasons: plan.blocked, held: plan.heldFromFirst).jsonLine(at: Date()))
             }
             return
         }
@@ -243,16 +254,15 @@ struct RollUsageError: Error {
 /// How the roll reaches the cluster: KafkaAdmin's snapshot (the librdkafka read path) and ElectLeaders.
 enum RollLiveCluster {
     /// `bootstrap` is the roll's (a resumed roll keeps its cluster); TLS and SASL come from this command line, so
-    /// no secret is written to the journal.
-    static func connect(_ connection: ConnectionOptions, bootstrap: String) async throws -> any ClusterReader {
+    /// no secret is written to the journal. The caller shuts the admin client down.
+    static func connect(_ connection: ConnectionOptions, bootstrap: String) throws -> KafkaAdmin {
         try connection.check()
         let configuration: KafkaAdminConfiguration
         do { configuration = try connection.adminConfiguration(bootstrap: bootstrap) } catch {
             throw RollUsageError(ConnectionOptions.message(for: error))
         }
         do {
-            let admin = try KafkaAdmin(configuration: configuration)
-            return KafkaAdminClusterReader(admin: admin)
+            return try KafkaAdmin(configuration: configuration)
         } catch {
             throw RollUsageError("the cluster at \(bootstrap) cannot be reached: \(error)")
         }
@@ -282,7 +292,7 @@ final class RollProgressView: Sendable {
 
     func show(_ event: RollEvent) {
         if json {
-            print(event.jsonLine())
+            print(event.jsonLine(at: Date()))
             fflush(nil)
             return
         }

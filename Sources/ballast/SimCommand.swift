@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KafkaModel
 import KafkaSim
 import Logging
 import ServiceLifecycle
@@ -61,7 +62,8 @@ struct SimCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "ballast.sim")
         logger.logLevel = .warning
-        let simulator = KafkaSimulator(cluster: cluster, timeScale: timeScale)
+        let simulator = KafkaSimulator(
+            cluster: cluster, timeScale: timeScale, stallLimit: KafkaSimulator.defaultStallLimit)
         var config = KafkaSimServer.Configuration()
         config.basePort = port
         config.controlPort = controlPort
@@ -109,18 +111,9 @@ struct SimCommand: AsyncParsableCommand {
                 throw UsageError(description: "cannot read the model file \(model): \(error.localizedDescription)")
             }
             do {
-                t.model = try JSONDecoder().decode(ClusterModel.self, from: data)
-            } catch let DecodingError.keyNotFound(key, ctx) {
-                throw UsageError(
-                    description: "model file \(model): missing \"\(key.stringValue)\" at \(Self.path(ctx.codingPath))")
-            } catch let DecodingError.typeMismatch(_, ctx) {
-                throw UsageError(
-                    description:
-                        "model file \(model): wrong type at \(Self.path(ctx.codingPath)): \(ctx.debugDescription)")
-            } catch let DecodingError.valueNotFound(_, ctx) {
-                throw UsageError(description: "model file \(model): null at \(Self.path(ctx.codingPath))")
+                t.model = try ClusterModelFile.decode(Array(data))
             } catch {
-                throw UsageError(description: "model file \(model) is not valid JSON: \(error.localizedDescription)")
+                throw UsageError(description: "model file \(model): \(error)")
             }
         }
         guard port == 0 || (1...65535).contains(port) else {
@@ -148,9 +141,5 @@ struct SimCommand: AsyncParsableCommand {
         s.maxStoredBytesPerPartition = logBytesPerPartition
         s.coordinatorLoadMs = coordinatorLoadMs
         return (t, s)
-    }
-
-    static func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
     }
 }

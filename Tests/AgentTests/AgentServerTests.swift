@@ -1,42 +1,24 @@
+import AgentContract
+import BallastTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import MetricsTestKit
 import NIOCore
 import Synchronization
 import Testing
 
 @testable import Agent
 
-/// A driver whose restarts take `delay` and fail for `failing` nodes.
-final class FakeDriver: NodeDriver {
-    let restarts = Mutex<[Int32]>([])
-    let failing: Set<Int32>
-    let delay: Duration
-
-    init(failing: Set<Int32> = [], delay: Duration = .milliseconds(50)) {
-        self.failing = failing
-        self.delay = delay
-    }
-
-    func nodes() async throws -> [ManagedNode] {
-        [1, 2, 3].map { ManagedNode(id: $0, roles: ["broker"], pod: "kafka-\($0)", ready: true, zone: "z\($0)") }
-    }
-
-    func restart(node: Int32) async throws {
-        restarts.withLock { $0.append(node) }
-        try await Task.sleep(for: delay)
-        if failing.contains(node) { throw AgentError("restart command exited with status 2") }
-    }
-}
-
 @Suite struct AgentServerTests {
     static let token = "s3cret"
     let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
 
-    func app(_ driver: FakeDriver) -> some ApplicationProtocol {
+    func app(_ driver: FakeDriver, _ operations: RestartOperations = RestartOperations()) -> some ApplicationProtocol {
         AgentServer.application(
-            driver: driver, configuration: .init(token: Self.token, cluster: "k8s-east"), logger: Logger(label: "test"))
+            driver: driver, configuration: .init(token: Self.token, cluster: "k8s-east"), logger: Logger(label: "test"),
+            operations: operations)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
@@ -63,7 +45,7 @@ final class FakeDriver: NodeDriver {
     @Test func nodesAreListedWithTheirZoneAndCluster() async throws {
         try await app(FakeDriver()).test(.router) { client in
             try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
-                let list = try decode(NodeList.self, response)
+                let list = try decode(AgentNodeList.self, response)
                 #expect(list.nodes.map(\.id) == [1, 2, 3])
                 #expect(list.nodes.allSatisfy { $0.cluster == "k8s-east" && $0.ready })
                 #expect(list.nodes[1].zone == "z2")
@@ -72,36 +54,35 @@ final class FakeDriver: NodeDriver {
     }
 
     @Test func aRestartRunsToDoneAndARepeatedRequestIdDoesNotRestartAgain() async throws {
-        let driver = FakeDriver()
-        try await app(driver).test(.router) { client in
+        let driver = FakeDriver(holding: true)
+        let operations = RestartOperations()
+        try await app(driver, operations).test(.router) { client in
             let op = try await client.execute(
                 uri: "/v1/nodes/2/restart", method: .post, headers: auth, body: body(#"{"requestId":"roll-1/node-2"}"#)
             ) { response in
                 #expect(response.status == .accepted)
-                return try decode(RestartOperation.self, response)
+                return try decode(AgentOperation.self, response)
             }
             #expect(op.state == .running && op.node == 2)
             // While it runs the node is not ready, and another restart of it is refused.
             try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
-                let node = try decode(NodeList.self, response).nodes.first { $0.id == 2 }
+                let node = try decode(AgentNodeList.self, response).nodes.first { $0.id == 2 }
                 #expect(node?.ready == false)
             }
             try await client.execute(uri: "/v1/nodes/2/restart", method: .post, headers: auth) {
                 #expect($0.status == .conflict)
             }
-            var state = RestartOperation.State.running
-            for _ in 0..<100 where state == .running {
-                try await Task.sleep(for: .milliseconds(10))
-                state = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
-                    try decode(RestartOperation.self, $0).state
-                }
+            driver.release(2)
+            _ = await operations.finished(op.id)
+            let state = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
+                try decode(AgentOperation.self, $0).state
             }
             #expect(state == .done)
             let again = try await client.execute(
                 uri: "/v1/nodes/2/restart", method: .post, headers: auth, body: body(#"{"requestId":"roll-1/node-2"}"#)
             ) { response in
                 #expect(response.status == .ok)
-                return try decode(RestartOperation.self, response)
+                return try decode(AgentOperation.self, response)
             }
             #expect(again.id == op.id && again.state == .done)
         }
@@ -109,16 +90,14 @@ final class FakeDriver: NodeDriver {
     }
 
     @Test func aFailedRestartIsReportedWithTheDriversReason() async throws {
-        try await app(FakeDriver(failing: [3], delay: .milliseconds(1))).test(.router) { client in
+        let operations = RestartOperations()
+        try await app(FakeDriver(failing: [3]), operations).test(.router) { client in
             let op = try await client.execute(uri: "/v1/nodes/3/restart", method: .post, headers: auth) {
-                try decode(RestartOperation.self, $0)
+                try decode(AgentOperation.self, $0)
             }
-            var current = op
-            for _ in 0..<100 where current.state == .running {
-                try await Task.sleep(for: .milliseconds(10))
-                current = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
-                    try decode(RestartOperation.self, $0)
-                }
+            _ = await operations.finished(op.id)
+            let current = try await client.execute(uri: "/v1/operations/\(op.id)", method: .get, headers: auth) {
+                try decode(AgentOperation.self, $0)
             }
             #expect(current.state == .failed)
             #expect(current.error == "restart command exited with status 2")
@@ -138,5 +117,26 @@ final class FakeDriver: NodeDriver {
                 #expect($0.status == .badRequest)
             }
         }
+    }
+
+    @Test func restartsAreCountedDoneAndFailedInMetrics() async throws {
+        let metrics = TestMetrics()
+        let operations = RestartOperations()
+        let app = AgentServer.application(
+            driver: FakeDriver(failing: [3]), configuration: .init(token: Self.token), logger: Logger(label: "test"),
+            operations: operations, metrics: AgentMetrics(factory: metrics))
+        try await app.test(.router) { client in
+            for node in [1, 3] {
+                let op = try await client.execute(uri: "/v1/nodes/\(node)/restart", method: .post, headers: auth) {
+                    try decode(AgentOperation.self, $0)
+                }
+                _ = await operations.finished(op.id)
+            }
+        }
+        #expect(try metrics.expectCounter("ballast_agent_restarts_requested_total").totalValue == 2)
+        #expect(try metrics.expectCounter("ballast_agent_restarts_done_total").totalValue == 1)
+        #expect(try metrics.expectCounter("ballast_agent_restarts_failed_total").totalValue == 1)
+        #expect(try metrics.expectTimer("ballast_agent_restart_duration_seconds").values.count == 2)
+        #expect(try metrics.expectGauge("ballast_agent_restarts_running").lastValue == 0)
     }
 }

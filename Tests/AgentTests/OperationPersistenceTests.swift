@@ -1,6 +1,11 @@
+import AgentContract
+import AgentProcessDriver
+import AgentSimDriver
+import BallastTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KafkaModel
 import Logging
 import NIOCore
 import Testing
@@ -24,10 +29,10 @@ import Testing
         try RestartOperations(store: OperationStore(directory: dir), maxFinished: maxFinished)
     }
 
-    func started(_ result: StartResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> RestartOperation {
+    func started(_ result: StartResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> AgentOperation {
         guard case .started(let op) = result else {
             Issue.record("expected a started operation, got \(result)", sourceLocation: sourceLocation)
-            throw AgentError("not started")
+            throw AgentError(.restartFailed, "not started")
         }
         return op
     }
@@ -38,31 +43,31 @@ import Testing
             operations: operations)
     }
 
-    func decode(_ response: TestResponse) throws -> RestartOperation {
-        try JSONDecoder().decode(RestartOperation.self, from: Data(response.body.readableBytesView))
+    func decode(_ response: TestResponse) throws -> AgentOperation {
+        try JSONDecoder().decode(AgentOperation.self, from: Data(response.body.readableBytesView))
     }
 
-    func poll(_ client: some TestClientProtocol, _ id: String) async throws -> RestartOperation {
-        var op = try await client.execute(uri: "/v1/operations/\(id)", method: .get, headers: auth) { try decode($0) }
-        for _ in 0..<200 where op.state == .running {
-            try await Task.sleep(for: .milliseconds(10))
-            op = try await client.execute(uri: "/v1/operations/\(id)", method: .get, headers: auth) { try decode($0) }
-        }
-        return op
+    /// The operation once it has ended, as `GET /v1/operations/{id}` answers it.
+    func finished(_ client: some TestClientProtocol, _ operations: RestartOperations, _ id: String) async throws
+        -> AgentOperation
+    {
+        _ = await operations.finished(id)
+        return try await client.execute(uri: "/v1/operations/\(id)", method: .get, headers: auth) { try decode($0) }
     }
 
     @Test func aDoneRestartAndItsRequestIdSurviveAnAgentRestartOverHTTPWithoutASecondDriverCall() async throws {
         try await withStateDirectory { dir in
-            let driver = FakeDriver(delay: .milliseconds(1))
+            let driver = FakeDriver()
             let request = ByteBuffer(string: #"{"requestId":"roll-7/node-2"}"#)
-            let first = try await app(driver, reload(dir)).test(.router) { client in
+            let operations = try reload(dir)
+            let first = try await app(driver, operations).test(.router) { client in
                 let op = try await client.execute(
                     uri: "/v1/nodes/2/restart", method: .post, headers: auth, body: request
                 ) { response in
                     #expect(response.status == .accepted)
                     return try decode(response)
                 }
-                return try await poll(client, op.id)
+                return try await finished(client, operations, op.id)
             }
             #expect(first.state == .done)
             #expect(driver.restarts.withLock { $0 } == [2])
@@ -81,7 +86,6 @@ import Testing
                     let op = try decode($0)
                     #expect(op == first)
                 }
-                try await Task.sleep(for: .milliseconds(50))
             }
             #expect(driver.restarts.withLock { $0 } == [2])
         }
@@ -123,7 +127,7 @@ import Testing
             #expect(restarted.operation(op.id)?.error == expected)
             #expect(!restarted.isRestarting(3))
 
-            let driver = FakeDriver(delay: .milliseconds(1))
+            let driver = FakeDriver()
             try await app(driver, restarted).test(.router) { client in
                 // The roller resuming with the same request id gets the failure, not a second restart.
                 try await client.execute(
@@ -136,7 +140,8 @@ import Testing
                 }
                 try await client.execute(uri: "/v1/nodes", method: .get, headers: auth) { response in
                     #expect(String(buffer: response.body).contains(#""id":3"#))
-                    let nodes = try JSONDecoder().decode(NodeList.self, from: Data(response.body.readableBytesView))
+                    let nodes = try JSONDecoder().decode(
+                        AgentNodeList.self, from: Data(response.body.readableBytesView))
                     #expect(nodes.nodes.first { $0.id == 3 }?.ready == true)
                 }
                 #expect(driver.restarts.withLock { $0 }.isEmpty)
@@ -149,7 +154,7 @@ import Testing
                     return try decode(response)
                 }
                 #expect(fresh.id != op.id)
-                #expect(try await poll(client, fresh.id).state == .done)
+                #expect(try await finished(client, restarted, fresh.id).state == .done)
             }
             #expect(driver.restarts.withLock { $0 } == [3])
             // The failure was saved: a third agent process sees it failed, not interrupted again.
@@ -199,7 +204,7 @@ import Testing
         try await withStateDirectory { dir in
             let operations = try reload(dir, maxFinished: 3)
             let running = try started(operations.start(node: 9, requestId: "r-running"))
-            var finished: [RestartOperation] = []
+            var finished: [AgentOperation] = []
             for i in 0..<5 {
                 let op = try started(operations.start(node: Int32(i), requestId: "r-\(i)"))
                 try operations.finish(op.id, error: nil)

@@ -19,8 +19,8 @@ struct ConnectionFlagsCLITests {
     ]
 
     @Test(arguments: commands)
-    func saslWithoutAMechanismIsBadUsageNamingTheFlag(command: [String]) throws {
-        let r = try run(
+    func saslWithoutAMechanismIsBadUsageNamingTheFlag(command: [String]) async throws {
+        let r = try await run(
             ballastBinary!,
             command + ["--bootstrap", "127.0.0.1:1", "--security-protocol", "SASL_SSL", "--sasl-username", "u"])
         #expect(r.status == 2, "\(command): \(r.stderr)")
@@ -29,16 +29,16 @@ struct ConnectionFlagsCLITests {
     }
 
     @Test(arguments: commands)
-    func anUnknownSecurityProtocolIsBadUsageNamingIt(command: [String]) throws {
-        let r = try run(ballastBinary!, command + ["--bootstrap", "127.0.0.1:1", "--security-protocol", "TLS"])
+    func anUnknownSecurityProtocolIsBadUsageNamingIt(command: [String]) async throws {
+        let r = try await run(ballastBinary!, command + ["--bootstrap", "127.0.0.1:1", "--security-protocol", "TLS"])
         #expect(r.status == 2, "\(command): \(r.stderr)")
         #expect(r.stderr.contains("'TLS'"), "\(command): \(r.stderr)")
     }
 
     @Test(arguments: commands)
-    func tlsFlagsAreAcceptedByEveryCommand(command: [String]) throws {
+    func tlsFlagsAreAcceptedByEveryCommand(command: [String]) async throws {
         // Accepted flags: the command gets as far as dialling (nothing listens on port 1), which fails with 1.
-        let r = try run(
+        let r = try await run(
             ballastBinary!,
             command + [
                 "--bootstrap", "127.0.0.1:1", "--security-protocol", "SSL", "--ssl-ca", "/nonexistent/ca.pem",

@@ -1,4 +1,5 @@
 import KafkaAdmin
+import KafkaModel
 import KafkaSim
 import Logging
 import Testing
@@ -15,7 +16,7 @@ import Testing
         defer { sim.cancel() }
 
         var c = KafkaAdminConfiguration(bootstrap: sim.bootstrap)
-        c.requestTimeout = .seconds(5)
+        c.requestTimeout = .seconds(60)
         let admin = try KafkaAdmin(configuration: c)
         let s = try await admin.snapshot()
         #expect(s.brokers.count == 6)

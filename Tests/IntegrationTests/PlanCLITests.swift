@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import KafkaSim
 import Logging
 import Testing
@@ -32,11 +33,11 @@ struct PlanCLITests {
 
     @Test func planOfALiveClusterMovesReplicasUntilEveryPartitionSpansThreeRacks() async throws {
         var topo = SimTopology()
-        topo.model = try JSONDecoder().decode(ClusterModel.self, from: Data(Self.rackViolatingModel.utf8))
+        topo.model = try ClusterModelFile.decode(Array(Self.rackViolatingModel.utf8))
         let sim = try await EmbeddedSimulator.start(try topo.build(), timeScale: 10)
         defer { sim.cancel() }
 
-        let r = try run(ballastBinary!, ["plan", "--bootstrap", sim.bootstrap, "--json"])
+        let r = try await run(ballastBinary!, ["plan", "--bootstrap", sim.bootstrap, "--json"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let proposal = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(proposal["mode"] as? String == "rebalance")

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaAdmin
+import KafkaModel
 import Testing
 
 #if canImport(Glibc)
@@ -23,8 +24,8 @@ enum RealKafka {
         return try KafkaAdmin(configuration: c)
     }
 
-    static func tool(_ name: String, _ args: [String]) throws -> String {
-        let r = try run("\(kafkaHome)/bin/\(name)", ["--bootstrap-server", bootstrap!] + args)
+    static func tool(_ name: String, _ args: [String]) async throws -> String {
+        let r = try await run("\(kafkaHome)/bin/\(name)", ["--bootstrap-server", bootstrap!] + args)
         guard r.status == 0 else { throw ToolError(message: "\(name) \(args) failed: \(r.stderr)") }
         return r.stdout
     }
@@ -37,8 +38,8 @@ enum RealKafka {
         var minIsr: [String: Int] = [:]
     }
 
-    static func kafkaTopicsDescribe(_ extra: [String] = []) throws -> TopicsDescribe {
-        let out = try tool("kafka-topics.sh", ["--describe"] + extra)
+    static func kafkaTopicsDescribe(_ extra: [String] = []) async throws -> TopicsDescribe {
+        let out = try await tool("kafka-topics.sh", ["--describe"] + extra)
         var d = TopicsDescribe()
         func field(_ line: Substring, _ name: String) -> String? {
             guard let r = line.range(of: name + ": ") else { return nil }
@@ -108,7 +109,7 @@ struct RealKafkaTests {
         let admin = try RealKafka.admin()
         let s = try await admin.snapshot()
         await admin.shutdown()
-        let r = try run("/usr/bin/kcat", ["-L", "-J", "-b", RealKafka.bootstrap!])
+        let r = try await run("/usr/bin/kcat", ["-L", "-J", "-b", RealKafka.bootstrap!])
         #expect(r.status == 0)
         let kcat = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let brokers = (kcat["brokers"] as! [[String: Any]]).map { "\($0["id"]!) \($0["name"]!)" }.sorted()
@@ -135,7 +136,7 @@ struct RealKafkaTests {
     @Test func snapshotAgreesWithKafkaTopicsDescribeAndBrokerRackConfigs() async throws {
         let admin = try RealKafka.admin()
         let s = try await admin.snapshot()
-        let described = try RealKafka.kafkaTopicsDescribe()
+        let described = try await RealKafka.kafkaTopicsDescribe()
         // kafka-topics.sh is slow (a JVM); a leader may move meanwhile, so compare to a snapshot taken after it.
         let after = try await admin.snapshot()
         for p in after.allPartitions {
@@ -161,7 +162,7 @@ struct RealKafkaTests {
         let admin = try RealKafka.admin()
         let q = try await admin.describeQuorum()
         await admin.shutdown()
-        let out = try RealKafka.tool("kafka-metadata-quorum.sh", ["describe", "--status"])
+        let out = try await RealKafka.tool("kafka-metadata-quorum.sh", ["describe", "--status"])
         let leader = out.split(separator: "\n").first { $0.hasPrefix("LeaderId:") }?.split(separator: " ").last
         #expect(leader.map(String.init) == String(q.leaderId))
         #expect(q.voters.count >= 1)
@@ -211,7 +212,7 @@ struct RealKafkaTests {
             let m = (e as? KafkaAdminError)?.message ?? ""
             return m.contains("broker \(id)") && m.contains("INVALID")
         }
-        _ = try RealKafka.tool("kafka-topics.sh", ["--delete", "--topic", topic])
+        _ = try await RealKafka.tool("kafka-topics.sh", ["--delete", "--topic", topic])
         await admin.shutdown()
     }
 
@@ -277,7 +278,7 @@ struct RealKafkaTests {
             // RF 3 with min ISR 2 and one replica gone: exactly at min ISR, not below it.
             #expect(down.atMinIsrPartitions.contains { $0.topic == isrTopic })
             #expect(!down.underMinIsrPartitions.contains { $0.topic == isrTopic })
-            let tool = try RealKafka.kafkaTopicsDescribe(["--under-replicated-partitions"])
+            let tool = try await RealKafka.kafkaTopicsDescribe(["--under-replicated-partitions"])
             #expect(Set(tool.partitions.keys) == Set(under.map { TopicPartition($0.topic, $0.partition) }))
             for p in under {
                 #expect(tool.partitions[TopicPartition(p.topic, p.partition)].map { Set($0.isr) } == Set(p.isr))
@@ -303,19 +304,19 @@ struct RealKafkaTests {
             s.allPartitions.allSatisfy { $0.leader == $0.replicas.first }
         }
         #expect(after.allPartitions.allSatisfy { $0.leader == $0.replicas.first })
-        _ = try RealKafka.tool("kafka-topics.sh", ["--delete", "--topic", "ballast-admin-.*-\(suffix)"])
+        _ = try await RealKafka.tool("kafka-topics.sh", ["--delete", "--topic", "ballast-admin-.*-\(suffix)"])
         await admin.shutdown()
     }
 
     @Test func describeCLIPrintsTheSnapshotAsJSON() async throws {
         let binary = try #require(ballastBinary)
-        let r = try run(binary, ["describe", "--bootstrap", RealKafka.bootstrap!, "--json"])
+        let r = try await run(binary, ["describe", "--bootstrap", RealKafka.bootstrap!, "--json"])
         #expect(r.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let brokers = json["brokers"] as! [[String: Any]]
         #expect(brokers.count >= 1)
         #expect(brokers.allSatisfy { $0["rack"] is String })
-        let text = try run(binary, ["describe", "--bootstrap", RealKafka.bootstrap!])
+        let text = try await run(binary, ["describe", "--bootstrap", RealKafka.bootstrap!])
         #expect(text.status == 0)
         #expect(text.stdout.contains("Brokers \(brokers.count) in"))
     }

@@ -12,10 +12,10 @@ struct RollCLITests {
         (["--catch-up-timeout=-5"], "--catch-up-timeout"),
         (["--nodes", "x"], "--nodes"),
     ])
-    func anUnusableFlagIsBadUsageNamingIt(flags: [String], named: String) throws {
+    func anUnusableFlagIsBadUsageNamingIt(flags: [String], named: String) async throws {
         let state = NSTemporaryDirectory() + "ballast-roll-cli-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let r = try run(
+        let r = try await run(
             ballastBinary!,
             ["roll", "--bootstrap", "127.0.0.1:1", "--agent", "http://127.0.0.1:1", "--state-dir", state] + flags)
         #expect(r.status == 2, "\(flags): \(r.stderr)")

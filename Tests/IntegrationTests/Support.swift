@@ -7,8 +7,24 @@ struct ProcessResult {
     var stderr: String
 }
 
+/// The process is waited for on a Dispatch thread, not on the test's cooperative thread: a CLI test that blocked
+/// one of the two cooperative threads of a 2-core machine starved every other test of the run (an in-process
+/// simulator could then not start within its deadline).
 func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], captureOutput: Bool = true
+) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessResult, any Error>) in
+        DispatchQueue.global().async {
+            continuation.resume(
+                with: Result {
+                    try runBlocking(executable, arguments, environment: environment, captureOutput: captureOutput)
+                })
+        }
+    }
+}
+
+private func runBlocking(
+    _ executable: String, _ arguments: [String], environment: [String: String], captureOutput: Bool
 ) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)

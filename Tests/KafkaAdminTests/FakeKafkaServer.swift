@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import KafkaModel
 import KafkaWire
+import KafkaWireNIO
 import NIOCore
 import NIOPosix
 import NIOSSL

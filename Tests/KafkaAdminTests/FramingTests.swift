@@ -1,3 +1,5 @@
+import KafkaModel
+import KafkaWireNIO
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -17,12 +19,12 @@ import Testing
 
     @Test func aNegativeFrameSizeIsAProtocolError() {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(KafkaFrameDecoder()))
-        #expect(throws: KafkaAdminError.self) { try channel.writeInbound(ByteBuffer(bytes: [0xFF, 0, 0, 0])) }
+        #expect(throws: KafkaFrameError.self) { try channel.writeInbound(ByteBuffer(bytes: [0xFF, 0, 0, 0])) }
     }
 
     @Test func anHTTPAnswerOnAKafkaPortIsRejectedAsOversized() {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(KafkaFrameDecoder()))
-        #expect(throws: KafkaAdminError.self) { try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 400")) }
+        #expect(throws: KafkaFrameError.self) { try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 400")) }
     }
 
     @Test func correlationIdsAreUniqueWhileInFlightAndWrap() {

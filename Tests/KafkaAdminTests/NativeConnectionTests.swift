@@ -1,3 +1,4 @@
+import KafkaModel
 import KafkaWire
 import Logging
 import Testing
@@ -6,7 +7,8 @@ import Testing
 
 /// The native connection against an in-process Kafka-speaking server over loopback TCP.
 @Suite struct NativeConnectionTests {
-    static func client(_ bootstrap: String, sasl: KafkaSecurity.SASL? = nil, timeout: Duration = .seconds(2)) throws
+    /// A generous request timeout: SCRAM in a debug build on a loaded 2-core machine takes seconds (2 s failed).
+    static func client(_ bootstrap: String, sasl: KafkaSecurity.SASL? = nil, timeout: Duration = .seconds(60)) throws
         -> NativeClient
     {
         var c = KafkaAdminConfiguration(bootstrap: bootstrap, security: KafkaSecurity(sasl: sasl))
@@ -63,18 +65,16 @@ import Testing
     }
 
     @Test func aSlowAnswerFailsWithinTheRequestTimeoutNamingTheApiAndBroker() async throws {
-        // The answer would come after 20 s; the 300 ms timeout must end the request long before (the bound leaves
-        // room for a loaded 2-core CI machine running every suite at once).
-        let server = try await FakeKafkaServer(.init(metadataDelay: .seconds(20)))
+        // The answer would come after 120 s; without the 300 ms timeout the request would succeed then, so the
+        // `.timedOut` error alone shows the timeout ended it (no wall-clock bound a loaded machine could miss).
+        let server = try await FakeKafkaServer(.init(metadataDelay: .seconds(120)))
         let native = try Self.client(server.bootstrap, timeout: .milliseconds(300))
-        let start = ContinuousClock.now
         await #expect {
             try await native.send(MetadataRequest(topics: []))
         } throws: { error in
             let e = error as? KafkaAdminError
             return e?.code == .timedOut && e!.message.contains("Metadata to \(server.bootstrap)")
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
         await native.shutdown()
         await server.close()
     }

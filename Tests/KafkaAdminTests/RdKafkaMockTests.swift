@@ -1,3 +1,4 @@
+import KafkaModel
 import KafkaWire
 import Testing
 

@@ -1,4 +1,5 @@
 import Crypto
+import KafkaModel
 import Testing
 
 @testable import KafkaAdmin

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import Logging
 import NIOSSL
 import Testing
@@ -55,7 +56,8 @@ struct TLSTests {
 
     static func client(_ bootstrap: String, _ tls: KafkaSecurity.TLS) throws -> NativeClient {
         var c = KafkaAdminConfiguration(bootstrap: bootstrap, security: KafkaSecurity(tls: tls))
-        c.requestTimeout = .seconds(3)
+        // Generous: a TLS handshake in a debug build on a loaded machine can take seconds.
+        c.requestTimeout = .seconds(60)
         return try NativeClient(configuration: c, logger: Logger(label: "test"))
     }
 

@@ -68,7 +68,7 @@ import Testing
         v17.topics[0].topicId = topicId
         let atFollower = try sim.client(follower).request(v17, version: 17)
         let p = atFollower.responses[0].partitions[0]
-        #expect(p.errorCode == SimError.notLeaderOrFollower.rawValue)
+        #expect(p.errorCode == KafkaErrorCode.notLeaderOrFollower.rawValue)
         #expect(p.currentLeader.leaderId == leader && p.currentLeader.leaderEpoch == epoch)
         #expect(atFollower.nodeEndpoints.map(\.nodeId) == [leader])
         let c = try sim.client(leader)
@@ -77,18 +77,18 @@ import Testing
         unknownId.topics[0].topicId = KafkaUUID(high: 1, low: 2)
         #expect(
             try c.request(unknownId, version: 17).responses[0].partitions[0].errorCode
-                == SimError.unknownTopicId.rawValue)
+                == KafkaErrorCode.unknownTopicId.rawValue)
         #expect(
             try c.request(Self.fetch(99), version: 11).responses[0].partitions[0].errorCode
-                == SimError.offsetOutOfRange.rawValue)
+                == KafkaErrorCode.offsetOutOfRange.rawValue)
         #expect(
             try c.request(Self.fetch(0, epoch: epoch + 1), version: 12).responses[0].partitions[0].errorCode
-                == SimError.unknownLeaderEpoch.rawValue)
+                == KafkaErrorCode.unknownLeaderEpoch.rawValue)
         // An incremental fetch session the broker never created.
         var session = Self.fetch(0)
         session.sessionId = 42
         session.sessionEpoch = 3
-        #expect(try c.request(session, version: 11).errorCode == SimError.fetchSessionIdNotFound.rawValue)
+        #expect(try c.request(session, version: 11).errorCode == KafkaErrorCode.fetchSessionIdNotFound.rawValue)
 
         let offsets = try c.request(
             ListOffsetsRequest(
@@ -128,11 +128,11 @@ import Testing
         #expect(try send(2).baseOffset == 2)
         let retry = try send(2)
         #expect(retry.errorCode == 0 && retry.baseOffset == 2)
-        #expect(try send(6).errorCode == SimError.outOfOrderSequenceNumber.rawValue)
+        #expect(try send(6).errorCode == KafkaErrorCode.outOfOrderSequenceNumber.rawValue)
         #expect(sim.simulator.withCluster { $0.partitions[0].logEndOffset } == 4)
         let transactional = try c.request(
             InitProducerIdRequest(transactionalId: "tx", transactionTimeoutMs: 60_000), version: 4)
-        #expect(transactional.errorCode == SimError.transactionalIdAuthorizationFailed.rawValue)
+        #expect(transactional.errorCode == KafkaErrorCode.transactionalIdAuthorizationFailed.rawValue)
     }
 
     @Test func twoMembersFormAGroupCommitAndLeaveOverTheWireAndTheStatsCountIt() async throws {
@@ -140,7 +140,7 @@ import Testing
         defer { sim.embedded.cancel() }
         let any = try sim.client(1)
         var found = try any.request(FindCoordinatorRequest(key: "g"), version: 3)
-        #expect(found.errorCode == SimError.coordinatorNotAvailable.rawValue)
+        #expect(found.errorCode == KafkaErrorCode.coordinatorNotAvailable.rawValue)
         found = try any.request(FindCoordinatorRequest(key: "g"), version: 3)
         #expect(found.errorCode == 0)
         let a = try sim.client(found.nodeId)
@@ -162,8 +162,8 @@ import Testing
                 )
                 .response
                 // Right after the offsets topic was made its coordinator may still load: join again.
-                if answer.errorCode == SimError.coordinatorLoadInProgress.rawValue { try join(client, "") }
-            } while answer.errorCode == SimError.coordinatorLoadInProgress.rawValue
+                if answer.errorCode == KafkaErrorCode.coordinatorLoadInProgress.rawValue { try join(client, "") }
+            } while answer.errorCode == KafkaErrorCode.coordinatorLoadInProgress.rawValue
             return answer
         }
         try join(a, "")
@@ -227,7 +227,7 @@ import Testing
         if nopeCoordinator == found.nodeId {
             #expect(described.groups[1].groupState == "Dead" && described.groups[1].errorCode == 0)
         } else {
-            #expect(described.groups[1].errorCode == SimError.notCoordinator.rawValue)
+            #expect(described.groups[1].errorCode == KafkaErrorCode.notCoordinator.rawValue)
         }
         // Any other broker is not the coordinator.
         let other = (1...3).map { Int32($0) }.first { $0 != found.nodeId }!
@@ -235,7 +235,7 @@ import Testing
             try sim.client(other).request(
                 HeartbeatRequest(groupId: "g", generationId: 1, memberId: leaderId), version: 3
             )
-            .errorCode == SimError.notCoordinator.rawValue)
+            .errorCode == KafkaErrorCode.notCoordinator.rawValue)
 
         let left = try follower.request(
             LeaveGroupRequest(groupId: "g", members: [.init(memberId: followerId)]), version: 3)
@@ -243,9 +243,9 @@ import Testing
         #expect(
             try leader.request(HeartbeatRequest(groupId: "g", generationId: 1, memberId: leaderId), version: 3)
                 .errorCode
-                == SimError.rebalanceInProgress.rawValue)
+                == KafkaErrorCode.rebalanceInProgress.rawValue)
 
-        let (status, body) = try http("GET", port: sim.controlPort, "/v1/stats")
+        let (status, body) = try await http("GET", port: sim.controlPort, "/v1/stats")
         #expect(status == 200)
         let stats = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
         let groups = stats?["groups"] as? [[String: Any]]
@@ -270,7 +270,7 @@ import Testing
         _ = try c.request(Self.fetch(2, maxWaitMs: 100), version: 11)
         let waited = sim.simulator.withCluster { c in c.now } - before
         _ = try c.request(Self.fetch(3, maxWaitMs: 0), version: 11)
-        let (_, body) = try http("GET", port: sim.controlPort, "/v1/stats")
+        let (_, body) = try await http("GET", port: sim.controlPort, "/v1/stats")
         let stats = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
         let fetch = stats?["fetch"] as? [String: Int]
         #expect(fetch?["NONE"] == 3)

@@ -1,3 +1,5 @@
+import KafkaModel
+import KafkaWire
 import Testing
 
 @testable import KafkaSim
@@ -145,7 +147,7 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
 
     @Test func addedBrokerCanBeRemovedOnlyWhenEmpty() throws {
         var c = try smallCluster()
-        try c.addNode(id: 4, rack: "rack-a", cluster: "k8s-1", roles: .broker)
+        try c.addNode(id: 4, rack: "rack-a", cluster: "k8s-1", roles: [.broker])
         #expect(throws: SimFailure.self) { try c.remove(1) }
         try c.remove(4)
         #expect(c.node(4)!.removed)
@@ -169,7 +171,7 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
             c.produce(broker: leader, topic: "t", partition: 0, acks: 1, records: 1, bytes: 100)
                 == .appended(baseOffset: 1))
         #expect(c.stats.produceByError[.notEnoughReplicas] == 1)
-        #expect(c.stats.produceByError[SimError.none] == 2)
+        #expect(c.stats.produceByError[KafkaErrorCode.none] == 2)
     }
 
     @Test func produceAtNonLeaderIsNotLeaderOrFollower() throws {
@@ -217,7 +219,7 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
     @Test func throttledReassignmentTakesTheTimeItsThrottleImplies() throws {
         var c = try cluster()
         try c.alterConfigs(
-            .broker("4"), [.init(name: "follower.replication.throttled.rate", value: "10000000")], incremental: true,
+            .broker(4), [.init(name: "follower.replication.throttled.rate", value: "10000000")], incremental: true,
             validateOnly: false, answeringBroker: 4)
         try c.alterConfigs(
             .topic("t"), [.init(name: "follower.replication.throttled.replicas", value: "0:4")], incremental: true,
@@ -381,7 +383,7 @@ func part(_ c: SimCluster, _ p: Int32 = 0, topic: String = "t") -> SimPartition 
         // What kafka-reassign-partitions.sh --execute --throttle 1000000 sets.
         for b in Int32(1)...6 {
             try c.alterConfigs(
-                .broker(String(b)),
+                .broker(b),
                 [
                     .init(name: "leader.replication.throttled.rate", value: "1000000"),
                     .init(name: "follower.replication.throttled.rate", value: "1000000"),

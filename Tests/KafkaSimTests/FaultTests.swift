@@ -1,4 +1,6 @@
+import BallastTestSupport
 import Foundation
+import KafkaModel
 import KafkaWire
 import Testing
 
@@ -77,21 +79,23 @@ import Testing
         topo.racks = 3
         topo.topics = 1
         topo.partitions = 3
-        let sim = try await RunningSim.start(try topo.build(settings: settings), timeScale: 10)
+        let clock = ManualClock()
+        let sim = try await RunningSim.start(try topo.build(settings: settings), timeScale: 10, clock: clock)
         let port = sim.controlPort
-        var r = try http("POST", port: port, "/v1/brokers/2/faults", body: #"{"failStarts": 1}"#)
+        var r = try await http("POST", port: port, "/v1/brokers/2/faults", body: #"{"failStarts": 1}"#)
         #expect(r.status == 200)
         #expect(r.body.contains(#""failStarts":1"#))
-        r = try http("POST", port: port, "/v1/brokers/9/faults", body: #"{"failStarts": 1}"#)
+        r = try await http("POST", port: port, "/v1/brokers/9/faults", body: #"{"failStarts": 1}"#)
         #expect(r.status == 404)
-        r = try http("POST", port: port, "/v1/brokers/2/faults", body: #"{"failStarts": -1}"#)
+        r = try await http("POST", port: port, "/v1/brokers/2/faults", body: #"{"failStarts": -1}"#)
         #expect(r.status == 409)
-        r = try http("POST", port: port, "/v1/brokers/2/kill")
+        r = try await http("POST", port: port, "/v1/brokers/2/kill")
         #expect(r.status == 200)
-        r = try http("POST", port: port, "/v1/brokers/2/start")
+        r = try await http("POST", port: port, "/v1/brokers/2/start")
         #expect(r.body.contains(#""state":"starting""#))
-        try await Task.sleep(for: .milliseconds(200))
-        r = try http("GET", port: port, "/v1/brokers")
+        // The 500 ms (cluster) start-up delay: 50 ms of the clock at scale 10.
+        clock.advance(by: .milliseconds(100))
+        r = try await http("GET", port: port, "/v1/brokers")
         let listed = try JSONDecoder().decode(ControlAPI.NodeList.self, from: Data(r.body.utf8)).brokers
         let two = try #require(listed.first { $0.id == 2 })
         #expect(two.state == "stopped" && two.failedStarts == 1 && two.failStarts == 0 && two.starts == 1)
@@ -109,7 +113,7 @@ import Testing
         try c.createTopic(name: "t2", partitions: 1, replicationFactor: 3)
         if deleteTopic { try c.deleteTopic(name: "t2") }
         try c.alterConfigs(
-            .broker(""), [ConfigAlteration(name: "min.insync.replicas", value: "2")], incremental: true,
+            .clusterDefault, [ConfigAlteration(name: "min.insync.replicas", value: "2")], incremental: true,
             validateOnly: false, answeringBroker: 1)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import KafkaWire
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
     /// Random and mutated frames straight into the responder: every one gets an answer or a close, never a crash.
     @Test func fuzzedFramesNeverCrashTheResponder() throws {
         let sim = KafkaSimulator(cluster: try cluster3())
-        var rng = SimRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var valid: [[UInt8]] = []
         valid.append(try KafkaFrame.request(MetadataRequest(topics: nil), version: 12, correlationId: 1, clientId: "f"))
         valid.append(try KafkaFrame.request(ApiVersionsRequest(), version: 3, correlationId: 1, clientId: "f"))
@@ -56,7 +57,7 @@ import Testing
     /// answer, a close or a deferred answer whose poll runs too, never a crash, and the broker still serves.
     @Test func fuzzedClientRequestsNeverCrashTheSimulator() async throws {
         let sim = KafkaSimulator(cluster: try cluster3(minIsr: 1, partitions: 3))
-        let rng = SimRandom(seed: 7)
+        let rng = SplitMix64(seed: 7)
         // State for the requests to reach deep: records on every partition, the offsets topic, a group.
         let (leaders, coordinator) = sim.withCluster { c in
             for p in 0..<3 {
@@ -235,32 +236,38 @@ import Testing
     }
 
     @Test func invalidModelFilesNameTheProblem() throws {
-        func decode(_ json: String) throws -> ClusterModel {
-            try JSONDecoder().decode(ClusterModel.self, from: Data(json.utf8))
+        func load(_ json: String) throws {
+            var topology = SimTopology()
+            do { topology.model = try ClusterModelFile.decode(Array(json.utf8)) } catch {
+                throw SimTopologyError(error.description)
+            }
+            try topology.validate()
         }
         let cases: [(String, String)] = [
-            (#"{"brokers": [], "topics": []}"#, "the model has no brokers"),
-            (#"{"brokers": [{"id": 1}, {"id": 1}], "topics": []}"#, "broker id 1 appears twice"),
+            (#"{"brokers": [], "topics": []}"#, "model field brokers: no brokers"),
+            (
+                #"{"brokers": [{"id": 1}, {"id": 1}], "topics": []}"#,
+                "model field brokers[1].id: broker 1 appears twice"
+            ),
             (
                 #"{"brokers": [{"id": 1, "state": "zombie"}], "topics": []}"#,
-                "broker 1 has state \"zombie\"; expected alive, dead, new or removing"
+                "model field brokers[0].state: must be one of alive, dead, new, removing"
             ),
             (
                 #"{"brokers": [{"id": 1}], "topics": [{"name": "t", "partitions": [{"id": 0, "replicas": [1, 2]}]}]}"#,
-                "t-0 has a replica on broker 2, which the model does not define"
+                "model field topics[0].partitions[0].replicas: broker 2 is not in brokers"
             ),
             (
                 #"{"brokers": [{"id": 1}], "topics": [{"name": "t", "partitions": [{"id": 1, "replicas": [1]}]}]}"#,
-                "topic t partition ids must be 0..<1 with none missing or repeated"
+                "model field topics[0].partitions: partition ids must be 0..<1 with none missing or repeated"
             ),
             (
                 #"{"brokers": [{"id": 1}, {"id": 2}], "topics": [{"name": "t", "partitions": [{"id": 0, "replicas": [1], "leader": 2}]}]}"#,
-                "t-0 has leader 2, which is not one of its replicas"
+                "model field topics[0].partitions[0].leader: broker 2 is not one of the replicas"
             ),
         ]
         for (json, message) in cases {
-            let model = try decode(json)
-            #expect { try model.validate() } throws: { ($0 as? SimTopologyError)?.message == message }
+            #expect { try load(json) } throws: { ($0 as? SimTopologyError)?.message == message }
         }
     }
 
@@ -272,7 +279,7 @@ import Testing
                          "partitions": [{"id": 0, "replicas": [1, 2, 3], "leader": 2, "load": {"disk": 10, "networkIn": 1}}]}]}
             """#
         var topo = SimTopology()
-        topo.model = try JSONDecoder().decode(ClusterModel.self, from: Data(json.utf8))
+        topo.model = try ClusterModelFile.decode(Array(json.utf8))
         var c = try topo.build()
         #expect(c.node(1)!.cluster == "k8s-east")
         #expect(c.node(3)!.state == .stopped)

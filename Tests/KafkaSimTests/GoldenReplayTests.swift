@@ -164,7 +164,9 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
             let r = try body()
-            if r.errorCode != SimError.coordinatorLoadInProgress.rawValue || ContinuousClock.now > deadline { return r }
+            if r.errorCode != KafkaErrorCode.coordinatorLoadInProgress.rawValue || ContinuousClock.now > deadline {
+                return r
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import KafkaWire
 import Testing
 
 @testable import KafkaSim
@@ -275,7 +276,7 @@ extension SimCluster {
     @Test func badJoinsAnswerTheErrorKafkaGives() throws {
         var c = try smallCluster()
         let co = try c.readyCoordinator("g")
-        func error(_ r: SimJoinRequest, broker: Int32? = nil) -> SimError? {
+        func error(_ r: SimJoinRequest, broker: Int32? = nil) -> KafkaErrorCode? {
             if case .done(let result) = c.joinGroup(r, broker: broker ?? c.coordinator(of: r.groupId)) {
                 return result.error
             }

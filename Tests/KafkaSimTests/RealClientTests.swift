@@ -1,4 +1,5 @@
 import Foundation
+import KafkaWire
 import Testing
 
 @testable import KafkaSim
@@ -96,7 +97,7 @@ import Testing
         await sim.stop()
         #expect(r.status == 0, "producer: \(r.out) \(r.err)")
         #expect(stats.1 == 200, "records appended: \(stats.1)")
-        #expect((stats.0[SimError.none] ?? 0) > 0)
+        #expect((stats.0[KafkaErrorCode.none] ?? 0) > 0)
     }
 
     @Test(

@@ -1,4 +1,6 @@
+import BallastTestSupport
 import Foundation
+import KafkaModel
 import KafkaSim
 import KafkaWire
 import Logging
@@ -13,8 +15,12 @@ struct RunningSim {
     var simulator: KafkaSimulator { embedded.simulator }
     var server: KafkaSimServer { embedded.server }
 
-    static func start(_ cluster: SimCluster, timeScale: Double = 1) async throws -> RunningSim {
-        RunningSim(embedded: try await EmbeddedSimulator.start(cluster, timeScale: timeScale))
+    /// With a `clock`, cluster time moves only when the test moves it (`ManualClock.advance(by:)`).
+    static func start(_ cluster: SimCluster, timeScale: Double = 1, clock: ManualClock? = nil) async throws
+        -> RunningSim
+    {
+        RunningSim(
+            embedded: try await EmbeddedSimulator.start(cluster, timeScale: timeScale, clock: clock.map(AnyClock.init)))
     }
 
     func stop() async { await embedded.stop() }
@@ -44,7 +50,7 @@ final class TestClient {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        var tv = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -102,8 +108,21 @@ final class TestClient {
     }
 }
 
-/// One HTTP/1.1 request over a fresh connection; returns status and body.
-func http(_ method: String, port: Int, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
+/// One HTTP/1.1 request over a fresh connection; returns status and body. The blocking socket work runs on a
+/// Dispatch thread: the control API's handlers run on the cooperative pool (two threads on a 2-core machine), which
+/// a test blocking on a socket would starve.
+func http(_ method: String, port: Int, _ path: String, body: String? = nil) async throws -> (status: Int, body: String)
+{
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try blockingHTTP(method, port: port, path, body: body) })
+        }
+    }
+}
+
+private func blockingHTTP(_ method: String, port: Int, _ path: String, body: String?) throws -> (
+    status: Int, body: String
+) {
     let c = try TestClient(port: port)
     var req = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
     if let body {

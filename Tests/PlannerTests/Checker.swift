@@ -1,3 +1,4 @@
+import KafkaModel
 import Planner
 
 /// An independent checker: applies a proposal to a model and verifies the hard invariants from scratch,
@@ -110,5 +111,84 @@ struct ProposalChecker {
         inv.diskMaxOverMean = diskSum > 0 ? diskMax / (diskSum / Double(eligible.count)) : 1
         inv.replicaMaxOverMean = countSum > 0 ? countMax / (countSum / Double(eligible.count)) : 1
         return inv
+    }
+}
+
+extension ProposalChecker {
+    /// Violations of the soft distribution goals and PreferredLeader on a placement, computed from the documented
+    /// rules (docs/planner.md, "Goals") without the planner's code: brokers outside [mean × (2 − t), mean × t] per
+    /// metric (counts rounded to whole replicas), (topic, broker) pairs outside the topic's range, partitions not
+    /// led by their first replica.
+    func softViolations(_ replicas: [[Int]], leaders: [Int], policy: PlannerPolicy = .default) -> [Goal: Int] {
+        let B = model.brokerCount
+        let eligible = (0..<B).filter { model.brokerState[$0] == .alive || model.brokerState[$0] == .new }
+        // Per broker: replicas, disk, networkIn, networkOut, cpu, leaders, leader bytes in.
+        var load = [[Double]](repeating: [Double](repeating: 0, count: 7), count: B)
+        var topicCount: [Int: [Int: Int]] = [:]
+        var notPreferred = 0
+        for p in 0..<model.partitionCount {
+            let l = { (r: Resource) in model.load[r.rawValue][p] }
+            let t = Int(model.partitionTopic[p])
+            if leaders[p] >= 0 && leaders[p] != replicas[p][0] { notPreferred += 1 }
+            let leader = leaders[p] >= 0 ? leaders[p] : replicas[p][0]
+            for id in replicas[p] {
+                let b = index[id]!
+                let leads = id == leader
+                load[b][0] += 1
+                load[b][1] += l(.disk)
+                load[b][2] += l(.networkIn)
+                load[b][3] += leads ? l(.networkOut) : 0
+                load[b][4] += leads ? l(.cpu) : l(.cpu) * policy.followerCpuRatio
+                load[b][5] += leads ? 1 : 0
+                load[b][6] += leads ? l(.networkIn) : 0
+                topicCount[t, default: [:]][b, default: 0] += 1
+            }
+        }
+        let capacityOf: [Int: Resource] = [1: .disk, 2: .networkIn, 3: .networkOut, 4: .cpu, 6: .networkIn]
+        let thresholds = [
+            policy.balance.replica, policy.balance.disk, policy.balance.networkIn, policy.balance.networkOut,
+            policy.balance.cpu, policy.balance.leaderReplica, policy.balance.leaderBytesIn,
+        ]
+        let goals: [Goal] = [
+            .replicaDistribution, .diskDistribution, .networkInDistribution, .networkOutDistribution,
+            .cpuDistribution, .leaderReplicaDistribution, .leaderBytesInDistribution,
+        ]
+        var out: [Goal: Int] = [:]
+        for lane in 0..<7 {
+            let cap = { (b: Int) in capacityOf[lane].map { model.capacity[$0.rawValue][b] } ?? 1 }
+            // The whole cluster's load (dead brokers' replicas too: they will land on the eligible ones) over
+            // the eligible brokers' capacity.
+            let mean = (0..<B).reduce(0) { $0 + load[$1][lane] } / eligible.reduce(0) { $0 + cap($1) }
+            let t = thresholds[lane]
+            var hi = mean * t
+            var lo = mean * (2 - t)
+            if capacityOf[lane] == nil {
+                hi = max((mean * t).rounded(.down), mean.rounded(.up))
+                lo = min((mean * (2 - t)).rounded(.up), mean.rounded(.down))
+            }
+            out[goals[lane]] =
+                eligible.filter { b in
+                    let v = load[b][lane]
+                    let tol = 1e-9 * max(1, abs(v))
+                    return v > hi * cap(b) + tol || v < lo * cap(b) - tol
+                }.count
+        }
+        var topicBad = 0
+        for t in 0..<model.topicCount {
+            let n = topicCount[t]?.values.reduce(0, +) ?? 0
+            let mean = Double(n) / Double(eligible.count)
+            let gap = min(
+                max(mean * (policy.balance.topicReplica - 1), Double(policy.balance.topicReplicaMinGap)),
+                Double(policy.balance.topicReplicaMaxGap))
+            let hi = max((mean + gap).rounded(.down), mean.rounded(.up))
+            let lo = max(0, min((mean - gap).rounded(.up), mean.rounded(.down)))
+            for b in eligible {
+                let c = Double(topicCount[t]?[b] ?? 0)
+                if c > hi || c < lo { topicBad += 1 }
+            }
+        }
+        out[.topicReplicaDistribution] = topicBad
+        out[.preferredLeader] = notPreferred
+        return out
     }
 }

@@ -1,3 +1,4 @@
+import KafkaWireNIO
 import NIOCore
 import NIOSSL
 
@@ -80,6 +81,9 @@ final class KafkaClientHandler: ChannelDuplexHandler {
         let e: KafkaAdminError
         if let error = error as? KafkaAdminError {
             e = error
+        } else if let error = error as? KafkaFrameError {
+            e = KafkaAdminError(
+                .protocolViolation, "\(peer) sent a frame of \(error.size) bytes, which is not a Kafka frame.")
         } else if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
             e = KafkaAdminError(.tls, "TLS with \(peer) failed: \(error).")
         } else {

@@ -1,3 +1,4 @@
+import KafkaWireNIO
 import NIOCore
 import NIOPosix
 import NIOSSL

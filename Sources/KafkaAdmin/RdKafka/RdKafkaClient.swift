@@ -1,4 +1,6 @@
 import CRdKafka
+import KafkaModel
+import KafkaWire
 import NIOPosix
 
 /// Owns one librdkafka handle (`rd_kafka_t`) used for the safety read path: Metadata, DescribeConfigs and
@@ -116,18 +118,15 @@ final class RdKafkaClient: Sendable {
         default:
             return KafkaAdminError(
                 .kafka, "\(api) via \(bootstrap) failed with \(name): \(text).", kafkaErrorName: name,
-                isRetriable: err == RD_KAFKA_RESP_ERR__TIMED_OUT || err.rawValue > 0 && Self.retriable(err))
+                isRetriable: err == RD_KAFKA_RESP_ERR__TIMED_OUT || Self.retriable(err))
         }
     }
 
+    /// Kafka's own retriability (the generated `KafkaErrorCode`) for the broker error codes librdkafka passes on
+    /// (its positive codes are Kafka's); librdkafka's local errors (negative) are not broker answers.
     private static func retriable(_ err: rd_kafka_resp_err_t) -> Bool {
-        switch err {
-        case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-            RD_KAFKA_RESP_ERR_NOT_CONTROLLER, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-            RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
-            true
-        default: false
-        }
+        err.rawValue > 0 && err.rawValue <= Int32(Int16.max)
+            && KafkaErrorCode(rawValue: Int16(err.rawValue)).isRetriable
     }
 
     // MARK: Metadata
@@ -288,7 +287,7 @@ final class RdKafkaClient: Sendable {
                             "DescribeConfigs of \(resource.displayName) via \(self.configuration.bootstrapString) "
                                 + "failed with \(Self.errName(err)): \(detail ?? Self.errString(err)).",
                             kafkaErrorName: Self.errName(err),
-                            isRetriable: err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || Self.retriable(err))
+                            isRetriable: Self.retriable(err))
                     }
                     var n = 0
                     var entries: [ConfigEntry] = []

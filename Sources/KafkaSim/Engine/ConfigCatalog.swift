@@ -1,44 +1,11 @@
+public import KafkaModel
 import KafkaPolicies
-
-/// The configs the simulated Kafka version knows: names, types, defaults and dynamic update modes.
-public enum ConfigType: Int8, Sendable {
-    case boolean = 1, string = 2, int = 3, short = 4, long = 5, double = 6, list = 7, klass = 8, password = 9
-
-    init(_ t: KafkaPolicies.ConfigType) {
-        switch t {
-        case .boolean: self = .boolean
-        case .string: self = .string
-        case .int: self = .int
-        case .short: self = .short
-        case .long: self = .long
-        case .double: self = .double
-        case .list: self = .list
-        case .class: self = .klass
-        case .password: self = .password
-        }
-    }
-}
-
-/// Kafka's dynamic update mode of a broker config (`DynamicBrokerConfig`).
-public enum ConfigUpdateMode: String, Sendable {
-    case readOnly = "read-only"
-    case perBroker = "per-broker"
-    case clusterWide = "cluster-wide"
-
-    init(_ m: UpdateMode) {
-        switch m {
-        case .readOnly: self = .readOnly
-        case .perBroker: self = .perBroker
-        case .clusterWide: self = .clusterWide
-        }
-    }
-}
 
 public struct BrokerConfigDefinition: Sendable {
     public var name: String
     public var type: ConfigType
     public var defaultValue: String?
-    public var mode: ConfigUpdateMode
+    public var mode: UpdateMode
     /// Kafka's valid-values text ("[1,...]", "[gzip, zstd]"), nil when unconstrained.
     public var validValues: String? = nil
 }
@@ -67,8 +34,8 @@ public struct SimConfigCatalog: Sendable {
         let topic = ConfigCatalog.topic(version: version)
         var brokerRows = broker.definitions.map { d in
             BrokerConfigDefinition(
-                name: d.name, type: ConfigType(d.type), defaultValue: d.defaultValue.text,
-                mode: ConfigUpdateMode(d.updateMode ?? .readOnly), validValues: d.validValues)
+                name: d.name, type: d.type, defaultValue: d.defaultValue.text,
+                mode: d.updateMode ?? .readOnly, validValues: d.validValues)
         }
         // Dynamic-only configs (quotas) missing from the docs table; Long.MAX_VALUE means unlimited.
         for name in ConfigCatalog.undocumentedDynamicBrokerConfigs where broker[name] == nil {
@@ -76,7 +43,7 @@ public struct SimConfigCatalog: Sendable {
         }
         let topicRows = topic.definitions.map { d in
             TopicConfigDefinition(
-                name: d.name, type: ConfigType(d.type), defaultValue: d.defaultValue.text,
+                name: d.name, type: d.type, defaultValue: d.defaultValue.text,
                 brokerSynonym: d.serverDefaultProperty)
         }
         return SimConfigCatalog(kafkaVersion: broker.version.description, brokerRows: brokerRows, topicRows: topicRows)

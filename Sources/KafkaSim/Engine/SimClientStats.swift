@@ -1,9 +1,11 @@
+public import KafkaWire
+
 /// What the simulator saw of its clients, for `GET /v1/stats`: fetch answers by error, idempotent producers,
 /// bytes dropped by the memory bound, and consumer gaps. A consumer gap is a time during which a partition had
 /// committed data (below the high watermark) beyond what any Fetch had returned, and no Fetch returned more:
 /// measured per partition from the first Fetch on it, in cluster milliseconds, for the furthest consumer.
 public struct SimClientStats: Sendable {
-    public internal(set) var fetchByError: [SimError: Int] = [:]
+    public internal(set) var fetchByError: [KafkaErrorCode: Int] = [:]
     public internal(set) var producerIds = 0
     /// Bytes of record batches dropped because a partition held more than `maxStoredBytesPerPartition`.
     public internal(set) var evictedBytes: Int64 = 0
@@ -28,7 +30,7 @@ public struct SimClientStats: Sendable {
 
     public var fetchTotal: Int { fetchByError.values.reduce(0, +) }
 
-    mutating func recordFetch(_ e: SimError) { fetchByError[e, default: 0] += 1 }
+    mutating func recordFetch(_ e: KafkaErrorCode) { fetchByError[e, default: 0] += 1 }
 }
 
 extension SimCluster {

@@ -1,63 +1,16 @@
+public import KafkaModel
 import KafkaPolicies
 
 /// Broker and topic configs with Kafka's precedence and its AlterConfigs rules (`ConfigAdminManager`,
 /// `DynamicBrokerConfig.validate`).
-public enum ConfigSource: Int8, Sendable {
-    case unknown = 0
-    case topicConfig = 1
-    case dynamicBrokerConfig = 2
-    case dynamicDefaultBrokerConfig = 3
-    case staticBrokerConfig = 4
-    case defaultConfig = 5
-}
-
-public struct ConfigSynonym: Sendable, Equatable {
-    public var name: String
-    public var value: String?
-    public var source: ConfigSource
-}
-
-public struct DescribedConfig: Sendable, Equatable {
-    public var name: String
-    public var value: String?
-    public var source: ConfigSource
-    public var readOnly: Bool
-    public var sensitive: Bool
-    public var type: ConfigType
-    /// Every level that sets the key, highest precedence first (the value's own level included).
-    public var synonyms: [ConfigSynonym]
-}
-
-/// A config resource as the wire protocol names it.
-public enum ConfigResource: Sendable, Hashable {
-    case topic(String)
-    /// `""` is the cluster default; otherwise a node id.
-    case broker(String)
-}
-
-public enum AlterOp: Int8, Sendable {
-    case set = 0, delete = 1, append = 2, subtract = 3
-}
-
-public struct ConfigAlteration: Sendable, Equatable {
-    public var name: String
-    public var value: String?
-    public var op: AlterOp
-    public init(name: String, value: String?, op: AlterOp = .set) {
-        self.name = name
-        self.value = value
-        self.op = op
-    }
-}
-
 extension SimCluster {
     // MARK: effective values
 
     /// The effective broker config: per-broker dynamic > cluster-default dynamic > static > default.
     public func brokerConfig(_ id: Int32, _ key: String) -> (value: String?, source: ConfigSource)? {
-        if let n = node(id), let v = n.dynamicConfigs[key] { return (v, .dynamicBrokerConfig) }
-        if let v = clusterDefaultConfigs[key] { return (v, .dynamicDefaultBrokerConfig) }
-        if let n = node(id), let v = n.staticConfigs[key] { return (v, .staticBrokerConfig) }
+        if let n = node(id), let v = n.dynamicConfigs[key] { return (v, .dynamicBroker) }
+        if let v = clusterDefaultConfigs[key] { return (v, .dynamicDefaultBroker) }
+        if let n = node(id), let v = n.staticConfigs[key] { return (v, .staticBroker) }
         if let d = catalog.broker[key] { return (d.defaultValue, .defaultConfig) }
         return nil
     }
@@ -75,12 +28,12 @@ extension SimCluster {
     public func topicConfig(topic t: Int, _ key: String, broker: Int32? = nil) -> (
         value: String?, source: ConfigSource
     )? {
-        if let v = topics[t].configs[key] { return (v, .topicConfig) }
+        if let v = topics[t].configs[key] { return (v, .dynamicTopic) }
         guard let def = catalog.topic[key] else { return nil }
         if let syn = def.brokerSynonym {
-            if let v = clusterDefaultConfigs[syn] { return (v, .dynamicDefaultBrokerConfig) }
+            if let v = clusterDefaultConfigs[syn] { return (v, .dynamicDefaultBroker) }
             let b = broker ?? nodes.first(where: { $0.isBroker })?.id ?? -1
-            if let n = node(b), let v = n.staticConfigs[syn] { return (v, .staticBrokerConfig) }
+            if let n = node(b), let v = n.staticConfigs[syn] { return (v, .staticBroker) }
         }
         return (def.defaultValue, .defaultConfig)
     }
@@ -96,10 +49,13 @@ extension SimCluster {
     // MARK: describe
 
     public func describeConfigs(_ resource: ConfigResource, keys: [String]?, answeringBroker: Int32) throws(SimFailure)
-        -> [DescribedConfig]
+        -> [ConfigEntry]
     {
-        switch resource {
-        case .topic(let name):
+        let name = resource.name
+        switch resource.kind {
+        case .brokerLogger:
+            throw SimFailure(.invalidRequest, "Broker loggers are not simulated.")
+        case .topic:
             guard let t = topicIndex[name], !topics[t].deleted else {
                 throw SimFailure(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
             }
@@ -109,13 +65,13 @@ extension SimCluster {
                     let (value, source) = topicConfig(topic: t, key, broker: answeringBroker)
                 else { return nil }
                 var synonyms: [ConfigSynonym] = []
-                if let v = topics[t].configs[key] { synonyms.append(.init(name: key, value: v, source: .topicConfig)) }
+                if let v = topics[t].configs[key] { synonyms.append(.init(name: key, value: v, source: .dynamicTopic)) }
                 if let syn = def.brokerSynonym {
                     if let v = clusterDefaultConfigs[syn] {
-                        synonyms.append(.init(name: syn, value: v, source: .dynamicDefaultBrokerConfig))
+                        synonyms.append(.init(name: syn, value: v, source: .dynamicDefaultBroker))
                     }
                     if let v = node(answeringBroker)?.staticConfigs[syn] {
-                        synonyms.append(.init(name: syn, value: v, source: .staticBrokerConfig))
+                        synonyms.append(.init(name: syn, value: v, source: .staticBroker))
                     }
                     if let d = catalog.broker[syn] {
                         synonyms.append(.init(name: syn, value: d.defaultValue, source: .defaultConfig))
@@ -124,27 +80,27 @@ extension SimCluster {
                     synonyms.append(.init(name: key, value: def.defaultValue, source: .defaultConfig))
                 }
                 let sensitive = def.type == .password
-                return DescribedConfig(
-                    name: key, value: sensitive ? nil : value, source: source, readOnly: false, sensitive: sensitive,
-                    type: def.type, synonyms: synonyms)
+                return ConfigEntry(
+                    name: key, value: sensitive ? nil : value, source: source, isReadOnly: false,
+                    isSensitive: sensitive,
+                    isDefault: source == .defaultConfig, synonyms: synonyms, type: def.type)
             }
-        case .broker(let name):
+        case .broker:
             if name.isEmpty {
                 // The cluster-default resource lists only what is set at that level.
                 let names = (keys ?? clusterDefaultConfigs.keys.sorted()).filter { clusterDefaultConfigs[$0] != nil }
                 return names.map { key in
                     let def = brokerDefinition(key)
                     let sensitive = def?.type == .password
-                    return DescribedConfig(
+                    return ConfigEntry(
                         name: key, value: sensitive ? nil : clusterDefaultConfigs[key],
-                        source: .dynamicDefaultBrokerConfig,
-                        readOnly: def.map { $0.mode != .clusterWide } ?? false, sensitive: sensitive,
-                        type: def?.type ?? .string,
+                        source: .dynamicDefaultBroker,
+                        isReadOnly: def.map { $0.mode != .clusterWide } ?? false, isSensitive: sensitive,
                         synonyms: [
                             .init(
                                 name: key, value: sensitive ? nil : clusterDefaultConfigs[key],
-                                source: .dynamicDefaultBrokerConfig)
-                        ])
+                                source: .dynamicDefaultBroker)
+                        ], type: def?.type ?? .string)
                 }
             }
             guard let id = Int32(name), let n = node(id), !n.removed else {
@@ -162,22 +118,22 @@ extension SimCluster {
                 let sensitive = def?.type == .password
                 var synonyms: [ConfigSynonym] = []
                 if let v = n.dynamicConfigs[key] {
-                    synonyms.append(.init(name: key, value: v, source: .dynamicBrokerConfig))
+                    synonyms.append(.init(name: key, value: v, source: .dynamicBroker))
                 }
                 if let v = clusterDefaultConfigs[key] {
-                    synonyms.append(.init(name: key, value: v, source: .dynamicDefaultBrokerConfig))
+                    synonyms.append(.init(name: key, value: v, source: .dynamicDefaultBroker))
                 }
                 if let v = n.staticConfigs[key] {
-                    synonyms.append(.init(name: key, value: v, source: .staticBrokerConfig))
+                    synonyms.append(.init(name: key, value: v, source: .staticBroker))
                 }
                 if let d = def, d.defaultValue != nil {
                     synonyms.append(.init(name: key, value: d.defaultValue, source: .defaultConfig))
                 }
                 if sensitive { for i in synonyms.indices { synonyms[i].value = nil } }
-                return DescribedConfig(
+                return ConfigEntry(
                     name: key, value: sensitive ? nil : value, source: source,
-                    readOnly: brokerMode(key) == .readOnly,
-                    sensitive: sensitive, type: def?.type ?? .string, synonyms: synonyms)
+                    isReadOnly: brokerMode(key) == .readOnly, isSensitive: sensitive,
+                    isDefault: source == .defaultConfig, synonyms: synonyms, type: def?.type ?? .string)
             }
         }
     }
@@ -200,11 +156,14 @@ extension SimCluster {
                 throw SimFailure(.invalidRequest, "Null value not supported for : " + nulls.joined(separator: ", "))
             }
         }
-        for c in changes where c.op == .set && c.value == nil && incremental {
+        for c in changes where c.operation == .set && c.value == nil && incremental {
             throw SimFailure(.invalidRequest, "Null value not supported for : \(c.name)")
         }
-        switch resource {
-        case .broker(let name):
+        let name = resource.name
+        switch resource.kind {
+        case .brokerLogger:
+            throw SimFailure(.invalidRequest, "Broker loggers are not simulated.")
+        case .broker:
             var target: Int32?
             if !name.isEmpty {
                 guard let id = Int32(name) else {
@@ -241,7 +200,7 @@ extension SimCluster {
                 clusterDefaultConfigs = props
                 if clearsElr { noteClusterClearElr() }
             }
-        case .topic(let name):
+        case .topic:
             guard let t = topicIndex[name], !topics[t].deleted else {
                 throw SimFailure(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
             }
@@ -270,25 +229,25 @@ extension SimCluster {
     )
         throws(SimFailure)
     {
-        switch c.op {
+        switch c.operation {
         case .set: props[c.name] = c.value
         case .delete: props[c.name] = nil
         case .append, .subtract:
             guard let type else { throw SimFailure(.invalidConfig, "Unknown config name: \(c.name)") }
             guard type == .list else {
-                let verb = c.op == .append ? "append" : "subtract"
+                let verb = c.operation == .append ? "append" : "subtract"
                 throw SimFailure(.invalidRequest, "Config value \(verb) is not allowed for config key: \(c.name)")
             }
             let old = (props[c.name] ?? defaultValue ?? "").split(separator: ",").map(String.init)
             let given = (c.value ?? "").split(separator: ",").map(String.init)
-            let new = c.op == .append ? old + given : old.filter { !given.contains($0) }
+            let new = c.operation == .append ? old + given : old.filter { !given.contains($0) }
             props[c.name] = new.joined(separator: ",")
         }
     }
 
     /// The update mode Kafka applies to a key: listener-prefixed keys (`listener.name.L.KEY`) take the
     /// mode of KEY, security keys always per broker; unknown keys are accepted as custom configs.
-    func brokerMode(_ key: String) -> ConfigUpdateMode? {
+    func brokerMode(_ key: String) -> UpdateMode? {
         if key.hasPrefix("listener.name.") {
             let rest = key.dropFirst("listener.name.".count)
             guard let dot = rest.firstIndex(of: ".") else { return nil }

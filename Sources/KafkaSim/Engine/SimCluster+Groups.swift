@@ -1,3 +1,5 @@
+public import KafkaWire
+
 /// Consumer groups on the cluster: the coordinator of a group is the leader of its `__consumer_offsets` partition
 /// (created with `offsets.topic.num.partitions` partitions on the first FindCoordinator, as Kafka does), so it
 /// moves when that broker stops or crashes. A new coordinator loads the group for `coordinatorLoadMs`
@@ -41,7 +43,7 @@ extension SimCluster {
     }
 
     /// Why broker `broker` cannot serve a request for `group` now (nil: it can).
-    func coordinatorError(group: String, broker: Int32) -> SimError? {
+    func coordinatorError(group: String, broker: Int32) -> KafkaErrorCode? {
         guard let q = offsetsPartition(for: group), let p = offsetsPartitionIndex(q) else { return .notCoordinator }
         guard partitions[Int(p)].leader == broker, node(broker)?.isServing == true else { return .notCoordinator }
         return coordinators[q]?.loaded == true ? nil : .coordinatorLoadInProgress
@@ -213,7 +215,7 @@ extension SimCluster {
 
     public mutating func heartbeat(
         group: String, generation: Int32, memberId: String, instanceId: String?, broker: Int32
-    ) -> SimError {
+    ) -> KafkaErrorCode {
         refreshCoordinators()
         if let e = coordinatorError(group: group, broker: broker) { return e }
         guard var g = groups[group] else { return .unknownMemberId }
@@ -224,7 +226,7 @@ extension SimCluster {
 
     /// LeaveGroup: the group-level error (coordinator) and one error per member.
     public mutating func leaveGroup(group: String, members: [(memberId: String, instanceId: String?)], broker: Int32)
-        -> (error: SimError, members: [SimError])
+        -> (error: KafkaErrorCode, members: [KafkaErrorCode])
     {
         refreshCoordinators()
         if let e = coordinatorError(group: group, broker: broker) { return (e, members.map { _ in e }) }
@@ -241,7 +243,7 @@ extension SimCluster {
     public mutating func commitOffsets(
         group: String, generation: Int32, memberId: String, instanceId: String?,
         offsets: [(SimTopicPartition, SimCommittedOffset)], broker: Int32
-    ) -> [SimError] {
+    ) -> [KafkaErrorCode] {
         refreshCoordinators()
         if let e = coordinatorError(group: group, broker: broker) { return offsets.map { _ in e } }
         if groups[group] == nil {
@@ -254,7 +256,7 @@ extension SimCluster {
             return offsets.map { _ in e }
         }
         let config = groupConfig()
-        let errors: [SimError] = offsets.map { tp, committed in
+        let errors: [KafkaErrorCode] = offsets.map { tp, committed in
             guard partitionIndex(topic: tp.topic, partition: tp.partition) != nil else {
                 return .unknownTopicOrPartition
             }
@@ -273,7 +275,7 @@ extension SimCluster {
     /// OffsetFetch for one group: the group-level error, or the committed offsets asked for (all when `only` is
     /// nil); a partition without a commit has none (the client shows -1).
     public mutating func fetchOffsets(group: String, only: [SimTopicPartition]?, broker: Int32) -> (
-        error: SimError, offsets: [(SimTopicPartition, SimCommittedOffset?)]
+        error: KafkaErrorCode, offsets: [(SimTopicPartition, SimCommittedOffset?)]
     ) {
         refreshCoordinators()
         if let e = coordinatorError(group: group, broker: broker) { return (e, []) }
@@ -284,7 +286,7 @@ extension SimCluster {
 
     /// ListGroups on one broker: the groups it coordinates (COORDINATOR_LOAD_IN_PROGRESS while any of its offsets
     /// partitions loads).
-    public mutating func listGroups(broker: Int32) -> (error: SimError, groups: [SimGroup]) {
+    public mutating func listGroups(broker: Int32) -> (error: KafkaErrorCode, groups: [SimGroup]) {
         refreshCoordinators()
         let mine = coordinators.filter { $0.value.leader == broker }
         if mine.values.contains(where: { !$0.loaded }) { return (.coordinatorLoadInProgress, []) }

@@ -368,7 +368,7 @@ extension SimCluster {
 }
 
 extension ProduceOutcome {
-    var error: SimError? {
+    var error: KafkaErrorCode? {
         if case .error(let e) = self { return e }
         return nil
     }

@@ -1,4 +1,4 @@
-import KafkaWire
+public import KafkaWire
 
 /// An idempotent producer's state on one partition, as Kafka's `ProducerStateManager` keeps it: its epoch and the
 /// sequence ranges and offsets of its last five batches. It belongs to the partition, not to a replica (Kafka
@@ -23,7 +23,7 @@ enum ProducerCheck: Equatable {
     case accept
     /// A retry of a batch already written: acknowledge it with this base offset.
     case duplicate(firstOffset: Int64)
-    case reject(SimError)
+    case reject(KafkaErrorCode)
 }
 
 extension SimPartitionLog {
@@ -81,8 +81,9 @@ extension SimCluster {
     /// without a transactional id (the id and epoch a producer sends, KIP-360, are not reused for it). Transactions
     /// are not modelled: a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, the one error
     /// librdkafka and the Java client treat as fatal at once (they retry any other until their timeout).
-    public mutating func initProducerId(transactionalId: String?) -> (error: SimError, producerId: Int64, epoch: Int16)
-    {
+    public mutating func initProducerId(transactionalId: String?) -> (
+        error: KafkaErrorCode, producerId: Int64, epoch: Int16
+    ) {
         guard transactionalId == nil else { return (.transactionalIdAuthorizationFailed, -1, -1) }
         let id = nextProducerId
         nextProducerId += 1

@@ -1,3 +1,6 @@
+public import KafkaModel
+import KafkaWire
+
 /// The simulated cluster's state machine: pure and deterministic. Time moves only through `advance(to:)`;
 /// the I/O layer applies the time scale and holds the value behind a lock.
 public struct SimCluster: Sendable {
@@ -19,7 +22,7 @@ public struct SimCluster: Sendable {
     public internal(set) var clusterDefaultConfigs: [String: String] = [:]
     public internal(set) var stats = SimStats()
     public internal(set) var quorum = SimQuorum()
-    var rng: SimRandom
+    var rng: SplitMix64
     var healthDirty = true
     var nextLeaderRebalanceMs: Int64 = 0
     /// Stored record batches by partition index, for partitions that were written to (`SimCluster+Logs.swift`).
@@ -38,7 +41,7 @@ public struct SimCluster: Sendable {
     public init(settings: SimSettings = SimSettings(), catalog: SimConfigCatalog = .kafka41) {
         self.settings = settings
         self.catalog = catalog
-        rng = SimRandom(seed: settings.seed)
+        rng = SplitMix64(seed: settings.seed)
         let idBytes = rng.uuid()
         clusterId = SimCluster.base64url(idBytes)
         // A 4.1 cluster bootstraps with this cluster default because ELR is on.
@@ -81,13 +84,13 @@ public struct SimCluster: Sendable {
     /// Adds a node; ids must be unique. The I/O layer sets the port once bound.
     @discardableResult
     public mutating func addNode(
-        id: Int32, rack: String?, cluster: String, roles: NodeRoles, staticConfigs: [String: String] = [:],
+        id: Int32, rack: String?, cluster: String, roles: Set<NodeRole>, staticConfigs: [String: String] = [:],
         state: NodeState = .running
     ) throws(SimFailure) -> SimNode {
         guard nodeIndex[id] == nil else { throw SimFailure(.invalidRequest, "node \(id) already exists") }
         var configs: [String: String] = [
             "node.id": String(id),
-            "process.roles": roles.names.joined(separator: ","),
+            "process.roles": roles.processRoles,
             "log.dirs": "/var/lib/kafka/data",
             "controller.quorum.bootstrap.servers": "controller:9093",
         ]

@@ -1,3 +1,5 @@
+public import KafkaWire
+
 /// A consumer group of the classic protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup), as Kafka 4.1's group
 /// coordinator runs it (`ClassicGroup` and the classic half of `GroupMetadataManager`): a pure state machine on
 /// cluster time. Replies to requests that wait (a JoinGroup until the rebalance completes, a follower's SyncGroup
@@ -116,7 +118,7 @@ public struct SimGroup: Sendable {
     }
 
     /// Kafka's `ClassicGroup.validateMember`.
-    func validateMember(_ memberId: String, _ instanceId: String?) -> SimError? {
+    func validateMember(_ memberId: String, _ instanceId: String?) -> KafkaErrorCode? {
         if let instanceId {
             guard let i = staticMember(instanceId) else { return .unknownMemberId }
             return members[i].id == memberId ? nil : .fencedInstanceId
@@ -381,7 +383,7 @@ public struct SimGroup: Sendable {
         if pendingSync.isEmpty { syncDeadline = nil }
     }
 
-    mutating func heartbeat(memberId: String, instanceId: String?, generation: Int32, now: Int64) -> SimError {
+    mutating func heartbeat(memberId: String, instanceId: String?, generation: Int32, now: Int64) -> KafkaErrorCode {
         if state == .dead { return .coordinatorNotAvailable }
         if let e = validateMember(memberId, instanceId) { return e }
         guard generation == self.generation else { return .illegalGeneration }
@@ -399,7 +401,7 @@ public struct SimGroup: Sendable {
     }
 
     /// LeaveGroup for one member (by member id, or by instance id for a static member).
-    mutating func leave(memberId: String, instanceId: String?, config: SimGroupConfig, now: Int64) -> SimError {
+    mutating func leave(memberId: String, instanceId: String?, config: SimGroupConfig, now: Int64) -> KafkaErrorCode {
         if let instanceId {
             guard let i = staticMember(instanceId) else { return .unknownMemberId }
             guard memberId.isEmpty || members[i].id == memberId else { return .fencedInstanceId }
@@ -504,7 +506,7 @@ public struct SimGroup: Sendable {
 
     /// Kafka's `validateOffsetCommit` for a classic group. A commit without member and generation (a consumer
     /// that assigns partitions itself, or an admin tool) is accepted only while the group is empty.
-    func validateCommit(memberId: String, instanceId: String?, generation: Int32) -> SimError? {
+    func validateCommit(memberId: String, instanceId: String?, generation: Int32) -> KafkaErrorCode? {
         if state == .dead { return .coordinatorNotAvailable }
         if generation >= 0 || !memberId.isEmpty || instanceId != nil {
             if let e = validateMember(memberId, instanceId) { return e }
@@ -618,7 +620,7 @@ public struct SimJoinResult: Sendable, Equatable {
         public var instanceId: String?
         public var metadata: [UInt8]
     }
-    public var error: SimError = .none
+    public var error: KafkaErrorCode = .none
     public var generation: Int32 = -1
     public var protocolType: String?
     public var protocolName: String?
@@ -629,7 +631,7 @@ public struct SimJoinResult: Sendable, Equatable {
 }
 
 public struct SimSyncResult: Sendable, Equatable {
-    public var error: SimError = .none
+    public var error: KafkaErrorCode = .none
     public var protocolType: String?
     public var protocolName: String?
     public var assignment: [UInt8] = []

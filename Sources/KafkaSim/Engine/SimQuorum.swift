@@ -1,3 +1,5 @@
+public import KafkaWire
+
 /// The KRaft controller quorum: voters, an elected leader, the metadata log's high watermark and each
 /// voter's position in it. A majority of voters must be up for a leader; without one the controller
 /// acts on nothing (no fencing, elections, ISR changes, reassignments, config changes).
@@ -99,7 +101,7 @@ extension SimCluster {
 
 /// What a load test reads: produce answers by error code, and partition health over time.
 public struct SimStats: Sendable {
-    public internal(set) var produceByError: [SimError: Int] = [:]
+    public internal(set) var produceByError: [KafkaErrorCode: Int] = [:]
     public internal(set) var uncleanElections = 0
     public internal(set) var health: [HealthSample] = []
     static let maxSamples = 10_000
@@ -111,7 +113,7 @@ public struct SimStats: Sendable {
         public var underReplicated: Int
     }
 
-    mutating func record(_ e: SimError) { produceByError[e, default: 0] += 1 }
+    mutating func record(_ e: KafkaErrorCode) { produceByError[e, default: 0] += 1 }
 
     public var produceTotal: Int { produceByError.values.reduce(0, +) }
 }

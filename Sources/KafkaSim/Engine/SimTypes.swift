@@ -1,3 +1,6 @@
+public import KafkaModel
+public import KafkaWire
+
 /// Value types of the simulated cluster's state. Times are cluster milliseconds since the simulation began.
 
 public enum NodeState: String, Sendable, Codable {
@@ -11,26 +14,12 @@ public enum NodeState: String, Sendable, Codable {
     case starting
 }
 
-public struct NodeRoles: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let broker = NodeRoles(rawValue: 1)
-    public static let controller = NodeRoles(rawValue: 2)
-
-    public var names: [String] {
-        var out: [String] = []
-        if contains(.broker) { out.append("broker") }
-        if contains(.controller) { out.append("controller") }
-        return out
-    }
-}
-
 public struct SimNode: Sendable {
     public var id: Int32
     public var rack: String?
     /// The Kubernetes cluster the node runs in.
     public var cluster: String
-    public var roles: NodeRoles
+    public var roles: Set<NodeRole>
     public var state: NodeState
     /// The loopback port the I/O layer bound for this node (0 until bound).
     public var port: Int
@@ -153,150 +142,15 @@ public struct SimSettings: Sendable {
 /// Outcome of one partition of a Produce request.
 public enum ProduceOutcome: Sendable, Equatable {
     case appended(baseOffset: Int64)
-    case error(SimError)
-}
-
-/// Kafka error codes the engine returns (numeric values are Kafka's).
-public enum SimError: Int16, Sendable, Error, Hashable {
-    case none = 0
-    case corruptMessage = 2
-    case unknownTopicOrPartition = 3
-    case leaderNotAvailable = 5
-    case notLeaderOrFollower = 6
-    case requestTimedOut = 7
-    case brokerNotAvailable = 8
-    case replicaNotAvailable = 9
-    case messageTooLarge = 10
-    case networkException = 13
-    case notController = 41
-    case invalidRequest = 42
-    case invalidTopicException = 17
-    case notEnoughReplicas = 19
-    case notEnoughReplicasAfterAppend = 20
-    case invalidRequiredAcks = 21
-    case invalidPartitions = 37
-    case invalidReplicationFactor = 38
-    case invalidReplicaAssignment = 39
-    case invalidConfig = 40
-    case topicAlreadyExists = 36
-    case policyViolation = 44
-    case unknownServerError = -1
-    case unsupportedVersion = 35
-    case clusterAuthorizationFailed = 31
-    case electionNotNeeded = 84
-    case preferredLeaderNotAvailable = 80
-    case eligibleLeadersNotAvailable = 83
-    case noReassignmentInProgress = 85
-    case unknownTopicId = 100
-    case resourceNotFound = 91
-    case invalidUpdateVersion = 95
-    // Consumers, groups and idempotent producers.
-    case offsetOutOfRange = 1
-    case offsetMetadataTooLarge = 12
-    case coordinatorLoadInProgress = 14
-    case coordinatorNotAvailable = 15
-    case notCoordinator = 16
-    case illegalGeneration = 22
-    case inconsistentGroupProtocol = 23
-    case invalidGroupId = 24
-    case unknownMemberId = 25
-    case invalidSessionTimeout = 26
-    case rebalanceInProgress = 27
-    case outOfOrderSequenceNumber = 45
-    case invalidProducerEpoch = 47
-    case invalidTxnState = 48
-    case transactionalIdAuthorizationFailed = 53
-    case fetchSessionIdNotFound = 70
-    case fencedLeaderEpoch = 74
-    case unknownLeaderEpoch = 76
-    case memberIdRequired = 79
-    case fencedInstanceId = 82
-    case invalidRecord = 87
-
-    public var name: String {
-        switch self {
-        case .none: "NONE"
-        case .corruptMessage: "CORRUPT_MESSAGE"
-        case .unknownTopicOrPartition: "UNKNOWN_TOPIC_OR_PARTITION"
-        case .leaderNotAvailable: "LEADER_NOT_AVAILABLE"
-        case .notLeaderOrFollower: "NOT_LEADER_OR_FOLLOWER"
-        case .requestTimedOut: "REQUEST_TIMED_OUT"
-        case .brokerNotAvailable: "BROKER_NOT_AVAILABLE"
-        case .replicaNotAvailable: "REPLICA_NOT_AVAILABLE"
-        case .messageTooLarge: "MESSAGE_TOO_LARGE"
-        case .networkException: "NETWORK_EXCEPTION"
-        case .notController: "NOT_CONTROLLER"
-        case .invalidRequest: "INVALID_REQUEST"
-        case .invalidTopicException: "INVALID_TOPIC_EXCEPTION"
-        case .notEnoughReplicas: "NOT_ENOUGH_REPLICAS"
-        case .notEnoughReplicasAfterAppend: "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
-        case .invalidRequiredAcks: "INVALID_REQUIRED_ACKS"
-        case .invalidPartitions: "INVALID_PARTITIONS"
-        case .invalidReplicationFactor: "INVALID_REPLICATION_FACTOR"
-        case .invalidReplicaAssignment: "INVALID_REPLICA_ASSIGNMENT"
-        case .invalidConfig: "INVALID_CONFIG"
-        case .topicAlreadyExists: "TOPIC_ALREADY_EXISTS"
-        case .policyViolation: "POLICY_VIOLATION"
-        case .unknownServerError: "UNKNOWN_SERVER_ERROR"
-        case .unsupportedVersion: "UNSUPPORTED_VERSION"
-        case .clusterAuthorizationFailed: "CLUSTER_AUTHORIZATION_FAILED"
-        case .electionNotNeeded: "ELECTION_NOT_NEEDED"
-        case .preferredLeaderNotAvailable: "PREFERRED_LEADER_NOT_AVAILABLE"
-        case .eligibleLeadersNotAvailable: "ELIGIBLE_LEADERS_NOT_AVAILABLE"
-        case .noReassignmentInProgress: "NO_REASSIGNMENT_IN_PROGRESS"
-        case .unknownTopicId: "UNKNOWN_TOPIC_ID"
-        case .resourceNotFound: "RESOURCE_NOT_FOUND"
-        case .invalidUpdateVersion: "INVALID_UPDATE_VERSION"
-        case .offsetOutOfRange: "OFFSET_OUT_OF_RANGE"
-        case .offsetMetadataTooLarge: "OFFSET_METADATA_TOO_LARGE"
-        case .coordinatorLoadInProgress: "COORDINATOR_LOAD_IN_PROGRESS"
-        case .coordinatorNotAvailable: "COORDINATOR_NOT_AVAILABLE"
-        case .notCoordinator: "NOT_COORDINATOR"
-        case .illegalGeneration: "ILLEGAL_GENERATION"
-        case .inconsistentGroupProtocol: "INCONSISTENT_GROUP_PROTOCOL"
-        case .invalidGroupId: "INVALID_GROUP_ID"
-        case .unknownMemberId: "UNKNOWN_MEMBER_ID"
-        case .invalidSessionTimeout: "INVALID_SESSION_TIMEOUT"
-        case .rebalanceInProgress: "REBALANCE_IN_PROGRESS"
-        case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
-        case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"
-        case .invalidTxnState: "INVALID_TXN_STATE"
-        case .transactionalIdAuthorizationFailed: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
-        case .fetchSessionIdNotFound: "FETCH_SESSION_ID_NOT_FOUND"
-        case .fencedLeaderEpoch: "FENCED_LEADER_EPOCH"
-        case .unknownLeaderEpoch: "UNKNOWN_LEADER_EPOCH"
-        case .memberIdRequired: "MEMBER_ID_REQUIRED"
-        case .fencedInstanceId: "FENCED_INSTANCE_ID"
-        case .invalidRecord: "INVALID_RECORD"
-        }
-    }
+    case error(KafkaErrorCode)
 }
 
 /// An error with the message Kafka would put beside the code.
 public struct SimFailure: Error, Sendable, Equatable {
-    public var code: SimError
+    public var code: KafkaErrorCode
     public var message: String
-    public init(_ code: SimError, _ message: String) {
+    public init(_ code: KafkaErrorCode, _ message: String) {
         self.code = code
         self.message = message
-    }
-}
-
-/// A deterministic generator (SplitMix64), so a seed reproduces a run.
-public struct SimRandom: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func uuid() -> [UInt8] {
-        let a = next()
-        let b = next()
-        return (0..<8).map { UInt8(truncatingIfNeeded: a >> (8 * UInt64($0))) }
-            + (0..<8).map { UInt8(truncatingIfNeeded: b >> (8 * UInt64($0))) }
     }
 }

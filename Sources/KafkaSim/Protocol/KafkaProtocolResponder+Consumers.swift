@@ -12,7 +12,7 @@ extension KafkaProtocolResponder {
         // requests, as Kafka lets a broker do when its session cache is full; a request in a session is unknown.
         if r.sessionId != 0 && r.sessionEpoch > 0 {
             return encode(
-                FetchResponse(errorCode: SimError.fetchSessionIdNotFound.rawValue), version: v, header)
+                FetchResponse(errorCode: KafkaErrorCode.fetchSessionIdNotFound.rawValue), version: v, header)
         }
         // Clients wait at most their request timeout (30 s by default); a longer wait is cut to 5 minutes so an
         // abandoned request cannot stay parked for weeks.
@@ -36,7 +36,7 @@ extension KafkaProtocolResponder {
         var hasError = false
         /// Partition index, fetch offset and the offset after the last record returned, per partition answered.
         var reads: [(p: Int32, from: Int64, to: Int64)] = []
-        var errors: [SimError] = []
+        var errors: [KafkaErrorCode] = []
     }
 
     /// The Fetch answer the cluster gives now. Whole batches only; the first batch with data may exceed the limits
@@ -105,7 +105,7 @@ extension KafkaProtocolResponder {
     static func fetchError(
         _ c: SimCluster, node: Int32, topic: String?, _ fp: FetchRequest.FetchPartition, version v: Int16
     )
-        -> SimError?
+        -> KafkaErrorCode?
     {
         guard let topic else { return v >= 13 ? .unknownTopicId : .unknownTopicOrPartition }
         guard let p = c.partitionIndex(topic: topic, partition: fp.partition) else { return .unknownTopicOrPartition }
@@ -120,7 +120,7 @@ extension KafkaProtocolResponder {
 
     /// KIP-320 fencing: a client that knows a newer leader epoch than this broker is ahead (UNKNOWN_LEADER_EPOCH),
     /// one with an older epoch is stale (FENCED_LEADER_EPOCH); -1 skips the check.
-    static func epochError(requested: Int32, current: Int32) -> SimError? {
+    static func epochError(requested: Int32, current: Int32) -> KafkaErrorCode? {
         guard requested >= 0 else { return nil }
         if requested < current { return .fencedLeaderEpoch }
         if requested > current { return .unknownLeaderEpoch }
@@ -167,7 +167,7 @@ extension KafkaProtocolResponder {
     }
 
     /// A partition only its leader answers for.
-    static func leaderError(_ c: SimCluster, node: Int32, topic: String, partition: Int32) -> SimError? {
+    static func leaderError(_ c: SimCluster, node: Int32, topic: String, partition: Int32) -> KafkaErrorCode? {
         guard let p = c.partitionIndex(topic: topic, partition: partition) else { return .unknownTopicOrPartition }
         guard c.partitions[Int(p)].leader == node, c.node(node)?.isServing == true else { return .notLeaderOrFollower }
         return nil

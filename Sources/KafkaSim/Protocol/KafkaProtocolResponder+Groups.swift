@@ -17,7 +17,7 @@ extension KafkaProtocolResponder {
                 // Transaction coordinators are not modelled: the error clients give up on at once, with a message
                 // saying why. Share groups (key type 2) are not modelled either.
                 guard r.keyType == 0 else {
-                    let code: SimError = r.keyType == 1 ? .transactionalIdAuthorizationFailed : .invalidRequest
+                    let code: KafkaErrorCode = r.keyType == 1 ? .transactionalIdAuthorizationFailed : .invalidRequest
                     return (key, .failure(SimFailure(code, notModelledTransactions)))
                 }
                 guard !key.isEmpty else {

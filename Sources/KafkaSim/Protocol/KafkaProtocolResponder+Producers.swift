@@ -6,7 +6,7 @@ extension KafkaProtocolResponder {
 
     static func produce(_ sim: KafkaSimulator, node: Int32, _ r: ProduceRequest, version v: Int16) -> ProduceResponse {
         // Parse batches outside the lock: it is the costly part (a CRC-32C over every byte).
-        let parsed: [[(Int32, Result<[SimProduceBatch], SimError>)]] = r.topicData.map { t in
+        let parsed: [[(Int32, Result<[SimProduceBatch], KafkaErrorCode>)]] = r.topicData.map { t in
             t.partitionData.map { p in (p.index, parseBatches(p.records ?? [])) }
         }
         var appended = false
@@ -63,7 +63,7 @@ extension KafkaProtocolResponder {
 
     /// The record batches of a partition's `records`: magic 2 batches (CRC checked), or an old magic 0/1 message
     /// set, converted to one magic 2 batch as Kafka 4 writes only the current format.
-    static func parseBatches(_ records: [UInt8]) -> Result<[SimProduceBatch], SimError> {
+    static func parseBatches(_ records: [UInt8]) -> Result<[SimProduceBatch], KafkaErrorCode> {
         do {
             let headers = try RecordBatchHeader.parse(records)
             var out: [SimProduceBatch] = []

@@ -1,3 +1,4 @@
+import KafkaModel
 public import KafkaWire
 
 /// Answers Kafka requests from the simulated cluster's state: decode with KafkaWire, compute under the
@@ -60,7 +61,7 @@ public enum KafkaProtocolResponder {
                         | UInt32(frame[7]))
                 let h = RequestHeader(
                     apiKey: ApiKey.apiVersions.rawValue, apiVersion: 0, correlationId: cid, clientId: nil)
-                return encode(apiVersions(error: SimError.unsupportedVersion.rawValue), version: 0, h)
+                return encode(apiVersions(error: KafkaErrorCode.unsupportedVersion.rawValue), version: 0, h)
             }
             return .close
         }
@@ -72,7 +73,7 @@ public enum KafkaProtocolResponder {
         guard range.contains(v) else {
             if key == .apiVersions {
                 // KIP-511: an unknown ApiVersions version gets UNSUPPORTED_VERSION in v0, with the supported ranges.
-                return encode(apiVersions(error: SimError.unsupportedVersion.rawValue), version: 0, header)
+                return encode(apiVersions(error: KafkaErrorCode.unsupportedVersion.rawValue), version: 0, header)
             }
             return .close
         }
@@ -215,14 +216,15 @@ public enum KafkaProtocolResponder {
                         } else if r.allowAutoTopicCreation, version >= 4, autoCreate(&c, name) {
                             indexes.append(c.topicIndex[name]!)
                         } else {
-                            unknown.append(.init(errorCode: SimError.unknownTopicOrPartition.rawValue, name: name))
+                            unknown.append(
+                                .init(errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue, name: name))
                         }
                     } else if let t = c.topics.firstIndex(where: { !$0.deleted && KafkaUUID(bytes: $0.id) == w.topicId }
                     ) {
                         indexes.append(t)
                     } else {
                         unknown.append(
-                            .init(errorCode: SimError.unknownTopicId.rawValue, name: nil, topicId: w.topicId))
+                            .init(errorCode: KafkaErrorCode.unknownTopicId.rawValue, name: nil, topicId: w.topicId))
                     }
                 }
             } else {
@@ -245,7 +247,8 @@ public enum KafkaProtocolResponder {
             let offline = part.replicas.allSatisfy(alive.contains) ? [] : part.replicas.filter { !alive.contains($0) }
             parts.append(
                 .init(
-                    errorCode: part.leader < 0 ? SimError.leaderNotAvailable.rawValue : 0, partitionIndex: part.id,
+                    errorCode: part.leader < 0 ? KafkaErrorCode.leaderNotAvailable.rawValue : 0,
+                    partitionIndex: part.id,
                     leaderId: part.leader, leaderEpoch: part.leaderEpoch, replicaNodes: part.replicas,
                     isrNodes: part.isr, offlineReplicas: offline))
         }
@@ -287,7 +290,7 @@ public enum KafkaProtocolResponder {
                     .init(brokerId: $0.id, host: host, port: Int32($0.port), rack: $0.rack)
                 }
             } else {
-                resp.errorCode = SimError.invalidRequest.rawValue
+                resp.errorCode = KafkaErrorCode.invalidRequest.rawValue
                 resp.errorMessage = "Unsupported endpoint type \(r.endpointType)"
             }
             return resp
@@ -297,11 +300,8 @@ public enum KafkaProtocolResponder {
     // MARK: configs
 
     static func resource(type: Int8, name: String) -> ConfigResource? {
-        switch type {
-        case 2: .topic(name)
-        case 4: .broker(name)
-        default: nil
-        }
+        guard let kind = ConfigResource.Kind(code: type), kind != .brokerLogger else { return nil }
+        return ConfigResource(kind: kind, name: name)
     }
 
     static func describeConfigs(_ sim: KafkaSimulator, node: Int32, _ r: DescribeConfigsRequest, version: Int16)
@@ -316,21 +316,21 @@ public enum KafkaProtocolResponder {
                     guard let resource = resource(type: res.resourceType, name: res.resourceName) else {
                         throw SimFailure(.invalidRequest, "Unsupported resource type \(res.resourceType)")
                     }
-                    if case .broker(let name) = resource, !name.isEmpty, Int32(name) != node {
+                    if resource.kind == .broker, !resource.name.isEmpty, Int32(resource.name) != node {
                         throw SimFailure(
                             .invalidRequest,
-                            "Unexpected broker id, expected \(node) or empty string, but received \(name)")
+                            "Unexpected broker id, expected \(node) or empty string, but received \(resource.name)")
                     }
                     let configs = try c.describeConfigs(resource, keys: res.configurationKeys, answeringBroker: node)
                     result.configs = configs.map { d in
                         .init(
-                            name: d.name, value: d.value, readOnly: d.readOnly,
+                            name: d.name, value: d.value, readOnly: d.isReadOnly,
                             isDefault: version == 0 && d.source == .defaultConfig,
-                            configSource: d.source.rawValue, isSensitive: d.sensitive,
+                            configSource: d.source.code, isSensitive: d.isSensitive,
                             synonyms: version >= 1 && r.includeSynonyms
-                                ? d.synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) }
+                                ? d.synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.code) }
                                 : [],
-                            configType: version >= 3 ? d.type.rawValue : 0)
+                            configType: version >= 3 ? d.type?.code ?? 0 : 0)
                     }
                 } catch {
                     result.errorCode = error.code.rawValue
@@ -368,14 +368,15 @@ public enum KafkaProtocolResponder {
         return sim.withCluster { c in
             var resp = IncrementalAlterConfigsResponse()
             for res in r.resources {
-                var outcome: (code: SimError, message: String?)
-                let ops = res.configs.map { ($0, AlterOp(rawValue: $0.configOperation)) }
+                var outcome: (code: KafkaErrorCode, message: String?)
+                let ops = res.configs.map { ($0, ConfigAlteration.Operation(rawValue: $0.configOperation)) }
                 if let bad = ops.first(where: { $0.1 == nil }) {
                     outcome = (.invalidRequest, "Unknown operations type \(bad.0.configOperation)")
                 } else {
                     outcome = alterOne(
                         &c, node: node, type: res.resourceType, name: res.resourceName,
-                        changes: ops.map { .init(name: $0.0.name, value: $0.0.value, op: $0.1!) }, incremental: true,
+                        changes: ops.map { .init(name: $0.0.name, operation: $0.1!, value: $0.0.value) },
+                        incremental: true,
                         validateOnly: r.validateOnly,
                         duplicate: duplicates.contains(Key(res.resourceType, res.resourceName)))
                 }
@@ -407,7 +408,7 @@ public enum KafkaProtocolResponder {
     static func alterOne(
         _ c: inout SimCluster, node: Int32, type: Int8, name: String, changes: [ConfigAlteration], incremental: Bool,
         validateOnly: Bool, duplicate: Bool
-    ) -> (code: SimError, message: String?) {
+    ) -> (code: KafkaErrorCode, message: String?) {
         if duplicate { return (.invalidRequest, "Each resource must appear at most once.") }
         guard let resource = resource(type: type, name: name) else {
             return (.invalidRequest, "Unknown resource type \(type)")
@@ -667,13 +668,14 @@ public enum KafkaProtocolResponder {
                     guard t.topicName == "__cluster_metadata", p.partitionIndex == 0 else {
                         parts.append(
                             .init(
-                                partitionIndex: p.partitionIndex, errorCode: SimError.unknownTopicOrPartition.rawValue))
+                                partitionIndex: p.partitionIndex,
+                                errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue))
                         continue
                     }
                     if q.leader < 0 {
                         parts.append(
                             .init(
-                                partitionIndex: 0, errorCode: SimError.notLeaderOrFollower.rawValue, leaderId: -1,
+                                partitionIndex: 0, errorCode: KafkaErrorCode.notLeaderOrFollower.rawValue, leaderId: -1,
                                 leaderEpoch: q.epoch))
                         continue
                     }

@@ -1,4 +1,5 @@
 public import Hummingbird
+import KafkaModel
 
 /// The simulator control API of DESIGN.md: list, stop, kill, start, add and remove nodes; stats; and faults
 /// (a node whose next starts fail).
@@ -7,7 +8,7 @@ public enum ControlAPI {
         var id: Int32
         var rack: String?
         var cluster: String
-        var roles: [String]
+        var roles: [NodeRole]
         var state: String
         var port: Int
         /// Starts still to fail (the injected fault), starts asked for, and starts that died at start-up.
@@ -71,7 +72,7 @@ public enum ControlAPI {
 
     static func view(_ n: SimNode) -> NodeView {
         NodeView(
-            id: n.id, rack: n.rack, cluster: n.cluster, roles: n.roles.names, state: n.state.rawValue, port: n.port,
+            id: n.id, rack: n.rack, cluster: n.cluster, roles: n.roles.sorted(), state: n.state.rawValue, port: n.port,
             failStarts: n.failStarts, starts: n.starts, failedStarts: n.failedStarts)
     }
 
@@ -114,7 +115,8 @@ public enum ControlAPI {
                 let rack = body.rack ?? c.nodes.first?.rack
                 do throws(SimFailure) {
                     try c.addNode(
-                        id: id, rack: rack, cluster: body.cluster ?? c.nodes.first?.cluster ?? "k8s-1", roles: .broker,
+                        id: id, rack: rack, cluster: body.cluster ?? c.nodes.first?.cluster ?? "k8s-1",
+                        roles: [.broker],
                         staticConfigs: c.nodes.first(where: \.isBroker)?.staticConfigs.filter {
                             !["node.id", "broker.rack", "process.roles"].contains($0.key)
                         } ?? [:],

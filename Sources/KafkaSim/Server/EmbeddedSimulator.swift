@@ -1,3 +1,4 @@
+public import KafkaModel
 public import Logging
 
 /// A simulated cluster serving the Kafka protocol and the control API on loopback inside this process, on ports
@@ -11,11 +12,17 @@ public struct EmbeddedSimulator: Sendable {
     /// The control API's base URL.
     public var controlURL: String { server.controlURL ?? "" }
 
-    /// Starts serving `cluster` and returns once every listener is bound.
-    public static func start(_ cluster: SimCluster, timeScale: Double = 1, logger: Logger? = nil) async throws
-        -> EmbeddedSimulator
-    {
-        let simulator = KafkaSimulator(cluster: cluster, timeScale: timeScale)
+    /// Starts serving `cluster` and returns once every listener is bound. Cluster time follows `clock` (a test
+    /// clock moves it by hand); on the real clock (nil) a stall of the process pauses the cluster (`stallLimit`).
+    public static func start(
+        _ cluster: SimCluster, timeScale: Double = 1, clock: AnyClock? = nil, logger: Logger? = nil
+    ) async throws -> EmbeddedSimulator {
+        let simulator =
+            if let clock {
+                KafkaSimulator(cluster: cluster, timeScale: timeScale, clock: clock)
+            } else {
+                KafkaSimulator(cluster: cluster, timeScale: timeScale, stallLimit: KafkaSimulator.defaultStallLimit)
+            }
         var configuration = KafkaSimServer.Configuration()
         configuration.basePort = 0
         configuration.controlPort = 0
@@ -26,7 +33,7 @@ public struct EmbeddedSimulator: Sendable {
         guard await server.waitUntilReady() != nil else {
             task.cancel()
             if case .failure(let error) = await task.result { throw error }
-            throw SimTopologyError("the simulator did not bind its listeners within 60 s")
+            throw SimTopologyError("the simulator stopped before its listeners were bound")
         }
         return EmbeddedSimulator(simulator: simulator, server: server, task: task)
     }

@@ -1,4 +1,5 @@
 import Hummingbird
+import KafkaWireNIO
 public import Logging
 import NIOCore
 import NIOPosix
@@ -28,6 +29,9 @@ public final class KafkaSimServer: Service, Sendable {
     let listeners = Mutex<[Int32: any Channel]>([:])
     let connections = Mutex<[Int32: [ObjectIdentifier: any Channel]]>([:])
     let controlPortBox = Mutex<Int?>(nil)
+    /// Whether the listeners (and the control API, when configured) are up; nil while starting, false when the
+    /// server ended before it got there. Callers of `waitUntilReady` wait in `readyWaiters`.
+    let readiness = Mutex<(ready: Bool?, waiters: [CheckedContinuation<Bool, Never>])>((nil, []))
 
     public init(
         simulator: KafkaSimulator, configuration: Configuration = Configuration(), responder: @escaping KafkaResponder,
@@ -112,6 +116,7 @@ public final class KafkaSimServer: Service, Sendable {
 
     /// Binds everything, then ticks until graceful shutdown or cancellation; closes all listeners at the end.
     public func run() async throws {
+        defer { settleReadiness(false) }
         try await bindListeners()
         // The ticker runs on an event loop, not on Swift's cooperative pool, so callers that block pool threads (a
         // test's blocking socket) cannot stall cluster time or the deferred replies waiting for it.
@@ -124,6 +129,7 @@ public final class KafkaSimServer: Service, Sendable {
             closeConnectionsOfDownNodes()
         }
         defer { ticker.cancel() }
+        if configuration.controlPort == nil { settleReadiness(true) }
         try await cancelWhenGracefulShutdown { [self] in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let controlPort = configuration.controlPort {
@@ -136,6 +142,7 @@ public final class KafkaSimServer: Service, Sendable {
                             address: .hostname(configuration.host, port: controlPort), serverName: nil),
                         onServerRunning: { [self] channel in
                             controlPortBox.withLock { $0 = channel.localAddress?.port }
+                            settleReadiness(true)
                         },
                         logger: logger)
                     group.addTask { try await app.run() }
@@ -162,14 +169,28 @@ public final class KafkaSimServer: Service, Sendable {
         for ch in conns { try? await ch.close() }
     }
 
-    /// Waits until the control API is up (or `timeout` passes); returns its URL.
-    public func waitUntilReady(timeout: Duration = .seconds(60)) async -> String? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let bound = listeners.withLock { !$0.isEmpty }
-            if bound && (configuration.controlPort == nil || controlURL != nil) { return controlURL ?? "" }
-            try? await Task.sleep(for: .milliseconds(10))
+    /// Waits until the listeners and the control API are up; returns the control API's URL ("" without one), or nil
+    /// when the server ended first. Event-driven: no deadline a loaded machine could miss.
+    public func waitUntilReady() async -> String? {
+        let ready = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let settled = readiness.withLock { r -> Bool? in
+                if let ready = r.ready { return ready }
+                r.waiters.append(continuation)
+                return nil
+            }
+            if let settled { continuation.resume(returning: settled) }
         }
-        return nil
+        return ready ? (controlURL ?? "") : nil
+    }
+
+    /// The first call decides; later ones (the `defer` of `run` after a successful start) change nothing.
+    func settleReadiness(_ ready: Bool) {
+        let waiters = readiness.withLock { r -> [CheckedContinuation<Bool, Never>] in
+            guard r.ready == nil else { return [] }
+            r.ready = ready
+            defer { r.waiters = [] }
+            return r.waiters
+        }
+        for w in waiters { w.resume(returning: ready) }
     }
 }

@@ -1,3 +1,5 @@
+public import KafkaModel
+
 /// How to build a simulated cluster: generated from a few numbers (`ballast sim` flags) or loaded from a
 /// cluster model file (DESIGN.md format).
 public struct SimTopology: Sendable {
@@ -13,13 +15,13 @@ public struct SimTopology: Sendable {
     public var minInsyncReplicas = 2
     /// Static configs for every node (server.properties), on top of the simulator's own.
     public var staticConfigs: [String: String] = [:]
-    public var model: ClusterModel?
+    public var model: ClusterModelFile?
 
     public init() {}
 
     public func validate() throws(SimTopologyError) {
         if let model {
-            try model.validate()
+            do { try model.validateForSimulator() } catch { throw SimTopologyError(error.description) }
             guard controllers >= 0 else {
                 throw SimTopologyError("--controllers must be 0 or more, not \(controllers)")
             }
@@ -62,7 +64,7 @@ public struct SimTopology: Sendable {
                 let combined = controllers == 0 ? min(3, brokers) : 0
                 for i in 0..<brokers {
                     let r = i % racks
-                    var roles: NodeRoles = .broker
+                    var roles: Set<NodeRole> = [.broker]
                     if i < combined { roles.insert(.controller) }
                     try cluster.addNode(
                         id: Int32(i + 1), rack: Self.rackName(r), cluster: "k8s-\(r % clusters + 1)", roles: roles,
@@ -72,7 +74,7 @@ public struct SimTopology: Sendable {
                     let r = k % racks
                     try cluster.addNode(
                         id: Int32(1000 + k + 1), rack: Self.rackName(r), cluster: "k8s-\(r % clusters + 1)",
-                        roles: .controller, staticConfigs: staticConfigs)
+                        roles: [.controller], staticConfigs: staticConfigs)
                 }
                 for t in 0..<topics {
                     try cluster.createTopic(
@@ -92,4 +94,8 @@ public struct SimTopologyError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension SimTopologyError: CategorizedError {
+    public var category: ErrorCategory { .badInput }
 }

@@ -1,0 +1,111 @@
+public import Agent
+public import AgentContract
+public import AsyncHTTPClient
+import Foundation
+public import KafkaModel
+import NIOCore
+
+/// Restarts simulator brokers through the simulator's control API (`ballast sim --control-port`):
+/// `POST /v1/brokers/{id}/stop`, wait for `stopped`, `POST /v1/brokers/{id}/start`, wait for `running`.
+public struct SimDriver: NodeDriver {
+    public let control: String
+    let client: HTTPClient
+    let timeoutSeconds: Double
+    let pollMilliseconds: Int64
+    let clock: AnyClock
+    /// How long one call to the control API may take.
+    let requestTimeout: Duration
+
+    public init(
+        control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100,
+        requestTimeout: Duration = .seconds(10), clock: AnyClock = AnyClock(ContinuousClock())
+    ) {
+        self.requestTimeout = requestTimeout
+        self.control = control.hasSuffix("/") ? String(control.dropLast()) : control
+        self.client = client
+        self.timeoutSeconds = timeoutSeconds
+        self.pollMilliseconds = pollMilliseconds
+        self.clock = clock
+    }
+
+    struct SimBroker: Decodable {
+        var id: Int32
+        var rack: String?
+        var cluster: String?
+        var roles: [NodeRole]?
+        var state: String
+    }
+
+    struct SimBrokerList: Decodable {
+        var brokers: [SimBroker]
+    }
+
+    func brokers() async throws -> [SimBroker] {
+        let data = try await call("GET", "/v1/brokers")
+        if let list = try? JSONDecoder().decode([SimBroker].self, from: data) { return list }
+        do {
+            return try JSONDecoder().decode(SimBrokerList.self, from: data).brokers
+        } catch {
+            throw AgentError(.unreachable, "the simulator at \(control) sent an unreadable broker list: \(error)")
+        }
+    }
+
+    public func nodes() async throws -> [AgentNode] {
+        try await brokers().map {
+            AgentNode(
+                id: $0.id, roles: $0.roles ?? [.broker], pod: "sim-broker-\($0.id)", ready: $0.state == "running",
+                zone: $0.rack, cluster: $0.cluster)
+        }
+    }
+
+    public func restart(node: Int32) async throws {
+        _ = try await call("POST", "/v1/brokers/\(node)/stop")
+        try await waitFor(node, state: "stopped")
+        _ = try await call("POST", "/v1/brokers/\(node)/start")
+        // Once started, `stopped` means the process died during start-up: it will not come back by itself.
+        try await waitFor(node, state: "running", failingOn: "stopped")
+    }
+
+    func waitFor(_ node: Int32, state: String, failingOn dead: String? = nil) async throws {
+        let deadline = clock.elapsed + .seconds(timeoutSeconds)
+        while true {
+            let current = try await brokers().first { $0.id == node }?.state
+            if current == state { return }
+            if let dead, current == dead {
+                throw AgentError(
+                    .nodeDidNotRecover,
+                    "simulated broker \(node) did not come back: its process exited during start-up "
+                        + "(state \(dead) instead of \(state)); check the node's logs")
+            }
+            if clock.elapsed >= deadline {
+                throw AgentError(
+                    .nodeDidNotRecover,
+                    "simulated broker \(node) did not reach state \(state) within \(Int(timeoutSeconds)) s "
+                        + "(it is \(current ?? "absent"))"
+                        + (dead != nil && current == "starting"
+                            ? ": it did not come back, check the node's logs" : ""))
+            }
+            try await clock.sleep(for: .milliseconds(pollMilliseconds))
+        }
+    }
+
+    func call(_ method: String, _ path: String) async throws -> Data {
+        var request = HTTPClientRequest(url: control + path)
+        request.method = .init(rawValue: method)
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .init(requestTimeout))
+            body = try await response.body.collect(upTo: 4 << 20)
+        } catch {
+            throw AgentError(.unreachable, "the simulator control API at \(control) is unreachable: \(error)")
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw AgentError(
+                .unreachable,
+                "the simulator control API answered \(response.status.code) to \(method) \(path): "
+                    + String(buffer: body).prefix(300))
+        }
+        return Data(body.readableBytesView)
+    }
+}

@@ -1,0 +1,25 @@
+public import AgentContract
+public import KafkaModel
+public import Roller
+
+extension AgentNode {
+    /// The node as the roll's gate sees it.
+    public var nodeInfo: NodeInfo {
+        NodeInfo(id: id, roles: Set(roles), zone: zone, cluster: cluster, ready: ready)
+    }
+}
+
+/// What the roller needs from an agent (`HTTPAgentClient` over the agent HTTP API; fakes in tests).
+public protocol AgentAPI: Sendable {
+    /// Where the agent is, for messages.
+    var endpoint: String { get }
+    func nodes() async throws -> [AgentNode]
+    func restart(node: Int32, requestId: String) async throws -> AgentOperation
+    func operation(_ id: String) async throws -> AgentOperation
+}
+
+/// What the roller needs from the cluster: the librdkafka read path and preferred leader election.
+public protocol ClusterReader: Sendable {
+    func snapshot() async throws -> ClusterSnapshot
+    func electPreferredLeaders(_ partitions: [TopicPartition]) async throws
+}

@@ -1,0 +1,128 @@
+/// TopicReplicaDistribution: each topic's replicas per broker within the topic's range.
+extension Optimizer {
+    mutating func balanceTopics() {
+        guard topicOn else { return }
+        topicActive = true
+        let m = ctx.model
+        let disk = m.load[Resource.disk.rawValue]
+        var wideSearches = 1000
+        var bySize: [[Int32]]? = nil
+        // Over-represented (topic, broker) pairs shed their smallest replicas: a move, else a swap.
+        for b in 0..<B where ctx.eligible[b] && ctx.srcAllowed[b] {
+            let over = brokerSlots[b].filter { slot in
+                let t = Int(m.partitionTopic[Int(slotPartition[Int(slot)])])
+                return topicCount[t, b] > ctx.topicHi[t]
+            }.sorted { (disk[Int(slotPartition[Int($0)])], $0) < (disk[Int(slotPartition[Int($1)])], $1) }
+            for slot32 in over {
+                let slot = Int(slot32)
+                let t = Int(m.partitionTopic[Int(slotPartition[slot])])
+                if topicCount[t, b] <= ctx.topicHi[t] { continue }
+                if let d = bestDestination(slot, lane: Metric.replicas) {
+                    move(slot, to: d)
+                } else {
+                    if bySize == nil { bySize = replicasBySize() }
+                    if !swapForTopic(slot, partners: 16, tries: 64, bySize: bySize!) && wideSearches > 0 {
+                        // Rarely needed, and costly on thousands of brokers: a bounded number of wider searches.
+                        wideSearches -= 1
+                        swapForTopic(slot, partners: 64, tries: 256, bySize: bySize!)
+                    }
+                }
+            }
+        }
+        // Under-represented pairs (only topics whose lower limit is above zero) pull a replica of the topic from
+        // the broker holding the most.
+        for t in 0..<m.topicCount where ctx.topicLo[t] > 0 {
+            let parts = ctx.topicPartitions(t)
+            for d32 in dsts where ctx.eligible[Int(d32)] {
+                let d = Int(d32)
+                var tries = 0
+                while topicCount[t, d] < ctx.topicLo[t] && tries < 4 {
+                    tries += 1
+                    var best = -1
+                    var bestCount: Int32 = ctx.topicLo[t]
+                    for p32 in parts {
+                        for i in m.replicaRange(Int(p32)) {
+                            let s = Int(reps[i])
+                            let c = topicCount[t, s]
+                            if c > bestCount && canMove(i, to: d) {
+                                best = i
+                                bestCount = c
+                            }
+                        }
+                    }
+                    if best < 0 { break }
+                    move(best, to: d)
+                }
+            }
+        }
+    }
+
+    /// Swaps the replica in `x` (of a topic over-represented on its broker) with a replica of another topic, of
+    /// about the same size and the same leadership, on a broker where `x`'s topic has room: the `partners` such
+    /// brokers with the fewest of the topic, `tries` replicas each, nearest in size first (found by bisecting
+    /// `bySize`, each broker's replicas sorted by size when the phase began; replicas that left since are skipped).
+    @discardableResult
+    mutating func swapForTopic(_ x: Int, partners limit: Int, tries: Int, bySize: [[Int32]]) -> Bool {
+        let m = ctx.model
+        let a = Int(reps[x])
+        let t = Int(m.partitionTopic[Int(slotPartition[x])])
+        let size = ctx.diskLoad[Int(slotPartition[x])]
+        let xLeads = isLeaderSlot(x)
+        var partners: [(count: Int32, score: Double, broker: Int)] = []
+        for d32 in dsts {
+            let d = Int(d32)
+            let c = topicCount[t, d]
+            if d != a && c + 1 <= ctx.topicHi[t] { partners.append((c, score(d, lane: Metric.replicas), d)) }
+        }
+        partners.sort { ($0.count, $0.score, $0.broker) < ($1.count, $1.score, $1.broker) }
+        for partner in partners.prefix(limit) {
+            let d = partner.broker
+            let list = bySize[d]
+            // Bisect to x's size, then walk outwards, nearer side first.
+            var lo = 0
+            var hi = list.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if ctx.diskLoad[Int(slotPartition[Int(list[mid])])] < size { lo = mid + 1 } else { hi = mid }
+            }
+            var left = lo - 1
+            var right = lo
+            var tried = 0
+            var examined = 0
+            while tried < tries && examined < 4 * tries && (left >= 0 || right < list.count) {
+                examined += 1
+                let pickRight: Bool
+                if left < 0 {
+                    pickRight = true
+                } else if right >= list.count {
+                    pickRight = false
+                } else {
+                    let gl = size - ctx.diskLoad[Int(slotPartition[Int(list[left])])]
+                    let gr = ctx.diskLoad[Int(slotPartition[Int(list[right])])] - size
+                    pickRight = gr <= gl
+                }
+                let y = Int(pickRight ? list[right] : list[left])
+                if pickRight { right += 1 } else { left -= 1 }
+                if reps[y] != Int32(d) || isLeaderSlot(y) != xLeads || Int(m.partitionTopic[Int(slotPartition[y])]) == t
+                {
+                    continue
+                }
+                tried += 1
+                if canSwapReplicas(x, y) {
+                    swapReplicas(x, y)
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    /// Each broker's replicas, smallest first.
+    func replicasBySize() -> [[Int32]] {
+        brokerSlots.map { slots in
+            slots.sorted {
+                (ctx.diskLoad[Int(slotPartition[Int($0)])], $0) < (ctx.diskLoad[Int(slotPartition[Int($1)])], $1)
+            }
+        }
+    }
+}

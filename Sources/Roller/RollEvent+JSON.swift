@@ -1,0 +1,103 @@
+public import Foundation
+
+extension RollEvent {
+    /// The event as one JSON object (`ballast roll --json` prints one per line), keys sorted. `date` is when it
+    /// happened (the caller's clock: this module reads none).
+    public func jsonLine(at date: Date) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(RollEventRecord(self, at: date))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The JSON form of a `RollEvent`: `event` names it, `time` is ISO 8601; the other keys depend on the event.
+struct RollEventRecord: Encodable {
+    struct Reason: Encodable {
+        var node: Int?
+        var code: String
+        var message: String
+    }
+
+    var event: String
+    var time: String
+    var operationId: String?
+    var nodes: [Int]?
+    var resumed: Bool?
+    var message: String?
+    var batchesDone: Int?
+    var batches: [[Int]]?
+    var reasons: [Reason]?
+    var held: [Reason]?
+    var batch: Int?
+    var zone: String?
+    var cluster: String?
+    var downNode: Bool?
+    var node: Int?
+    var inSync: Int?
+    var total: Int?
+    var partitions: Int?
+    var restarted: [Int]?
+    var code: String?
+
+    init(_ event: RollEvent, at date: Date) {
+        time = ISO8601DateFormatter().string(from: date)
+        func ids(_ nodes: [Int32]) -> [Int] { nodes.map(Int.init) }
+        switch event {
+        case .started(let operationId, let nodes, let resumed):
+            self.event = "started"
+            self.operationId = operationId
+            self.nodes = ids(nodes)
+            self.resumed = resumed
+        case .warning(let message):
+            self.event = "warning"
+            self.message = message
+        case .planned(let done, let batches):
+            self.event = "planned"
+            batchesDone = done
+            self.batches = batches.map(ids)
+        case .waiting(let reasons, let held):
+            self.event = "waiting"
+            self.reasons = reasons.map { Reason(node: nil, code: $0.code, message: $0.description) }
+            self.held = held.sorted { $0.key < $1.key }.map {
+                Reason(node: Int($0.key), code: $0.value.code, message: $0.value.description)
+            }
+        case .batchStarted(let index, let nodes, let zone, let cluster, let downNode):
+            self.event = "batchStarted"
+            batch = index
+            self.nodes = ids(nodes)
+            self.zone = zone
+            self.cluster = cluster
+            self.downNode = downNode
+        case .restartRequested(let node):
+            self.event = "restartRequested"
+            self.node = Int(node)
+        case .restarted(let node):
+            self.event = "restarted"
+            self.node = Int(node)
+        case .registered(let node):
+            self.event = "registered"
+            self.node = Int(node)
+        case .catchingUp(let index, let inSync, let total):
+            self.event = "catchingUp"
+            batch = index
+            self.inSync = inSync
+            self.total = total
+        case .leadersElected(let count):
+            self.event = "leadersElected"
+            partitions = count
+        case .batchDone(let index, let nodes):
+            self.event = "batchDone"
+            batch = index
+            self.nodes = ids(nodes)
+        case .finished(let restarted):
+            self.event = "finished"
+            self.restarted = ids(restarted)
+        case .failed(let failure):
+            self.event = "failed"
+            message = failure.message
+            code = failure.code.rawValue
+            node = failure.node.map(Int.init)
+        }
+    }
+}
