@@ -27,11 +27,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // 1.16: LogHandler.log(event:) (the test LogRecorder implements it; the older entry point is deprecated).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
@@ -79,6 +81,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Reads a refused broker certificate to say why it was refused (TLSProbe).
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
         ),
@@ -97,6 +101,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The agent client's CA and client certificate.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -108,6 +114,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // Secured listeners: TLS and the server side of SASL PLAIN/SCRAM.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -121,6 +130,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPS and mutual TLS on the agent listener.
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -152,6 +164,8 @@ let package = Package(
                 "AgentSimDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -167,6 +181,10 @@ let package = Package(
                 "Agent",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // TestPKI: a test CA and certificates (expired, wrong host, other CA) made in-process.
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/BallastTestSupport",
             swiftSettings: strict
@@ -175,7 +193,8 @@ let package = Package(
             name: "KafkaWireTests", dependencies: ["KafkaWire"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KafkaModelTests", dependencies: ["KafkaModel"], swiftSettings: strict),
         .testTarget(
-            name: "KafkaAdminTests", dependencies: ["KafkaAdmin", "KafkaModel", "KafkaWireNIO", "KafkaSim"],
+            name: "KafkaAdminTests",
+            dependencies: ["KafkaAdmin", "KafkaModel", "KafkaWireNIO", "KafkaSim", "BallastTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "KafkaPoliciesTests", dependencies: ["KafkaPolicies", "KafkaModel"], swiftSettings: strict),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "KafkaModel"], swiftSettings: strict),
@@ -208,6 +227,7 @@ let package = Package(
             swiftSettings: strict),
         // End-to-end: runs the built `ballast` binary and real clients (kcat, confluent-kafka) over TCP.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin", "KafkaModel"], swiftSettings: strict),
+            name: "IntegrationTests", dependencies: ["KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport"],
+            swiftSettings: strict),
     ]
 )

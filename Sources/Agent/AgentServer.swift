@@ -1,11 +1,14 @@
 import AgentContract
 import Foundation
 public import Hummingbird
+import HummingbirdTLS
 public import Logging
 import NIOCore
+public import NIOSSL
 
 /// The agent HTTP API of DESIGN.md, bearer token on every call:
 /// `GET /v1/nodes`, `POST /v1/nodes/{id}/restart`, `GET /v1/operations/{id}`, `GET /healthz`.
+/// Optionally over TLS, and with mutual TLS the client's certificate is required as well as the token.
 /// (`POST /v1/pools/{pool}/scale` answers 501 until a driver with pools exists.)
 public enum AgentServer {
     public struct Configuration: Sendable {
@@ -14,13 +17,51 @@ public enum AgentServer {
         public var token: String
         /// The Kubernetes cluster name reported with every node.
         public var cluster: String?
+        /// HTTPS when set (`AgentServer.tlsConfiguration`); plain HTTP otherwise.
+        public var tls: TLSConfiguration?
 
-        public init(host: String = "127.0.0.1", port: Int = 0, token: String, cluster: String? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 0, token: String, cluster: String? = nil,
+            tls: TLSConfiguration? = nil
+        ) {
             self.host = host
             self.port = port
             self.token = token
             self.cluster = cluster
+            self.tls = tls
         }
+    }
+
+    /// The listener's TLS from PEM files; with `clientCAFile`, every client must present a certificate that CA
+    /// signed (mutual TLS). The files are loaded now, so a bad one is reported before the agent listens; the
+    /// error names the file.
+    public static func tlsConfiguration(certificateFile: String, keyFile: String, clientCAFile: String? = nil)
+        throws(AgentError) -> TLSConfiguration
+    {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(certificateFile) } catch {
+            throw AgentError("the TLS certificate file \(certificateFile) could not be read as PEM: \(error)")
+        }
+        guard !chain.isEmpty else {
+            throw AgentError("the TLS certificate file \(certificateFile) holds no certificate")
+        }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: keyFile, format: .pem) } catch {
+            throw AgentError("the TLS key file \(keyFile) could not be read as a PEM private key: \(error)")
+        }
+        var c = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        if let clientCAFile {
+            do { _ = try NIOSSLCertificate.fromPEMFile(clientCAFile) } catch {
+                throw AgentError("the client CA file \(clientCAFile) could not be read as PEM: \(error)")
+            }
+            c.certificateVerification = .noHostnameVerification
+            c.trustRoots = .file(clientCAFile)
+        }
+        do { _ = try NIOSSLContext(configuration: c) } catch {
+            throw AgentError("the TLS certificate \(certificateFile) and key \(keyFile) do not fit together: \(error)")
+        }
+        return c
     }
 
     public static func router(
@@ -78,9 +119,10 @@ public enum AgentServer {
         driver: any NodeDriver, configuration: Configuration, logger: Logger,
         operations: RestartOperations = RestartOperations(), metrics: AgentMetrics = AgentMetrics(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        try Application(
             router: router(driver: driver, operations: operations, configuration: configuration),
+            server: configuration.tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             services: [RestartWorker(operations: operations, driver: driver, logger: logger, metrics: metrics)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

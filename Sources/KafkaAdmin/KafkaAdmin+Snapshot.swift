@@ -7,32 +7,42 @@ extension KafkaAdmin {
     /// leader, replicas, ISR, offline replicas and leader epoch, and each topic's effective
     /// `min.insync.replicas`.
     ///
-    /// Leaders, replicas and ISR come from librdkafka's Metadata, `min.insync.replicas` from its
-    /// DescribeConfigs: that is the read path the safety checks trust. Racks and the controller come from
-    /// DescribeCluster, leader epochs and offline replicas from a native Metadata, the quorum from
-    /// DescribeQuorum (nil when the cluster does not answer it). Throws rather than guess when a topic's
+    /// Leaders, replicas and ISR come from the read path's Metadata, `min.insync.replicas` from its
+    /// DescribeConfigs: librdkafka where it can log in, else the native connection (`readPath`). Racks and the
+    /// controller come from DescribeCluster, leader epochs and offline replicas from a native Metadata, the quorum
+    /// from DescribeQuorum (nil when the cluster does not answer it). Throws rather than guess when a topic's
     /// `min.insync.replicas` cannot be read, unless `minInSyncReplicasIfUnknown` is given.
     public func snapshot(minInSyncReplicasIfUnknown: Int? = nil) async throws(KafkaAdminError) -> ClusterSnapshot {
-        let md = try await rd.metadata()
-        let topicNames = md.topics.map(\.name)
-        let rd = self.rd
         let native = self.native
-        async let configsResult = Self.capture {
-            () async throws(KafkaAdminError) -> [ResourceConfigs] in
-            let resources = topicNames.map(ConfigResource.topic)
-            do throws(KafkaAdminError) {
-                return try await rd.describeConfigs(resources, names: ["min.insync.replicas"])
-            } catch  where error.isRetriable {
-                // A topic just created (or deleted) may be in one broker's metadata and not yet in another's.
-                try? await Task.sleep(for: .milliseconds(500))
-                return try await rd.describeConfigs(resources, names: ["min.insync.replicas"])
-            }
-        }
-        async let clusterResult = Self.capture { () async throws(KafkaAdminError) in try await native.refreshCluster() }
+        let rd = self.rd
         async let nativeMetadataResult = Self.capture {
             () async throws(KafkaAdminError) -> MetadataResponse in
             try await native.send(MetadataRequest(topics: nil))
         }
+        // The native read path needs no second Metadata: the native one carries leaders, ISR, epochs and offline
+        // replicas.
+        let md: ClusterMetadata
+        if let rd {
+            md = try await rd.metadata()
+        } else {
+            md = ClusterMetadata(try await nativeMetadataResult.get())
+        }
+        let resources = md.topics.map(\.name).map(ConfigResource.topic)
+        async let configsResult = Self.capture {
+            () async throws(KafkaAdminError) -> [ResourceConfigs] in
+            let read = { () async throws(KafkaAdminError) -> [ResourceConfigs] in
+                if let rd { return try await rd.describeConfigs(resources, names: ["min.insync.replicas"]) }
+                return try await native.describeConfigs(resources, names: ["min.insync.replicas"], route: .any)
+            }
+            do throws(KafkaAdminError) {
+                return try await read()
+            } catch  where error.isRetriable {
+                // A topic just created (or deleted) may be in one broker's metadata and not yet in another's.
+                try? await Task.sleep(for: .milliseconds(500))
+                return try await read()
+            }
+        }
+        async let clusterResult = Self.capture { () async throws(KafkaAdminError) in try await native.refreshCluster() }
         async let quorumResult = Self.capture { () async throws(KafkaAdminError) in try await self.describeQuorum() }
 
         let cluster = try await clusterResult.get()

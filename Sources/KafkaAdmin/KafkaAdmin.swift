@@ -3,12 +3,16 @@ import KafkaWire
 public import Logging
 
 /// The admin client: one configuration, two transports. librdkafka carries the safety read path (Metadata,
-/// DescribeConfigs, CreateTopics); native `KafkaWire` connections carry what librdkafka 2.0.2 lacks.
+/// DescribeConfigs, CreateTopics) where it can log in; native `KafkaWire` connections carry what librdkafka 2.0.2
+/// lacks, and the safety read path too when librdkafka cannot authenticate (`ReadPath.automatic`).
 ///
 /// Thread-safe and cheap to share; call `shutdown()` when done to close the native connections.
 public final class KafkaAdmin: Sendable {
     public let configuration: KafkaAdminConfiguration
-    let rd: RdKafkaClient
+    /// The transport of the safety read path.
+    public let readPath: ReadPath
+    /// nil when the read path is native: no librdkafka handle is made, so no login it cannot complete is tried.
+    let rd: RdKafkaClient?
     let native: NativeClient
     let logger: Logger
 
@@ -25,8 +29,17 @@ public final class KafkaAdmin: Sendable {
         }
         self.configuration = configuration
         self.logger = logger
-        self.rd = try RdKafkaClient(configuration: configuration)
+        let (automatic, reason) = ReadPath.automatic(
+            for: configuration.security, librdkafkaVersion: ReadPath.linkedLibrdkafkaVersion,
+            versionString: ReadPath.linkedLibrdkafkaVersionString)
+        let path = configuration.readPath ?? automatic
+        if configuration.readPath == nil, let reason {
+            // Once per client, i.e. once per command.
+            logger.info("\(reason)", metadata: [LogKey.readPath: "\(path)"])
+        }
+        self.readPath = path
         self.native = try NativeClient(configuration: configuration, logger: logger)
+        self.rd = try path == .librdkafka ? RdKafkaClient(configuration: configuration) : nil
     }
 
     /// Closes the native connections. The librdkafka handle is freed with the object.
@@ -59,9 +72,13 @@ public final class KafkaAdmin: Sendable {
         return resources.compactMap { r in out.first { $0.resource == r } }
     }
 
-    /// CreateTopics through librdkafka.
+    /// CreateTopics on the safety read path's transport.
     public func createTopics(_ topics: [NewTopic], validateOnly: Bool = false) async throws(KafkaAdminError) {
-        try await rd.createTopics(topics, validateOnly: validateOnly)
+        if let rd {
+            try await rd.createTopics(topics, validateOnly: validateOnly)
+        } else {
+            try await native.createTopics(topics, validateOnly: validateOnly, timeout: configuration.requestTimeout)
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 import KafkaModel
 
 /// Everything needed to reach a cluster. One value drives both the librdkafka handle (the safety read
-/// path) and the native `KafkaWire` connections (the admin calls librdkafka 2.0.2 lacks).
+/// path) and the native `KafkaWire` connections (the admin calls librdkafka 2.0.2 lacks, and the safety read
+/// path where librdkafka cannot log in).
 public struct KafkaAdminConfiguration: Sendable, Hashable {
     /// `host:port` pairs, as in `bootstrap.servers`.
     public var bootstrapServers: [String]
@@ -11,17 +12,21 @@ public struct KafkaAdminConfiguration: Sendable, Hashable {
     public var requestTimeout: Duration
     /// How long a TCP (and TLS, SASL) connection set-up may take.
     public var connectTimeout: Duration
+    /// The transport of the safety read path; nil chooses it (`ReadPath.automatic`): librdkafka, except with SCRAM
+    /// on a librdkafka older than 2.6.1. Set it only to test one path.
+    public var readPath: ReadPath?
 
     public init(
         bootstrapServers: [String] = ["127.0.0.1:9092"], clientId: String = "ballast",
         security: KafkaSecurity = .plaintext, requestTimeout: Duration = .seconds(10),
-        connectTimeout: Duration = .seconds(5)
+        connectTimeout: Duration = .seconds(5), readPath: ReadPath? = nil
     ) {
         self.bootstrapServers = bootstrapServers
         self.clientId = clientId
         self.security = security
         self.requestTimeout = requestTimeout
         self.connectTimeout = connectTimeout
+        self.readPath = readPath
     }
 
     /// Parses a `bootstrap.servers`-style list (`h1:9092,h2:9092`).

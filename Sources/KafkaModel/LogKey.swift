@@ -3,6 +3,10 @@
 public enum LogKey {
     /// A Kafka node id.
     public static let brokerId = "kafka.broker.id"
+    /// A broker's `host:port` as dialled.
+    public static let brokerAddress = "kafka.broker.address"
+    /// The transport of the admin client's safety read path (`librdkafka` or `native`).
+    public static let readPath = "kafka.read.path"
     /// A Kafka cluster's name (service configuration) or bootstrap servers.
     public static let cluster = "kafka.cluster"
     /// A topic partition, `topic-partition`.

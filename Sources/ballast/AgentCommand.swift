@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import KafkaModel
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 struct AgentCommand: AsyncParsableCommand {
@@ -14,7 +15,8 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Drivers: process (--config agent.yaml: nodes with id, roles, zone, restart command, optional ready \
             command) and sim (--sim-control URL of 'ballast sim'). Prints 'listening=http://HOST:PORT' once it \
-            accepts requests. Restart operations are kept in --state-dir/operations.json, so a restarted agent \
+            accepts requests (https with --tls-cert and --tls-key; with --tls-client-ca a client must also \
+            present a certificate that CA signed, besides the bearer token). Restart operations are kept in --state-dir/operations.json, so a restarted agent \
             still answers the request ids it accepted; a restart that was running when the agent stopped is \
             reported failed, never run again. Exit codes: 0 stopped; 1 failed; 2 bad usage or input (including \
             a state directory that cannot be written or a corrupt state file).
@@ -28,6 +30,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The Kubernetes cluster name reported with every node.") var cluster: String?
     @Option(help: "Where the agent keeps its restart operations (created when missing).")
     var stateDir: String = "~/.ballast/agent"
+    @Option(help: "PEM certificate (chain) to serve HTTPS with (needs --tls-key).") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "PEM CA that must have signed every client's certificate (mutual TLS).") var tlsClientCa: String?
 
     func run() async throws {
         do {
@@ -56,6 +61,15 @@ struct AgentCommand: AsyncParsableCommand {
             throw AgentUsageError("--listen must be HOST:PORT, got '\(listen)'")
         }
         let host = String(listen[..<colon])
+        var tls: TLSConfiguration?
+        switch (tlsCert, tlsKey) {
+        case (let cert?, let key?):
+            tls = try AgentServer.tlsConfiguration(certificateFile: cert, keyFile: key, clientCAFile: tlsClientCa)
+        case (nil, nil):
+            if tlsClientCa != nil { throw AgentUsageError("--tls-client-ca needs --tls-cert and --tls-key") }
+        default:
+            throw AgentUsageError("--tls-cert and --tls-key go together")
+        }
         let nodeDriver: any NodeDriver
         switch driver {
         case "process":
@@ -80,11 +94,13 @@ struct AgentCommand: AsyncParsableCommand {
                 "a restart was running when the agent last stopped; it is reported failed",
                 metadata: [LogKey.agentOperationId: "\(op.id)", LogKey.brokerId: "\(op.node)"])
         }
-        let app = AgentServer.application(
-            driver: nodeDriver, configuration: .init(host: host, port: port, token: token, cluster: cluster),
+        let scheme = tls == nil ? "http" : "https"
+        let app = try AgentServer.application(
+            driver: nodeDriver,
+            configuration: .init(host: host, port: port, token: token, cluster: cluster, tls: tls),
             logger: logger, operations: operations,
             onServerRunning: { port in
-                print("listening=http://\(host):\(port)")
+                print("listening=\(scheme)://\(host):\(port)")
                 fflush(nil)
             })
         try await app.runService()

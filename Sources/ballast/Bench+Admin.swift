@@ -15,7 +15,7 @@ struct AdminBench: AsyncParsableCommand {
     func run() async throws {
         guard iterations > 0 else { throw ValidationError("--iterations must be positive.") }
         try connection.check()
-        let admin = try KafkaAdmin(configuration: try connection.adminConfiguration())
+        let admin = try connection.makeAdmin(try connection.adminConfiguration())
         let clock = ContinuousClock()
         var coldSnapshot: ClusterSnapshot?
         let cold = try await clock.measure { coldSnapshot = try await admin.snapshot() }

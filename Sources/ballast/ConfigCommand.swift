@@ -208,9 +208,10 @@ struct ConfigInputs {
                 throw ConfigFailure("\(ConnectionOptions.message(for: error))", code: BallastExit.badInput)
             }
             let admin: KafkaAdmin
-            do { admin = try KafkaAdmin(configuration: configuration) } catch {
+            do { admin = try common.connection.makeAdmin(configuration) } catch {
                 throw ConfigFailure(
-                    "cannot read the broker configs from \(bootstrap): \(error)", code: BallastExit.failed)
+                    "cannot read the broker configs from \(bootstrap): \(error)",
+                    code: error.code == .invalidArgument ? BallastExit.badInput : BallastExit.failed)
             }
             let kafka = KafkaAdminConfigClient(admin: admin)
             do {
@@ -233,7 +234,13 @@ struct ConfigInputs {
     }
 
     static func readFile(_ path: String, what: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Through a FileHandle: FileManager.contents(atPath:) answers nil for /dev/null, pipes and <(…).
+        let data: Data
+        do {
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoPermission) }
+            defer { try? handle.close() }
+            data = try handle.readToEnd() ?? Data()
+        } catch {
             throw ConfigFailure("cannot read the \(what) file \(path)", code: BallastExit.badInput)
         }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KafkaAdmin
+import Logging
 
 /// How to reach the cluster: the flags of every command that talks to Kafka (describe, config, plan, roll).
 struct ConnectionOptions: ParsableArguments {
@@ -37,6 +38,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "SASL password (or set BALLAST_SASL_PASSWORD).")
     var saslPassword: String?
 
+    @Flag(help: "Log how the cluster is reached: which transport reads it and why, reconnects.")
+    var verbose = false
+
     /// Checks the values; a bad one is bad input (exit 2), named in one sentence on stderr.
     func check(requireBootstrap: Bool = false) throws {
         do {
@@ -66,6 +70,10 @@ struct ConnectionOptions: ParsableArguments {
                 throw ValidationError("--sasl-mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 with \(p).")
             }
             guard saslUsername != nil else { throw ValidationError("--sasl-username is required with \(p).") }
+            guard saslPassword ?? ProcessInfo.processInfo.environment["BALLAST_SASL_PASSWORD"] != nil else {
+                throw ValidationError(
+                    "A SASL password is required with \(p): set BALLAST_SASL_PASSWORD or give --sasl-password.")
+            }
         }
     }
 
@@ -93,6 +101,13 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 extension ConnectionOptions {
+    /// The admin client, logging to stderr: warnings, and with `--verbose` also how the cluster is read.
+    func makeAdmin(_ configuration: KafkaAdminConfiguration) throws(KafkaAdminError) -> KafkaAdmin {
+        var logger = Logger(label: "ballast.kafka-admin")
+        logger.logLevel = verbose ? .debug : .warning
+        return try KafkaAdmin(configuration: configuration, logger: logger)
+    }
+
     /// One sentence for a connection flag error.
     static func message(for error: any Error) -> String {
         (error as? ValidationError)?.message ?? "\(error)"

@@ -19,7 +19,7 @@ struct DescribeCommand: AsyncParsableCommand {
         let configuration = try connection.adminConfiguration()
         let snapshot: ClusterSnapshot
         do {
-            let admin = try KafkaAdmin(configuration: configuration)
+            let admin = try connection.makeAdmin(configuration)
             let result: Result<ClusterSnapshot, KafkaAdminError>
             do { result = .success(try await admin.snapshot()) } catch { result = .failure(error) }
             await admin.shutdown()

@@ -172,7 +172,7 @@ struct PlanCommand: AsyncParsableCommand {
             throw PlanCommandError.badInput(ConnectionOptions.message(for: error))
         }
         do {
-            let admin = try KafkaAdmin(configuration: configuration)
+            let admin = try connection.makeAdmin(configuration)
             let result: Result<ClusterModel, KafkaAdminError>
             do { result = .success(try await ClusterModel.read(from: admin, rackCluster: rackCluster)) } catch {
                 result = .failure(error)

@@ -1,5 +1,6 @@
 import AgentContract
 import ArgumentParser
+import AsyncHTTPClient
 import BallastStore
 import Foundation
 import KafkaAdmin
@@ -48,6 +49,11 @@ struct RollCommand: AsyncParsableCommand {
     @Flag(help: "Continue the most recent unfinished roll (or --operation-id).") var resume = false
     @Option(help: "The roll's operation id (new rolls get a fresh one).") var operationId: String?
     @Option(help: "Agent bearer token (default: $BALLAST_AGENT_TOKEN).") var token: String?
+    @Option(help: "PEM CA that signed the agents' certificates (https agents; default: the system's store).")
+    var agentCa: String?
+    @Option(help: "PEM client certificate for agents that require mutual TLS (with --agent-key).")
+    var agentCert: String?
+    @Option(help: "PEM private key of --agent-cert.") var agentKey: String?
 
     func run() async throws {
         do {
@@ -105,6 +111,23 @@ struct RollCommand: AsyncParsableCommand {
             throw RollUsageError("--nodes must be comma-separated node ids, got '\(nodes)'")
         }
         return ids.map { $0! }
+    }
+
+    /// The agent clients, with `--agent-ca`/`--agent-cert`/`--agent-key` when given (then on an HTTP client of
+    /// their own, shut down with `done`).
+    func agentClients(_ urls: [String], token: String) throws -> (
+        clients: [HTTPAgentClient], done: @Sendable () async -> Void
+    ) {
+        guard agentCa != nil || agentCert != nil || agentKey != nil else {
+            return (urls.map { HTTPAgentClient(endpoint: $0, token: token) }, {})
+        }
+        let http: HTTPClient
+        do {
+            http = try AgentClientTLS(caFile: agentCa, certificateFile: agentCert, keyFile: agentKey).makeHTTPClient()
+        } catch {
+            throw RollUsageError(error.message)
+        }
+        return (urls.map { HTTPAgentClient(endpoint: $0, token: token, client: http) }, { try? await http.shutdown() })
     }
 
     func agentToken() throws -> String {
@@ -166,17 +189,19 @@ struct RollCommand: AsyncParsableCommand {
             fail("WARNING: offline partitions are allowed by override; this roll may restart nodes of a broken cluster")
         }
         let signals = spec.blockingSignals
+        let (agentClients, closeAgents) = try agentClients(spec.agents, token: token)
         let executor = RollExecutor(
             operationId: opId, nodes: spec.nodes.map(Set.init), options: spec.options,
-            cluster: KafkaAdminClusterReader(admin: admin),
-            agents: spec.agents.map { HTTPAgentClient(endpoint: $0, token: token) }, journal: store,
+            cluster: KafkaAdminClusterReader(admin: admin), agents: agentClients, journal: store,
             resume: resumeState, activeSignals: { signals }, logger: Logger(label: "ballast.roll"))
         let view = RollProgressView(json: json, terminal: isatty(1) == 1)
         do {
             try await executor.run { view.show($0) }
             view.end()
+            await closeAgents()
         } catch {
             view.end()
+            await closeAgents()
             throw error
         }
     }
@@ -203,11 +228,15 @@ struct RollCommand: AsyncParsableCommand {
             // Without agents: the brokers in the snapshot, zone = rack.
             inventory = snapshot.brokers.map { NodeInfo(id: $0.id, roles: [.broker], zone: $0.rack) }
         } else {
-            let token = try agentToken()
+            let (clients, closeAgents) = try agentClients(spec.agents, token: try agentToken())
             inventory = []
-            for url in spec.agents {
-                inventory += try await HTTPAgentClient(endpoint: url, token: token).nodes().map(\.nodeInfo)
+            do {
+                for client in clients { inventory += try await client.nodes().map(\.nodeInfo) }
+            } catch {
+                await closeAgents()
+                throw error
             }
+            await closeAgents()
         }
         let ids = Set(spec.nodes ?? inventory.map(\.id))
         let planner = BatchPlanner(
@@ -262,7 +291,7 @@ enum RollLiveCluster {
             throw RollUsageError(ConnectionOptions.message(for: error))
         }
         do {
-            return try KafkaAdmin(configuration: configuration)
+            return try connection.makeAdmin(configuration)
         } catch {
             throw RollUsageError("the cluster at \(bootstrap) cannot be reached: \(error)")
         }

@@ -11,7 +11,8 @@ struct SimCommand: AsyncParsableCommand {
         commandName: "sim",
         abstract: "Run a simulated Kafka cluster that speaks the wire protocol on 127.0.0.1.",
         discussion: """
-            Prints `bootstrap=HOST:PORT,...` and `control=http://127.0.0.1:PORT` first, then runs until \
+            Prints `bootstrap=HOST:PORT,...` and `control=http://127.0.0.1:PORT` first (and \
+            `security-protocol=SSL|SASL_PLAINTEXT|SASL_SSL` when the listeners are secured), then runs until \
             interrupted. See docs/simulator.md.
             """
     )
@@ -40,6 +41,15 @@ struct SimCommand: AsyncParsableCommand {
     var logBytesPerPartition: Int64 = 4 * 1024 * 1024
     @Option(help: "Time a new group coordinator takes to load its groups, cluster milliseconds.")
     var coordinatorLoadMs: Int64 = 200
+    @Option(help: "PEM certificate (chain) of the listeners; with --tls-key every listener speaks TLS.")
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "PEM CA that must have signed a client's certificate (mutual TLS, ssl.client.auth=required).")
+    var tlsClientCa: String?
+    @Option(help: "SASL users file, one user:password per line; every listener then requires SASL.")
+    var saslUsers: String?
+    @Option(help: "SASL mechanisms the listeners enable, comma-separated.")
+    var saslMechanisms = SimSaslUsers.allMechanisms.joined(separator: ",")
 
     func run() async throws {
         let topology: SimTopology
@@ -48,6 +58,13 @@ struct SimCommand: AsyncParsableCommand {
             (topology, settings) = try makeTopology()
         } catch {
             FileHandle.standardError.write(Data("ballast sim: \(error)\n".utf8))
+            throw BallastExit.badInput
+        }
+        let security: SimListenerSecurity
+        do {
+            security = try listenerSecurity()
+        } catch {
+            FileHandle.standardError.write(Data("ballast sim: \(error.message)\n".utf8))
             throw BallastExit.badInput
         }
         let cluster: SimCluster
@@ -67,6 +84,7 @@ struct SimCommand: AsyncParsableCommand {
         var config = KafkaSimServer.Configuration()
         config.basePort = port
         config.controlPort = controlPort
+        config.security = security
         let server = KafkaSimServer(
             simulator: simulator, configuration: config, responder: KafkaProtocolResponder.make(simulator),
             logger: logger)
@@ -76,11 +94,34 @@ struct SimCommand: AsyncParsableCommand {
             tasks.addTask { try await group.run() }
             tasks.addTask {
                 guard let control = await server.waitUntilReady() else { return }
-                let lines = "bootstrap=\(server.bootstrap)\ncontrol=\(control)\n"
+                var lines = "bootstrap=\(server.bootstrap)\ncontrol=\(control)\n"
+                if security.protocolName != "PLAINTEXT" { lines += "security-protocol=\(security.protocolName)\n" }
                 FileHandle.standardOutput.write(Data(lines.utf8))
             }
             try await tasks.waitForAll()
         }
+    }
+
+    /// The listeners' TLS and SASL from the flags; errors name the flag or the file.
+    func listenerSecurity() throws(SimTopologyError) -> SimListenerSecurity {
+        var security = SimListenerSecurity()
+        switch (tlsCert, tlsKey) {
+        case (let cert?, let key?):
+            security.tls = try SimListenerSecurity.tlsContext(
+                certificateFile: cert, keyFile: key, clientCAFile: tlsClientCa)
+        case (nil, nil):
+            if tlsClientCa != nil { throw SimTopologyError("--tls-client-ca needs --tls-cert and --tls-key") }
+        default:
+            throw SimTopologyError("--tls-cert and --tls-key go together")
+        }
+        if let saslUsers {
+            guard let data = FileManager.default.contents(atPath: saslUsers),
+                let text = String(data: data, encoding: .utf8)
+            else { throw SimTopologyError("cannot read the SASL users file \(saslUsers)") }
+            let mechanisms = saslMechanisms.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            security.sasl = try SimSaslUsers(parsing: text, fileName: saslUsers, mechanisms: mechanisms)
+        }
+        return security
     }
 
     struct UsageError: Error, CustomStringConvertible {

@@ -15,8 +15,10 @@ import Testing
     static let token = "s3cret"
     let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
 
-    func app(_ driver: FakeDriver, _ operations: RestartOperations = RestartOperations()) -> some ApplicationProtocol {
-        AgentServer.application(
+    func app(_ driver: FakeDriver, _ operations: RestartOperations = RestartOperations()) throws
+        -> some ApplicationProtocol
+    {
+        try AgentServer.application(
             driver: driver, configuration: .init(token: Self.token, cluster: "k8s-east"), logger: Logger(label: "test"),
             operations: operations)
     }
@@ -122,7 +124,7 @@ import Testing
     @Test func restartsAreCountedDoneAndFailedInMetrics() async throws {
         let metrics = TestMetrics()
         let operations = RestartOperations()
-        let app = AgentServer.application(
+        let app = try AgentServer.application(
             driver: FakeDriver(failing: [3]), configuration: .init(token: Self.token), logger: Logger(label: "test"),
             operations: operations, metrics: AgentMetrics(factory: metrics))
         try await app.test(.router) { client in

@@ -203,7 +203,7 @@ import Testing
                   - {id: 2, restart: "true", ready: "echo ran >> \(dir)/ready"}
                 """)
         let operations = RestartOperations()
-        let app = AgentServer.application(
+        let app = try AgentServer.application(
             driver: driver, configuration: .init(token: "t"), logger: Logger(label: "test"), operations: operations)
         try await app.test(.router) { client in
             let op = try await client.execute(

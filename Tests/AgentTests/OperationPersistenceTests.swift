@@ -37,8 +37,8 @@ import Testing
         return op
     }
 
-    func app(_ driver: FakeDriver, _ operations: RestartOperations) -> some ApplicationProtocol {
-        AgentServer.application(
+    func app(_ driver: FakeDriver, _ operations: RestartOperations) throws -> some ApplicationProtocol {
+        try AgentServer.application(
             driver: driver, configuration: .init(token: Self.token), logger: Logger(label: "test"),
             operations: operations)
     }

@@ -1,17 +1,19 @@
 public import Agent
 public import Logging
+public import NIOSSL
 import ServiceLifecycle
 
 /// Runs an agent (HTTP on a loopback port the OS picks) for the length of `body`, which gets its base URL; the
-/// agent is shut down gracefully afterwards. The port is handed over when the server runs: no polling.
+/// agent is shut down gracefully afterwards. The port is handed over when the server runs: no polling. With
+/// `tls` the agent serves HTTPS and the URL is `https://localhost:PORT`.
 public func withAgent<T: Sendable>(
-    driver: any NodeDriver, token: String = "t", cluster: String? = nil,
+    driver: any NodeDriver, token: String = "t", cluster: String? = nil, tls: TLSConfiguration? = nil,
     operations: RestartOperations = RestartOperations(), logger: Logger = Logger(label: "test.agent"),
     _ body: @Sendable (_ url: String) async throws -> T
 ) async throws -> T {
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-    let app = AgentServer.application(
-        driver: driver, configuration: .init(port: 0, token: token, cluster: cluster), logger: logger,
+    let app = try AgentServer.application(
+        driver: driver, configuration: .init(port: 0, token: token, cluster: cluster, tls: tls), logger: logger,
         operations: operations,
         onServerRunning: { port in
             portContinuation.yield(port)
@@ -26,7 +28,8 @@ public func withAgent<T: Sendable>(
         var port = 0
         for await p in ports { port = p }
         let result: Result<T, any Error>
-        do { result = .success(try await body("http://127.0.0.1:\(port)")) } catch { result = .failure(error) }
+        let base = tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)"
+        do { result = .success(try await body(base)) } catch { result = .failure(error) }
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
         return try result.get()

@@ -29,6 +29,29 @@ struct ConnectionFlagsCLITests {
     }
 
     @Test(arguments: commands)
+    func saslWithoutAPasswordIsBadUsageSayingWhereItGoes(command: [String]) async throws {
+        let r = try await SecurityCLITests.ballast(
+            command + [
+                "--bootstrap", "127.0.0.1:1", "--security-protocol", "SASL_PLAINTEXT", "--sasl-mechanism",
+                "SCRAM-SHA-512", "--sasl-username", "u",
+            ])
+        #expect(r.status == 2, "\(command): \(r.stderr)")
+        #expect(r.stderr.contains("BALLAST_SASL_PASSWORD"), "\(command): \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(command): \(r.stderr)")
+    }
+
+    @Test(arguments: commands)
+    func aTLSFileThatCannotBeReadIsBadInputNamingIt(command: [String]) async throws {
+        let r = try await SecurityCLITests.ballast(
+            command + [
+                "--bootstrap", "127.0.0.1:1", "--security-protocol", "SSL", "--ssl-ca", "/nonexistent/ballast-ca.pem",
+            ])
+        #expect(r.status == 2, "\(command): \(r.stderr)")
+        #expect(r.stderr.contains("/nonexistent/ballast-ca.pem"), "\(command): \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(command): \(r.stderr)")
+    }
+
+    @Test(arguments: commands)
     func anUnknownSecurityProtocolIsBadUsageNamingIt(command: [String]) async throws {
         let r = try await run(ballastBinary!, command + ["--bootstrap", "127.0.0.1:1", "--security-protocol", "TLS"])
         #expect(r.status == 2, "\(command): \(r.stderr)")

@@ -5,7 +5,7 @@ import Testing
 @Suite struct SimCLITests {
     @Test(arguments: [
         (["--log-bytes-per-partition", "0"], "--log-bytes-per-partition must be positive, not 0"),
-        (["--coordinator-load-ms", "-1"], "--coordinator-load-ms must not be negative, not -1"),
+        (["--coordinator-load-ms=-1"], "--coordinator-load-ms must not be negative, not -1"),
     ])
     func badClientSettingsExitTwoNamingTheFlag(_ flags: [String], _ message: String) async throws {
         let ballast = try #require(ballastBinary, "build ballast first")

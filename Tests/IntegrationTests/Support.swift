@@ -60,3 +60,54 @@ var ballastBinary: String? {
     }
     return nil
 }
+
+/// A program running in the background (a `ballast sim`), stopped with SIGINT by `stop()`.
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    private let out = Pipe()
+    private var buffer = Data()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Reads standard output until the lines read so far satisfy `done` (blocks on the pipe: each read returns
+    /// when the program writes or exits); throws if the program ends first.
+    func readLines(until done: ([String]) -> Bool) throws -> [String] {
+        while true {
+            let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
+            if done(lines) { return lines }
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                throw ProcessEnded(status: process.isRunning ? -1 : process.terminationStatus, output: lines)
+            }
+            buffer.append(chunk)
+        }
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.interrupt()
+            process.waitUntilExit()
+        }
+    }
+
+    struct ProcessEnded: Error {
+        var status: Int32
+        var output: [String]
+    }
+}
+
+/// Runs blocking work (a child process, a read from its pipe) on a thread of its own: Swift Testing runs every
+/// test on the few threads of the cooperative pool (two on a 2-core machine), and a test that blocks one of them
+/// for seconds stalls every other test meanwhile.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import KafkaModel
 import Testing
 
@@ -54,5 +55,23 @@ import Testing
 
     @Test func plainSendsEmptyAuthzidThenUserAndPassword() {
         #expect(SaslPlain(username: "al", password: "pw").initialResponse == [0, 97, 108, 0, 112, 119])
+    }
+
+    @Test func theSaltedPasswordIsDerivedOnceForEverySaltAndReusedForTheNextBroker() throws {
+        let salts = SaltedPasswords()
+        let serverFirst = Array("r=abcserver,s=\(Data("salt".utf8).base64EncodedString()),i=4096".utf8)
+        var first = ScramClient<SHA256>(username: "u", password: "p", clientNonce: "abc")
+        _ = first.clientFirstMessage()
+        let a = try first.clientFinalMessage(serverFirst: serverFirst, salts: salts)
+        var computed = 0
+        let key = SaltedPasswords.Key(hash: "\(SHA256.self)", salt: Array("salt".utf8), iterations: 4096)
+        _ = salts.value(for: key) {
+            computed += 1
+            return []
+        }
+        #expect(computed == 0, "the first login stored Hi(password, salt, 4096)")
+        var second = ScramClient<SHA256>(username: "u", password: "p", clientNonce: "abc")
+        _ = second.clientFirstMessage()
+        #expect(try second.clientFinalMessage(serverFirst: serverFirst, salts: salts) == a)
     }
 }

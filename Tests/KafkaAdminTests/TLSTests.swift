@@ -73,14 +73,15 @@ struct TLSTests {
         await server.close()
     }
 
-    @Test func aServerSignedByAnotherCAIsRefusedAsATLSError() async throws {
+    @Test func aServerSignedByAnotherCAIsRefusedAsACertificateVerificationError() async throws {
         let pki = try PKI()
         let server = try await FakeKafkaServer(.init(tls: try pki.serverContext(requireClientCert: false)))
         let native = try Self.client("localhost:\(server.port)", .init(caFile: pki.otherCA))
         await #expect {
             try await native.refreshCluster()
         } throws: { e in
-            (e as? KafkaAdminError)?.code == .tls
+            (e as? KafkaAdminError)?.code == .tlsVerification
+                && (e as? KafkaAdminError)?.certificateProblem == .unknownAuthority
                 && (e as? KafkaAdminError)?.message.contains("localhost:\(server.port)") == true
         }
         await native.shutdown()

@@ -4,6 +4,10 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Why a connection ended, recorded by its handler so that a request written after the handler is gone (the
 /// channel closed first, e.g. on a failed TLS handshake) still fails with the real reason instead of hanging.
 final class ConnectionFailure: Sendable {
@@ -29,10 +33,12 @@ final class KafkaConnection: Sendable {
 
     var isActive: Bool { channel.isActive }
 
-    /// Opens the TCP connection (and the TLS session, which completes with the first request).
+    /// Opens the TCP connection (and the TLS session, which completes with the first request). With
+    /// `acceptingAnyCertificate`, the broker's certificate chain is recorded there instead of verified: for
+    /// `TLSProbe` only, which never sends anything but ApiVersions on such a connection.
     static func open(
         host: String, port: Int, tls: NIOSSLContext?, verifyHostname: Bool, connectTimeout: Duration,
-        group: any EventLoopGroup
+        group: any EventLoopGroup, acceptingAnyCertificate recorder: PeerChainRecorder? = nil
     ) async throws(KafkaAdminError) -> KafkaConnection {
         let peer = "\(host):\(port)"
         let failure = ConnectionFailure()
@@ -46,7 +52,17 @@ final class KafkaConnection: Sendable {
                         // SNI and the hostname check only take names; for an IP literal NIOSSL checks the
                         // certificate's IP SANs against the peer address instead.
                         let name = isIPLiteral(host) || !verifyHostname ? nil : host
-                        try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                        if let recorder {
+                            try sync.addHandler(
+                                NIOSSLClientHandler(
+                                    context: tls, serverHostname: isIPLiteral(host) ? nil : host,
+                                    customVerificationCallback: { chain, promise in
+                                        recorder.record(chain)
+                                        promise.succeed(.certificateVerified)
+                                    }))
+                        } else {
+                            try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                        }
                     }
                     try sync.addHandler(ByteToMessageHandler(KafkaFrameDecoder()))
                     try sync.addHandler(KafkaClientHandler(peer: peer, failure: failure))
@@ -57,7 +73,9 @@ final class KafkaConnection: Sendable {
             return KafkaConnection(channel: channel, peer: peer, failure: failure)
         } catch {
             throw KafkaAdminError(
-                .unreachable, "Could not connect to Kafka broker \(peer): \(Self.describe(error)).", isRetriable: true)
+                .unreachable, "Could not connect to Kafka broker \(peer): \(Self.describe(error)).",
+                brokerAddress: peer,
+                isRetriable: true)
         }
     }
 
@@ -94,7 +112,12 @@ final class KafkaConnection: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let e = error as? KafkaAdminError { return e.message }
-        if let e = error as? IOError { return e.description }
+        // "connection refused", not NIO's "Connection errors: SingleConnectionFailure(target: …)".
+        if let e = error as? NIOConnectionError {
+            if let first = e.connectionErrors.first { return describe(first.error) }
+            if let dns = e.dnsAError ?? e.dnsAAAAError { return "its name does not resolve (\(dns))" }
+        }
+        if let e = error as? IOError { return String(cString: strerror(e.errnoCode)).lowercased() }
         if error is ChannelError, case .connectTimeout(let t) = error as! ChannelError {
             return "no answer within \(KafkaClientHandler.describe(t))"
         }
@@ -129,7 +152,7 @@ extension KafkaSecurity.TLS {
             return try NIOSSLContext(configuration: c)
         } catch {
             throw KafkaAdminError(
-                .tls,
+                .invalidArgument,
                 "The TLS files (CA \(caFile ?? "system"), certificate \(certificateFile ?? "none"), key "
                     + "\(keyFile ?? "none")) could not be loaded: \(error).")
         }

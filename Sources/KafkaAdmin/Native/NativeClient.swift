@@ -22,6 +22,7 @@ actor NativeClient {
     let configuration: KafkaAdminConfiguration
     let logger: Logger
     private let tls: NIOSSLContext?
+    private let salts = SaltedPasswords()
     private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     private var connections: [BrokerAddress: Task<NegotiatedConnection, any Error>] = [:]
     /// From the last DescribeCluster (or Metadata).
@@ -58,20 +59,25 @@ actor NativeClient {
         let configuration = self.configuration
         let tls = self.tls
         let group = self.group
+        let salts = self.salts
         let task = Task<NegotiatedConnection, any Error> {
             let raw = try await KafkaConnection.open(
                 host: address.host, port: address.port, tls: tls,
                 verifyHostname: configuration.security.tls?.verifyHostname ?? true,
                 connectTimeout: configuration.connectTimeout, group: group)
-            return try await NegotiatedConnection.setUp(raw, configuration: configuration)
+            return try await NegotiatedConnection.setUp(raw, configuration: configuration, salts: salts)
         }
         connections[address] = task
         do {
             return try await task.value
         } catch {
             if connections[address] == task { connections[address] = nil }
-            throw (error as? KafkaAdminError)
+            let failure =
+                (error as? KafkaAdminError)
                 ?? KafkaAdminError(.unreachable, "Could not connect to Kafka broker \(address): \(error).")
+            // A failed handshake says little ("certificate verify failed"); the probe says which check failed.
+            guard failure.code == .tls, let tls = configuration.security.tls else { throw failure }
+            throw await TLSProbe.explain(failure, address: address, tls: tls, configuration: configuration)
         }
     }
 
@@ -85,23 +91,26 @@ actor NativeClient {
             candidates += configuration.bootstrapServers.compactMap(BrokerAddress.init)
             candidates += brokers.sorted { $0.key < $1.key }.map(\.value)
             var seen = Set<BrokerAddress>()
+            var tried: [BrokerAddress] = []
             var failures: [KafkaAdminError] = []
             for address in candidates where seen.insert(address).inserted {
+                tried.append(address)
                 do {
                     let c = try await connection(to: address)
                     lastGood = address
                     return c
                 } catch {
                     // Authentication and TLS failures are not fixed by trying another broker.
-                    if error.code == .authentication || error.code == .tls { throw error }
+                    if error.isSecurityFailure { throw error }
                     failures.append(error)
                 }
             }
-            if failures.count == 1 { throw failures[0] }
+            // The same words as librdkafka's read path: what was tried, and the first reason.
+            let reason = failures.first.map { $0.message.hasSuffix(".") ? String($0.message.dropLast()) : $0.message }
             throw KafkaAdminError(
                 .unreachable,
-                "No Kafka broker could be reached at \(seen.map(\.description).sorted().joined(separator: ", ")) "
-                    + "(\(failures.first?.message ?? "no address to try"))",
+                "No Kafka broker at \(tried.map(\.description).joined(separator: ",")) could be reached "
+                    + "(\(reason ?? "no address to try")).",
                 isRetriable: true)
         case .broker(let id):
             if brokers[id] == nil { _ = try await refreshCluster() }
@@ -129,7 +138,7 @@ actor NativeClient {
                 return try await c.send(request, timeout: timeout)
             } catch {
                 if error.code == .connectionClosed && attempt == 1 {
-                    logger.debug("reconnecting", metadata: ["kafka.broker.address": "\(c.peer)"])
+                    logger.debug("reconnecting", metadata: [LogKey.brokerAddress: "\(c.peer)"])
                     continue
                 }
                 throw error

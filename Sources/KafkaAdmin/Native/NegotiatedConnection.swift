@@ -25,15 +25,16 @@ final class NegotiatedConnection: Sendable {
     }
 
     /// ApiVersions first (it may precede authentication), then SASL when configured.
-    static func setUp(_ connection: KafkaConnection, configuration: KafkaAdminConfiguration)
-        async throws(KafkaAdminError) -> NegotiatedConnection
-    {
+    static func setUp(
+        _ connection: KafkaConnection, configuration: KafkaAdminConfiguration,
+        salts: SaltedPasswords = SaltedPasswords()
+    ) async throws(KafkaAdminError) -> NegotiatedConnection {
         do {
             let versions = try await apiVersions(connection, configuration: configuration)
             let c = NegotiatedConnection(
                 connection: connection, brokerVersions: versions, clientId: configuration.clientId,
                 requestTimeout: configuration.requestTimeout)
-            if let sasl = configuration.security.sasl { try await c.authenticate(sasl) }
+            if let sasl = configuration.security.sasl { try await c.authenticate(sasl, salts: salts) }
             return c
         } catch {
             await connection.close()
@@ -118,58 +119,66 @@ final class NegotiatedConnection: Sendable {
 
     // MARK: SASL
 
-    private func authenticate(_ sasl: KafkaSecurity.SASL) async throws(KafkaAdminError) {
+    private func authenticate(_ sasl: KafkaSecurity.SASL, salts: SaltedPasswords) async throws(KafkaAdminError) {
         let mech = sasl.mechanism.rawValue
         let handshake = try await send(SaslHandshakeRequest(mechanism: mech))
         let code = KafkaErrorCode(handshake.errorCode)
         if code == .unsupportedSaslMechanism {
             throw KafkaAdminError(
                 .authentication,
-                "SASL mechanism \(mech) is not enabled on \(peer) (it offers \(handshake.mechanisms.joined(separator: ", "))).",
-                kafkaErrorName: code.name)
+                "SASL mechanism \(mech) is not enabled on broker \(peer) (it offers "
+                    + "\(handshake.mechanisms.isEmpty ? "none" : handshake.mechanisms.joined(separator: ", "))).",
+                kafkaErrorName: code.name, brokerAddress: peer)
         }
-        guard code == .none else { throw saslError(mech, code, nil) }
+        guard code == .none else { throw saslError(sasl, code, nil) }
         switch sasl.mechanism {
         case .plain:
-            _ = try await saslRound(mech, SaslPlain(username: sasl.username, password: sasl.password).initialResponse)
+            _ = try await saslRound(sasl, SaslPlain(username: sasl.username, password: sasl.password).initialResponse)
         case .scramSha256:
-            try await scram(ScramClient<SHA256>.self, sasl)
+            try await scram(ScramClient<SHA256>.self, sasl, salts)
         case .scramSha512:
-            try await scram(ScramClient<SHA512>.self, sasl)
+            try await scram(ScramClient<SHA512>.self, sasl, salts)
         }
     }
 
-    private func scram<H: HashFunction>(_: ScramClient<H>.Type, _ sasl: KafkaSecurity.SASL)
+    private func scram<H: HashFunction>(_: ScramClient<H>.Type, _ sasl: KafkaSecurity.SASL, _ salts: SaltedPasswords)
         async throws(KafkaAdminError)
     {
-        let mech = sasl.mechanism.rawValue
         var client = ScramClient<H>(
             username: sasl.username, password: sasl.password, clientNonce: ScramClient<H>.randomNonce())
-        let serverFirst = try await saslRound(mech, client.clientFirstMessage())
+        let serverFirst = try await saslRound(sasl, client.clientFirstMessage())
         do {
-            let final = try client.clientFinalMessage(serverFirst: serverFirst)
-            let serverFinal = try await saslRound(mech, final)
+            let final = try client.clientFinalMessage(serverFirst: serverFirst, salts: salts)
+            let serverFinal = try await saslRound(sasl, final)
             try client.verifyServerFinal(serverFinal)
         } catch let e as ScramError {
-            throw KafkaAdminError(.authentication, "\(mech) authentication to \(peer) failed: \(e.message).")
+            throw authenticationFailed(sasl, e.message, kafkaErrorName: nil)
         } catch let e as KafkaAdminError {
             throw e
         } catch {
-            throw KafkaAdminError(.authentication, "\(mech) authentication to \(peer) failed: \(error).")
+            throw authenticationFailed(sasl, "\(error)", kafkaErrorName: nil)
         }
     }
 
-    private func saslRound(_ mech: String, _ bytes: [UInt8]) async throws(KafkaAdminError) -> [UInt8] {
+    private func saslRound(_ sasl: KafkaSecurity.SASL, _ bytes: [UInt8]) async throws(KafkaAdminError) -> [UInt8] {
         let response = try await send(SaslAuthenticateRequest(authBytes: bytes))
         let code = KafkaErrorCode(response.errorCode)
-        guard code == .none else { throw saslError(mech, code, response.errorMessage) }
+        guard code == .none else { throw saslError(sasl, code, response.errorMessage) }
         return response.authBytes
     }
 
-    private func saslError(_ mech: String, _ code: KafkaErrorCode, _ message: String?) -> KafkaAdminError {
+    private func saslError(_ sasl: KafkaSecurity.SASL, _ code: KafkaErrorCode, _ message: String?) -> KafkaAdminError {
+        authenticationFailed(sasl, "\(message ?? "the broker refused") (\(code.name))", kafkaErrorName: code.name)
+    }
+
+    /// One sentence naming the mechanism, the user and the broker; never the password.
+    private func authenticationFailed(_ sasl: KafkaSecurity.SASL, _ why: String, kafkaErrorName: String?)
+        -> KafkaAdminError
+    {
         KafkaAdminError(
             .authentication,
-            "SASL \(mech) authentication to \(peer) failed with \(code.name)\(message.map { ": \($0)" } ?? "").",
-            kafkaErrorName: code.name)
+            "SASL \(sasl.mechanism.rawValue) authentication of user '\(sasl.username)' to broker \(peer) failed: "
+                + sentence(why),
+            kafkaErrorName: kafkaErrorName, brokerAddress: peer)
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 
 import struct Foundation.Data
 
@@ -48,8 +49,12 @@ struct ScramClient<H: HashFunction>: Sendable {
         return Array(("n,," + bare).utf8)
     }
 
-    /// Reads `r=...,s=...,i=...` and returns `c=biws,r=...,p=proof`.
-    mutating func clientFinalMessage(serverFirst: [UInt8]) throws(ScramError) -> [UInt8] {
+    /// Reads `r=...,s=...,i=...` and returns `c=biws,r=...,p=proof`. `salts` keeps Hi(password, salt, i), the
+    /// costly part (4096+ HMAC rounds), for the next connection: Kafka stores one salt per user, so every broker
+    /// of a cluster sends the same.
+    mutating func clientFinalMessage(serverFirst: [UInt8], salts: SaltedPasswords? = nil) throws(ScramError)
+        -> [UInt8]
+    {
         guard case .sentClientFirst(let clientFirstBare) = state else {
             throw ScramError("the server's first message arrived out of order")
         }
@@ -66,7 +71,10 @@ struct ScramClient<H: HashFunction>: Sendable {
         guard let iterations = Int(iterText), iterations >= 1, iterations <= 1_000_000 else {
             throw ScramError("the iteration count \(iterText) is not acceptable")
         }
-        let salted = Self.hi(password: Array(password.utf8), salt: Array(salt), iterations: iterations)
+        let saltKey = SaltedPasswords.Key(hash: "\(H.self)", salt: Array(salt), iterations: iterations)
+        let password = self.password
+        let compute = { Self.hi(password: Array(password.utf8), salt: Array(salt), iterations: iterations) }
+        let salted = salts?.value(for: saltKey, compute) ?? compute()
         let key = SymmetricKey(data: salted)
         let clientKey = Array(HMAC<H>.authenticationCode(for: Array("Client Key".utf8), using: key))
         let storedKey = Array(H.hash(data: clientKey))
@@ -122,6 +130,23 @@ struct ScramClient<H: HashFunction>: Sendable {
             if out[k] == nil { out[k] = String(part[part.index(after: eq)...]) }
         }
         return out
+    }
+}
+
+/// SCRAM's salted passwords by hash, salt and iteration count, for one client (one password).
+final class SaltedPasswords: Sendable {
+    struct Key: Hashable, Sendable {
+        var hash: String
+        var salt: [UInt8]
+        var iterations: Int
+    }
+    private let values = Mutex<[Key: [UInt8]]>([:])
+
+    func value(for key: Key, _ compute: () -> [UInt8]) -> [UInt8] {
+        if let known = values.withLock({ $0[key] }) { return known }
+        let computed = compute()
+        values.withLock { $0[key] = computed }
+        return computed
     }
 }
 

@@ -16,6 +16,9 @@ final class RdKafkaClient: Sendable {
             throw KafkaAdminError(.invalidArgument, "librdkafka could not allocate a configuration.")
         }
         ballast_rd_kafka_conf_silence(conf)
+        // Errors (SASL and TLS failures among them, with their reasons) become events on the main queue, which
+        // each call drains (`errorEvents()`) to explain a failure.
+        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_ERROR))
         do {
             for (key, value) in Self.properties(for: configuration) {
                 try Self.set(conf, key, value)
@@ -75,21 +78,99 @@ final class RdKafkaClient: Sendable {
 
     private var timeoutMs: Int32 { Int32(clamping: max(1, configuration.requestTimeout.milliseconds)) }
 
-    /// Runs a blocking librdkafka call off the cooperative pool.
+    /// Runs a blocking librdkafka call off the cooperative pool. A failure is explained by the error events
+    /// librdkafka raised meanwhile (a refused login, a refused certificate), and a TLS failure by a probe of the
+    /// broker's certificate, so it reports the same kinds as the native connection.
     private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaAdminError) -> T)
         async throws(KafkaAdminError) -> T
     {
         let result: Result<T, KafkaAdminError>
         do {
             result = try await NIOThreadPool.singleton.runIfActive { () -> Result<T, KafkaAdminError> in
-                do throws(KafkaAdminError) { return .success(try body()) } catch { return .failure(error) }
+                let outcome: Result<T, KafkaAdminError>
+                do throws(KafkaAdminError) { outcome = .success(try body()) } catch { outcome = .failure(error) }
+                let events = self.errorEvents()
+                return outcome.mapError { self.explain($0, events: events) }
             }
         } catch {
             throw KafkaAdminError(.unsupported, "The blocking thread pool is not running: \(error).")
         }
-        return try result.get()
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
+            guard error.code == .tls, let tls = configuration.security.tls else { throw error }
+            let address =
+                error.brokerAddress.flatMap(BrokerAddress.init) ?? BrokerAddress(configuration.bootstrapServers[0])
+            guard let address else { throw error }
+            throw await TLSProbe.explain(error, address: address, tls: tls, configuration: configuration)
+        }
     }
 
+    /// librdkafka's error events since the last call: code and reason (which names the broker). With `end`, waits
+    /// until then for the first event (blocking; on the thread pool only).
+    func errorEvents(waitingUntil end: ContinuousClock.Instant? = nil, _ clock: ContinuousClock = ContinuousClock())
+        -> [RdKafkaErrorEvent]
+    {
+        let rk = handle.pointer
+        guard let queue = rd_kafka_queue_get_main(rk) else { return [] }
+        defer { rd_kafka_queue_destroy(queue) }
+        var events: [RdKafkaErrorEvent] = []
+        var wait = end.map { Self.milliseconds(until: $0, clock) } ?? 0
+        while let event = rd_kafka_queue_poll(queue, wait) {
+            wait = 0
+            if rd_kafka_event_type(event) == Int32(RD_KAFKA_EVENT_ERROR) {
+                events.append(
+                    RdKafkaErrorEvent(
+                        code: rd_kafka_event_error(event),
+                        reason: rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""))
+            }
+            rd_kafka_event_destroy(event)
+        }
+        return events
+    }
+
+    /// Milliseconds from now to `end`, at least 0.
+    static func milliseconds(until end: ContinuousClock.Instant, _ clock: ContinuousClock) -> Int32 {
+        Int32(clamping: max(0, clock.now.duration(to: end).milliseconds))
+    }
+
+    /// A transport failure explained by the events that caused it: a refused login becomes `.authentication`
+    /// naming the mechanism, the user and the broker; a TLS failure `.tls` naming the broker (refined by
+    /// `TLSProbe`). Anything else is left as it is.
+    func explain(_ error: KafkaAdminError, events: [RdKafkaErrorEvent]) -> KafkaAdminError {
+        guard error.code == .unreachable || error.code == .authentication || error.code == .tls else { return error }
+        if let e = events.first(where: { $0.code == RD_KAFKA_RESP_ERR__AUTHENTICATION }) {
+            let sasl = configuration.security.sasl
+            let who =
+                sasl.map { "SASL \($0.mechanism.rawValue) authentication of user '\($0.username)'" } ?? "Authentication"
+            return KafkaAdminError(
+                .authentication,
+                "\(who) to broker \(e.broker ?? configuration.bootstrapString) failed: "
+                    + sentence(e.text.dropPrefix("SASL authentication error: ")),
+                kafkaErrorName: Self.errName(e.code), brokerAddress: e.broker)
+        }
+        // A refused certificate is __SSL during the handshake; an alert the broker sends after it (TLS 1.3: a client
+        // certificate demanded or refused) is a __TRANSPORT "Receive failed: …SSL routines…".
+        if configuration.security.tls != nil,
+            let e = events.first(where: {
+                $0.code == RD_KAFKA_RESP_ERR__SSL
+                    || ($0.code == RD_KAFKA_RESP_ERR__TRANSPORT && $0.reason.contains("SSL"))
+            })
+        {
+            return KafkaAdminError(
+                .tls, "TLS with broker \(e.broker ?? configuration.bootstrapString) failed: " + sentence(e.text),
+                kafkaErrorName: Self.errName(e.code), brokerAddress: e.broker)
+        }
+        // Nothing reachable: librdkafka's own reason ("Connect to ipv4#127.0.0.1:9 failed: Connection refused").
+        if error.code == .unreachable, let e = events.first(where: { $0.code == RD_KAFKA_RESP_ERR__TRANSPORT }),
+            e.broker != nil
+        {
+            var better = error
+            better.message = "No Kafka broker at \(configuration.bootstrapString) could be reached (\(e.text))."
+            return better
+        }
+        return error
+    }
     static func errName(_ err: rd_kafka_resp_err_t) -> String { String(cString: rd_kafka_err2name(err)) }
     static func errString(_ err: rd_kafka_resp_err_t) -> String { String(cString: rd_kafka_err2str(err)) }
 
@@ -109,12 +190,16 @@ final class RdKafkaClient: Sendable {
                 "No Kafka broker at \(bootstrap) answered \(api) within \(configuration.requestTimeout) (\(text)).",
                 kafkaErrorName: name, isRetriable: true)
         case RD_KAFKA_RESP_ERR__AUTHENTICATION, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-            let mech = configuration.security.sasl?.mechanism.rawValue ?? configuration.security.protocolName
+            let who =
+                configuration.security.sasl.map {
+                    "SASL \($0.mechanism.rawValue) authentication of user '\($0.username)'"
+                } ?? "Authentication"
             return KafkaAdminError(
-                .authentication, "\(mech) authentication to \(bootstrap) failed during \(api): \(text).",
+                .authentication, "\(who) to \(bootstrap) failed during \(api): \(sentence(text))",
                 kafkaErrorName: name)
         case RD_KAFKA_RESP_ERR__SSL:
-            return KafkaAdminError(.tls, "TLS with \(bootstrap) failed during \(api): \(text).", kafkaErrorName: name)
+            return KafkaAdminError(
+                .tls, "TLS with \(bootstrap) failed during \(api): \(sentence(text))", kafkaErrorName: name)
         default:
             return KafkaAdminError(
                 .kafka, "\(api) via \(bootstrap) failed with \(name): \(text).", kafkaErrorName: name,
@@ -131,53 +216,49 @@ final class RdKafkaClient: Sendable {
 
     // MARK: Metadata
 
-    struct Metadata: Sendable {
-        struct Broker: Sendable, Hashable {
-            var id: Int32
-            var host: String
-            var port: Int32
-        }
-        struct Partition: Sendable, Hashable {
-            var id: Int32
-            var errorName: String?
-            var leader: Int32
-            var replicas: [Int32]
-            var isr: [Int32]
-        }
-        struct Topic: Sendable, Hashable {
-            var name: String
-            var errorName: String?
-            var partitions: [Partition]
-        }
-        var originatingBrokerId: Int32
-        var brokers: [Broker]
-        var topics: [Topic]
-        var clusterId: String?
-        var controllerId: Int32
-    }
-
     /// Metadata for all topics.
-    func metadata() async throws(KafkaAdminError) -> Metadata {
+    func metadata() async throws(KafkaAdminError) -> ClusterMetadata {
         let handle = self.handle
         let timeout = timeoutMs
-        return try await blocking { () throws(KafkaAdminError) -> Metadata in
+        return try await blocking { () throws(KafkaAdminError) -> ClusterMetadata in
             let rk = handle.pointer
             var md: UnsafePointer<rd_kafka_metadata>?
-            let err = rd_kafka_metadata(rk, 1, nil, &md, timeout)
+            // After a refused login or certificate librdkafka keeps reconnecting and the call waits out the whole
+            // timeout (or answers "transport failure" at once, before the error event that says why). So wait in
+            // growing slices (250 ms, 500 ms, ...), collect the error events in between, and stop at the first
+            // refusal, or once every broker is down: a wrong password is reported in well under a second, not
+            // after --timeout. A slow cluster costs at most a few repeated Metadata requests.
+            let clock = ContinuousClock()
+            let deadline = clock.now + .milliseconds(Int64(timeout))
+            var events: [RdKafkaErrorEvent] = []
+            var slice: Int64 = 250
+            var err: rd_kafka_resp_err_t
+            while true {
+                let sliceEnd = min(clock.now + .milliseconds(slice), deadline)
+                err = rd_kafka_metadata(rk, 1, nil, &md, Self.milliseconds(until: sliceEnd, clock))
+                guard err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT, clock.now < deadline
+                else { break }
+                // "No usable broker yet" returns early: wait out the slice for the event that tells why.
+                events += self.errorEvents(waitingUntil: sliceEnd, clock)
+                let explained = self.explain(self.error(err, api: "Metadata"), events: events)
+                if explained.isSecurityFailure { throw explained }
+                if events.contains(where: { $0.code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN }) { break }
+                slice *= 2
+            }
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
-                throw self.error(err, api: "Metadata")
+                throw self.explain(self.error(err, api: "Metadata"), events: events + self.errorEvents())
             }
             defer { rd_kafka_metadata_destroy(md) }
-            var result = Metadata(
+            var result = ClusterMetadata(
                 originatingBrokerId: md.pointee.orig_broker_id, brokers: [], topics: [], clusterId: nil,
                 controllerId: -1)
             for i in 0..<Int(md.pointee.broker_cnt) {
                 let b = ballast_rd_kafka_metadata_broker(md, Int32(i))!.pointee
-                result.brokers.append(Metadata.Broker(id: b.id, host: String(cString: b.host), port: b.port))
+                result.brokers.append(ClusterMetadata.Broker(id: b.id, host: String(cString: b.host), port: b.port))
             }
             for i in 0..<Int(md.pointee.topic_cnt) {
                 let t = ballast_rd_kafka_metadata_topic(md, Int32(i))!
-                var topic = Metadata.Topic(
+                var topic = ClusterMetadata.Topic(
                     name: String(cString: t.pointee.topic),
                     errorName: t.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : Self.errName(t.pointee.err),
                     partitions: [])
@@ -186,7 +267,7 @@ final class RdKafkaClient: Sendable {
                     let replicas = (0..<Int(p.replica_cnt)).map { p.replicas[$0] }
                     let isr = (0..<Int(p.isr_cnt)).map { p.isrs[$0] }
                     topic.partitions.append(
-                        Metadata.Partition(
+                        ClusterMetadata.Partition(
                             id: p.id, errorName: p.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : Self.errName(p.err),
                             leader: p.leader, replicas: replicas, isr: isr))
                 }

@@ -22,6 +22,8 @@ public enum KafkaProtocolResponder {
         (.listPartitionReassignments, cut(ListPartitionReassignmentsRequest.validVersions, 0...0)),
         (.describeQuorum, cut(DescribeQuorumRequest.validVersions, 0...2)),
         (.describeCluster, cut(DescribeClusterRequest.validVersions, 0...2)),
+        (.saslHandshake, cut(SaslHandshakeRequest.validVersions, 0...1)),
+        (.saslAuthenticate, cut(SaslAuthenticateRequest.validVersions, 0...2)),
         // Consumers, consumer groups (classic protocol) and idempotent producers.
         (.fetch, cut(FetchRequest.validVersions, 4...18)),
         (.listOffsets, cut(ListOffsetsRequest.validVersions, 1...10)),
@@ -162,6 +164,19 @@ public enum KafkaProtocolResponder {
             case .describeQuorum:
                 let r = try DescribeQuorumRequest(from: &reader, version: v)
                 return encode(describeQuorum(sim, r, version: v), version: v, header)
+            case .saslHandshake:
+                // Only reaches the cluster on a listener without SASL, or after authentication (the listener's
+                // `SaslServerHandler` answers it before): Kafka's KafkaApis answers ILLEGAL_SASL_STATE.
+                _ = try SaslHandshakeRequest(from: &reader, version: v)
+                return encode(
+                    SaslHandshakeResponse(errorCode: KafkaErrorCode.illegalSaslState.rawValue), version: v, header)
+            case .saslAuthenticate:
+                _ = try SaslAuthenticateRequest(from: &reader, version: v)
+                return encode(
+                    SaslAuthenticateResponse(
+                        errorCode: KafkaErrorCode.illegalSaslState.rawValue,
+                        errorMessage: "SaslAuthenticate request received after successful authentication"),
+                    version: v, header)
             default:
                 return .close
             }

@@ -12,10 +12,12 @@ public struct EmbeddedSimulator: Sendable {
     /// The control API's base URL.
     public var controlURL: String { server.controlURL ?? "" }
 
-    /// Starts serving `cluster` and returns once every listener is bound. Cluster time follows `clock` (a test
-    /// clock moves it by hand); on the real clock (nil) a stall of the process pauses the cluster (`stallLimit`).
+    /// Starts serving `cluster` and returns once every listener is bound. `security` secures every listener.
+    /// Cluster time follows `clock` (a test clock moves it by hand); on the real clock (nil) a stall of the
+    /// process pauses the cluster (`stallLimit`).
     public static func start(
-        _ cluster: SimCluster, timeScale: Double = 1, clock: AnyClock? = nil, logger: Logger? = nil
+        _ cluster: SimCluster, timeScale: Double = 1, clock: AnyClock? = nil,
+        security: SimListenerSecurity = SimListenerSecurity(), logger: Logger? = nil
     ) async throws -> EmbeddedSimulator {
         let simulator =
             if let clock {
@@ -26,6 +28,7 @@ public struct EmbeddedSimulator: Sendable {
         var configuration = KafkaSimServer.Configuration()
         configuration.basePort = 0
         configuration.controlPort = 0
+        configuration.security = security
         let server = KafkaSimServer(
             simulator: simulator, configuration: configuration, responder: KafkaProtocolResponder.make(simulator),
             logger: logger ?? Self.quietLogger)

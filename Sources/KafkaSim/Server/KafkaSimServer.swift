@@ -3,6 +3,7 @@ import KafkaWireNIO
 public import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
@@ -18,6 +19,8 @@ public final class KafkaSimServer: Service, Sendable {
         public var maxRequestSize = KafkaFrameDecoder.defaultMaxSize
         /// Real time between ticks.
         public var tickInterval: Duration = .milliseconds(20)
+        /// TLS and SASL of every node's listener (default PLAINTEXT).
+        public var security = SimListenerSecurity()
         public init() {}
     }
 
@@ -69,6 +72,7 @@ public final class KafkaSimServer: Service, Sendable {
     public func bindListener(node id: Int32, port: Int) async throws -> Int {
         let maxSize = configuration.maxRequestSize
         let responder = self.responder
+        let security = configuration.security
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -77,9 +81,11 @@ public final class KafkaSimServer: Service, Sendable {
                 guard self.accepts(node: id) else { return child.close() }
                 self.track(child, node: id)
                 return child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(KafkaFrameDecoder(maxSize: maxSize)))
-                    try child.pipeline.syncOperations.addHandler(KafkaRequestHandler(node: id, responder: responder))
+                    let sync = child.pipeline.syncOperations
+                    if let tls = security.tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try sync.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxSize: maxSize)))
+                    if let users = security.sasl { try sync.addHandler(SaslServerHandler(users: users)) }
+                    try sync.addHandler(KafkaRequestHandler(node: id, responder: responder))
                 }
             }
             .bind(host: configuration.host, port: port).get()

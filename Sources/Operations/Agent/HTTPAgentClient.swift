@@ -4,6 +4,7 @@ import Foundation
 public import KafkaModel
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// The agent HTTP API over AsyncHTTPClient, with the bearer token on every call.
 public struct HTTPAgentClient: AgentAPI {
@@ -49,6 +50,10 @@ public struct HTTPAgentClient: AgentAPI {
         do {
             response = try await client.execute(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: 4 << 20)
+        } catch let error as NIOSSLError {
+            throw AgentClientError(.tls, "TLS with the agent at \(endpoint) failed: \(error)")
+        } catch let error as BoringSSLError {
+            throw AgentClientError(.tls, "TLS with the agent at \(endpoint) failed: \(error)")
         } catch {
             throw AgentClientError(.unreachable, "the agent at \(endpoint) is unreachable: \(error)")
         }
@@ -71,12 +76,14 @@ public struct HTTPAgentClient: AgentAPI {
 }
 
 /// A failed agent call: `code` says whether the agent was unreachable, answered with an error status (401 a wrong
-/// token, 404 an unknown node, 409 a node already restarting), or answered something unreadable.
+/// token, 404 an unknown node, 409 a node already restarting), answered something unreadable, or TLS failed
+/// (the agent's certificate was refused, it refused ours, or the TLS files cannot be loaded).
 public struct AgentClientError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: Sendable, Hashable {
         case unreachable
         case answered(status: Int)
         case unreadable
+        case tls
     }
 
     public var code: Code
@@ -92,11 +99,58 @@ public struct AgentClientError: Error, Sendable, Hashable, CustomStringConvertib
         switch code {
         case .unreachable: true
         case .answered(let status): status >= 500 || status == 409
-        case .unreadable: false
+        case .unreadable, .tls: false
         }
     }
 
     public var description: String { message }
+}
+
+/// TLS of the connections to the agents: the CA that signed their certificates (default: the system's store) and
+/// a client certificate for agents that require mutual TLS. `ballast roll` takes it from flags; the service
+/// configuration reuses it.
+public struct AgentClientTLS: Sendable, Hashable {
+    public var caFile: String?
+    public var certificateFile: String?
+    public var keyFile: String?
+
+    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+    }
+
+    /// An HTTP client with these settings. The files are loaded now, so a bad one is reported before any agent is
+    /// called, naming it. The caller shuts the client down.
+    public func makeHTTPClient() throws(AgentClientError) -> HTTPClient {
+        guard (certificateFile == nil) == (keyFile == nil) else {
+            throw AgentClientError(.tls, "an agent client certificate needs its key, and a key its certificate")
+        }
+        var c = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let caFile {
+                _ = try NIOSSLCertificate.fromPEMFile(caFile)
+                c.trustRoots = .file(caFile)
+            }
+        } catch {
+            throw AgentClientError(.tls, "the agent CA file \(caFile ?? "") could not be read as PEM: \(error)")
+        }
+        if let certificateFile, let keyFile {
+            do {
+                c.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+                c.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            } catch {
+                throw AgentClientError(
+                    .tls,
+                    "the agent client certificate \(certificateFile) or key \(keyFile) could not be read as PEM: \(error)"
+                )
+            }
+        }
+        do { _ = try NIOSSLContext(configuration: c) } catch {
+            throw AgentClientError(.tls, "the agent TLS files do not make a TLS context: \(error)")
+        }
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: c))
+    }
 }
 
 extension AgentClientError: CategorizedError {
@@ -106,7 +160,7 @@ extension AgentClientError: CategorizedError {
         case .answered(let status) where status == 404: .notFound
         case .answered(let status) where status == 409: .busy
         case .answered(let status) where status == 400 || status == 401 || status == 403: .badInput
-        case .answered, .unreadable: .failed
+        case .answered, .unreadable, .tls: .failed
         }
     }
 }
