@@ -136,7 +136,9 @@ import Testing
     }
 
     @Test func twoMembersFormAGroupCommitAndLeaveOverTheWireAndTheStatsCountIt() async throws {
-        let sim = try await RunningSim.start(try cluster3(minIsr: 1, partitions: 2), timeScale: 50)
+        // Time scale 10 and one-minute sessions: 6 s of real time between a member's requests before it could
+        // expire, so a loaded machine cannot drop a member mid-test (the 3 s initial delay is 0.3 s).
+        let sim = try await RunningSim.start(try cluster3(minIsr: 1, partitions: 2), timeScale: 10)
         defer { sim.embedded.cancel() }
         let any = try sim.client(1)
         var found = try any.request(FindCoordinatorRequest(key: "g"), version: 3)
@@ -150,7 +152,7 @@ import Testing
             client.sendRaw(
                 try KafkaFrame.request(
                     JoinGroupRequest(
-                        groupId: "g", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: memberId,
+                        groupId: "g", sessionTimeoutMs: 60_000, rebalanceTimeoutMs: 60_000, memberId: memberId,
                         protocolType: "consumer", protocols: [.init(name: "range", metadata: [7])]),
                     version: 5, correlationId: client.correlationId, clientId: "c"))
         }
