@@ -43,7 +43,9 @@ struct PartitionCaps: Sendable {
 }
 
 /// Everything the optimizer and the evaluator derive from a model and a request, computed once.
-struct PlanContext: Sendable {
+/// A class: the optimizer reads it in its innermost loops, and a struct of some thirty arrays would be copied
+/// (retained and released field by field) on every such read in debug builds.
+final class PlanContext: Sendable {
     let model: ClusterModel
     let request: PlanRequest
     var policy: PlannerPolicy { request.policy }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The placement engine's entry point: a model and a request in, a proposal out. Pure: no I/O, no clock.
 public enum Planner {
     /// What a plan run returns: the proposal and, when asked for, the goal trace.
@@ -34,22 +36,35 @@ public enum Planner {
             afterEvaluation: evaluator.evaluation(after), moves: proposalMoves(ctx, after: after))
     }
 
-    /// `plan`, with the goal evaluations running beside the search: the current placement's while the optimizer
-    /// runs, the final one's while the proposal's moves are listed. Each runs sequentially inside, so the result
-    /// is the synchronous one, byte for byte, on any number of cores.
+    /// `plan` for async callers. The CPU work runs on threads of its own, never on the cooperative pool (two
+    /// threads on a 2-core machine), so a long plan does not starve every other task of the process; the goal
+    /// evaluations run beside the search (the current placement's while the optimizer runs, the final one's while
+    /// the proposal's moves are listed). Each part runs sequentially inside, so the result is the synchronous
+    /// one, byte for byte, on any number of cores.
     public static func plan(_ model: ClusterModel, _ request: PlanRequest, trace: Bool = false) async throws(PlanError)
         -> Result
     {
-        let ctx = try PlanContext(model: model, request: request)
-        async let before = GoalEvaluator(ctx: ctx).evaluation(ctx.currentAssignment)
-        var opt = Optimizer(ctx: ctx, tracing: trace)
-        opt.run()
-        let after = opt.assignment()
-        async let afterEvaluation = GoalEvaluator(ctx: ctx).evaluation(after)
-        let moves = proposalMoves(ctx, after: after)
-        return report(
-            ctx, after: after, swaps: opt.swaps, trace: opt.trace, before: await before,
-            afterEvaluation: await afterEvaluation, moves: moves)
+        let ctx = try await onOwnThread { () throws(PlanError) in try PlanContext(model: model, request: request) }
+        async let before = onOwnThread { GoalEvaluator(ctx: ctx).evaluation(ctx.currentAssignment) }
+        let (after, swaps, traced) = await onOwnThread {
+            var opt = Optimizer(ctx: ctx, tracing: trace)
+            opt.run()
+            return (opt.assignment(), opt.swaps, opt.trace)
+        }
+        async let afterEvaluation = onOwnThread { GoalEvaluator(ctx: ctx).evaluation(after) }
+        let moves = await onOwnThread { proposalMoves(ctx, after: after) }
+        let (b, a) = await (before, afterEvaluation)
+        return await onOwnThread {
+            report(ctx, after: after, swaps: swaps, trace: traced, before: b, afterEvaluation: a, moves: moves)
+        }
+    }
+
+    /// Runs `work` on a new thread and awaits its result: CPU-bound work there leaves the cooperative pool free.
+    static func onOwnThread<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let outcome = await withCheckedContinuation { (done: CheckedContinuation<Swift.Result<T, E>, Never>) in
+            Thread { done.resume(returning: Swift.Result { () throws(E) -> T in try work() }) }.start()
+        }
+        return try outcome.get()
     }
 
     typealias ProposalMoves = (

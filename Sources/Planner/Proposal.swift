@@ -114,3 +114,20 @@ extension String {
         count >= n ? self + " " : self + String(repeating: " ", count: n - count)
     }
 }
+
+extension Proposal.Summary {
+    /// Decodes a summary; `replicaSwaps` and `leadershipOnlyMoves` came later and default to 0, so proposal
+    /// files written before them still load (as a previous proposal to re-plan from, say).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        replicaMoves = try c.decode(Int.self, forKey: .replicaMoves)
+        leaderMoves = try c.decode(Int.self, forKey: .leaderMoves)
+        dataToMoveMiB = try c.decode(Double.self, forKey: .dataToMoveMiB)
+        crossClusterDataMiB = try c.decode(Double.self, forKey: .crossClusterDataMiB)
+        hardGoalsSatisfied = try c.decode(Bool.self, forKey: .hardGoalsSatisfied)
+        durationMs = try c.decode(Int.self, forKey: .durationMs)
+        dataToMoveLowerBoundMiB = try c.decode(Double.self, forKey: .dataToMoveLowerBoundMiB)
+        replicaSwaps = try c.decodeIfPresent(Int.self, forKey: .replicaSwaps) ?? 0
+        leadershipOnlyMoves = try c.decodeIfPresent(Int.self, forKey: .leadershipOnlyMoves) ?? 0
+    }
+}

@@ -51,6 +51,21 @@ private let exporterScript = #"""
     server.serve_forever()
     """#
 
+/// Calls `attempt` every `interval` until it returns a value. The deadline is a safety net, not a race: the last
+/// attempt starts after it has passed, so a task the scheduler starved past the deadline still looks once more
+/// before giving up (nil).
+private func poll<T>(
+    until deadline: ContinuousClock.Instant, every interval: Duration = .milliseconds(250),
+    _ attempt: () async -> T?
+) async -> T? {
+    while true {
+        let late = ContinuousClock.now >= deadline
+        if let value = await attempt() { return value }
+        if late || Task.isCancelled { return nil }
+        try? await Task.sleep(for: interval)
+    }
+}
+
 @Suite(
     "Live load from Prometheus",
     .enabled(if: prometheusBinary != nil, "needs Debian's prometheus (apt-get install prometheus)"))
@@ -68,15 +83,13 @@ struct PrometheusTopicRatesTests {
         exporter.arguments = ["-c", exporterScript, portsFile]
         try exporter.run()
         defer { exporter.terminate() }
-        var ports: [Int] = []
-        let started = ContinuousClock.now
-        while ports.count < 2 && ContinuousClock.now < started + .seconds(60) && exporter.isRunning {
-            if let text = try? String(contentsOfFile: portsFile, encoding: .utf8) {
-                ports = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
+        let ports =
+            await poll(until: ContinuousClock.now + .seconds(120), every: .milliseconds(50)) { () -> [Int]? in
+                let text = try? String(contentsOfFile: portsFile, encoding: .utf8)
+                let ports = text?.split(whereSeparator: \.isWhitespace).compactMap { Int($0) } ?? []
+                // An exporter that exited without writing the file will never write it: give up at once.
+                return ports.count == 2 ? ports : exporter.isRunning ? nil : []
+            } ?? []
         try #require(ports.count == 2)
 
         let config = """
@@ -101,16 +114,13 @@ struct PrometheusTopicRatesTests {
         // query itself, with a deadline generous for a loaded 2-core CI.
         let defaults = try PrometheusTopicRates(url: "http://127.0.0.1:\(ports[1])/")
         let deadline = ContinuousClock.now + .seconds(120)
-        var seen: [String: TopicRates] = [:]
-        while ContinuousClock.now < deadline {
-            if let r = try? await defaults.read(), (r["hot"]?.bytesInPerSecond ?? 0) > 0,
-                (r["cold"]?.bytesInPerSecond ?? 0) > 0
-            {
-                seen = r
-                break
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
+        let seen =
+            await poll(until: deadline) { () -> [String: TopicRates]? in
+                guard let r = try? await defaults.read(), (r["hot"]?.bytesInPerSecond ?? 0) > 0,
+                    (r["cold"]?.bytesInPerSecond ?? 0) > 0
+                else { return nil }
+                return r
+            } ?? [:]
         #expect(Set(seen.keys) == ["hot", "cold"])
         // rate() divides by the window, so a 5-minute window reads low until it holds 5 minutes of samples; the
         // same queries over 10 s (the override path) give the exporter's rates once 10 s are scraped. Poll until
@@ -121,14 +131,13 @@ struct PrometheusTopicRatesTests {
                 bytesIn: PrometheusTopicRates.Queries.default.bytesIn.replacingOccurrences(of: "[5m]", with: "[10s]"),
                 bytesOut: PrometheusTopicRates.Queries.default.bytesOut.replacingOccurrences(of: "[5m]", with: "[10s]"))
         )
-        var rates: [String: TopicRates] = [:]
-        while ContinuousClock.now < deadline {
-            if let r = try? await reader.read(), let h = r["hot"], abs(h.bytesInPerSecond / (600 * 1024) - 1) < 0.1 {
-                rates = r
-                break
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
+        let rates =
+            await poll(until: deadline) { () -> [String: TopicRates]? in
+                guard let r = try? await reader.read(), let h = r["hot"],
+                    abs(h.bytesInPerSecond / (600 * 1024) - 1) < 0.1
+                else { return nil }
+                return r
+            } ?? [:]
         let hot = try #require(rates["hot"])
         let cold = try #require(rates["cold"])
         // Linear counters: the rates summed over both brokers.
