@@ -88,13 +88,14 @@ def main():
     # A parent may start us with these blocked (threads of a test runner); we must still hear them.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
-    value = b"x" * args.value_bytes
     interval = 1.0 / args.rate
     next_send = time.monotonic()
     i = 0
     while not stopping[0]:
         topic, partition = targets[i % len(targets)]
         i += 1
+        # Each value is distinct ("<n>-xxx...", value-bytes long) so a consumer can count duplicates.
+        value = f"{i}-".encode().ljust(args.value_bytes, b"x")
         while True:
             try:
                 producer.produce(topic, value=value, partition=partition, on_delivery=delivered)

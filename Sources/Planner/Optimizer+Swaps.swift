@@ -31,6 +31,8 @@ extension Optimizer {
         let delta = value(y) - value(x)
         agg[a] += delta
         agg[b] -= delta
+        rescore(a)
+        rescore(b)
         brokerSlots[a][Int(slotPos[x])] = Int32(y)
         brokerSlots[b][Int(slotPos[y])] = Int32(x)
         slotPos.swapAt(x, y)

@@ -27,6 +27,13 @@ struct Optimizer {
     let preferSameCluster: Bool
     /// Broker indices that may receive.
     let dsts: [Int32]
+    /// `dsts` ascending by (score in `orderLane`, index), kept as moves change scores: the least loaded
+    /// destination that takes a replica is the first that passes the checks, not the best of a scan of all.
+    var order: [Int32] = []
+    /// Each destination's score when it was last placed in `order` (infinity for NaN: never chosen).
+    var orderKey: [Double] = []
+    /// The lane `order` is sorted by; `Int.min` before the first use.
+    var orderLane = Int.min
     let rack: [Int32]
     let cluster: [Int32]
     let B: Int
@@ -227,28 +234,6 @@ struct Optimizer {
         return agg[d][lane] / ctx.norm[d][lane]
     }
 
-    /// The least loaded destination (in `lane`; -1 for count and disk together) that accepts the replica,
-    /// one in the source's Kubernetes cluster first.
-    func bestDestination(_ slot: Int, lane: Int, strict: Bool = false) -> Int? {
-        guard movable(slot) else { return nil }
-        let s = Int(reps[slot])
-        let p = Int(slotPartition[slot])
-        let v = value(slot)
-        guard brokerAccepts(s, -v) else { return nil }
-        var best = -1
-        var bestScore = Double.infinity
-        for d32 in dsts {
-            let d = Int(d32)
-            if d == s || !brokerAccepts(d, v) { continue }
-            let sc = score(d, lane: lane) + (crosses(p, to: d) ? 1e12 : 0)
-            if sc < bestScore && partitionAllows(p, from: s, to: d, strict: strict) && topicAllows(p, from: s, to: d) {
-                best = d
-                bestScore = sc
-            }
-        }
-        return best >= 0 ? best : nil
-    }
-
     // MARK: - Applying
 
     mutating func move(_ slot: Int, to d: Int) {
@@ -257,6 +242,8 @@ struct Optimizer {
         let v = value(slot)
         agg[s] -= v
         agg[d] += v
+        rescore(s)
+        rescore(d)
         let pos = Int(slotPos[slot])
         let last = brokerSlots[s].removeLast()
         if last != Int32(slot) {
@@ -293,6 +280,8 @@ struct Optimizer {
         let w = ctx.leaderTransfer(p)
         agg[a] -= w
         agg[b] += w
+        rescore(a)
+        rescore(b)
         brokerSlots[a][Int(slotPos[s0])] = Int32(si)
         brokerSlots[b][Int(slotPos[si])] = Int32(s0)
         slotPos.swapAt(s0, si)

@@ -4,17 +4,40 @@ import KafkaSim
 import KafkaWire
 import Logging
 
-/// `ballast bench sim`: starts a large simulated cluster and times start-up and a full Metadata request.
+/// `ballast bench sim`: starts a large simulated cluster and times start-up and a full Metadata request; with
+/// `--produce-consume`, the simulator's produce and consume throughput (`Bench+SimClients.swift`).
 struct BenchSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sim", abstract: "Start a large simulated cluster; time start-up and a full Metadata request.")
+        commandName: "sim",
+        abstract: "Start a large simulated cluster; time start-up and a full Metadata request (or, with "
+            + "--produce-consume, produce and consume throughput).")
 
     @Option(help: "Brokers.") var brokers = 300
     @Option(help: "Replicas in total (topics x partitions x replication factor).") var replicas = 1_000_000
     @Option(help: "Topics.") var topics = 1000
     @Option(help: "Replication factor.") var replicationFactor = 3
+    @Flag(help: "Measure produce and consume throughput on a 3-broker cluster instead.") var produceConsume = false
+    @Option(help: "With --produce-consume: messages in all.") var messages = 200_000
+    @Option(help: "With --produce-consume: bytes per message.") var messageBytes = 1024
+    @Option(help: "With --produce-consume: partitions (one producer and one consumer each).") var partitions = 6
+    @Option(help: "With --produce-consume: messages per Produce request.") var batch = 100
+    @Option(help: "With --produce-consume: the simulator's memory bound per partition (default: keep everything).")
+    var logBytesPerPartition: Int64?
+
+    func validate() throws {
+        guard messages >= 1, messageBytes >= 1, partitions >= 1, batch >= 1 else {
+            throw ValidationError("--messages, --message-bytes, --partitions and --batch must be at least 1")
+        }
+        if let logBytesPerPartition, logBytesPerPartition <= 0 {
+            throw ValidationError("--log-bytes-per-partition must be positive, not \(logBytesPerPartition)")
+        }
+        guard batch * (messageBytes + 64) <= 1_000_000 else {
+            throw ValidationError("--batch x --message-bytes must stay under max.message.bytes (1 MB)")
+        }
+    }
 
     func run() async throws {
+        if produceConsume { return try await runProduceConsume() }
         let clock = ContinuousClock()
         let t0 = clock.now
         var topo = SimTopology()

@@ -49,6 +49,10 @@ struct SimCommand: AsyncParsableCommand {
     var kubernetesDir: String?
     @Option(help: "A Role/ClusterRole YAML file: every Kubernetes API call outside it is refused with 403.")
     var kubernetesRole: String?
+    @Option(help: "Record batches kept per partition, bytes (the memory bound; older ones are dropped).")
+    var logBytesPerPartition: Int64 = 4 * 1024 * 1024
+    @Option(help: "Time a new group coordinator takes to load its groups, cluster milliseconds.")
+    var coordinatorLoadMs: Int64 = 200
     @Option(help: "PEM certificate (chain) of the listeners; with --tls-key every listener speaks TLS.")
     var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
@@ -215,11 +219,19 @@ struct SimCommand: AsyncParsableCommand {
         }
         guard startupDelayMs >= 0 else { throw UsageError(description: "--startup-delay-ms must not be negative") }
         guard replicationRate > 0 else { throw UsageError(description: "--replication-rate must be positive") }
+        guard logBytesPerPartition > 0 else {
+            throw UsageError(description: "--log-bytes-per-partition must be positive, not \(logBytesPerPartition)")
+        }
+        guard coordinatorLoadMs >= 0 else {
+            throw UsageError(description: "--coordinator-load-ms must not be negative, not \(coordinatorLoadMs)")
+        }
         try t.validate()
         var s = SimSettings()
         s.seed = seed
         s.startupDelayMs = startupDelayMs
         s.replicationBytesPerSecond = replicationRate
+        s.maxStoredBytesPerPartition = logBytesPerPartition
+        s.coordinatorLoadMs = coordinatorLoadMs
         return (t, s)
     }
 }

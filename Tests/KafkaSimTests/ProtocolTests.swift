@@ -24,7 +24,8 @@ func cluster3(minIsr: Int = 2, partitions: Int = 3) throws -> SimCluster {
         #expect(resp.errorCode == 0)
         let keys = Set(resp.apiKeys.map(\.apiKey))
         #expect(keys == Set(KafkaProtocolResponder.supported.map(\.0.rawValue)))
-        #expect(!keys.contains(ApiKey.fetch.rawValue))
+        #expect(keys.contains(ApiKey.fetch.rawValue))
+        #expect(!keys.contains(ApiKey.addPartitionsToTxn.rawValue))
         #expect(resp.apiKeys.first { $0.apiKey == ApiKey.describeConfigs.rawValue }?.minVersion == 1)
 
         // A version above what the broker knows: UNSUPPORTED_VERSION in a v0 answer (KIP-511).

@@ -150,3 +150,11 @@ private func blockingHTTP(_ method: String, port: Int, _ path: String, body: Str
 func batch(records count: Int) -> [UInt8] {
     RecordBatchHeader.build(recordCount: count, timestamp: 1_700_000_000_000)
 }
+
+/// Runs blocking work (a client process, a socket read) on its own thread, so it holds no thread of Swift's
+/// cooperative pool, which the simulator's control API and other tests need.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -25,6 +25,18 @@ public struct SimCluster: Sendable {
     var rng: SplitMix64
     var healthDirty = true
     var nextLeaderRebalanceMs: Int64 = 0
+    /// Stored record batches by partition index, for partitions that were written to (`SimCluster+Logs.swift`).
+    public internal(set) var logs: [Int32: SimPartitionLog] = [:]
+    /// Consumer groups by id, the replies waiting for their requests, and the coordinators by `__consumer_offsets`
+    /// partition (`SimCluster+Groups.swift`).
+    public internal(set) var groups: [String: SimGroup] = [:]
+    var groupReplies: [Int: SimGroupReply] = [:]
+    var nextGroupTicket = 0
+    var coordinators: [Int32: CoordinatorLoad] = [:]
+    var nextProducerId: Int64 = 0
+    public internal(set) var clientStats = SimClientStats()
+    /// Next run of retention, producer expiry and group cleanup (`log.retention.check.interval.ms`).
+    var nextHousekeepingMs: Int64 = 0
 
     public init(settings: SimSettings = SimSettings(), catalog: SimConfigCatalog = .kafka41) {
         self.settings = settings
@@ -268,8 +280,10 @@ public struct SimCluster: Sendable {
         topics[t].deleted = true
         topicIndex[name] = nil
         noteTopicDeletionForClearElr()
+        dropCommittedOffsets(topic: name)
         for p in topics[t].partitions {
             reassignments[p] = nil
+            logs[p] = nil
             for b in partitions[Int(p)].replicas { replicaBytes[ReplicaKey(partition: p, broker: b)] = nil }
             partitions[Int(p)].leader = -1
             partitions[Int(p)].isr = []
@@ -479,6 +493,10 @@ public struct SimCluster: Sendable {
             let any = part.replicas.first(where: { canLead($0) })
         {
             let held = replicaSize(partition: p, broker: any)
+            // The new leader's log is the log: what it lacks is gone (truncated on every replica).
+            let keptEnd = replicaEndOffset(p, broker: any)
+            truncateLog(p, to: keptEnd)
+            part.logEndOffset = min(part.logEndOffset, keptEnd)
             part.producedBytes -= (size(of: p) - held)
             part.leader = any
             part.isr = [any]
@@ -507,6 +525,8 @@ public struct SimCluster: Sendable {
             if hasReplicationWork() { step = min(step, 100) }
             if nextLeaderRebalanceMs > now { step = min(step, nextLeaderRebalanceMs - now) }
             if let snapshot = nextClearElrSnapshot(), snapshot > now { step = min(step, snapshot - now) }
+            if let group = nextGroupEvent(), group > now { step = min(step, group - now) }
+            if !logs.isEmpty || !groups.isEmpty, nextHousekeepingMs > now { step = min(step, nextHousekeepingMs - now) }
             replicate(ms: step)
             now += step
             var q = quorum
@@ -520,6 +540,8 @@ public struct SimCluster: Sendable {
             recoverAfterQuorumLoss()
             completeCatchUp()
             autoLeaderRebalanceIfDue()
+            fireGroupTimers()
+            housekeepIfDue()
         }
         if healthDirty { sampleHealth() }
     }
@@ -723,41 +745,6 @@ public struct SimCluster: Sendable {
             maybeCompleteReassignment(key.partition)
         }
         if !caughtUp.isEmpty { healthDirty = true }
-    }
-
-    // MARK: produce
-
-    /// Appends to a partition through broker `broker`, as Kafka's leader checks it.
-    public mutating func produce(
-        broker: Int32, topic name: String, partition: Int32, acks: Int16, records: Int, bytes: Int
-    ) -> ProduceOutcome {
-        let outcome = produceOutcome(
-            broker: broker, topic: name, partition: partition, acks: acks, records: records, bytes: bytes)
-        switch outcome {
-        case .appended: stats.record(.none)
-        case .error(let e): stats.record(e)
-        }
-        return outcome
-    }
-
-    mutating func produceOutcome(
-        broker: Int32, topic name: String, partition: Int32, acks: Int16, records: Int, bytes: Int
-    ) -> ProduceOutcome {
-        guard acks == -1 || acks == 0 || acks == 1 else { return .error(.invalidRequiredAcks) }
-        guard let p = partitionIndex(topic: name, partition: partition) else { return .error(.unknownTopicOrPartition) }
-        let part = partitions[Int(p)]
-        guard part.leader == broker, node(broker)?.isServing == true else { return .error(.notLeaderOrFollower) }
-        if acks == -1 {
-            guard part.isr.count >= minInsyncReplicas(topic: Int(part.topic)) else { return .error(.notEnoughReplicas) }
-            // A crashed follower still in the ISR never acknowledges: the request waits until it times out.
-            if part.isr.contains(where: { $0 != broker && node($0)?.isServing != true }) {
-                return .error(.requestTimedOut)
-            }
-        }
-        let base = part.logEndOffset
-        partitions[Int(p)].logEndOffset += Int64(records)
-        partitions[Int(p)].producedBytes += Int64(bytes)
-        return .appended(baseOffset: base)
     }
 
     // MARK: elections

@@ -130,6 +130,12 @@ public struct SimSettings: Sendable {
     /// Model Kafka 4.1.0's start-up crash replaying an all-topics ClearElrRecord (4.1 catalogs only; see
     /// `SimCluster+ClearElrCrash.swift`).
     public var modelClearElrStartupCrash = true
+    /// Record batches the simulator keeps per partition, bytes: its memory bound. Older batches are dropped and
+    /// the log start offset moves, as Kafka's retention would move it (`SimCluster+Logs.swift`).
+    public var maxStoredBytesPerPartition: Int64 = 4 * 1024 * 1024
+    /// Time a broker takes to load the groups of a `__consumer_offsets` partition it became leader of; it answers
+    /// COORDINATOR_LOAD_IN_PROGRESS until then.
+    public var coordinatorLoadMs: Int64 = 200
     public init() {}
 }
 

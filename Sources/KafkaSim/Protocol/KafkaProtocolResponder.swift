@@ -24,6 +24,20 @@ public enum KafkaProtocolResponder {
         (.describeCluster, cut(DescribeClusterRequest.validVersions, 0...2)),
         (.saslHandshake, cut(SaslHandshakeRequest.validVersions, 0...1)),
         (.saslAuthenticate, cut(SaslAuthenticateRequest.validVersions, 0...2)),
+        // Consumers, consumer groups (classic protocol) and idempotent producers.
+        (.fetch, cut(FetchRequest.validVersions, 4...18)),
+        (.listOffsets, cut(ListOffsetsRequest.validVersions, 1...10)),
+        (.offsetForLeaderEpoch, cut(OffsetForLeaderEpochRequest.validVersions, 2...4)),
+        (.initProducerId, cut(InitProducerIdRequest.validVersions, 0...5)),
+        (.findCoordinator, cut(FindCoordinatorRequest.validVersions, 0...6)),
+        (.joinGroup, cut(JoinGroupRequest.validVersions, 0...9)),
+        (.syncGroup, cut(SyncGroupRequest.validVersions, 0...5)),
+        (.heartbeat, cut(HeartbeatRequest.validVersions, 0...4)),
+        (.leaveGroup, cut(LeaveGroupRequest.validVersions, 0...5)),
+        (.offsetCommit, cut(OffsetCommitRequest.validVersions, 2...9)),
+        (.offsetFetch, cut(OffsetFetchRequest.validVersions, 1...9)),
+        (.listGroups, cut(ListGroupsRequest.validVersions, 0...5)),
+        (.describeGroups, cut(DescribeGroupsRequest.validVersions, 0...6)),
     ]
 
     static func cut(_ a: ClosedRange<Int16>, _ b: ClosedRange<Int16>) -> ClosedRange<Int16> {
@@ -76,8 +90,44 @@ public enum KafkaProtocolResponder {
                 return encode(metadata(sim, node: node, r, version: v), version: v, header)
             case .produce:
                 let r = try ProduceRequest(from: &reader, version: v)
-                let resp = produce(sim, node: node, r)
+                let resp = produce(sim, node: node, r, version: v)
                 return r.acks == 0 ? .noResponse : encode(resp, version: v, header)
+            case .fetch:
+                return fetch(sim, node: node, try FetchRequest(from: &reader, version: v), version: v, header)
+            case .listOffsets:
+                let r = try ListOffsetsRequest(from: &reader, version: v)
+                return encode(listOffsets(sim, node: node, r, version: v), version: v, header)
+            case .offsetForLeaderEpoch:
+                let r = try OffsetForLeaderEpochRequest(from: &reader, version: v)
+                return encode(offsetForLeaderEpoch(sim, node: node, r), version: v, header)
+            case .initProducerId:
+                let r = try InitProducerIdRequest(from: &reader, version: v)
+                return encode(initProducerId(sim, r), version: v, header)
+            case .findCoordinator:
+                let r = try FindCoordinatorRequest(from: &reader, version: v)
+                return encode(findCoordinator(sim, r, version: v), version: v, header)
+            case .joinGroup:
+                return joinGroup(sim, node: node, try JoinGroupRequest(from: &reader, version: v), version: v, header)
+            case .syncGroup:
+                return syncGroup(sim, node: node, try SyncGroupRequest(from: &reader, version: v), version: v, header)
+            case .heartbeat:
+                let r = try HeartbeatRequest(from: &reader, version: v)
+                return encode(heartbeat(sim, node: node, r, version: v), version: v, header)
+            case .leaveGroup:
+                let r = try LeaveGroupRequest(from: &reader, version: v)
+                return encode(leaveGroup(sim, node: node, r, version: v), version: v, header)
+            case .offsetCommit:
+                let r = try OffsetCommitRequest(from: &reader, version: v)
+                return encode(offsetCommit(sim, node: node, r, version: v), version: v, header)
+            case .offsetFetch:
+                let r = try OffsetFetchRequest(from: &reader, version: v)
+                return encode(offsetFetch(sim, node: node, r, version: v), version: v, header)
+            case .listGroups:
+                let r = try ListGroupsRequest(from: &reader, version: v)
+                return encode(listGroups(sim, node: node, r, version: v), version: v, header)
+            case .describeGroups:
+                let r = try DescribeGroupsRequest(from: &reader, version: v)
+                return encode(describeGroups(sim, node: node, r, version: v), version: v, header)
             case .describeCluster:
                 let r = try DescribeClusterRequest(from: &reader, version: v)
                 return encode(describeCluster(sim, node: node, r), version: v, header)
@@ -218,7 +268,8 @@ public enum KafkaProtocolResponder {
                     isrNodes: part.isr, offlineReplicas: offline))
         }
         return .init(
-            errorCode: 0, name: topic.name, topicId: KafkaUUID(bytes: topic.id) ?? .zero, isInternal: false,
+            errorCode: 0, name: topic.name, topicId: KafkaUUID(bytes: topic.id) ?? .zero,
+            isInternal: topic.name == SimCluster.offsetsTopic,
             partitions: parts)
     }
 
@@ -234,66 +285,6 @@ public enum KafkaProtocolResponder {
         } catch {
             return false
         }
-    }
-
-    // MARK: Produce
-
-    static func produce(_ sim: KafkaSimulator, node: Int32, _ r: ProduceRequest) -> ProduceResponse {
-        // Parse batches outside the lock: it is the costly part.
-        let parsed: [[(Int32, Result<(records: Int, bytes: Int), KafkaErrorCode>)]] = r.topicData.map { t in
-            t.partitionData.map { p in
-                guard let records = p.records else { return (p.index, .success((0, 0))) }
-                do {
-                    let batches = try RecordBatchHeader.parse(records)
-                    return (p.index, .success((batches.reduce(0) { $0 + Int($1.recordCount) }, records.count)))
-                } catch {
-                    if let legacy = legacyMessageCount(records) { return (p.index, .success((legacy, records.count))) }
-                    return (p.index, .failure(.corruptMessage))
-                }
-            }
-        }
-        return sim.withCluster { c in
-            var resp = ProduceResponse()
-            for (t, parts) in zip(r.topicData, parsed) {
-                var out: [ProduceResponse.PartitionProduceResponse] = []
-                for (index, parse) in parts {
-                    var pr = ProduceResponse.PartitionProduceResponse(index: index, baseOffset: -1)
-                    switch parse {
-                    case .failure(let e):
-                        c.stats.record(e)
-                        pr.errorCode = e.rawValue
-                    case .success(let (records, bytes)):
-                        switch c.produce(
-                            broker: node, topic: t.name, partition: index, acks: r.acks, records: records, bytes: bytes)
-                        {
-                        case .appended(let base): pr.baseOffset = base
-                        case .error(let e): pr.errorCode = e.rawValue
-                        }
-                    }
-                    out.append(pr)
-                }
-                resp.responses.append(.init(name: t.name, partitionResponses: out))
-            }
-            return resp
-        }
-    }
-
-    /// Counts the messages of a magic 0/1 message set (offset, size, crc, magic, ...), nil when it is not one.
-    /// librdkafka falls back to this format because the simulator does not serve Fetch (its MsgVer2 feature
-    /// needs Produce v3 and Fetch v4); real Kafka 4.1 advertises Fetch and gets magic 2 batches.
-    static func legacyMessageCount(_ records: [UInt8]) -> Int? {
-        var i = 0
-        var count = 0
-        while i < records.count {
-            guard records.count - i >= 17 else { return nil }
-            let size = Int(
-                UInt32(records[i + 8]) << 24 | UInt32(records[i + 9]) << 16 | UInt32(records[i + 10]) << 8
-                    | UInt32(records[i + 11]))
-            guard size >= 6, records.count - i - 12 >= size, records[i + 16] <= 1 else { return nil }
-            i += 12 + size
-            count += 1
-        }
-        return count > 0 ? count : nil
     }
 
     // MARK: DescribeCluster

@@ -51,6 +51,13 @@ public enum ControlAPI {
         var uncleanElections: Int
         var health: [HealthPoint]
         var reassignments: [ReassignmentView]
+        /// Fetch partition answers by Kafka error name; consumer groups; consumer gaps; the stored log.
+        var fetch: [String: Int]
+        var fetchTotal: Int
+        var groups: [GroupView]
+        var rebalances: Int
+        var consumerGaps: ConsumerGaps
+        var log: LogView
     }
 
     struct ReassignmentView: Codable, Sendable {
@@ -136,6 +143,7 @@ public enum ControlAPI {
                 let counts = c.healthCounts()
                 var produce: [String: Int] = [:]
                 for (e, n) in c.stats.produceByError { produce[e.name] = n }
+                let clients = clientFigures(c)
                 return Stats(
                     timeMs: c.now, produce: produce, produceTotal: c.stats.produceTotal, offline: counts.offline,
                     underMinIsr: counts.underMinIsr, underReplicated: counts.underReplicated,
@@ -149,7 +157,9 @@ public enum ControlAPI {
                         ReassignmentView(
                             topic: $0.topic, partition: $0.partition, replicas: $0.replicas, adding: $0.adding,
                             removing: $0.removing, copiedBytes: $0.copiedBytes, totalBytes: $0.totalBytes)
-                    })
+                    }, fetch: clients.fetch, fetchTotal: c.clientStats.fetchTotal, groups: clients.groups,
+                    rebalances: clients.groups.reduce(0) { $0 + $1.rebalances }, consumerGaps: clients.gaps,
+                    log: clients.log)
             }
         }
         router.get("/healthz") { _, _ -> HTTPResponse.Status in .ok }

@@ -130,6 +130,17 @@ public final class KafkaSimServer: Service, Sendable {
     public func run() async throws {
         defer { settleReadiness(false) }
         try await bindListeners()
+        // The ticker runs on an event loop, not on Swift's cooperative pool, so callers that block pool threads (a
+        // test's blocking socket) cannot stall cluster time or the deferred replies waiting for it.
+        let interval = configuration.tickInterval.components
+        let ticker = group.next().scheduleRepeatedTask(
+            initialDelay: .zero,
+            delay: .nanoseconds(interval.seconds * 1_000_000_000 + interval.attoseconds / 1_000_000_000)
+        ) { [self] _ in
+            simulator.tick()
+            closeConnectionsOfDownNodes()
+        }
+        defer { ticker.cancel() }
         if configuration.controlPort == nil { settleReadiness(true) }
         try await cancelWhenGracefulShutdown { [self] in
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -149,12 +160,8 @@ public final class KafkaSimServer: Service, Sendable {
                         logger: logger)
                     group.addTask { try await app.run() }
                 }
-                group.addTask { [self] in
-                    while !Task.isCancelled {
-                        simulator.tick()
-                        closeConnectionsOfDownNodes()
-                        try? await Task.sleep(for: configuration.tickInterval)
-                    }
+                group.addTask {
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
                 }
                 // Either task ending (cancellation, or the control API failing) ends the server.
                 _ = try await group.next()

@@ -20,6 +20,13 @@ public final class KafkaSimulator: Sendable {
     let clock: AnyClock
     let startClusterMs: Int64
     public let timeScale: Double
+    /// Deferred replies waiting for the cluster (`KafkaDeferredReply`).
+    let waiters = Mutex<[Waiter]>([])
+
+    struct Waiter: Sendable {
+        var poll: KafkaDeferredReply.Poll
+        var done: @Sendable (KafkaReply) -> Void
+    }
     /// The longest real time replayed in one step; nil: all of it.
     public let stallLimit: Duration?
     /// What `ballast sim` and `EmbeddedSimulator` use on the real clock: ten times the server's tick interval.
@@ -56,9 +63,36 @@ public final class KafkaSimulator: Sendable {
         }
     }
 
-    /// Advances the engine without doing anything else (the ticker calls this).
+    /// Advances the engine and answers the deferred replies that are ready or due (the ticker calls this).
     public func tick() {
         withCluster { _ in () }
+        wakeWaiters()
+    }
+
+    func addWaiter(_ poll: @escaping KafkaDeferredReply.Poll, _ done: @escaping @Sendable (KafkaReply) -> Void) {
+        waiters.withLock { $0.append(Waiter(poll: poll, done: done)) }
+        // The cluster may have changed since the responder looked: look again now that nothing can be missed.
+        wakeWaiters()
+    }
+
+    /// Polls every deferred reply once; those that are ready are encoded and sent outside the engine lock.
+    public func wakeWaiters() {
+        let pending = waiters.withLock { w in
+            let all = w
+            w.removeAll()
+            return all
+        }
+        guard !pending.isEmpty else { return }
+        let (ready, still) = withCluster { c in
+            var ready: [(Waiter, @Sendable () -> KafkaReply)] = []
+            var still: [Waiter] = []
+            for w in pending {
+                if let encode = w.poll(&c) { ready.append((w, encode)) } else { still.append(w) }
+            }
+            return (ready, still)
+        }
+        if !still.isEmpty { waiters.withLock { $0.append(contentsOf: still) } }
+        for (w, encode) in ready { w.done(encode()) }
     }
 
     /// Real-time duration of `clusterMs` cluster milliseconds.

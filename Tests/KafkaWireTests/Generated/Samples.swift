@@ -41,6 +41,32 @@ enum Samples {
             SaslHandshakeResponse.self,
             SaslAuthenticateRequest.self,
             SaslAuthenticateResponse.self,
+            FetchRequest.self,
+            FetchResponse.self,
+            ListOffsetsRequest.self,
+            ListOffsetsResponse.self,
+            OffsetForLeaderEpochRequest.self,
+            OffsetForLeaderEpochResponse.self,
+            InitProducerIdRequest.self,
+            InitProducerIdResponse.self,
+            FindCoordinatorRequest.self,
+            FindCoordinatorResponse.self,
+            JoinGroupRequest.self,
+            JoinGroupResponse.self,
+            SyncGroupRequest.self,
+            SyncGroupResponse.self,
+            HeartbeatRequest.self,
+            HeartbeatResponse.self,
+            LeaveGroupRequest.self,
+            LeaveGroupResponse.self,
+            OffsetCommitRequest.self,
+            OffsetCommitResponse.self,
+            OffsetFetchRequest.self,
+            OffsetFetchResponse.self,
+            ListGroupsRequest.self,
+            ListGroupsResponse.self,
+            DescribeGroupsRequest.self,
+            DescribeGroupsResponse.self,
         ]
     }
 
@@ -83,6 +109,32 @@ enum Samples {
         case is SaslHandshakeResponse.Type: sampleSaslHandshakeResponse(version: version) as! M
         case is SaslAuthenticateRequest.Type: sampleSaslAuthenticateRequest(version: version) as! M
         case is SaslAuthenticateResponse.Type: sampleSaslAuthenticateResponse(version: version) as! M
+        case is FetchRequest.Type: sampleFetchRequest(version: version) as! M
+        case is FetchResponse.Type: sampleFetchResponse(version: version) as! M
+        case is ListOffsetsRequest.Type: sampleListOffsetsRequest(version: version) as! M
+        case is ListOffsetsResponse.Type: sampleListOffsetsResponse(version: version) as! M
+        case is OffsetForLeaderEpochRequest.Type: sampleOffsetForLeaderEpochRequest(version: version) as! M
+        case is OffsetForLeaderEpochResponse.Type: sampleOffsetForLeaderEpochResponse(version: version) as! M
+        case is InitProducerIdRequest.Type: sampleInitProducerIdRequest(version: version) as! M
+        case is InitProducerIdResponse.Type: sampleInitProducerIdResponse(version: version) as! M
+        case is FindCoordinatorRequest.Type: sampleFindCoordinatorRequest(version: version) as! M
+        case is FindCoordinatorResponse.Type: sampleFindCoordinatorResponse(version: version) as! M
+        case is JoinGroupRequest.Type: sampleJoinGroupRequest(version: version) as! M
+        case is JoinGroupResponse.Type: sampleJoinGroupResponse(version: version) as! M
+        case is SyncGroupRequest.Type: sampleSyncGroupRequest(version: version) as! M
+        case is SyncGroupResponse.Type: sampleSyncGroupResponse(version: version) as! M
+        case is HeartbeatRequest.Type: sampleHeartbeatRequest(version: version) as! M
+        case is HeartbeatResponse.Type: sampleHeartbeatResponse(version: version) as! M
+        case is LeaveGroupRequest.Type: sampleLeaveGroupRequest(version: version) as! M
+        case is LeaveGroupResponse.Type: sampleLeaveGroupResponse(version: version) as! M
+        case is OffsetCommitRequest.Type: sampleOffsetCommitRequest(version: version) as! M
+        case is OffsetCommitResponse.Type: sampleOffsetCommitResponse(version: version) as! M
+        case is OffsetFetchRequest.Type: sampleOffsetFetchRequest(version: version) as! M
+        case is OffsetFetchResponse.Type: sampleOffsetFetchResponse(version: version) as! M
+        case is ListGroupsRequest.Type: sampleListGroupsRequest(version: version) as! M
+        case is ListGroupsResponse.Type: sampleListGroupsResponse(version: version) as! M
+        case is DescribeGroupsRequest.Type: sampleDescribeGroupsRequest(version: version) as! M
+        case is DescribeGroupsResponse.Type: sampleDescribeGroupsResponse(version: version) as! M
         default: fatalError("no sample for \(type)")
         }
     }
@@ -1164,6 +1216,826 @@ enum Samples {
         s.authBytes = [3, 9, 0xff]
         if version >= 1 { s.sessionLifetimeMs = 32 }
         if version >= 2 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchRequest(version: Int16) -> FetchRequest {
+        var s = FetchRequest()
+        if version >= 12 { s.clusterId = "clusterId-1" }
+        if version <= 14 { s.replicaId = 18 }
+        if version >= 15 { s.replicaState = sampleFetchRequest_ReplicaState(version: version) }
+        s.maxWaitMs = 32
+        s.minBytes = 39
+        if version >= 3 { s.maxBytes = 46 }
+        if version >= 4 { s.isolationLevel = 53 }
+        if version >= 7 { s.sessionId = 60 }
+        if version >= 7 { s.sessionEpoch = 67 }
+        s.topics = [sampleFetchRequest_FetchTopic(version: version), sampleFetchRequest_FetchTopic(version: version)]
+        if version >= 7 {
+            s.forgottenTopicsData = [
+                sampleFetchRequest_ForgottenTopic(version: version),
+                sampleFetchRequest_ForgottenTopic(version: version),
+            ]
+        }
+        if version >= 11 { s.rackId = "rackId-14" }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [15, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchRequest_ReplicaState(version: Int16) -> FetchRequest.ReplicaState {
+        var s = FetchRequest.ReplicaState()
+        if version >= 15 { s.replicaId = 11 }
+        if version >= 15 { s.replicaEpoch = 18 }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchRequest_FetchTopic(version: Int16) -> FetchRequest.FetchTopic {
+        var s = FetchRequest.FetchTopic()
+        if version <= 12 { s.topic = "topic-1" }
+        if version >= 13 { s.topicId = KafkaUUID(high: 2000006, low: 15839) }
+        s.partitions = [
+            sampleFetchRequest_FetchPartition(version: version), sampleFetchRequest_FetchPartition(version: version),
+        ]
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchRequest_FetchPartition(version: Int16) -> FetchRequest.FetchPartition {
+        var s = FetchRequest.FetchPartition()
+        s.partition = 11
+        if version >= 9 { s.currentLeaderEpoch = 18 }
+        s.fetchOffset = 25
+        if version >= 12 { s.lastFetchedEpoch = 32 }
+        if version >= 5 { s.logStartOffset = 39 }
+        s.partitionMaxBytes = 46
+        if version >= 17 { s.replicaDirectoryId = KafkaUUID(high: 7000021, low: 55434) }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [8, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchRequest_ForgottenTopic(version: Int16) -> FetchRequest.ForgottenTopic {
+        var s = FetchRequest.ForgottenTopic()
+        if (7...12).contains(version) { s.topic = "topic-1" }
+        if version >= 13 { s.topicId = KafkaUUID(high: 2000006, low: 15839) }
+        if version >= 7 { s.partitions = [25, 32] }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse(version: Int16) -> FetchResponse {
+        var s = FetchResponse()
+        if version >= 1 { s.throttleTimeMs = 11 }
+        if version >= 7 { s.errorCode = 18 }
+        if version >= 7 { s.sessionId = 25 }
+        s.responses = [
+            sampleFetchResponse_FetchableTopicResponse(version: version),
+            sampleFetchResponse_FetchableTopicResponse(version: version),
+        ]
+        if version >= 16 {
+            s.nodeEndpoints = [
+                sampleFetchResponse_NodeEndpoint(version: version), sampleFetchResponse_NodeEndpoint(version: version),
+            ]
+        }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [8, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse_FetchableTopicResponse(version: Int16) -> FetchResponse.FetchableTopicResponse {
+        var s = FetchResponse.FetchableTopicResponse()
+        if version <= 12 { s.topic = "topic-1" }
+        if version >= 13 { s.topicId = KafkaUUID(high: 2000006, low: 15839) }
+        s.partitions = [
+            sampleFetchResponse_PartitionData(version: version), sampleFetchResponse_PartitionData(version: version),
+        ]
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse_PartitionData(version: Int16) -> FetchResponse.PartitionData {
+        var s = FetchResponse.PartitionData()
+        s.partitionIndex = 11
+        s.errorCode = 18
+        s.highWatermark = 25
+        if version >= 4 { s.lastStableOffset = 32 }
+        if version >= 5 { s.logStartOffset = 39 }
+        if version >= 12 { s.divergingEpoch = sampleFetchResponse_EpochEndOffset(version: version) }
+        if version >= 12 { s.currentLeader = sampleFetchResponse_LeaderIdAndEpoch(version: version) }
+        if version >= 12 { s.snapshotId = sampleFetchResponse_SnapshotId(version: version) }
+        if version >= 4 {
+            s.abortedTransactions = [
+                sampleFetchResponse_AbortedTransaction(version: version),
+                sampleFetchResponse_AbortedTransaction(version: version),
+            ]
+        }
+        if version >= 11 { s.preferredReadReplica = 81 }
+        s.records = [12, 36, 0xff]
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [13, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse_EpochEndOffset(version: Int16) -> FetchResponse.EpochEndOffset {
+        var s = FetchResponse.EpochEndOffset()
+        if version >= 12 { s.epoch = 11 }
+        if version >= 12 { s.endOffset = 18 }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse_LeaderIdAndEpoch(version: Int16) -> FetchResponse.LeaderIdAndEpoch {
+        var s = FetchResponse.LeaderIdAndEpoch()
+        if version >= 12 { s.leaderId = 11 }
+        if version >= 12 { s.leaderEpoch = 18 }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse_SnapshotId(version: Int16) -> FetchResponse.SnapshotId {
+        var s = FetchResponse.SnapshotId()
+        s.endOffset = 11
+        s.epoch = 18
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse_AbortedTransaction(version: Int16) -> FetchResponse.AbortedTransaction {
+        var s = FetchResponse.AbortedTransaction()
+        if version >= 4 { s.producerId = 11 }
+        if version >= 4 { s.firstOffset = 18 }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleFetchResponse_NodeEndpoint(version: Int16) -> FetchResponse.NodeEndpoint {
+        var s = FetchResponse.NodeEndpoint()
+        if version >= 16 { s.nodeId = 11 }
+        if version >= 16 { s.host = "host-2" }
+        if version >= 16 { s.port = 25 }
+        if version >= 16 { s.rack = "rack-4" }
+        if version >= 12 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleListOffsetsRequest(version: Int16) -> ListOffsetsRequest {
+        var s = ListOffsetsRequest()
+        s.replicaId = 11
+        if version >= 2 { s.isolationLevel = 18 }
+        s.topics = [
+            sampleListOffsetsRequest_ListOffsetsTopic(version: version),
+            sampleListOffsetsRequest_ListOffsetsTopic(version: version),
+        ]
+        if version >= 10 { s.timeoutMs = 39 }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [6, 2, 3])] }
+        return s
+    }
+
+    static func sampleListOffsetsRequest_ListOffsetsTopic(version: Int16) -> ListOffsetsRequest.ListOffsetsTopic {
+        var s = ListOffsetsRequest.ListOffsetsTopic()
+        s.name = "name-1"
+        s.partitions = [
+            sampleListOffsetsRequest_ListOffsetsPartition(version: version),
+            sampleListOffsetsRequest_ListOffsetsPartition(version: version),
+        ]
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleListOffsetsRequest_ListOffsetsPartition(version: Int16) -> ListOffsetsRequest.ListOffsetsPartition
+    {
+        var s = ListOffsetsRequest.ListOffsetsPartition()
+        s.partitionIndex = 11
+        if version >= 4 { s.currentLeaderEpoch = 18 }
+        s.timestamp = 25
+        if version <= 0 { s.maxNumOffsets = 32 }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleListOffsetsResponse(version: Int16) -> ListOffsetsResponse {
+        var s = ListOffsetsResponse()
+        if version >= 2 { s.throttleTimeMs = 11 }
+        s.topics = [
+            sampleListOffsetsResponse_ListOffsetsTopicResponse(version: version),
+            sampleListOffsetsResponse_ListOffsetsTopicResponse(version: version),
+        ]
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleListOffsetsResponse_ListOffsetsTopicResponse(version: Int16)
+        -> ListOffsetsResponse.ListOffsetsTopicResponse
+    {
+        var s = ListOffsetsResponse.ListOffsetsTopicResponse()
+        s.name = "name-1"
+        s.partitions = [
+            sampleListOffsetsResponse_ListOffsetsPartitionResponse(version: version),
+            sampleListOffsetsResponse_ListOffsetsPartitionResponse(version: version),
+        ]
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleListOffsetsResponse_ListOffsetsPartitionResponse(version: Int16)
+        -> ListOffsetsResponse.ListOffsetsPartitionResponse
+    {
+        var s = ListOffsetsResponse.ListOffsetsPartitionResponse()
+        s.partitionIndex = 11
+        s.errorCode = 18
+        if version <= 0 { s.oldStyleOffsets = [25, 32] }
+        if version >= 1 { s.timestamp = 39 }
+        if version >= 1 { s.offset = 46 }
+        if version >= 4 { s.leaderEpoch = 53 }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [8, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetForLeaderEpochRequest(version: Int16) -> OffsetForLeaderEpochRequest {
+        var s = OffsetForLeaderEpochRequest()
+        if version >= 3 { s.replicaId = 11 }
+        s.topics = [
+            sampleOffsetForLeaderEpochRequest_OffsetForLeaderTopic(version: version),
+            sampleOffsetForLeaderEpochRequest_OffsetForLeaderTopic(version: version),
+        ]
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetForLeaderEpochRequest_OffsetForLeaderTopic(version: Int16)
+        -> OffsetForLeaderEpochRequest.OffsetForLeaderTopic
+    {
+        var s = OffsetForLeaderEpochRequest.OffsetForLeaderTopic()
+        s.topic = "topic-1"
+        s.partitions = [
+            sampleOffsetForLeaderEpochRequest_OffsetForLeaderPartition(version: version),
+            sampleOffsetForLeaderEpochRequest_OffsetForLeaderPartition(version: version),
+        ]
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetForLeaderEpochRequest_OffsetForLeaderPartition(version: Int16)
+        -> OffsetForLeaderEpochRequest.OffsetForLeaderPartition
+    {
+        var s = OffsetForLeaderEpochRequest.OffsetForLeaderPartition()
+        s.partition = 11
+        if version >= 2 { s.currentLeaderEpoch = 18 }
+        s.leaderEpoch = 25
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetForLeaderEpochResponse(version: Int16) -> OffsetForLeaderEpochResponse {
+        var s = OffsetForLeaderEpochResponse()
+        if version >= 2 { s.throttleTimeMs = 11 }
+        s.topics = [
+            sampleOffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(version: version),
+            sampleOffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(version: version),
+        ]
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(version: Int16)
+        -> OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult
+    {
+        var s = OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult()
+        s.topic = "topic-1"
+        s.partitions = [
+            sampleOffsetForLeaderEpochResponse_EpochEndOffset(version: version),
+            sampleOffsetForLeaderEpochResponse_EpochEndOffset(version: version),
+        ]
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetForLeaderEpochResponse_EpochEndOffset(version: Int16)
+        -> OffsetForLeaderEpochResponse.EpochEndOffset
+    {
+        var s = OffsetForLeaderEpochResponse.EpochEndOffset()
+        s.errorCode = 11
+        s.partition = 18
+        if version >= 1 { s.leaderEpoch = 25 }
+        s.endOffset = 32
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleInitProducerIdRequest(version: Int16) -> InitProducerIdRequest {
+        var s = InitProducerIdRequest()
+        s.transactionalId = "transactionalId-1"
+        s.transactionTimeoutMs = 18
+        if version >= 3 { s.producerId = 25 }
+        if version >= 3 { s.producerEpoch = 32 }
+        if version >= 2 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleInitProducerIdResponse(version: Int16) -> InitProducerIdResponse {
+        var s = InitProducerIdResponse()
+        s.throttleTimeMs = 11
+        s.errorCode = 18
+        s.producerId = 25
+        s.producerEpoch = 32
+        if version >= 2 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleFindCoordinatorRequest(version: Int16) -> FindCoordinatorRequest {
+        var s = FindCoordinatorRequest()
+        if version <= 3 { s.key = "key-1" }
+        if version >= 1 { s.keyType = 18 }
+        if version >= 4 { s.coordinatorKeys = ["coordinatorKeys-3", "coordinatorKeys-4"] }
+        if version >= 3 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleFindCoordinatorResponse(version: Int16) -> FindCoordinatorResponse {
+        var s = FindCoordinatorResponse()
+        if version >= 1 { s.throttleTimeMs = 11 }
+        if version <= 3 { s.errorCode = 18 }
+        if (1...3).contains(version) { s.errorMessage = "errorMessage-3" }
+        if version <= 3 { s.nodeId = 32 }
+        if version <= 3 { s.host = "host-5" }
+        if version <= 3 { s.port = 46 }
+        if version >= 4 {
+            s.coordinators = [
+                sampleFindCoordinatorResponse_Coordinator(version: version),
+                sampleFindCoordinatorResponse_Coordinator(version: version),
+            ]
+        }
+        if version >= 3 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [9, 2, 3])] }
+        return s
+    }
+
+    static func sampleFindCoordinatorResponse_Coordinator(version: Int16) -> FindCoordinatorResponse.Coordinator {
+        var s = FindCoordinatorResponse.Coordinator()
+        if version >= 4 { s.key = "key-1" }
+        if version >= 4 { s.nodeId = 18 }
+        if version >= 4 { s.host = "host-3" }
+        if version >= 4 { s.port = 32 }
+        if version >= 4 { s.errorCode = 39 }
+        if version >= 4 { s.errorMessage = "errorMessage-6" }
+        if version >= 3 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [7, 2, 3])] }
+        return s
+    }
+
+    static func sampleJoinGroupRequest(version: Int16) -> JoinGroupRequest {
+        var s = JoinGroupRequest()
+        s.groupId = "groupId-1"
+        s.sessionTimeoutMs = 18
+        if version >= 1 { s.rebalanceTimeoutMs = 25 }
+        s.memberId = "memberId-4"
+        if version >= 5 { s.groupInstanceId = "groupInstanceId-5" }
+        s.protocolType = "protocolType-6"
+        s.protocols = [
+            sampleJoinGroupRequest_JoinGroupRequestProtocol(version: version),
+            sampleJoinGroupRequest_JoinGroupRequestProtocol(version: version),
+        ]
+        if version >= 8 { s.reason = "reason-9" }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [10, 2, 3])] }
+        return s
+    }
+
+    static func sampleJoinGroupRequest_JoinGroupRequestProtocol(version: Int16)
+        -> JoinGroupRequest.JoinGroupRequestProtocol
+    {
+        var s = JoinGroupRequest.JoinGroupRequestProtocol()
+        s.name = "name-1"
+        s.metadata = [2, 6, 0xff]
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleJoinGroupResponse(version: Int16) -> JoinGroupResponse {
+        var s = JoinGroupResponse()
+        if version >= 2 { s.throttleTimeMs = 11 }
+        s.errorCode = 18
+        s.generationId = 25
+        if version >= 7 { s.protocolType = "protocolType-4" }
+        s.protocolName = "protocolName-5"
+        s.leader = "leader-6"
+        if version >= 9 { s.skipAssignment = true }
+        s.memberId = "memberId-8"
+        s.members = [
+            sampleJoinGroupResponse_JoinGroupResponseMember(version: version),
+            sampleJoinGroupResponse_JoinGroupResponseMember(version: version),
+        ]
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [11, 2, 3])] }
+        return s
+    }
+
+    static func sampleJoinGroupResponse_JoinGroupResponseMember(version: Int16)
+        -> JoinGroupResponse.JoinGroupResponseMember
+    {
+        var s = JoinGroupResponse.JoinGroupResponseMember()
+        s.memberId = "memberId-1"
+        if version >= 5 { s.groupInstanceId = "groupInstanceId-2" }
+        s.metadata = [3, 9, 0xff]
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleSyncGroupRequest(version: Int16) -> SyncGroupRequest {
+        var s = SyncGroupRequest()
+        s.groupId = "groupId-1"
+        s.generationId = 18
+        s.memberId = "memberId-3"
+        if version >= 3 { s.groupInstanceId = "groupInstanceId-4" }
+        if version >= 5 { s.protocolType = "protocolType-5" }
+        if version >= 5 { s.protocolName = "protocolName-6" }
+        s.assignments = [
+            sampleSyncGroupRequest_SyncGroupRequestAssignment(version: version),
+            sampleSyncGroupRequest_SyncGroupRequestAssignment(version: version),
+        ]
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [9, 2, 3])] }
+        return s
+    }
+
+    static func sampleSyncGroupRequest_SyncGroupRequestAssignment(version: Int16)
+        -> SyncGroupRequest.SyncGroupRequestAssignment
+    {
+        var s = SyncGroupRequest.SyncGroupRequestAssignment()
+        s.memberId = "memberId-1"
+        s.assignment = [2, 6, 0xff]
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleSyncGroupResponse(version: Int16) -> SyncGroupResponse {
+        var s = SyncGroupResponse()
+        if version >= 1 { s.throttleTimeMs = 11 }
+        s.errorCode = 18
+        if version >= 5 { s.protocolType = "protocolType-3" }
+        if version >= 5 { s.protocolName = "protocolName-4" }
+        s.assignment = [5, 15, 0xff]
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [6, 2, 3])] }
+        return s
+    }
+
+    static func sampleHeartbeatRequest(version: Int16) -> HeartbeatRequest {
+        var s = HeartbeatRequest()
+        s.groupId = "groupId-1"
+        s.generationId = 18
+        s.memberId = "memberId-3"
+        if version >= 3 { s.groupInstanceId = "groupInstanceId-4" }
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleHeartbeatResponse(version: Int16) -> HeartbeatResponse {
+        var s = HeartbeatResponse()
+        if version >= 1 { s.throttleTimeMs = 11 }
+        s.errorCode = 18
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleLeaveGroupRequest(version: Int16) -> LeaveGroupRequest {
+        var s = LeaveGroupRequest()
+        s.groupId = "groupId-1"
+        if version <= 2 { s.memberId = "memberId-2" }
+        if version >= 3 {
+            s.members = [
+                sampleLeaveGroupRequest_MemberIdentity(version: version),
+                sampleLeaveGroupRequest_MemberIdentity(version: version),
+            ]
+        }
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleLeaveGroupRequest_MemberIdentity(version: Int16) -> LeaveGroupRequest.MemberIdentity {
+        var s = LeaveGroupRequest.MemberIdentity()
+        if version >= 3 { s.memberId = "memberId-1" }
+        if version >= 3 { s.groupInstanceId = "groupInstanceId-2" }
+        if version >= 5 { s.reason = "reason-3" }
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleLeaveGroupResponse(version: Int16) -> LeaveGroupResponse {
+        var s = LeaveGroupResponse()
+        if version >= 1 { s.throttleTimeMs = 11 }
+        s.errorCode = 18
+        if version >= 3 {
+            s.members = [
+                sampleLeaveGroupResponse_MemberResponse(version: version),
+                sampleLeaveGroupResponse_MemberResponse(version: version),
+            ]
+        }
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleLeaveGroupResponse_MemberResponse(version: Int16) -> LeaveGroupResponse.MemberResponse {
+        var s = LeaveGroupResponse.MemberResponse()
+        if version >= 3 { s.memberId = "memberId-1" }
+        if version >= 3 { s.groupInstanceId = "groupInstanceId-2" }
+        if version >= 3 { s.errorCode = 25 }
+        if version >= 4 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetCommitRequest(version: Int16) -> OffsetCommitRequest {
+        var s = OffsetCommitRequest()
+        s.groupId = "groupId-1"
+        if version >= 1 { s.generationIdOrMemberEpoch = 18 }
+        if version >= 1 { s.memberId = "memberId-3" }
+        if version >= 7 { s.groupInstanceId = "groupInstanceId-4" }
+        if (2...4).contains(version) { s.retentionTimeMs = 39 }
+        s.topics = [
+            sampleOffsetCommitRequest_OffsetCommitRequestTopic(version: version),
+            sampleOffsetCommitRequest_OffsetCommitRequestTopic(version: version),
+        ]
+        if version >= 8 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [8, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetCommitRequest_OffsetCommitRequestTopic(version: Int16)
+        -> OffsetCommitRequest.OffsetCommitRequestTopic
+    {
+        var s = OffsetCommitRequest.OffsetCommitRequestTopic()
+        s.name = "name-1"
+        s.partitions = [
+            sampleOffsetCommitRequest_OffsetCommitRequestPartition(version: version),
+            sampleOffsetCommitRequest_OffsetCommitRequestPartition(version: version),
+        ]
+        if version >= 8 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetCommitRequest_OffsetCommitRequestPartition(version: Int16)
+        -> OffsetCommitRequest.OffsetCommitRequestPartition
+    {
+        var s = OffsetCommitRequest.OffsetCommitRequestPartition()
+        s.partitionIndex = 11
+        s.committedOffset = 18
+        if version >= 6 { s.committedLeaderEpoch = 25 }
+        if version == 1 { s.commitTimestamp = 32 }
+        s.committedMetadata = "committedMetadata-5"
+        if version >= 8 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [6, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetCommitResponse(version: Int16) -> OffsetCommitResponse {
+        var s = OffsetCommitResponse()
+        if version >= 3 { s.throttleTimeMs = 11 }
+        s.topics = [
+            sampleOffsetCommitResponse_OffsetCommitResponseTopic(version: version),
+            sampleOffsetCommitResponse_OffsetCommitResponseTopic(version: version),
+        ]
+        if version >= 8 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetCommitResponse_OffsetCommitResponseTopic(version: Int16)
+        -> OffsetCommitResponse.OffsetCommitResponseTopic
+    {
+        var s = OffsetCommitResponse.OffsetCommitResponseTopic()
+        s.name = "name-1"
+        s.partitions = [
+            sampleOffsetCommitResponse_OffsetCommitResponsePartition(version: version),
+            sampleOffsetCommitResponse_OffsetCommitResponsePartition(version: version),
+        ]
+        if version >= 8 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetCommitResponse_OffsetCommitResponsePartition(version: Int16)
+        -> OffsetCommitResponse.OffsetCommitResponsePartition
+    {
+        var s = OffsetCommitResponse.OffsetCommitResponsePartition()
+        s.partitionIndex = 11
+        s.errorCode = 18
+        if version >= 8 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [3, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchRequest(version: Int16) -> OffsetFetchRequest {
+        var s = OffsetFetchRequest()
+        if version <= 7 { s.groupId = "groupId-1" }
+        if version <= 7 {
+            s.topics = [
+                sampleOffsetFetchRequest_OffsetFetchRequestTopic(version: version),
+                sampleOffsetFetchRequest_OffsetFetchRequestTopic(version: version),
+            ]
+        }
+        if version >= 8 {
+            s.groups = [
+                sampleOffsetFetchRequest_OffsetFetchRequestGroup(version: version),
+                sampleOffsetFetchRequest_OffsetFetchRequestGroup(version: version),
+            ]
+        }
+        if version >= 7 { s.requireStable = true }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [7, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchRequest_OffsetFetchRequestTopic(version: Int16)
+        -> OffsetFetchRequest.OffsetFetchRequestTopic
+    {
+        var s = OffsetFetchRequest.OffsetFetchRequestTopic()
+        if version <= 7 { s.name = "name-1" }
+        if version <= 7 { s.partitionIndexes = [18, 25] }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchRequest_OffsetFetchRequestGroup(version: Int16)
+        -> OffsetFetchRequest.OffsetFetchRequestGroup
+    {
+        var s = OffsetFetchRequest.OffsetFetchRequestGroup()
+        if version >= 8 { s.groupId = "groupId-1" }
+        if version >= 9 { s.memberId = "memberId-2" }
+        if version >= 9 { s.memberEpoch = 25 }
+        if version >= 8 {
+            s.topics = [
+                sampleOffsetFetchRequest_OffsetFetchRequestTopics(version: version),
+                sampleOffsetFetchRequest_OffsetFetchRequestTopics(version: version),
+            ]
+        }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [6, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchRequest_OffsetFetchRequestTopics(version: Int16)
+        -> OffsetFetchRequest.OffsetFetchRequestTopics
+    {
+        var s = OffsetFetchRequest.OffsetFetchRequestTopics()
+        if version >= 8 { s.name = "name-1" }
+        if version >= 8 { s.partitionIndexes = [18, 25] }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchResponse(version: Int16) -> OffsetFetchResponse {
+        var s = OffsetFetchResponse()
+        if version >= 3 { s.throttleTimeMs = 11 }
+        if version <= 7 {
+            s.topics = [
+                sampleOffsetFetchResponse_OffsetFetchResponseTopic(version: version),
+                sampleOffsetFetchResponse_OffsetFetchResponseTopic(version: version),
+            ]
+        }
+        if (2...7).contains(version) { s.errorCode = 32 }
+        if version >= 8 {
+            s.groups = [
+                sampleOffsetFetchResponse_OffsetFetchResponseGroup(version: version),
+                sampleOffsetFetchResponse_OffsetFetchResponseGroup(version: version),
+            ]
+        }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [7, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchResponse_OffsetFetchResponseTopic(version: Int16)
+        -> OffsetFetchResponse.OffsetFetchResponseTopic
+    {
+        var s = OffsetFetchResponse.OffsetFetchResponseTopic()
+        if version <= 7 { s.name = "name-1" }
+        if version <= 7 {
+            s.partitions = [
+                sampleOffsetFetchResponse_OffsetFetchResponsePartition(version: version),
+                sampleOffsetFetchResponse_OffsetFetchResponsePartition(version: version),
+            ]
+        }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchResponse_OffsetFetchResponsePartition(version: Int16)
+        -> OffsetFetchResponse.OffsetFetchResponsePartition
+    {
+        var s = OffsetFetchResponse.OffsetFetchResponsePartition()
+        if version <= 7 { s.partitionIndex = 11 }
+        if version <= 7 { s.committedOffset = 18 }
+        if (5...7).contains(version) { s.committedLeaderEpoch = 25 }
+        if version <= 7 { s.metadata = "metadata-4" }
+        if version <= 7 { s.errorCode = 39 }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [6, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchResponse_OffsetFetchResponseGroup(version: Int16)
+        -> OffsetFetchResponse.OffsetFetchResponseGroup
+    {
+        var s = OffsetFetchResponse.OffsetFetchResponseGroup()
+        if version >= 8 { s.groupId = "groupId-1" }
+        if version >= 8 {
+            s.topics = [
+                sampleOffsetFetchResponse_OffsetFetchResponseTopics(version: version),
+                sampleOffsetFetchResponse_OffsetFetchResponseTopics(version: version),
+            ]
+        }
+        if version >= 8 { s.errorCode = 32 }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchResponse_OffsetFetchResponseTopics(version: Int16)
+        -> OffsetFetchResponse.OffsetFetchResponseTopics
+    {
+        var s = OffsetFetchResponse.OffsetFetchResponseTopics()
+        if version >= 8 { s.name = "name-1" }
+        if version >= 8 {
+            s.partitions = [
+                sampleOffsetFetchResponse_OffsetFetchResponsePartitions(version: version),
+                sampleOffsetFetchResponse_OffsetFetchResponsePartitions(version: version),
+            ]
+        }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleOffsetFetchResponse_OffsetFetchResponsePartitions(version: Int16)
+        -> OffsetFetchResponse.OffsetFetchResponsePartitions
+    {
+        var s = OffsetFetchResponse.OffsetFetchResponsePartitions()
+        if version >= 8 { s.partitionIndex = 11 }
+        if version >= 8 { s.committedOffset = 18 }
+        if version >= 8 { s.committedLeaderEpoch = 25 }
+        if version >= 8 { s.metadata = "metadata-4" }
+        if version >= 8 { s.errorCode = 39 }
+        if version >= 6 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [6, 2, 3])] }
+        return s
+    }
+
+    static func sampleListGroupsRequest(version: Int16) -> ListGroupsRequest {
+        var s = ListGroupsRequest()
+        if version >= 4 { s.statesFilter = ["statesFilter-1", "statesFilter-2"] }
+        if version >= 5 { s.typesFilter = ["typesFilter-3", "typesFilter-4"] }
+        if version >= 3 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleListGroupsResponse(version: Int16) -> ListGroupsResponse {
+        var s = ListGroupsResponse()
+        if version >= 1 { s.throttleTimeMs = 11 }
+        s.errorCode = 18
+        s.groups = [
+            sampleListGroupsResponse_ListedGroup(version: version),
+            sampleListGroupsResponse_ListedGroup(version: version),
+        ]
+        if version >= 3 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleListGroupsResponse_ListedGroup(version: Int16) -> ListGroupsResponse.ListedGroup {
+        var s = ListGroupsResponse.ListedGroup()
+        s.groupId = "groupId-1"
+        s.protocolType = "protocolType-2"
+        if version >= 4 { s.groupState = "groupState-3" }
+        if version >= 5 { s.groupType = "groupType-4" }
+        if version >= 3 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [5, 2, 3])] }
+        return s
+    }
+
+    static func sampleDescribeGroupsRequest(version: Int16) -> DescribeGroupsRequest {
+        var s = DescribeGroupsRequest()
+        s.groups = ["groups-1", "groups-2"]
+        if version >= 3 { s.includeAuthorizedOperations = true }
+        if version >= 5 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleDescribeGroupsResponse(version: Int16) -> DescribeGroupsResponse {
+        var s = DescribeGroupsResponse()
+        if version >= 1 { s.throttleTimeMs = 11 }
+        s.groups = [
+            sampleDescribeGroupsResponse_DescribedGroup(version: version),
+            sampleDescribeGroupsResponse_DescribedGroup(version: version),
+        ]
+        if version >= 5 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [4, 2, 3])] }
+        return s
+    }
+
+    static func sampleDescribeGroupsResponse_DescribedGroup(version: Int16) -> DescribeGroupsResponse.DescribedGroup {
+        var s = DescribeGroupsResponse.DescribedGroup()
+        s.errorCode = 11
+        s.groupId = "groupId-2"
+        s.groupState = "groupState-3"
+        s.protocolType = "protocolType-4"
+        s.protocolData = "protocolData-5"
+        s.members = [
+            sampleDescribeGroupsResponse_DescribedGroupMember(version: version),
+            sampleDescribeGroupsResponse_DescribedGroupMember(version: version),
+        ]
+        if version >= 3 { s.authorizedOperations = 60 }
+        if version >= 5 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [9, 2, 3])] }
+        return s
+    }
+
+    static func sampleDescribeGroupsResponse_DescribedGroupMember(version: Int16)
+        -> DescribeGroupsResponse.DescribedGroupMember
+    {
+        var s = DescribeGroupsResponse.DescribedGroupMember()
+        s.memberId = "memberId-1"
+        if version >= 4 { s.groupInstanceId = "groupInstanceId-2" }
+        s.clientId = "clientId-3"
+        s.clientHost = "clientHost-4"
+        s.memberMetadata = [5, 15, 0xff]
+        s.memberAssignment = [6, 18, 0xff]
+        if version >= 5 { s.unknownTaggedFields = [TaggedField(tag: 7000, data: [7, 2, 3])] }
         return s
     }
 

@@ -19,7 +19,7 @@ import Testing
             // A client trusting another CA refuses the agent: a TLS error, not "unreachable".
             let other = try AgentClientTLS(caFile: pki.otherCAFile).makeHTTPClient()
             await #expect {
-                _ = try await HTTPAgentClient(endpoint: url, token: "tok", client: other, timeoutSeconds: 3).nodes()
+                _ = try await HTTPAgentClient(endpoint: url, token: "tok", client: other, timeoutSeconds: 60).nodes()
             } throws: { ($0 as? AgentClientError)?.code == .tls && "\($0)".contains("TLS with the agent at \(url)") }
             try await http.shutdown()
             try await other.shutdown()
@@ -47,7 +47,7 @@ import Testing
             ] {
                 let http = try client.makeHTTPClient()
                 await #expect(throws: AgentClientError.self) {
-                    _ = try await HTTPAgentClient(endpoint: url, token: "tok", client: http, timeoutSeconds: 5).nodes()
+                    _ = try await HTTPAgentClient(endpoint: url, token: "tok", client: http, timeoutSeconds: 60).nodes()
                 }
                 try await http.shutdown()
             }
