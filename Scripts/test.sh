@@ -36,7 +36,7 @@ fi
 # The module layout of docs/architecture.md: pure targets stay free of I/O dependencies.
 python3 Scripts/check-architecture.py
 swift build --build-tests
-# A hung test must fail the run with a message, not use up CI's 90 minutes (a full run takes about 20 s).
+# A hung test must fail the run with a message, not use up CI's 90 minutes (a full run takes about 2 minutes).
 timeout --kill-after=30 1200 swift test --skip-build || {
     rc=$?
     [ "$rc" -ge 124 ] && echo "swift test did not finish within 20 minutes: a test hangs" >&2
