@@ -2,7 +2,8 @@
 # Ballast's main job on a simulated cluster, start to finish: KafkaSim runs a 9-broker Kafka cluster stretched
 # over three Kubernetes clusters (3 racks, RF 3, min ISR 2, replication throttled by the cluster's catch-up rate);
 # a sim-driver agent manages its pods; Ballast describes the cluster, classifies a config change, plans
-# placement, then rolls every broker in the largest batches the live cluster proves safe.
+# placement, drains one broker (a throttled reassignment, throttles restored after), then rolls every broker in the
+# largest batches the live cluster proves safe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product ballast >&2
@@ -41,6 +42,10 @@ printf 'log.retention.ms=259200000\nnum.io.threads=12\nauto.create.topics.enable
 
 step "ballast plan --bootstrap (rebalance proposal, nothing executed)"
 "$ballast" plan --bootstrap "$bootstrap"
+
+step "ballast rebalance --mode remove-brokers --brokers 9 --execute: drain broker 9 under a 5 MB/s throttle"
+"$ballast" rebalance --bootstrap "$bootstrap" --mode remove-brokers --brokers 9 --execute --throttle 5000000 \
+    --state-dir "$work/state"
 
 step "ballast roll --dry-run: the batches the live cluster allows, and why the other nodes wait"
 "$ballast" roll --bootstrap "$bootstrap" --agent "$agent" --state-dir "$work/state" --dry-run

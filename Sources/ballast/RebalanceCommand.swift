@@ -382,8 +382,8 @@ final class RebalanceProgressView: Sendable {
         case .warning(let message): line = "warning: \(message)"
         case .waiting(let reason): line = "waiting: \(reason)"
         case .throttlesSet(let brokers, let topics):
-            line =
-                "throttle set on broker(s) \(brokers.map(String.init).joined(separator: ",")) and \(topics.count) topic(s)"
+            let on = brokers.isEmpty ? [] : ["broker(s) \(brokers.map(String.init).joined(separator: ","))"]
+            line = "throttle set on " + (on + ["\(topics.count) topic(s)"]).joined(separator: " and ")
         case .throttlesRestored(let keys): line = "\(keys.count) throttle config(s) restored"
         case .moveSkipped(let tp, let reason): line = "not started: \(tp): \(reason)"
         case .moveStuck(let tp, let seconds): line = "stuck: \(tp) not done after \(Int(seconds)) s"
