@@ -29,11 +29,8 @@ import Testing
         topology.partitions = 6
         var settings = SimSettings()
         settings.startupDelayMs = 2000
-        // Real Kafka 4.1 takes 4.5 s from a controlled shutdown to the process exit (docs/simulator.md). The
-        // producer runs in real time, not cluster time: at time scale 10 this keeps its 4.5 s of wall time to learn
-        // the new leaders before the listener closes, as against real Kafka; 0.45 s was missed on a loaded machine
-        // (requests in flight to a closed listener fail with _TRANSPORT, which real Kafka would not cause).
-        settings.shutdownDurationMs = 45_000
+        // Real Kafka 4.1 takes 4.5 s from a controlled shutdown to the process exit (docs/simulator.md).
+        settings.shutdownDurationMs = 4500
         settings.replicationBytesPerSecond = 15_000
         return try await KubernetesHarness.start(topology, settings: settings)
     }
