@@ -27,6 +27,8 @@ public struct EnginePolicy: Sendable {
     public var rebalance = RebalanceOptions()
     /// Dry-run proposals kept for execution by hash.
     public var proposalsKept = 64
+    /// The `engine` lease: only its holder runs mutating work; renewed every third of it.
+    public var leaseTTL: Duration = .seconds(15)
 
     public init() {}
 }
@@ -89,8 +91,10 @@ public actor ServiceEngine {
     var blocking: [String: Set<String>] = [:]
     /// When the last scale of a cluster in a direction was created.
     var lastScale: [String: Date] = [:]
-    /// Whether this engine may run mutating work (it holds the lease; always with one engine).
-    var leading = true
+    /// Whether this engine may run mutating work: it holds the `engine` lease.
+    var leading = false
+    /// The lease as last seen (who leads, until when, its epoch).
+    var lease: Lease?
     /// Callers of `finished(_:)` waiting for an operation to end.
     var waiters: [String: [CheckedContinuation<OperationSummary, Never>]] = [:]
 
@@ -113,6 +117,67 @@ public actor ServiceEngine {
     /// runner's journal: the rebalance resume path never moves a partition twice), pauses from firing alerts,
     /// the cooldowns from the latest scales. Then starts the workers.
     public func start() async throws {
+        try await load()
+        await renewLease()
+    }
+
+    /// Renews the lease every third of its time until cancelled, then gives it up.
+    public func keepLease() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: policy.leaseTTL / 3) } catch { break }
+            await renewLease()
+        }
+        try? await store.releaseLease(Self.leaseName, holder: engineId)
+    }
+
+    public static let leaseName = "engine"
+
+    /// Takes or renews the lease. Winning it reloads the store's unfinished operations and runs them (a running
+    /// one resumes from its journal); losing it (or the store) stops the workers, leaving their operations
+    /// running in the store for the new leader.
+    func renewLease() async {
+        do {
+            let l = try await store.acquireLease(Self.leaseName, holder: engineId, ttl: policy.leaseTTL, now: Date())
+            lease = l
+            if l.holder == engineId && !leading {
+                logger.info("this engine leads (lease epoch \(l.epoch))")
+                leading = true
+                try await load()
+                for cluster in queues.keys { kick(cluster) }
+            } else if l.holder == engineId {
+                try await adoptPending()
+            } else if leading {
+                logger.warning("this engine lost the lease to \(l.holder)")
+                yieldLeadership()
+            }
+        } catch {
+            if leading {
+                logger.warning("the lease could not be renewed (\(error)); this engine stops leading")
+                yieldLeadership()
+            }
+        }
+    }
+
+    /// Queues pending operations another engine (a standby answering the API) stored since.
+    func adoptPending() async throws {
+        let pending = try await store.serviceOperations(
+            ServiceOperationQuery(states: ["pending"], limit: 100_000, oldestFirst: true))
+        for row in pending where live[row.id] == nil {
+            guard let body = Self.decode(row) else { continue }
+            live[row.id] = body
+            queues[row.cluster, default: []].append(row.id)
+            kick(row.cluster)
+        }
+    }
+
+    func yieldLeadership() {
+        leading = false
+        for (_, t) in workers { t.cancel() }
+    }
+
+    /// Reads back what the store holds (see `start`).
+    func load() async throws {
+        queues = [:]
         let open = try await store.serviceOperations(
             ServiceOperationQuery(states: ["pending", "running"], limit: 100_000, oldestFirst: true))
         for row in open {
@@ -148,7 +213,6 @@ public actor ServiceEngine {
                     alert: alert.labels["alertname"], fingerprint: row.key.fingerprint, since: row.receivedAt)
             }
         }
-        for cluster in queues.keys { kick(cluster) }
     }
 
     /// Stops the workers (at shutdown); running operations stay `running` in the store and resume at the next
@@ -172,8 +236,9 @@ public actor ServiceEngine {
     public func readiness() async -> Readiness {
         do {
             _ = try await store.serviceOperations(ServiceOperationQuery(limit: 1))
+            let holder = lease.flatMap { $0.holder.isEmpty || $0.expiresAt < Date() ? nil : $0.holder }
             return Readiness(
-                ready: true, engine: engineId, leader: leading, leaderEngine: leading ? engineId : nil,
+                ready: true, engine: engineId, leader: leading, leaderEngine: holder, leaseEpoch: lease?.epoch,
                 store: store.location)
         } catch {
             return Readiness(
@@ -494,8 +559,9 @@ public actor ServiceEngine {
                 if outcome.0 == .failed { $0.summary.error = outcome.1 }
             }
             try? await event(id, outcome.1, level: outcome.0 == .failed ? .error : .info)
-        } catch is CancellationError {
-            // The engine stops: the operation stays running in the store and resumes at the next start.
+        } catch  where error is CancellationError || Task.isCancelled || !leading {
+            // The engine stops or lost the lease: the operation stays running in the store; the next leader (or
+            // this engine's next start) resumes it from its journal.
         } catch {
             let message = "\(error)"
             _ = try? await update(id) {
@@ -563,7 +629,11 @@ public actor ServiceEngine {
                 operationId: id, moves: resume?.spec.moves ?? planned, hash: resume?.spec.hash ?? hash,
                 options: resume?.spec.options ?? options, cluster: KafkaAdminRebalanceCluster(admin: admin),
                 store: store, resume: resume, clock: ContinuousClock(), logger: logger)
-            executor.stopRequested = { await self.isStopAsked(id) }
+            // A cancel reaches the runner in memory, or through the store when another engine answered it.
+            executor.stopRequested = {
+                if await self.isStopAsked(id) { return true }
+                return (try? await store.operation(id))?.stopRequestedAt != nil
+            }
             let total = planned.count
             return try await executor.run { event in
                 switch event {
