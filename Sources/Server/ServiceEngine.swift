@@ -595,7 +595,7 @@ public actor ServiceEngine {
         if let problem = Proposal.executionProblem(moves) { return (.failed, problem) }
         let report = try await executeMoves(
             id, c, mode: body.job.mode ?? "rebalance", moves: moves, throttle: body.job.throttleBytesPerSecond)
-        if isStopAsked(id) { return (.cancelled, "cancelled: \(report.summary)") }
+        if isStopAsked(id) || report.outcome == .stopped { return (.cancelled, "cancelled: \(report.summary)") }
         return report.isClean ? (.succeeded, "done: \(report.done) move(s)") : (.failed, report.summary)
     }
 
