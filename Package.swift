@@ -209,7 +209,8 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "ServiceContract", "ServiceConfig", "Operations", "BallastStore", "KafkaAdmin", "KafkaModel", "Planner",
-                "Rebalancer", "AgentContract",
+                "Rebalancer", "AgentContract", "ConfigPlanning", "KafkaPolicies",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

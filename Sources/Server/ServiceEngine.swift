@@ -63,6 +63,8 @@ struct OperationBody: Codable, Sendable {
         var count: Int?
         /// The brokers a scale added or chose for removal, once known (so a resumed scale keeps them).
         var brokers: [Int]?
+        /// A reconcile's desired state (its canonical JSON).
+        var reconcile: String?
     }
 }
 
@@ -217,8 +219,11 @@ public actor ServiceEngine {
 
     /// Stops the workers (at shutdown); running operations stay `running` in the store and resume at the next
     /// start.
-    public func stop() {
-        for (_, t) in workers { t.cancel() }
+    public func stop() async {
+        let running = Array(workers.values)
+        for t in running { t.cancel() }
+        // Wait for them: nothing of this engine may still call an agent or the cluster after it stopped.
+        for t in running { await t.value }
     }
 
     // MARK: Reads
@@ -551,6 +556,7 @@ public actor ServiceEngine {
             switch body.summary.kind {
             case .rebalance: outcome = try await runRebalance(id, body)
             case .upscale, .downscale: outcome = try await runScale(id, body)
+            case .config: outcome = try await runConfig(id, body)
             default: outcome = (.failed, "this engine cannot run \(body.summary.kind.rawValue) operations yet")
             }
             try await update(id) {

@@ -182,19 +182,21 @@ struct ServiceAlertmanagerTests {
                     Alerts.alert("Lag", labels: ["ballast_action": "pause-rollouts", "kafka_cluster": "prod"])
                 ]))
             let text = try await s.call(.GET, "/metrics", token: ServiceHarness.read).text
+            // Files, not pipes: a read of a pipe interrupted by a signal (EINTR) traps in Foundation.
+            let dir = NSTemporaryDirectory() + "promtool-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try text.write(toFile: dir + "/metrics.txt", atomically: true, encoding: .utf8)
+            _ = FileManager.default.createFile(atPath: dir + "/out.txt", contents: nil)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
             p.arguments = ["check", "metrics"]
-            let input = Pipe()
-            let output = Pipe()
-            p.standardInput = input
-            p.standardOutput = output
-            p.standardError = output
+            p.standardInput = FileHandle(forReadingAtPath: dir + "/metrics.txt")
+            p.standardOutput = FileHandle(forWritingAtPath: dir + "/out.txt")
+            p.standardError = FileHandle(forWritingAtPath: dir + "/out.txt")
             try p.run()
-            input.fileHandleForWriting.write(Data(text.utf8))
-            try input.fileHandleForWriting.close()
-            let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
+            let said = (try? String(contentsOfFile: dir + "/out.txt", encoding: .utf8)) ?? ""
             #expect(p.terminationStatus == 0, "\(said)")
             #expect(said.isEmpty, "promtool's findings: \(said)")
         }
