@@ -552,13 +552,7 @@ public actor ServiceEngine {
                 $0.summary.progress.message = "running"
             }
             try? await event(id, "started by engine \(engineId)")
-            let outcome: (ServiceOperationState, String)
-            switch body.summary.kind {
-            case .rebalance: outcome = try await runRebalance(id, body)
-            case .upscale, .downscale: outcome = try await runScale(id, body)
-            case .config: outcome = try await runConfig(id, body)
-            default: outcome = (.failed, "this engine cannot run \(body.summary.kind.rawValue) operations yet")
-            }
+            let outcome = try await runRetrying(id)
             try await update(id) {
                 $0.summary.state = outcome.0
                 $0.summary.progress.message = outcome.1
@@ -578,6 +572,36 @@ public actor ServiceEngine {
             try? await event(id, message, level: .error)
         }
         stopAsked.remove(id)
+    }
+
+    /// Runs the operation's runner; when the cluster or an agent cannot be reached (a broker restarting, a loaded
+    /// network), runs it again up to 5 times, 5 s apart: every runner resumes from what it journaled (a rebalance
+    /// from its moves' states, a scale from the brokers it chose and the agent request id), so a retry never
+    /// repeats a move, a restart or a scale.
+    func runRetrying(_ id: String) async throws -> (ServiceOperationState, String) {
+        var attempt = 1
+        while true {
+            guard let body = live[id] else { return (.failed, "the operation is gone") }
+            do {
+                switch body.summary.kind {
+                case .rebalance: return try await runRebalance(id, body)
+                case .upscale, .downscale: return try await runScale(id, body)
+                case .config: return try await runConfig(id, body)
+                default: return (.failed, "this engine cannot run \(body.summary.kind.rawValue) operations yet")
+                }
+            } catch  where attempt < 5 && Self.isTransient(error) && !isStopAsked(id) {
+                try? await event(
+                    id, "attempt \(attempt) could not reach what it needs (\(error)); retrying", level: .warning)
+                attempt += 1
+                try await Task.sleep(for: .seconds(5))
+            }
+        }
+    }
+
+    static func isTransient(_ error: any Error) -> Bool {
+        if let e = error as? ServiceError { return e.status == .unavailable }
+        if let e = error as? any CategorizedError { return e.category == .unreachable }
+        return false
     }
 
     func progress(_ id: String, done: Int, total: Int, message: String) async {

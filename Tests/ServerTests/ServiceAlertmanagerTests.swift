@@ -61,9 +61,11 @@ struct ServiceAlertmanagerTests {
         "Alertmanager's webhook drives an upscale and a downscale on the simulator; its resends add nothing; a resolved pause-rollouts alert ends the pause",
         .enabled(if: alertmanager != nil, "prometheus-alertmanager is not installed (Scripts/test.sh installs it)"))
     func alertmanagerEndToEnd() async throws {
+        // The simulator is not stopped at the end: when a scale failed (a loaded machine), the agent's own scale
+        // operation may still poll the simulator's control API, and a Hummingbird server shut down while a
+        // connection arrives traps (NIOAsyncWriter deinited without finish). It ends with the test process.
         let sim = try await SimRebalanceHarness.start(
             SimRebalanceHarness.model(brokers: 6, on: [1, 2, 3, 4, 5, 6]), timeScale: 10)
-        defer { Task { await sim.stop() } }
         let (dir, _) = try ServiceHarness.tokenFiles()
         try "agent-token".write(toFile: dir + "/agent.token", atomically: true, encoding: .utf8)
         try ServiceHarness.admin.write(toFile: dir + "/webhook.token", atomically: true, encoding: .utf8)
