@@ -216,9 +216,11 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                     continue
                 }
                 let signals = await activeSignals()
+                // Replica sizes and throttles: the catch-up prediction and the stall diagnosis are made from them.
+                let replication = await cluster.replication(brokers: snapshot.brokers.map(\.id), at: now())
                 step = machine.clusterRead(
                     snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, unreachable: unreachable,
-                    now: now(), wallMillis: wallMillis())
+                    replication: replication, now: now(), wallMillis: wallMillis())
             case .restart(let batchNodes):
                 // One request after another: a refused or unreachable request stops the batch there.
                 var failures: [Int32: String] = [:]
