@@ -128,7 +128,8 @@ public struct CatchUpModel: Sendable {
             let down = p.replicas.filter { inBatch.contains($0) }
             // The leader while the batch is down (and while it catches up).
             let leader: Int32 =
-                inBatch.contains(p.leader) ? (p.replicas.first { p.isr.contains($0) && !inBatch.contains($0) } ?? -1)
+                inBatch.contains(p.leader)
+                ? (p.replicas.first { p.isr.contains($0) && !inBatch.contains($0) } ?? -1)
                 : p.leader
             guard leader >= 0 else { continue }
             partitionsLed[leader, default: 0] += 1
@@ -140,8 +141,10 @@ public struct CatchUpModel: Sendable {
                 followerLoad[f, default: Load()].spentInSync += w
             }
             for f in down {
-                let current = max(0, (sample.sizes[ReplicaRef(tp, broker: leader)] ?? 0)
-                    - (sample.sizes[ReplicaRef(tp, broker: f)] ?? Int64.max / 2))
+                let current = max(
+                    0,
+                    (sample.sizes[ReplicaRef(tp, broker: leader)] ?? 0)
+                        - (sample.sizes[ReplicaRef(tp, broker: f)] ?? Int64.max / 2))
                 let lag = w * downSeconds + Double(p.isr.contains(f) ? 0 : current)
                 var covered = false
                 if sample.isThrottled(tp, broker: leader, leaderSide: true) {
@@ -199,7 +202,8 @@ public struct CatchUpModel: Sendable {
         while k > 1 {
             let together = predict(batch: Array(batch.prefix(k)), downSeconds: restartSeconds)
             let oneByOne = single.prefix(k).reduce(0) { $0 + restartSeconds + $1.seconds }
-            if restartSeconds + together.seconds <= oneByOne {
+            // A batch predicted never to catch up shrinks even when one at a time is predicted no better.
+            if together.seconds.isFinite && restartSeconds + together.seconds <= oneByOne {
                 return BatchSizing(
                     nodes: Array(batch.prefix(k)), restartSeconds: restartSeconds, predicted: together,
                     oneByOneSeconds: oneByOne)

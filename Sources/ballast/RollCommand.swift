@@ -353,7 +353,8 @@ struct RollCommand: AsyncParsableCommand {
                     + " after a \(Int(sizing.restartSeconds)) s restart, against \(Int(sizing.oneByOneSeconds)) s one "
                     + "at a time; limit: \(sizing.predicted.bottleneck)")
             if let first = plan.batches.first, sizing.nodes.count < first.nodes.count {
-                print("  the roll would restart only nodes \(sizing.nodes.map(String.init).joined(separator: ",")) first")
+                print(
+                    "  the roll would restart only nodes \(sizing.nodes.map(String.init).joined(separator: ",")) first")
             }
         }
         if !plan.heldFromFirst.isEmpty {

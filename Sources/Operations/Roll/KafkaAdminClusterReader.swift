@@ -40,14 +40,17 @@ public struct KafkaAdminClusterReader: ClusterReader {
         for broker in dirs {
             for dir in broker.logDirs where dir.errorName == nil {
                 for r in dir.replicas where !r.isFuture {
-                    sample.sizes[ReplicaRef(TopicPartition(r.topic, r.partition), broker: broker.brokerId)] = r.sizeBytes
+                    sample.sizes[ReplicaRef(TopicPartition(r.topic, r.partition), broker: broker.brokerId)] =
+                        r.sizeBytes
                     topics.insert(r.topic)
                 }
             }
         }
         let rateKeys = ["leader.replication.throttled.rate", "follower.replication.throttled.rate"]
         for id in brokers {
-            guard let list = try? await admin.describeConfigs([ConfigResource(kind: .broker, name: "\(id)")], names: rateKeys)
+            guard
+                let list = try? await admin.describeConfigs(
+                    [ConfigResource(kind: .broker, name: "\(id)")], names: rateKeys)
             else { continue }
             for e in list.flatMap(\.entries) {
                 // Kafka's default, Long.MAX_VALUE, means no throttle.
