@@ -483,12 +483,16 @@ public struct RollStateMachine: Sendable {
         return events
     }
 
-    /// Bytes per second one restarted broker caught up in the batch that just finished.
+    /// Bytes per second one restarted broker fetched while catching up in the batch that just finished: the lag it
+    /// had when it came back plus what was written to its partitions meanwhile, over the catch-up time.
     mutating func measureCatchUpRate(seconds: Double) {
         guard seconds > options.timeouts.pollSeconds, !initialLag.isEmpty else { return }
-        var perBroker: [Int32: Int64] = [:]
-        for (r, lag) in initialLag { perBroker[r.broker, default: 0] += lag }
-        let bytes = Double(perBroker.values.max() ?? 0)
+        let writes = lastSnapshot.flatMap { catchUpModel($0)?.writeRates } ?? [:]
+        var perBroker: [Int32: Double] = [:]
+        for (r, lag) in initialLag {
+            perBroker[r.broker, default: 0] += Double(lag) + (writes[r.partition] ?? 0) * seconds
+        }
+        let bytes = perBroker.values.max() ?? 0
         if bytes > 0 { observedCatchUpRate = bytes / seconds }
     }
 
