@@ -319,6 +319,11 @@ public struct RollStateMachine: Sendable {
             events += decision.warnings.map { .warning($0) }
             reportedWarnings = true
         }
+        if options.catchUpAwareBatches, decision.batch.count > 1, samples.count == 1, now - since < gateSampleWait {
+            // One replication sample gives sizes but no write rates: wait for the next before sizing the batch.
+            phase = .gate(since: since)
+            return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: events)
+        }
         if !decision.batch.isEmpty {
             let plan = planner.plan(nodes: reachable, activeSignals: activeSignals)
             events.append(.planned(done: batchIndex, batches: plan.batches.map(\.nodes)))
@@ -355,6 +360,8 @@ public struct RollStateMachine: Sendable {
     }
 
     var reportedWarnings = false
+    /// How long the gate waits for a second replication sample (write rates) before going on without a prediction.
+    let gateSampleWait = 10.0
 
     mutating func catchUp(_ snapshot: ClusterSnapshot, since: Double, now: Double, wallMillis: Int64) -> Step {
         let inBatch = Set(batch)
