@@ -470,7 +470,8 @@ public struct RollStateMachine: Sendable {
         let model = catchUpModel(snapshot)
         for (r, v) in lags.sorted(by: { $0.key < $1.key }) {
             if initialLag[r] == nil { initialLag[r] = v.lag }
-            guard let seen = lagTrack[r] else {
+            // At the leader's end and not yet in the ISR: the join is pending, nothing to catch up.
+            guard v.lag > 0, let seen = lagTrack[r] else {
                 lagTrack[r] = (v.lag, now)
                 continue
             }

@@ -83,6 +83,18 @@ import Testing
         #expect(part(c).isr.contains(4))
     }
 
+    /// A replica catching up under a steady write load (the model's `networkIn`) rejoins the ISR: the step's target
+    /// is the leader's size at the end of the step, not at its start (which a replica could never reach).
+    @Test func aReplicaCatchingUpUnderASteadyLoadRejoinsTheIsr() throws {
+        var c = try Self.cluster()
+        try c.createTopic(
+            name: "loaded", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], loadBytesPerMs: [100])
+        try c.alterReassignment(topic: "loaded", partition: 0, target: [4, 2, 3])
+        c.advance(to: 1_000)
+        #expect(c.listReassignments().isEmpty)
+        #expect(part(c, topic: "loaded").isr.contains(4))
+    }
+
     /// Produce traffic competes with catch-up for a follower broker's replication throughput.
     @Test func inSyncFetchTrafficLeavesLessOfTheFollowersThroughputForCatchUp() throws {
         var topo = SimTopology()

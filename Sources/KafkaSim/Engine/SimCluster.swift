@@ -761,7 +761,11 @@ public struct SimCluster: Sendable {
             }
         }
         for (i, flow) in flows.enumerated() {
-            let target = size(of: flow.key.partition)
+            // The leader's size at the end of this step: under a steady write load (the model's `networkIn`) a
+            // target taken at the step's start would always be a step behind, and the replica never rejoin the ISR.
+            let target =
+                size(of: flow.key.partition)
+                + Int64((partitions[Int(flow.key.partition)].loadBytesPerMs * Double(ms)).rounded(.up))
             let held = replicaBytes[flow.key]!
             let r = rate[i].isFinite ? rate[i] : Double(settings.replicationBytesPerSecond)
             // (`rate` is 0 for a replica whose every limit is spent on in-sync followers: it stalls, as in Kafka.)

@@ -47,12 +47,21 @@ public struct KafkaAdminClusterReader: ClusterReader {
             }
         }
         let rateKeys = ["leader.replication.throttled.rate", "follower.replication.throttled.rate"]
-        for id in brokers {
-            guard
-                let list = try? await admin.describeConfigs(
-                    [ConfigResource(kind: .broker, name: "\(id)")], names: rateKeys)
-            else { continue }
-            for e in list.flatMap(\.entries) {
+        // Each broker answers for itself: ask them all at once.
+        let rates = await withTaskGroup(of: (Int32, [ConfigEntry]).self) { group in
+            for id in brokers {
+                group.addTask {
+                    let list = try? await admin.describeConfigs(
+                        [ConfigResource(kind: .broker, name: "\(id)")], names: rateKeys)
+                    return (id, list?.flatMap(\.entries) ?? [])
+                }
+            }
+            var out: [(Int32, [ConfigEntry])] = []
+            for await answer in group { out.append(answer) }
+            return out
+        }
+        for (id, entries) in rates {
+            for e in entries {
                 // Kafka's default, Long.MAX_VALUE, means no throttle.
                 guard let v = e.value.flatMap(Double.init), v < 9.2e18 else { continue }
                 if e.name == rateKeys[0] { sample.leaderRate[id] = v } else { sample.followerRate[id] = v }
