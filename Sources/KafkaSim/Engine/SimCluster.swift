@@ -690,6 +690,16 @@ public struct SimCluster: Sendable {
             producedMark = partitions.map(\.producedBytes)
             producedMarkStale = false
         }
+        // Only the brokers with replicas catching up (and their leaders) need the in-sync accounting.
+        var fetchers = Set<Int32>()
+        var sources = Set<Int32>()
+        for key in replicaBytes.keys where canFetch(key) {
+            fetchers.insert(key.broker)
+            sources.insert(partitions[Int(key.partition)].leader)
+        }
+        var serving = [Bool](repeating: false, count: nodes.count)
+        for i in nodes.indices { serving[i] = nodes[i].isServing }
+        func isServing(_ id: Int32) -> Bool { nodeIndex[id].map { serving[$0] } ?? false }
         var inSyncFetch: [Int32: Double] = [:]
         var inSyncLeader: [Int32: Double] = [:]
         var inSyncFollower: [Int32: Double] = [:]
@@ -697,13 +707,18 @@ public struct SimCluster: Sendable {
             let part = partitions[p]
             let produced = max(0, part.producedBytes - producedMark[p])
             producedMark[p] = part.producedBytes
-            guard part.leader >= 0, node(part.leader)?.isServing == true else { continue }
+            let leaderIsSource = sources.contains(part.leader)
+            guard part.leader >= 0, leaderIsSource || part.isr.contains(where: fetchers.contains),
+                isServing(part.leader)
+            else { continue }
             let rate = part.loadBytesPerMs * 1000 + Double(produced) / seconds
             guard rate > 0 else { continue }
-            for f in part.isr where f != part.leader && node(f)?.isServing == true {
+            for f in part.isr where f != part.leader && isServing(f) {
                 let key = ReplicaKey(partition: Int32(p), broker: f)
                 guard replicaBytes[key] == nil else { continue }
-                inSyncFetch[f, default: 0] += rate
+                let fetching = fetchers.contains(f)
+                if fetching { inSyncFetch[f, default: 0] += rate }
+                guard leaderIsSource || fetching else { continue }
                 let (followerListed, leaderListed) = throttle(of: key)
                 if leaderListed { inSyncLeader[part.leader, default: 0] += rate }
                 if followerListed { inSyncFollower[f, default: 0] += rate }
