@@ -16,10 +16,19 @@ public final class SQLiteOperationsStore: OperationsStore {
     public var location: String { path }
 
     /// Opens (creating when missing) the store in `directory`, and brings its schema up to date.
-    public init(directory: String) throws(StoreError) {
-        path = (directory as NSString).appendingPathComponent(Self.fileName)
+    public convenience init(directory: String) throws(StoreError) {
+        try self.init(path: (directory as NSString).appendingPathComponent(Self.fileName))
+    }
+
+    /// Opens (creating it and its directory when missing) the store in the file at `path` (`ballast serve`'s
+    /// `store: sqlite:///PATH`), and brings its schema up to date.
+    public init(path: String) throws(StoreError) {
+        self.path = path
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             // Another process may hold the file for a moment (`rebalance --stop` or a `roll` checking the lock while
             // a rebalance journals): wait for it rather than fail with SQLITE_BUSY.
             var configuration = Configuration()
@@ -320,6 +329,9 @@ public final class SQLiteOperationsStore: OperationsStore {
                 arguments: [name, holder])
         }
     }
+
+    /// Nothing to close: GRDB closes the file when the last reference goes.
+    public func close() async {}
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
