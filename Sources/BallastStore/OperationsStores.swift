@@ -16,7 +16,7 @@ public enum OperationsStores {
                 throw StoreError(
                     .invalidLocation, "the store URL \(url) is not valid: it names no file (sqlite:///PATH)")
             }
-            return try SQLiteOperationsStore(path: path)
+            return try SQLiteOperationsStore(file: (path as NSString).expandingTildeInPath)
         }
         if lowercased.hasPrefix("postgres://") || lowercased.hasPrefix("postgresql://") {
             return try await PostgresOperationsStore.open(url: url, environment: environment)

@@ -17,18 +17,16 @@ public final class SQLiteOperationsStore: OperationsStore {
 
     /// Opens (creating when missing) the store in `directory`, and brings its schema up to date.
     public convenience init(directory: String) throws(StoreError) {
-        try self.init(path: (directory as NSString).appendingPathComponent(Self.fileName))
+        try self.init(file: (directory as NSString).appendingPathComponent(Self.fileName))
     }
 
-    /// Opens (creating it and its directory when missing) the store in the file at `path` (`ballast serve`'s
-    /// `store: sqlite:///PATH`), and brings its schema up to date.
-    public init(path: String) throws(StoreError) {
-        self.path = path
+    /// Opens (creating when missing) the store in the SQLite file `file` (`ballast serve`'s `store: sqlite://FILE`).
+    public init(file: String) throws(StoreError) {
+        path = file
+        let directory = (file as NSString).deletingLastPathComponent
         do {
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            }
+            try FileManager.default.createDirectory(
+                atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
             // Another process may hold the file for a moment (`rebalance --stop` or a `roll` checking the lock while
             // a rebalance journals): wait for it rather than fail with SQLITE_BUSY.
             var configuration = Configuration()
@@ -98,6 +96,8 @@ public final class SQLiteOperationsStore: OperationsStore {
                         epoch INTEGER NOT NULL);
                     """)
         }
+        // `ballast serve`: its operations, their event logs, the alerts it received.
+        registerServiceMigrations(&migrator)
         return migrator
     }
 

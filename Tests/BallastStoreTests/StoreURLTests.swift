@@ -43,7 +43,7 @@ import Testing
         #expect(store.location == path)
         try await store.begin(operationId: "a", spec: Data())
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(try await SQLiteOperationsStore(path: path).operation("a")?.status == .running)
+        #expect(try await SQLiteOperationsStore(file: path).operation("a")?.status == .running)
     }
 }
 
