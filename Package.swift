@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
@@ -99,10 +100,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The one operations store (GRDB/SQLite): journals of rolls and rebalances, cluster locks.
+        // The one operations store, in SQLite (GRDB) or PostgreSQL (postgres-nio, for engines sharing a database):
+        // journals of rolls and rebalances, cluster locks, leadership leases.
         .target(
             name: "BallastStore",
-            dependencies: ["KafkaModel", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "KafkaModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // The service configuration (DESIGN.md's YAML), read by `ballast topology check` and later `ballast serve`.
@@ -272,8 +280,9 @@ let package = Package(
             name: "ConfigPlanningTests",
             dependencies: ["ConfigPlanning", "KafkaModel", "KafkaPolicies", "BallastTestSupport"],
             swiftSettings: strict),
+        // Both stores, the PostgreSQL one against a real server (BallastTestSupport's TestPostgres).
         .testTarget(
-            name: "BallastStoreTests", dependencies: ["BallastStore"], swiftSettings: strict),
+            name: "BallastStoreTests", dependencies: ["BallastStore", "BallastTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "OperationsTests",
             dependencies: [

@@ -5,8 +5,9 @@ public import KafkaModel
 /// operations use the same tables with their own `kind`), and a per-Kafka-cluster lock held by operation id, so
 /// that a roll and a rebalance never run at once on one cluster.
 ///
-/// `SQLiteOperationsStore` (GRDB) implements it; a PostgreSQL store for a highly available `ballast serve` can
-/// implement the same protocol. Every method is async: no caller blocks its task on disk I/O.
+/// `SQLiteOperationsStore` (GRDB) and `PostgresOperationsStore` (postgres-nio, for engines sharing one database)
+/// implement it with the same semantics; `OperationsStores.open(url:)` opens either from a URL. Every method is async:
+/// no caller blocks its task on I/O.
 public protocol OperationsStore: Sendable {
     /// Where the store is, for messages (a file path or a database URL without its password).
     var location: String { get }
@@ -75,6 +76,9 @@ public protocol OperationsStore: Sendable {
     /// Gives the lease up at once when `holder` holds it (a clean shutdown: the next engine need not wait for the
     /// expiry); the next holder gets the next epoch.
     func releaseLease(_ name: String, holder: String) async throws(StoreError)
+
+    /// Lets go of the store's connections (a PostgreSQL pool); the store cannot be used afterwards.
+    func close() async
 }
 
 extension OperationsStore {

@@ -330,6 +330,9 @@ public final class SQLiteOperationsStore: OperationsStore {
         }
     }
 
+    /// Nothing to close: GRDB closes the file when the last reference goes.
+    public func close() async {}
+
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await db.write(body)

@@ -9,17 +9,19 @@ import Testing
 
     func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
 
-    @Test func aFreeLeaseIsTakenUntilNowPlusTTLWithEpochOne() async throws {
-        try await withTestStore { store in
-            let s = try store.open()
+    @Test(arguments: StoreKind.available) func aFreeLeaseIsTakenUntilNowPlusTTLWithEpochOne(_ kind: StoreKind)
+        async throws
+    {
+        try await withTestStore(kind) { store in
+            let s = try await store.open()
             let lease = try await s.acquireLease("leader", holder: "a", ttl: .seconds(15), now: t0)
             #expect(lease == Lease(holder: "a", expiresAt: at(15), epoch: 1))
         }
     }
 
-    @Test func theHolderRenewsItKeepingItsEpoch() async throws {
-        try await withTestStore { store in
-            let s = try store.open()
+    @Test(arguments: StoreKind.available) func theHolderRenewsItKeepingItsEpoch(_ kind: StoreKind) async throws {
+        try await withTestStore(kind) { store in
+            let s = try await store.open()
             _ = try await s.acquireLease("leader", holder: "a", ttl: .seconds(15), now: t0)
             let renewed = try await s.acquireLease("leader", holder: "a", ttl: .seconds(15), now: at(5))
             #expect(renewed == Lease(holder: "a", expiresAt: at(20), epoch: 1))
@@ -29,20 +31,21 @@ import Testing
         }
     }
 
-    @Test func anotherHolderIsRefusedWhileTheLeaseRuns() async throws {
-        try await withTestStore { store in
-            let a = try store.open()
-            let b = try store.open()
+    @Test(arguments: StoreKind.available) func anotherHolderIsRefusedWhileTheLeaseRuns(_ kind: StoreKind) async throws {
+        try await withTestStore(kind) { store in
+            let a = try await store.open()
+            let b = try await store.open()
             _ = try await a.acquireLease("leader", holder: "a", ttl: .seconds(15), now: t0)
             let refused = try await b.acquireLease("leader", holder: "b", ttl: .seconds(15), now: at(14.5))
             #expect(refused == Lease(holder: "a", expiresAt: at(15), epoch: 1))
         }
     }
 
-    @Test func anExpiredLeaseIsTakenOverWithTheNextEpoch() async throws {
-        try await withTestStore { store in
-            let a = try store.open()
-            let b = try store.open()
+    @Test(arguments: StoreKind.available) func anExpiredLeaseIsTakenOverWithTheNextEpoch(_ kind: StoreKind) async throws
+    {
+        try await withTestStore(kind) { store in
+            let a = try await store.open()
+            let b = try await store.open()
             _ = try await a.acquireLease("leader", holder: "a", ttl: .seconds(15), now: t0)
             // Expired at exactly expiresAt.
             let taken = try await b.acquireLease("leader", holder: "b", ttl: .seconds(15), now: at(15))
@@ -56,10 +59,12 @@ import Testing
         }
     }
 
-    @Test func aReleasedLeaseIsFreeAtOnceAndItsNextHolderGetsTheNextEpoch() async throws {
-        try await withTestStore { store in
-            let a = try store.open()
-            let b = try store.open()
+    @Test(arguments: StoreKind.available) func aReleasedLeaseIsFreeAtOnceAndItsNextHolderGetsTheNextEpoch(
+        _ kind: StoreKind
+    ) async throws {
+        try await withTestStore(kind) { store in
+            let a = try await store.open()
+            let b = try await store.open()
             _ = try await a.acquireLease("leader", holder: "a", ttl: .seconds(15), now: t0)
             // Only the holder can release it.
             try await b.releaseLease("leader", holder: "b")
@@ -74,13 +79,15 @@ import Testing
         }
     }
 
-    @Test func leasesOfDifferentNamesAreIndependentAndSurviveAReopen() async throws {
-        try await withTestStore { store in
-            let s = try store.open()
+    @Test(arguments: StoreKind.available) func leasesOfDifferentNamesAreIndependentAndSurviveAReopen(_ kind: StoreKind)
+        async throws
+    {
+        try await withTestStore(kind) { store in
+            let s = try await store.open()
             _ = try await s.acquireLease("leader", holder: "a", ttl: .seconds(15), now: t0)
             let other = try await s.acquireLease("reaper", holder: "b", ttl: .milliseconds(1_500), now: t0)
             #expect(other == Lease(holder: "b", expiresAt: at(1.5), epoch: 1))
-            let reopened = try store.open()
+            let reopened = try await store.open()
             #expect(
                 try await reopened.acquireLease("leader", holder: "c", ttl: .seconds(15), now: at(1))
                     == Lease(holder: "a", expiresAt: at(15), epoch: 1))
