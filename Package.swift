@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "KubernetesAPI", targets: ["KubernetesAPI"]),
         .library(name: "KubernetesSim", targets: ["KubernetesSim"]),
+        .library(name: "DashboardModel", targets: ["DashboardModel"]),
+        .library(name: "Dashboard", targets: ["Dashboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,6 +75,9 @@ let package = Package(
         // The Kubernetes objects, selectors, RBAC rules and kubeconfig the kubernetes driver reads and the simulated
         // Kubernetes API serves.
         .target(name: "KubernetesAPI", swiftSettings: strict),
+        // What the dashboard shows (`DashboardView`) and the builder that makes it from a snapshot, the agents'
+        // nodes and the operations' journals; the applications' stats.
+        .target(name: "DashboardModel", dependencies: ["KafkaModel"], swiftSettings: strict),
 
         // MARK: I/O
 
@@ -198,6 +203,30 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The dashboard (page, assets, JSON and live stream) on Hummingbird, and its live source.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "DashboardModel", "KafkaModel", "KafkaAdmin", "BallastStore", "Operations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        // `ballast demo`'s producer and consumer applications: librdkafka clients over TCP.
+        .target(
+            name: "DemoApplications", dependencies: ["DashboardModel", "CRdKafka"], swiftSettings: strict),
+        // `ballast demo`: the simulated stretch cluster, agents, applications, dashboard and scenario in one process.
+        .target(
+            name: "Demo",
+            dependencies: [
+                "Dashboard", "DashboardModel", "DemoApplications", "Operations", "BallastStore", "KafkaAdmin",
+                "KafkaModel", "KafkaSim", "KubernetesSim", "Agent", "AgentContract", "AgentKubernetesDriver", "Roller",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Parses, wires, prints.
         .executableTarget(
             name: "ballast",
@@ -205,7 +234,7 @@ let package = Package(
                 "KafkaModel", "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "Rebalancer",
                 "ConfigPlanning", "AgentContract", "BallastStore", "Operations", "KafkaSim", "Agent",
                 "AgentProcessDriver", "AgentSimDriver", "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim",
-                "ServiceConfig",
+                "ServiceConfig", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -236,6 +265,13 @@ let package = Package(
         .testTarget(
             name: "KafkaWireTests", dependencies: ["KafkaWire"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KafkaModelTests", dependencies: ["KafkaModel"], swiftSettings: strict),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "DashboardModel", "Dashboard", "KafkaModel",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "KafkaAdminTests",
             dependencies: ["KafkaAdmin", "KafkaModel", "KafkaWireNIO", "KafkaSim", "BallastTestSupport"],

@@ -17,6 +17,7 @@ struct Ballast: AsyncParsableCommand {
             AgentCommand.self,
             TopologyCommand.self,
             BenchCommand.self,
+            DemoCommand.self,
         ]
     )
 

@@ -1,0 +1,266 @@
+import DashboardModel
+import DemoApplications
+import Foundation
+import KafkaAdmin
+import KafkaModel
+import Logging
+import Operations
+import Roller
+import ServiceLifecycle
+import Synchronization
+
+/// The demo's terminal: one line per step, flushed at once (a script reads them as they come).
+public struct DemoOutput: Sendable {
+    let write: @Sendable (String) -> Void
+
+    public init(write: @escaping @Sendable (String) -> Void) {
+        self.write = write
+    }
+
+    /// Standard output.
+    public init() {
+        self.write = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    }
+
+    public func line(_ text: String) { write(text) }
+}
+
+/// Samples the applications' counters into the chart's points once a second.
+struct Sampler: Service {
+    let stats: ApplicationStats
+
+    func run() async throws {
+        // Ends quietly at the demo's shutdown (the sleep is cancelled then).
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                stats.sample(nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// One step of a scenario.
+enum DemoStep: String, Sendable, CaseIterable {
+    case reconcileDynamic = "reconcile: a dynamic config change, applied live (no restart)"
+    case reconcileRoll = "roll: a read-only config change (reconcile), rolled broker by broker"
+    case alertUpscale = "alert: an Alertmanager upscale alert adds brokers and rebalances onto them"
+    case downscale = "downscale: brokers drained, then the pool scaled down"
+    case manualRebalance = "rebalance: a manual dry run, then its execution by hash"
+
+    static func steps(_ scenario: DemoOptions.Scenario) -> [DemoStep] {
+        switch scenario {
+        case .full: allCases
+        case .roll: [.reconcileRoll]
+        case .scale: [.alertUpscale, .downscale]
+        case .rebalance: [.manualRebalance]
+        }
+    }
+}
+
+/// What a step came to.
+enum StepOutcome: Sendable, Equatable {
+    case done
+    /// Done without its trigger (the service): what was done instead.
+    case doneWithout(String)
+    case skipped(String)
+    case failed(String)
+}
+
+/// Plays the scenario once the dashboard and the agents are up; with `exitAfterScenario` it returns when the
+/// scenario ends (which ends the demo), otherwise it waits for the demo's shutdown.
+struct ScenarioService: Service {
+    let env: DemoEnvironment
+    let admin: KafkaAdmin
+    let options: DemoOptions
+    let output: DemoOutput
+    let outcome: DemoOutcome
+    let producer: DemoProducer
+    let consumer: DemoConsumer
+    let agents: [any AgentAPI]
+    let dashboard: AsyncStream<Int>
+    let agentsReady: AsyncStream<Void>
+
+    func run() async throws {
+        var port = 0
+        for await p in dashboard { port = p }
+        let host = options.host == "0.0.0.0" ? "127.0.0.1" : options.host
+        let url = "http://\(host):\(port)/"
+        output.line("dashboard=\(url)")
+        output.line("bootstrap=\(env.sim.bootstrap)")
+        if options.openBrowser { Self.openBrowser(url) }
+        for await _ in agentsReady {}
+        let passed = try await cancelWhenGracefulShutdown { try await play() }
+        outcome.passed.withLock { $0 = passed }
+        if options.exitAfterScenario { return }
+        output.line("the dashboard stays up at \(url); Ctrl-C stops the demo")
+        try? await gracefulShutdown()
+    }
+
+    func play() async throws -> Bool {
+        let clusters = Set(env.kubernetesClusterOf.values).sorted()
+        output.line(
+            "cluster: \(options.brokers) brokers in \(clusters.count) Kubernetes clusters (\(clusters.joined(separator: ", "))), "
+                + "one kubernetes agent per cluster, time x\(Self.number(options.speed))")
+        producer.start()
+        consumer.start()
+        output.line(
+            "applications: an idempotent acks=all producer (200 messages/s) and a consumer group member on topic "
+                + DemoEnvironment.appTopic)
+        guard await until(seconds: 120, { env.stats.totals.consumed > 0 }) else {
+            return finish(reason: "the consumer received nothing within 120 s")
+        }
+        output.line("applications: producing and consuming")
+        var outcomes: [(DemoStep, StepOutcome)] = []
+        for step in DemoStep.steps(options.scenario) {
+            output.line("step: \(step.rawValue)")
+            let result = await run(step)
+            switch result {
+            case .done: output.line("step done: \(step.rawValue)")
+            case .doneWithout(let label): output.line("step done: \(label)")
+            case .skipped(let why): output.line("step SKIPPED: \(step.rawValue): \(why)")
+            case .failed(let why): output.line("step FAILED: \(step.rawValue): \(why)")
+            }
+            outcomes.append((step, result))
+            if case .failed = result { break }
+        }
+        // The applications' verdict: stop producing, let the consumer catch up, count.
+        let sent = await producer.stop()
+        _ = await until(seconds: 120) { env.stats.totals.unconfirmed == 0 }
+        let t = env.stats.totals
+        output.line(
+            "applications: sent=\(sent.sent) acknowledged=\(t.acknowledged) failed=\(t.failed) consumed=\(t.consumed) "
+                + "lost=\(t.unconfirmed) duplicates=\(t.duplicates) consumerErrors=\(t.consumeErrors) "
+                + "groupRebalances=\(t.rebalances)")
+        if let (step, result) = outcomes.first(where: { if case .failed = $0.1 { true } else { false } }),
+            case .failed(let why) = result
+        {
+            return finish(reason: "\(step.rawValue): \(why)")
+        }
+        if t.failed > 0 { return finish(reason: "\(t.failed) failed deliveries (\(env.stats.errors))") }
+        if t.unconfirmed > 0 { return finish(reason: "\(t.unconfirmed) acknowledged messages were never consumed") }
+        let skipped = outcomes.filter { if case .skipped = $0.1 { true } else { false } }
+        if !skipped.isEmpty {
+            return finish(
+                reason: "\(skipped.count) step(s) skipped: "
+                    + skipped.map { s in s.0.rawValue.prefix { $0 != ":" } }.joined(separator: ", ")
+                    + " (\(Self.noService))")
+        }
+        output.line("scenario=done")
+        return true
+    }
+
+    static let noService =
+        "ballast serve (#17) is not in this build, so the reconcile, alert and rebalance triggers have no server"
+
+    func finish(reason: String) -> Bool {
+        output.line("scenario=failed: \(reason)")
+        return false
+    }
+
+    func run(_ step: DemoStep) async -> StepOutcome {
+        switch step {
+        case .reconcileRoll:
+            // Without the service there is no reconcile trigger; the roll itself is Ballast's real roll executor.
+            output.line(
+                "  (\(Self.noService): no config change is made; the roll runs in this process, through the same roll executor)"
+            )
+            let result = await roll(trigger: "demo (in-process)")
+            return result == .done
+                ? .doneWithout(
+                    "roll: every broker restarted through its agent (in-process; the reconcile trigger needs ballast serve)"
+                )
+                : result
+        case .reconcileDynamic, .alertUpscale, .downscale, .manualRebalance:
+            return .skipped(Self.noService)
+        }
+    }
+
+    /// A roll of every broker through the agents, journaled in the store, its events on the dashboard.
+    func roll(trigger: String) async -> StepOutcome {
+        let id = RollSpec.newOperationId()
+        var options = RollOptions()
+        options.timeouts.pollSeconds = 0.2
+        let total = env.kubernetesClusterOf.count
+        env.operations.started(id, total: total, trigger: trigger)
+        let ops = env.operations
+        let output = self.output
+        let lastHold = Mutex<String?>(nil)
+        let planned = Atomic<Bool>(false)
+        do {
+            try await env.store.begin(operationId: id, kind: .roll, spec: Data("{}".utf8))
+            let executor = RollExecutor(
+                operationId: id, nodes: nil, options: options, cluster: KafkaAdminClusterReader(admin: admin),
+                agents: agents, journal: env.store, clock: ContinuousClock(), logger: env.logger)
+            let restarted = try await executor.run { event in
+                switch event {
+                case .planned(_, let batches):
+                    let text =
+                        "planned \(batches.count) batches: "
+                        + batches.map { "[\(Self.ids($0))]" }.joined(separator: " ")
+                    ops.event(id, text)
+                    // The plan is made again after every batch; the terminal shows the first one.
+                    if !planned.exchange(true, ordering: .relaxed) { output.line("  roll: \(text)") }
+                case .waiting(let reasons, let held):
+                    guard let reason = reasons.first ?? held.sorted(by: { $0.key < $1.key }).first?.value else {
+                        return
+                    }
+                    let text = "waiting: \(reason)"
+                    ops.event(id, text, holdReason: reason.code)
+                    let changed = lastHold.withLock { last in
+                        defer { last = reason.code }
+                        return last != reason.code
+                    }
+                    if changed { output.line("  roll: \(text)") }
+                case .batchStarted(let index, let nodes, _, let cluster, _):
+                    lastHold.withLock { $0 = nil }
+                    ops.event(id, "batch \(index) started: brokers \(Self.ids(nodes)) in \(cluster)")
+                    output.line("  roll: batch \(index) started: brokers \(Self.ids(nodes)) in \(cluster)")
+                case .restarted(let node):
+                    output.line("  roll: broker \(node) restarted")
+                case .catchingUp(let index, let inSync, let total):
+                    ops.event(id, "batch \(index): \(inSync) of \(total) replicas back in sync")
+                case .batchDone(let index, let nodes):
+                    output.line("  roll: batch \(index) done (brokers \(Self.ids(nodes)) back and in sync)")
+                case .warning(let text):
+                    ops.event(id, "warning: \(text)")
+                    output.line("  roll: warning: \(text)")
+                default:
+                    break
+                }
+            }
+            output.line("  roll: \(restarted.count) brokers restarted")
+            return .done
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// Awaits a condition the demo cannot be told about (the applications' counters), checking every 200 ms.
+    func until(seconds: Double, _ condition: () -> Bool) async -> Bool {
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(seconds)
+        while clock.now < end {
+            if condition() { return true }
+            guard (try? await Task.sleep(for: .milliseconds(200))) != nil else { return false }
+        }
+        return condition()
+    }
+
+    static func ids(_ nodes: [Int32]) -> String { nodes.map(String.init).joined(separator: ",") }
+
+    static func number(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+
+    static func openBrowser(_ url: String) {
+        for opener in ["/usr/bin/xdg-open", "/usr/bin/open"] where FileManager.default.isExecutableFile(atPath: opener)
+        {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: opener)
+            p.arguments = [url]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try? p.run()
+            return
+        }
+    }
+}
