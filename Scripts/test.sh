@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in pkg-config librdkafka-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev kcat python3-confluent-kafka prometheus; do
+# chromium: the dashboard's browser test (headless).
+for pkg in pkg-config librdkafka-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev kcat python3-confluent-kafka prometheus \
+    chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # kubectl for the tests against the simulated Kubernetes API: Debian's kubernetes-client (kubectl 1.20), only when no

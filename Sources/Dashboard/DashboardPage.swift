@@ -18,11 +18,14 @@ enum DashboardPage {
           <label>Kafka cluster <select id="cluster" aria-label="Kafka cluster"></select></label>
           <span id="updated" class="muted" aria-live="polite">connecting…</span>
           <details id="token-box"><summary>Admin token</summary>
-            <p class="muted">Pause, resume and cancel call the service API with this token; it is kept in this tab only
-            (sessionStorage).</p>
-            <input id="token" type="password" autocomplete="off" aria-label="Admin token">
-            <button id="token-save" type="button">Keep for this tab</button>
-          </details>
+              <form id="token-form">
+                <p class="muted">Pause, resume and cancel call the service API with this token; it is kept in this tab
+                only (sessionStorage).</p>
+                <input type="text" name="username" value="admin" autocomplete="username" hidden>
+                <input id="token" type="password" autocomplete="off" aria-label="Admin token">
+                <button type="submit">Keep for this tab</button>
+              </form>
+            </details>
         </header>
         <p id="problems" class="problems" role="status" hidden></p>
         <main>
@@ -90,7 +93,7 @@ enum DashboardPage {
         .op { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .5rem; margin-bottom: .5rem; }
         .op progress { width: 100%; height: 1rem; }
         .op .hold { color: var(--warn); background: var(--warn-bg); padding: .1rem .3rem; border-radius: 4px; }
-        .op ol { margin: .3rem 0; padding-left: 1.3rem; max-height: 12rem; overflow-y: auto; font-size: .85rem; }
+        .op ol { margin: .3rem 0; padding-left: 2.2rem; max-height: 12rem; overflow-y: auto; font-size: .85rem; }
         .tl-hold { color: var(--warn); } .tl-failed { color: var(--bad); font-weight: 600; } .tl-done { color: var(--ok); }
         button { font: inherit; padding: .2rem .6rem; border-radius: 6px; border: 1px solid var(--muted); background: var(--bg); cursor: pointer; }
         button:focus-visible, select:focus-visible, input:focus-visible { outline: 3px solid var(--info); outline-offset: 1px; }
@@ -114,7 +117,7 @@ enum DashboardPage {
             if (v === undefined || v === null) continue;
             if (k === "class") e.className = v; else e.setAttribute(k, v);
           }
-          for (const c of children.flat()) {
+          for (const c of children.flat(Infinity)) {
             if (c === null || c === undefined) continue;
             e.append(c instanceof Node ? c : document.createTextNode(String(c)));
           }
@@ -123,7 +126,7 @@ enum DashboardPage {
         function svg(tag, attrs, ...children) {
           const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
           for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-          for (const c of children.flat()) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+          for (const c of children.flat(Infinity)) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
           return e;
         }
         function bytes(n) {
@@ -133,7 +136,7 @@ enum DashboardPage {
           return n.toFixed(n < 10 && i > 0 ? 1 : 0) + " " + u[i];
         }
         function time(ms) { return ms ? new Date(ms).toLocaleTimeString() : ""; }
-        function replace(id, ...nodes) { document.getElementById(id).replaceChildren(...nodes); }
+        function replace(id, ...nodes) { document.getElementById(id).replaceChildren(...nodes.flat()); }
 
         function renderMap(view) {
           const clusters = view.kubernetesClusters.map(k => el("div", { class: "kcluster", "data-kcluster": k.name },
@@ -247,10 +250,21 @@ enum DashboardPage {
           renderApps(view.applications); renderProposal(view.proposal);
         }
 
+        // Server-sent events by default; `?poll` asks for the view once a second instead (for a proxy that buffers
+        // event streams, and for headless browsers whose virtual time stops at an open stream).
+        const polling = new URLSearchParams(location.search).has("poll");
+        let timer = null;
         function connect(name) {
-          current = name; if (source) source.close();
-          fetch("/dashboard/api/clusters/" + encodeURIComponent(name)).then(r => r.json()).then(v => { if (v.cluster) render(v); });
-          source = new EventSource("/dashboard/api/clusters/" + encodeURIComponent(name) + "/events");
+          current = name; if (source) source.close(); if (timer) clearTimeout(timer);
+          const url = "/dashboard/api/clusters/" + encodeURIComponent(name);
+          const once = () => fetch(url).then(r => r.json()).then(v => { if (v.cluster === current) render(v); })
+            .catch(e => { const p = document.getElementById("problems"); p.hidden = false; p.textContent = String(e); });
+          if (polling) {
+            const poll = () => once().finally(() => { if (current === name) timer = setTimeout(poll, 1000); });
+            poll(); return;
+          }
+          once();
+          source = new EventSource(url + "/events");
           source.onmessage = e => render(JSON.parse(e.data));
           source.addEventListener("problem", e => {
             const p = document.getElementById("problems"); p.hidden = false; p.textContent = e.data; });
@@ -259,8 +273,8 @@ enum DashboardPage {
         async function start() {
           const token = document.getElementById("token");
           token.value = sessionStorage.getItem("ballast-admin-token") || "";
-          document.getElementById("token-save").addEventListener("click", () =>
-            sessionStorage.setItem("ballast-admin-token", token.value.trim()));
+          document.getElementById("token-form").addEventListener("submit", e => {
+            e.preventDefault(); sessionStorage.setItem("ballast-admin-token", token.value.trim()); });
           const { clusters } = await (await fetch("/dashboard/api/clusters")).json();
           const select = document.getElementById("cluster");
           select.replaceChildren(...clusters.map(c => el("option", { value: c }, c)));

@@ -92,6 +92,8 @@ final class DemoOperations: Sendable {
     struct State {
         var ids: [String] = []
         var events: [String: [OperationEvent]] = [:]
+        /// The key of each operation's latest event, when it may be replaced by the next one with the same key.
+        var lastKey: [String: String] = [:]
         var totals: [String: Int] = [:]
         var triggers: [String: String] = [:]
         var proposal: ProposalView?
@@ -110,9 +112,13 @@ final class DemoOperations: Sendable {
         }
     }
 
-    func event(_ id: String, _ text: String, holdReason: String? = nil) {
+    /// Adds an event to the operation's log; one with the same `replacing` key as the latest replaces it (a wait's
+    /// progress is one line that changes, not a line per poll).
+    func event(_ id: String, _ text: String, holdReason: String? = nil, replacing key: String? = nil) {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         state.withLock { s in
+            if let key, s.lastKey[id] == key, !(s.events[id] ?? []).isEmpty { s.events[id]!.removeLast() }
+            s.lastKey[id] = key
             s.events[id, default: []].append(OperationEvent(atMs: now, text: text, holdReason: holdReason))
             // A bounded log: the last 200 events of each operation.
             if s.events[id]!.count > 200 { s.events[id]!.removeFirst() }

@@ -206,7 +206,7 @@ struct ScenarioService: Service {
                         return
                     }
                     let text = "waiting: \(reason)"
-                    ops.event(id, text, holdReason: reason.code)
+                    ops.event(id, text, holdReason: "\(reason)", replacing: "hold-" + reason.code)
                     let changed = lastHold.withLock { last in
                         defer { last = reason.code }
                         return last != reason.code
@@ -214,13 +214,16 @@ struct ScenarioService: Service {
                     if changed { output.line("  roll: \(text)") }
                 case .batchStarted(let index, let nodes, _, let cluster, _):
                     lastHold.withLock { $0 = nil }
-                    ops.event(id, "batch \(index) started: brokers \(Self.ids(nodes)) in \(cluster)")
                     output.line("  roll: batch \(index) started: brokers \(Self.ids(nodes)) in \(cluster)")
                 case .restarted(let node):
                     output.line("  roll: broker \(node) restarted")
                 case .catchingUp(let index, let inSync, let total):
-                    ops.event(id, "batch \(index): \(inSync) of \(total) replicas back in sync")
+                    ops.event(
+                        id, "batch \(index) catching up: \(inSync) of \(total) replicas back in sync",
+                        holdReason: "catching up: \(inSync) of \(total) replicas back in sync",
+                        replacing: "catch-up-\(index)")
                 case .batchDone(let index, let nodes):
+                    ops.event(id, "batch \(index): every replica back in sync", replacing: "catch-up-\(index)")
                     output.line("  roll: batch \(index) done (brokers \(Self.ids(nodes)) back and in sync)")
                 case .warning(let text):
                     ops.event(id, "warning: \(text)")
