@@ -63,6 +63,18 @@ public protocol OperationsStore: Sendable {
 
     /// The operation holding a cluster's lock, if any.
     func clusterLockHolder(cluster: String) async throws(StoreError) -> String?
+
+    // MARK: Leadership (engines sharing one store)
+
+    /// Takes the named lease for `holder` until `now + ttl`, or renews it when `holder` holds it; returns who holds
+    /// it after the call (compare `holder`). A lease held by another is taken over only once its `expiresAt` is not
+    /// after `now`. `epoch` grows by one each time the holder changes (a fencing token: work done under an older
+    /// epoch is a former leader's). `ttl` must be positive.
+    func acquireLease(_ name: String, holder: String, ttl: Duration, now: Date) async throws(StoreError) -> Lease
+
+    /// Gives the lease up at once when `holder` holds it (a clean shutdown: the next engine need not wait for the
+    /// expiry); the next holder gets the next epoch.
+    func releaseLease(_ name: String, holder: String) async throws(StoreError)
 }
 
 extension OperationsStore {
@@ -77,6 +89,27 @@ extension OperationsStore {
     }
 
     public func latestUnfinished() async throws(StoreError) -> String? { try await latestUnfinished(kind: .roll) }
+}
+
+/// Who holds a leadership lease, until when, and under which fencing epoch.
+public struct Lease: Sendable, Equatable {
+    public var holder: String
+    public var expiresAt: Date
+    /// 1 for the first holder, +1 at every change of holder (a takeover, or a take after a release).
+    public var epoch: Int64
+
+    public init(holder: String, expiresAt: Date, epoch: Int64) {
+        self.holder = holder
+        self.expiresAt = expiresAt
+        self.epoch = epoch
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, with its fraction.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 }
 
 /// The latest state of one item of an operation (a rebalance's move, by its index in the proposal).
@@ -228,7 +261,7 @@ public enum OperationStatus: String, Sendable, Hashable, Codable {
 /// A store that could not be opened, read or written. `code` says which, the message names the store.
 public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Value: Sendable, Hashable { case unavailable, corrupt, notFound, writeFailed }
+        enum Value: Sendable, Hashable { case unavailable, corrupt, notFound, writeFailed, invalidLocation }
         let value: Value
         /// The store cannot be opened (missing directory, permissions, a lock held by another process).
         public static let unavailable = Code(value: .unavailable)
@@ -238,6 +271,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notFound = Code(value: .notFound)
         /// A write did not happen; what was being recorded is not on disk.
         public static let writeFailed = Code(value: .writeFailed)
+        /// The store's URL or path is malformed (a configuration error).
+        public static let invalidLocation = Code(value: .invalidLocation)
         public var description: String { "\(value)" }
     }
 
@@ -256,9 +291,20 @@ extension StoreError: CategorizedError {
     public var category: ErrorCategory {
         switch code {
         case .unavailable: .unreachable
-        case .corrupt: .badInput
+        case .corrupt, .invalidLocation: .badInput
         case .notFound: .notFound
         default: .failed
         }
+    }
+}
+
+extension Lease {
+    /// The lease after `holder` asks for it until `until` at `now`: renewed when it holds it, taken (next epoch)
+    /// when it is free or expired, else unchanged. Every store applies this one rule inside its transaction.
+    func next(holder: String, until: TimeInterval, now: Date) -> Lease {
+        let expiresAt = Date(timeIntervalSince1970: until)
+        if self.holder == holder { return Lease(holder: holder, expiresAt: expiresAt, epoch: epoch) }
+        if self.expiresAt <= now { return Lease(holder: holder, expiresAt: expiresAt, epoch: epoch + 1) }
+        return self
     }
 }

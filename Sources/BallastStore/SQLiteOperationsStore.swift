@@ -79,6 +79,16 @@ public final class SQLiteOperationsStore: OperationsStore {
                     ALTER TABLE operations ADD COLUMN stopRequestedAt DOUBLE;
                     """)
         }
+        // Leadership leases of engines sharing the store. A released lease keeps its row (holder '') so that the
+        // epoch keeps growing.
+        migrator.registerMigration("v4-leases") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE leases (
+                        name TEXT PRIMARY KEY, holder TEXT NOT NULL, expiresAt DOUBLE NOT NULL,
+                        epoch INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 
@@ -273,6 +283,41 @@ public final class SQLiteOperationsStore: OperationsStore {
         try await read { db in
             try String.fetchOne(
                 db, sql: "SELECT operationId FROM clusterLocks WHERE cluster = ?", arguments: [cluster])
+        }
+    }
+
+    public func acquireLease(_ name: String, holder: String, ttl: Duration, now: Date) async throws(StoreError)
+        -> Lease
+    {
+        precondition(ttl > .zero && !holder.isEmpty, "a lease needs a positive ttl and a holder")
+        let until = now.timeIntervalSince1970 + ttl.seconds
+        return try await write { db -> Lease in
+            // One write transaction: SQLite serializes writers, so two engines cannot both see the lease free.
+            let row = try Row.fetchOne(
+                db, sql: "SELECT holder, expiresAt, epoch FROM leases WHERE name = ?", arguments: [name])
+            guard let row else {
+                try db.execute(
+                    sql: "INSERT INTO leases (name, holder, expiresAt, epoch) VALUES (?, ?, ?, 1)",
+                    arguments: [name, holder, until])
+                return Lease(holder: holder, expiresAt: Date(timeIntervalSince1970: until), epoch: 1)
+            }
+            let current = Lease(
+                holder: row["holder"], expiresAt: Date(timeIntervalSince1970: row["expiresAt"]), epoch: row["epoch"])
+            let lease = current.next(holder: holder, until: until, now: now)
+            if lease != current {
+                try db.execute(
+                    sql: "UPDATE leases SET holder = ?, expiresAt = ?, epoch = ? WHERE name = ?",
+                    arguments: [lease.holder, lease.expiresAt.timeIntervalSince1970, lease.epoch, name])
+            }
+            return lease
+        }
+    }
+
+    public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE leases SET holder = '', expiresAt = 0 WHERE name = ? AND holder = ?",
+                arguments: [name, holder])
         }
     }
 
