@@ -116,7 +116,7 @@ public enum DemoRunner {
         let scenario = ScenarioService(
             env: env, admin: admin, options: options, output: output, outcome: outcome, producer: producer,
             consumer: consumer,
-            agents: agentClients, dashboard: dashboardPort.stream, agentsReady: agentsReady.stream)
+            agents: agentClients, service: nil, dashboard: dashboardPort.stream, agentsReady: agentsReady.stream)
         services.append(scenario)
         let group = ServiceGroup(
             configuration: .init(

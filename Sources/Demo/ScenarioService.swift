@@ -78,6 +78,8 @@ struct ScenarioService: Service {
     let producer: DemoProducer
     let consumer: DemoConsumer
     let agents: [any AgentAPI]
+    /// `ballast serve`'s API; nil when the service is not in this build (its steps are then skipped).
+    let service: ServiceAPIClient?
     let dashboard: AsyncStream<Int>
     let agentsReady: AsyncStream<Void>
 
@@ -159,6 +161,7 @@ struct ScenarioService: Service {
     }
 
     func run(_ step: DemoStep) async -> StepOutcome {
+        if let service { return await run(step, through: service) }
         switch step {
         case .reconcileRoll:
             // Without the service there is no reconcile trigger; the roll itself is Ballast's real roll executor.
@@ -173,6 +176,98 @@ struct ScenarioService: Service {
                 : result
         case .reconcileDynamic, .alertUpscale, .downscale, .manualRebalance:
             return .skipped(Self.noService)
+        }
+    }
+
+    static let cluster = "demo"
+
+    /// A step through its real trigger: an HTTP call to `ballast serve`, then the operation it made followed to its
+    /// end.
+    func run(_ step: DemoStep, through api: ServiceAPIClient) async -> StepOutcome {
+        do {
+            switch step {
+            case .reconcileDynamic:
+                let answer = try await api.reconcile(cluster: Self.cluster, configs: ["log.retention.ms": "259200000"])
+                for line in answer.plan.steps ?? [] { output.line("  reconcile: \(line)") }
+                guard answer.plan.restartNodes.isEmpty else {
+                    return .failed(
+                        "the plan restarts brokers \(Self.ids(answer.plan.restartNodes)) for a dynamic change")
+                }
+                guard let id = answer.operationId else {
+                    return answer.noop ? .failed("the service found nothing to change") : .done
+                }
+                return try await follow(id, api)
+            case .reconcileRoll:
+                let answer = try await api.reconcile(
+                    cluster: Self.cluster,
+                    configs: ["log.retention.ms": "259200000", "auto.create.topics.enable": "false"])
+                for line in answer.plan.steps ?? [] { output.line("  reconcile: \(line)") }
+                guard !answer.plan.restartNodes.isEmpty, let id = answer.operationId else {
+                    return .failed("the plan rolls no broker for a read-only change")
+                }
+                return try await follow(id, api)
+            case .alertUpscale, .downscale:
+                let action = step == .alertUpscale ? "upscale" : "downscale"
+                let receipt = try await api.alert(
+                    name: step == .alertUpscale ? "KafkaBrokerDiskPressure" : "KafkaClusterOverProvisioned",
+                    labels: [
+                        "ballast_action": action, "kafka_cluster": Self.cluster, "count": "3", "severity": "warning",
+                    ],
+                    fingerprint: UUID().uuidString.lowercased(), startsAt: Date())
+                let summary = receipt.actions.map { "\($0.action) \($0.outcome)" + ($0.reason.map { ": \($0)" } ?? "") }
+                output.line(
+                    "  alert: stored \(receipt.stored) of \(receipt.received); \(summary.joined(separator: "; "))")
+                guard let id = receipt.actions.first(where: { $0.operationId != nil })?.operationId else {
+                    return .failed("the alert made no operation (\(summary.joined(separator: "; ")))")
+                }
+                return try await follow(id, api)
+            case .manualRebalance:
+                let dry = try await api.rebalance(cluster: Self.cluster, dryRun: true)
+                let mib = dry.proposal.moves.reduce(0) { $0 + $1.dataToMoveMiB }
+                let cross = dry.proposal.moves.filter(\.crossCluster).reduce(0) { $0 + $1.dataToMoveMiB }
+                output.line(
+                    "  rebalance: dry run: \(dry.proposal.moves.count) moves, \(Int(mib)) MiB (\(Int(cross)) MiB across "
+                        + "Kubernetes clusters), hash \(dry.hash.prefix(12))")
+                if let snapshot = try? await admin.snapshot() {
+                    env.operations.setProposal(
+                        ProposalView.build(
+                            hash: dry.hash, mode: dry.proposal.mode, snapshot: snapshot,
+                            moves: dry.proposal.moves.map {
+                                MoveView(
+                                    topic: $0.topic, partition: $0.partition, oldReplicas: $0.oldReplicas,
+                                    newReplicas: $0.newReplicas, dataMiB: $0.dataToMoveMiB,
+                                    crossCluster: $0.crossCluster)
+                            }))
+                }
+                let run = try await api.rebalance(cluster: Self.cluster, dryRun: false, proposalHash: dry.hash)
+                guard let id = run.operationId else { return .failed("executing the proposal made no operation") }
+                return try await follow(id, api)
+            }
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    /// Narrates an operation until it ends: each new event once, and its progress when it changes.
+    func follow(_ id: String, _ api: ServiceAPIClient) async throws -> StepOutcome {
+        var printed = 0
+        var lastProgress: ServiceAPIClient.Progress?
+        while true {
+            let op = try await api.operation(id)
+            let events = op.events ?? []
+            for e in events.dropFirst(printed) { output.line("  \(op.kind): \(e.message)") }
+            printed = max(printed, events.count)
+            if op.progress != lastProgress, op.progress.total > 0 {
+                output.line(
+                    "  \(op.kind): \(op.progress.done) of \(op.progress.total) \(op.progress.unit ?? "")"
+                        + (op.progress.message.map { " — \($0)" } ?? ""))
+                lastProgress = op.progress
+            }
+            if op.isFinished {
+                return op.state == "succeeded"
+                    ? .done : .failed("\(op.kind) \(id) \(op.state)" + (op.error.map { ": \($0)" } ?? ""))
+            }
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 
