@@ -29,6 +29,8 @@ let package = Package(
         .library(name: "KubernetesSim", targets: ["KubernetesSim"]),
         .library(name: "DashboardModel", targets: ["DashboardModel"]),
         .library(name: "Dashboard", targets: ["Dashboard"]),
+        .library(name: "ServiceContract", targets: ["ServiceContract"]),
+        .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     // The module graph and what each target may import: docs/architecture.md. Scripts/check-architecture.py (run
     // by Scripts/test.sh) fails when a pure target gains an I/O dependency.
@@ -78,6 +81,8 @@ let package = Package(
         // What the dashboard shows (`DashboardView`) and the builder that makes it from a snapshot, the agents'
         // nodes and the operations' journals; the applications' stats.
         .target(name: "DashboardModel", dependencies: ["KafkaModel"], swiftSettings: strict),
+        // The `ballast serve` HTTP API's types (openapi.yaml), shared by the server and its CLI clients.
+        .target(name: "ServiceContract", dependencies: ["KafkaModel", "Planner"], swiftSettings: strict),
 
         // MARK: I/O
 
@@ -231,14 +236,31 @@ let package = Package(
             swiftSettings: strict
         ),
         // Parses, wires, prints.
+        // `ballast serve`: the engine as a service (operations, alerts, rebalance, scale flows) and its HTTP API.
+        .target(
+            name: "Server",
+            dependencies: [
+                "ServiceContract", "ServiceConfig", "Operations", "BallastStore", "KafkaAdmin", "KafkaModel", "Planner",
+                "Rebalancer", "AgentContract",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "ballast",
             dependencies: [
                 "KafkaModel", "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "Rebalancer",
                 "ConfigPlanning", "AgentContract", "BallastStore", "Operations", "KafkaSim", "Agent",
                 "AgentProcessDriver", "AgentSimDriver", "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim",
-                "ServiceConfig", "Demo",
+                "ServiceConfig", "ServiceContract", "Server", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -298,6 +320,16 @@ let package = Package(
                 "AgentSimDriver", "BallastTestSupport", "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim",
                 "ServiceConfig",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "ServiceContract", "ServiceConfig", "BallastStore", "KafkaSim", "KafkaModel", "Agent",
+                "AgentContract", "AgentSimDriver", "BallastTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(

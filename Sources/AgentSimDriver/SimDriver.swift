@@ -89,9 +89,64 @@ public struct SimDriver: NodeDriver {
         }
     }
 
-    func call(_ method: String, _ path: String) async throws -> Data {
+    // MARK: The pool: every broker of the simulator
+
+    /// The simulator's brokers (not its controller-only nodes) are one pool, `brokers`.
+    public static let poolName = "brokers"
+
+    func poolBrokers() async throws -> [SimBroker] {
+        try await brokers().filter { ($0.roles ?? [.broker]).contains(.broker) }
+    }
+
+    public func pools() async throws -> [AgentPool] {
+        let list = try await poolBrokers()
+        return [
+            AgentPool(
+                name: Self.poolName, replicas: list.count, readyReplicas: list.filter { $0.state == "running" }.count,
+                resource: "simulator/brokers")
+        ]
+    }
+
+    /// Adds brokers (each in the rack with the fewest brokers, in that rack's Kubernetes cluster) and waits until
+    /// they run; or stops the highest ids (controlled shutdown) and removes them, as a StatefulSet scaled down
+    /// removes its highest ordinals. The simulator refuses to remove a broker that still hosts replicas.
+    public func scale(pool: String, replicas: Int) async throws {
+        guard pool == Self.poolName else {
+            throw AgentError(.notManaged, "the simulator has one pool, \(Self.poolName), not \(pool)")
+        }
+        var list = try await poolBrokers()
+        while list.count < replicas {
+            let racks = Dictionary(grouping: list, by: { $0.rack ?? "" })
+            let rack = racks.min { a, b in
+                a.value.count != b.value.count ? a.value.count < b.value.count : a.key < b.key
+            }
+            var body: [String: String] = [:]
+            if let rack, !rack.key.isEmpty {
+                body["rack"] = rack.key
+                if let cluster = rack.value.first?.cluster { body["cluster"] = cluster }
+            }
+            let data = try await call("POST", "/v1/brokers", body: try JSONEncoder().encode(body))
+            let added = try JSONDecoder().decode(SimBroker.self, from: data)
+            try await waitFor(added.id, state: "running", failingOn: "stopped")
+            list = try await poolBrokers()
+        }
+        while list.count > replicas, let highest = list.max(by: { $0.id < $1.id }) {
+            if highest.state != "stopped" {
+                _ = try await call("POST", "/v1/brokers/\(highest.id)/stop")
+                try await waitFor(highest.id, state: "stopped")
+            }
+            _ = try await call("DELETE", "/v1/brokers/\(highest.id)")
+            list = try await poolBrokers()
+        }
+    }
+
+    func call(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: control + path)
         request.method = .init(rawValue: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {

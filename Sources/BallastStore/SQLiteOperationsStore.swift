@@ -16,10 +16,17 @@ public final class SQLiteOperationsStore: OperationsStore {
     public var location: String { path }
 
     /// Opens (creating when missing) the store in `directory`, and brings its schema up to date.
-    public init(directory: String) throws(StoreError) {
-        path = (directory as NSString).appendingPathComponent(Self.fileName)
+    public convenience init(directory: String) throws(StoreError) {
+        try self.init(file: (directory as NSString).appendingPathComponent(Self.fileName))
+    }
+
+    /// Opens (creating when missing) the store in the SQLite file `file` (`ballast serve`'s `store: sqlite://FILE`).
+    public init(file: String) throws(StoreError) {
+        path = file
+        let directory = (file as NSString).deletingLastPathComponent
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
             // Another process may hold the file for a moment (`rebalance --stop` or a `roll` checking the lock while
             // a rebalance journals): wait for it rather than fail with SQLITE_BUSY.
             var configuration = Configuration()
@@ -89,6 +96,8 @@ public final class SQLiteOperationsStore: OperationsStore {
                         epoch INTEGER NOT NULL);
                     """)
         }
+        // `ballast serve`: its operations, their event logs, the alerts it received.
+        registerServiceMigrations(&migrator)
         return migrator
     }
 

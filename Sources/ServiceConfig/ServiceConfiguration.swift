@@ -28,6 +28,25 @@ public struct ServiceConfiguration: Sendable, Hashable {
     /// Role (`admin`, `read`) → file holding that role's bearer token.
     public var tokens: [String: String]
     public var clusters: [Cluster]
+    /// HTTPS for `ballast serve` (PEM files); nil: plain HTTP.
+    public var tls: TLS?
+    /// `ballast serve`'s alert handling.
+    public var alerts = Alerts()
+    /// This engine's name in the store (HA); nil: `host:pid`.
+    public var engineId: String?
+
+    public struct TLS: Sendable, Hashable {
+        public var certFile: String
+        public var keyFile: String
+    }
+
+    public struct Alerts: Sendable, Hashable {
+        /// A scale in one direction on one cluster is not repeated within this many seconds.
+        public var cooldownSeconds: Int = 600
+        /// Rolls pause when more than this many alerts labelled `ballast_rollout_blocking=true` fire on a cluster.
+        public var blockingThreshold: Int = 0
+        public init() {}
+    }
 
     public struct Cluster: Sendable, Hashable {
         public var name: String
@@ -177,7 +196,29 @@ struct Reader {
     }
 
     mutating func configuration(_ top: Yams.Node.Mapping) throws -> ServiceConfiguration {
-        try keys(top, "", allowed: ["listen", "store", "tokens", "clusters"], required: ["clusters"])
+        try keys(
+            top, "", allowed: ["listen", "store", "tokens", "clusters", "tls", "alerts", "engineId"],
+            required: ["clusters"])
+        var tls: ServiceConfiguration.TLS?
+        if let t = top["tls"] {
+            guard let m = t.mapping else { throw fail("tls", "must be {certFile: FILE, keyFile: FILE}") }
+            try keys(m, "tls", allowed: ["certFile", "keyFile"], required: ["certFile", "keyFile"])
+            tls = ServiceConfiguration.TLS(
+                certFile: try file(m, "certFile", "tls")!, keyFile: try file(m, "keyFile", "tls")!)
+        }
+        var alerts = ServiceConfiguration.Alerts()
+        if let a = top["alerts"] {
+            guard let m = a.mapping else { throw fail("alerts", "must be a mapping") }
+            try keys(m, "alerts", allowed: ["cooldownSeconds", "blockingThreshold"])
+            if m["cooldownSeconds"] != nil {
+                alerts.cooldownSeconds = try int(m, "cooldownSeconds", "alerts")
+                guard alerts.cooldownSeconds >= 0 else { throw fail("alerts.cooldownSeconds", "must be 0 or more") }
+            }
+            if m["blockingThreshold"] != nil {
+                alerts.blockingThreshold = try int(m, "blockingThreshold", "alerts")
+                guard alerts.blockingThreshold >= 0 else { throw fail("alerts.blockingThreshold", "must be 0 or more") }
+            }
+        }
         var tokens: [String: String] = [:]
         if let t = top["tokens"] {
             guard let m = t.mapping else { throw fail("tokens", "must map roles to token files") }
@@ -195,9 +236,13 @@ struct Reader {
             }
             clusters.append(c)
         }
+        if let store = try string(top, "store", "") {
+            guard store.hasPrefix("sqlite://") || store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
+            else { throw fail("store", "must be sqlite:///PATH or postgres://USER@HOST:PORT/DB, not \(store)") }
+        }
         return ServiceConfiguration(
             listen: try string(top, "listen", ""), store: try string(top, "store", ""), tokens: tokens,
-            clusters: clusters)
+            clusters: clusters, tls: tls, alerts: alerts, engineId: try string(top, "engineId", ""))
     }
 
     func cluster(_ node: Yams.Node, _ path: String) throws -> ServiceConfiguration.Cluster {

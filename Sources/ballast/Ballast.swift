@@ -16,6 +16,8 @@ struct Ballast: AsyncParsableCommand {
             RebalanceCommand.self,
             AgentCommand.self,
             TopologyCommand.self,
+            ServeCommand.self,
+            OperationsCommand.self,
             BenchCommand.self,
             DemoCommand.self,
         ]

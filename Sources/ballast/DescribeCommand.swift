@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaAdmin
 import KafkaModel
+import ServiceContract
 
 /// `ballast describe`: the cluster snapshot, readable or as JSON.
 struct DescribeCommand: AsyncParsableCommand {
@@ -32,53 +33,11 @@ struct DescribeCommand: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(DescribeJSON(snapshot))
+            let data = try encoder.encode(ClusterHealth(snapshot))
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(DescribeText.render(snapshot), terminator: "")
         }
-    }
-}
-
-/// `--json`: the snapshot with its derived views, so scripts need not recompute them.
-struct DescribeJSON: Encodable {
-    var clusterId: String?
-    var controllerId: Int32
-    var brokers: [BrokerInfo]
-    var topics: [TopicInfo]
-    var quorum: QuorumInfo?
-    var summary: Summary
-    var offlinePartitions: [PartitionInfo]
-    var underReplicatedPartitions: [PartitionInfo]
-    var underMinIsrPartitions: [PartitionInfo]
-    var atMinIsrPartitions: [PartitionInfo]
-
-    struct Summary: Encodable {
-        var brokers: Int
-        var racks: Int
-        var topics: Int
-        var partitions: Int
-        var offline: Int
-        var underReplicated: Int
-        var underMinIsr: Int
-        var atMinIsr: Int
-    }
-
-    init(_ s: ClusterSnapshot) {
-        clusterId = s.clusterId
-        controllerId = s.controllerId
-        brokers = s.brokers
-        topics = s.topics
-        quorum = s.quorum
-        offlinePartitions = s.offlinePartitions
-        underReplicatedPartitions = s.underReplicatedPartitions
-        underMinIsrPartitions = s.underMinIsrPartitions
-        atMinIsrPartitions = s.atMinIsrPartitions
-        summary = Summary(
-            brokers: s.brokers.count, racks: Set(s.brokers.compactMap(\.rack)).count, topics: s.topics.count,
-            partitions: s.allPartitions.count, offline: offlinePartitions.count,
-            underReplicated: underReplicatedPartitions.count, underMinIsr: underMinIsrPartitions.count,
-            atMinIsr: atMinIsrPartitions.count)
     }
 }
 

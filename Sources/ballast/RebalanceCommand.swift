@@ -7,6 +7,7 @@ import Logging
 import Operations
 import Planner
 import Rebalancer
+import ServiceContract
 import Synchronization
 
 /// `ballast rebalance`: plans (or reads a proposal) and, with `--execute`, carries it out with throttles, bounded
@@ -47,6 +48,15 @@ struct RebalanceCommand: AsyncParsableCommand {
     var stop = false
     @Option(help: "The rebalance's operation id (new executions get a fresh one).") var operationId: String?
     @Flag(help: "One JSON event per line.") var json = false
+    @Option(
+        help:
+            "Ask a ballast serve engine (its base URL) instead of the cluster: a dry run, or with --execute an operation."
+    )
+    var server: String?
+    @Option(help: "With --server: the cluster's name in the engine's configuration.") var cluster: String?
+    @Option(help: "With --server: a file holding the bearer token (default: the BALLAST_TOKEN environment variable).")
+    var tokenFile: String?
+    @Option(help: "With --server --execute: execute exactly the dry run that answered this hash.") var hash: String?
 
     func run() async throws {
         do {
@@ -76,6 +86,10 @@ struct RebalanceCommand: AsyncParsableCommand {
     }
 
     func dispatch() async throws {
+        if let server { return try await viaServer(server) }
+        if cluster != nil || tokenFile != nil || hash != nil {
+            throw RebalanceUsageError("--cluster, --token-file and --hash go with --server")
+        }
         if resume && stop { throw RebalanceUsageError("give --resume or --stop, not both") }
         if (resume || stop) && proposal != nil {
             throw RebalanceUsageError("--proposal starts a new execution; it does not go with --resume or --stop")
@@ -338,6 +352,52 @@ struct RebalanceCommand: AsyncParsableCommand {
         if !report.isClean {
             fail(report.summary)
             throw BallastExit.failed
+        }
+    }
+}
+
+extension RebalanceCommand {
+    /// `--server`: the engine plans (dry run) or creates a rebalance operation; prints the answer.
+    func viaServer(_ server: String) async throws {
+        guard let cluster else { throw RebalanceUsageError("--server needs --cluster NAME") }
+        if resume || stop || proposal != nil {
+            throw RebalanceUsageError("--resume, --stop and --proposal work on a local journal, not with --server")
+        }
+        if hash != nil && !execute { throw RebalanceUsageError("--hash executes a proposal: it needs --execute") }
+        try planning.check()
+        let token: String
+        do { token = try ServiceClient.token(file: tokenFile) } catch { throw RebalanceUsageError("\(error)") }
+        let brokers = try planning.brokers?.split(separator: ",").map { s in
+            guard let id = Int(s.trimmingCharacters(in: .whitespaces)) else {
+                throw RebalanceUsageError("--brokers: \(s) is not a broker id")
+            }
+            return id
+        }
+        let request = RebalanceRequest(
+            dryRun: !execute, mode: planning.mode, brokers: brokers,
+            goals: planning.goals?.split(separator: ",").map(String.init), proposalHash: hash,
+            throttleBytesPerSecond: throttle)
+        let path =
+            "/v1/clusters/\(cluster.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cluster)/rebalance"
+        let (status, data) = try await ServiceClient(server: server, token: token).call(
+            .POST, path, body: try ServiceJSON.encoder().encode(request))
+        guard (200..<300).contains(status) else {
+            let message =
+                (try? ServiceJSON.decoder().decode(ServiceErrorBody.self, from: data))?.error ?? "HTTP \(status)"
+            fail(message)
+            throw status == 400 || status == 404 ? BallastExit.badInput : BallastExit.failed
+        }
+        if json {
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let answer = try ServiceJSON.decoder().decode(RebalanceResponse.self, from: data)
+        print(answer.proposal.text())
+        print("hash \(answer.hash)")
+        if let id = answer.operationId {
+            print("operation \(id) created (ballast operations --server \(server) show \(id))")
+        } else {
+            print("dry run: execute exactly this with --execute --hash \(answer.hash)")
         }
     }
 }

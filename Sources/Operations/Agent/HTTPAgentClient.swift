@@ -36,6 +36,18 @@ public struct HTTPAgentClient: AgentAPI {
         return try await call(.GET, "/v1/operations/\(escaped)", body: nil, as: AgentOperation.self)
     }
 
+    /// The agent's node pools (`GET /v1/pools`).
+    public func pools() async throws -> [AgentPool] {
+        try await call(.GET, "/v1/pools", body: nil, as: AgentPoolList.self).pools
+    }
+
+    /// Asks the agent to scale a pool (`POST /v1/pools/{pool}/scale`); a repeated `requestId` is the same scale.
+    public func scale(pool: String, replicas: Int, requestId: String) async throws -> AgentOperation {
+        let body = try JSONEncoder().encode(AgentScaleRequest(replicas: replicas, requestId: requestId))
+        let escaped = pool.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? pool
+        return try await call(.POST, "/v1/pools/\(escaped)/scale", body: body, as: AgentOperation.self)
+    }
+
     func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data?, as: T.Type) async throws -> T {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = method

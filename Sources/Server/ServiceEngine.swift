@@ -1,0 +1,617 @@
+public import BallastStore
+import Foundation
+import KafkaAdmin
+import KafkaModel
+public import Logging
+import Operations
+import Planner
+public import Rebalancer
+public import ServiceConfig
+public import ServiceContract
+
+/// The settings of the engine that the configuration file does not hold (yet): what the tests and `ballast serve`
+/// pass in.
+public struct EnginePolicy: Sendable {
+    /// Events kept per operation (the oldest are dropped).
+    public var eventsKept = 200
+    /// A scale in one direction on one cluster is not repeated within this time (alerts keep firing while the
+    /// new brokers join).
+    public var scaleCooldown: Duration = .seconds(600)
+    /// Rolls pause when more rollout-blocking alerts than this fire on a cluster (besides any `pause-rollouts`).
+    public var blockingAlertThreshold = 0
+    /// How long an upscale waits for the new brokers to register, and a scale for its agent.
+    public var scaleTimeout: Duration = .seconds(900)
+    /// Between polls of the cluster or an agent.
+    public var pollInterval: Duration = .seconds(1)
+    /// The rebalance settings of executions the service starts.
+    public var rebalance = RebalanceOptions()
+    /// Dry-run proposals kept for execution by hash.
+    public var proposalsKept = 64
+
+    public init() {}
+}
+
+/// What the service API asked that cannot be done; `status` is the HTTP status that says so.
+public struct ServiceError: Error, Sendable, CustomStringConvertible {
+    public enum Status: Int, Sendable {
+        case badRequest = 400, notFound = 404, conflict = 409, tooLarge = 413, unprocessable = 422, unavailable = 503
+    }
+    public var status: Status
+    public var message: String
+    public init(_ status: Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// An operation as the service stores it: what the API shows, and what it needs to run.
+struct OperationBody: Codable, Sendable {
+    var summary: OperationSummary
+    var job: Job
+
+    struct Job: Codable, Sendable, Hashable {
+        /// A rebalance: the proposal's moves and hash.
+        var mode: String?
+        var hash: String?
+        var moves: [Proposal.Move]?
+        var throttleBytesPerSecond: Int64?
+        /// A scale: the pool and how many brokers.
+        var pool: String?
+        var count: Int?
+        /// The brokers a scale added or chose for removal, once known (so a resumed scale keeps them).
+        var brokers: [Int]?
+    }
+}
+
+/// The engine: every trigger becomes an operation in the store; one worker per Kafka cluster runs that cluster's
+/// operations one at a time, oldest first, with the runners of `Operations`.
+public actor ServiceEngine {
+    public let configuration: ServiceConfiguration
+    public let store: any ServiceRecordsStore
+    public let engineId: String
+    let policy: EnginePolicy
+    let logger: Logger
+    let metrics: ServiceMetrics
+
+    /// Dry-run proposals by hash (oldest dropped first).
+    var proposals: [String: (cluster: String, proposal: Proposal)] = [:]
+    var proposalOrder: [String] = []
+    /// Pending operation ids per cluster, oldest first.
+    var queues: [String: [String]] = [:]
+    /// Operations not yet ended, as last written (the one copy the engine updates).
+    var live: [String: OperationBody] = [:]
+    var workers: [String: Task<Void, Never>] = [:]
+    /// Operations asked to stop (cancel) while they run.
+    var stopAsked: Set<String> = []
+    /// Firing pause-rollouts (and rollout-blocking) alerts per cluster, by fingerprint.
+    var pauses: [String: [String: Pause]] = [:]
+    var blocking: [String: Set<String>] = [:]
+    /// When the last scale of a cluster in a direction was created.
+    var lastScale: [String: Date] = [:]
+    /// Whether this engine may run mutating work (it holds the lease; always with one engine).
+    var leading = true
+    /// Callers of `finished(_:)` waiting for an operation to end.
+    var waiters: [String: [CheckedContinuation<OperationSummary, Never>]] = [:]
+
+    public init(
+        configuration: ServiceConfiguration, store: any ServiceRecordsStore, engineId: String? = nil,
+        policy: EnginePolicy = EnginePolicy(), metrics: ServiceMetrics = ServiceMetrics(),
+        logger: Logger = Logger(label: "ballast.serve")
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.engineId = engineId ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        self.policy = policy
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: Start
+
+    /// Reads back what the store holds: unfinished operations are queued again (a running one resumes through its
+    /// runner's journal: the rebalance resume path never moves a partition twice), pauses from firing alerts,
+    /// the cooldowns from the latest scales. Then starts the workers.
+    public func start() async throws {
+        let open = try await store.serviceOperations(
+            ServiceOperationQuery(states: ["pending", "running"], limit: 100_000, oldestFirst: true))
+        for row in open {
+            guard var body = try? ServiceJSON.decoder().decode(OperationBody.self, from: row.body) else { continue }
+            if body.summary.state == .running {
+                body.summary.state = .pending
+                body.summary.progress.message = "resuming after an engine restart"
+            }
+            live[row.id] = body
+            queues[row.cluster, default: []].append(row.id)
+        }
+        for row in try await store.serviceOperations(ServiceOperationQuery(states: ["paused"], limit: 100_000)) {
+            if let body = try? ServiceJSON.decoder().decode(OperationBody.self, from: row.body) { live[row.id] = body }
+        }
+        for kind in ["upscale", "downscale"] {
+            for row in try await store.serviceOperations(ServiceOperationQuery(kind: kind, limit: 1000)) {
+                let k = "\(row.cluster)/\(kind)"
+                lastScale[k] = max(lastScale[k] ?? .distantPast, row.createdAt)
+            }
+        }
+        // Pauses: the latest state of each pause-rollouts alert decides (newest rows first).
+        var seen = Set<String>()
+        for row in try await store.alerts(cluster: nil, limit: 10_000) {
+            guard let cluster = row.cluster, !seen.contains(row.key.fingerprint) else { continue }
+            seen.insert(row.key.fingerprint)
+            guard row.key.status == "firing",
+                let alert = try? JSONDecoder().decode(AlertmanagerAlert.self, from: row.body)
+            else { continue }
+            let intent = AlertIntent(alert, common: [:], commonAnnotations: [:])
+            if intent.action == .pauseRollouts {
+                pauses[cluster, default: [:]][row.key.fingerprint] = Pause(
+                    reason: "alert \(alert.labels["alertname"] ?? row.key.fingerprint) is firing",
+                    alert: alert.labels["alertname"], fingerprint: row.key.fingerprint, since: row.receivedAt)
+            }
+        }
+        for cluster in queues.keys { kick(cluster) }
+    }
+
+    /// Stops the workers (at shutdown); running operations stay `running` in the store and resume at the next
+    /// start.
+    public func stop() {
+        for (_, t) in workers { t.cancel() }
+    }
+
+    // MARK: Reads
+
+    public func cluster(_ name: String) throws(ServiceError) -> ServiceConfiguration.Cluster {
+        guard let c = configuration.clusters.first(where: { $0.name == name }) else {
+            throw ServiceError(
+                .notFound,
+                "there is no cluster \(name) in the configuration (its clusters: "
+                    + configuration.clusters.map(\.name).joined(separator: ", ") + ")")
+        }
+        return c
+    }
+
+    public func readiness() async -> Readiness {
+        do {
+            _ = try await store.serviceOperations(ServiceOperationQuery(limit: 1))
+            return Readiness(
+                ready: true, engine: engineId, leader: leading, leaderEngine: leading ? engineId : nil,
+                store: store.location)
+        } catch {
+            return Readiness(
+                ready: false, engine: engineId, leader: leading, store: store.location,
+                reason: "the store does not answer: \(error.message)")
+        }
+    }
+
+    public func operations(cluster: String?, state: ServiceOperationState?, kind: ServiceOperationKind?, limit: Int)
+        async throws -> [OperationSummary]
+    {
+        let rows = try await store.serviceOperations(
+            ServiceOperationQuery(
+                cluster: cluster, kind: kind?.rawValue, states: state.map { [$0.rawValue] }, limit: limit))
+        return rows.compactMap { row in live[row.id]?.summary ?? Self.decode(row)?.summary }
+    }
+
+    public func operation(_ id: String) async throws -> OperationDetail {
+        guard let body = try await body(id) else { throw ServiceError(.notFound, "there is no operation \(id)") }
+        let events = try await store.events(id).map {
+            OperationEvent(at: $0.at, level: OperationEvent.Level(rawValue: $0.level) ?? .info, message: $0.message)
+        }
+        return OperationDetail(summary: body.summary, events: events)
+    }
+
+    func body(_ id: String) async throws -> OperationBody? {
+        if let b = live[id] { return b }
+        guard let row = try await store.serviceOperations(ServiceOperationQuery(id: id, limit: 1)).first else {
+            return nil
+        }
+        return Self.decode(row)
+    }
+
+    static func decode(_ row: ServiceOperationRow) -> OperationBody? {
+        try? ServiceJSON.decoder().decode(OperationBody.self, from: row.body)
+    }
+
+    public func status(_ name: String) async throws -> ClusterStatus {
+        let c = try cluster(name)
+        var health: ClusterHealth?
+        var healthError: String?
+        do {
+            health = ClusterHealth(try await withAdmin(c) { try await $0.snapshot() })
+        } catch {
+            healthError = "\(error)"
+        }
+        let queue = try await store.serviceOperations(
+            ServiceOperationQuery(
+                cluster: name, states: ["pending", "running", "paused"], limit: 1000, oldestFirst: true))
+        var lockHolder: String?
+        if let id = health?.clusterId {
+            lockHolder = try await store.clusterLockHolder(cluster: ClusterLock.name(clusterId: id, bootstrap: ""))
+        }
+        let paused = pausesOf(name)
+        return ClusterStatus(
+            name: name, leader: await readiness(), health: health, healthError: healthError,
+            rollsPaused: !paused.isEmpty, pauses: paused, lockHolder: lockHolder,
+            operations: queue.compactMap { live[$0.id]?.summary ?? Self.decode($0)?.summary })
+    }
+
+    /// What pauses rolls on a cluster now: firing pause-rollouts alerts, and the rollout-blocking alerts when more
+    /// than the threshold fire.
+    public func pausesOf(_ cluster: String) -> [Pause] {
+        var list = (pauses[cluster] ?? [:]).values.sorted { $0.since < $1.since }
+        let blockingCount = blocking[cluster]?.count ?? 0
+        if blockingCount > policy.blockingAlertThreshold {
+            list.append(
+                Pause(
+                    reason: "\(blockingCount) rollout-blocking alert(s) firing (threshold "
+                        + "\(policy.blockingAlertThreshold))", alert: nil, fingerprint: nil, since: Date()))
+        }
+        return list
+    }
+
+    // MARK: Rebalance
+
+    public func rebalance(_ name: String, _ request: RebalanceRequest) async throws -> (
+        RebalanceResponse, created: Bool
+    ) {
+        let c = try cluster(name)
+        if let hash = request.proposalHash {
+            guard request.dryRun == false else {
+                throw ServiceError(.badRequest, "proposalHash executes a proposal: it needs \"dryRun\": false")
+            }
+            guard let cached = proposals[hash], cached.cluster == name else {
+                throw ServiceError(
+                    .conflict,
+                    "this engine has no proposal \(hash) for cluster \(name) (dry-run proposals are kept in memory "
+                        + "for the last \(policy.proposalsKept) dry runs); ask for a new dry run")
+            }
+            let op = try await create(
+                cluster: name, kind: .rebalance, trigger: Trigger(source: .api, detail: "proposal \(hash)"),
+                job: .init(
+                    mode: cached.proposal.mode, hash: hash, moves: cached.proposal.moves,
+                    throttleBytesPerSecond: request.throttleBytesPerSecond),
+                total: cached.proposal.moves.count, unit: "moves")
+            return (
+                RebalanceResponse(
+                    dryRun: false, hash: hash, proposal: cached.proposal, operationId: op.id, operation: op), true
+            )
+        }
+        let proposal = try await plan(
+            c, mode: request.mode ?? "rebalance", brokers: request.brokers, goals: request.goals)
+        let hash = Proposal.canonicalHash(proposal.moves)
+        remember(hash, cluster: name, proposal)
+        guard request.dryRun == false else {
+            return (RebalanceResponse(dryRun: true, hash: hash, proposal: proposal), false)
+        }
+        if let failed = proposal.firstFailedHardGoal {
+            throw ServiceError(
+                .unprocessable,
+                "hard goal \(failed.name) is not met (\(failed.detail ?? "")): the proposal is not executed")
+        }
+        let op = try await create(
+            cluster: name, kind: .rebalance, trigger: Trigger(source: .api, detail: "proposal \(hash)"),
+            job: .init(
+                mode: proposal.mode, hash: hash, moves: proposal.moves,
+                throttleBytesPerSecond: request.throttleBytesPerSecond),
+            total: proposal.moves.count, unit: "moves")
+        return (
+            RebalanceResponse(dryRun: false, hash: hash, proposal: proposal, operationId: op.id, operation: op), true
+        )
+    }
+
+    func remember(_ hash: String, cluster: String, _ proposal: Proposal) {
+        if proposals[hash] == nil { proposalOrder.append(hash) }
+        proposals[hash] = (cluster, proposal)
+        while proposalOrder.count > policy.proposalsKept { proposals[proposalOrder.removeFirst()] = nil }
+    }
+
+    func plan(_ c: ServiceConfiguration.Cluster, mode: String, brokers: [Int]?, goals: [String]?) async throws
+        -> Proposal
+    {
+        guard let planMode = PlanMode(rawValue: mode) else {
+            throw ServiceError(
+                .badRequest,
+                "mode \(mode) is unknown; use one of \(PlanMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var request = PlanRequest()
+        request.mode = planMode
+        request.brokers = brokers ?? []
+        request.policy = .default
+        if let goals {
+            do { request.policy.goals = try PlannerPolicy.parseGoals(goals.joined(separator: ",")) } catch {
+                throw ServiceError(.badRequest, error.description)
+            }
+        }
+        let model = try await withAdmin(c) { admin in
+            ClusterModel(
+                snapshot: try await admin.snapshot(), logDirs: try await admin.describeLogDirs(), rackCluster: c.racks)
+        }
+        let result: Planner.Result
+        do {
+            result = try await Planner.plan(model, request)
+        } catch {
+            throw ServiceError(error.kind == .badInput ? .badRequest : .unprocessable, error.description)
+        }
+        var proposal = result.proposal
+        proposal.hash = proposal.canonicalHash
+        return proposal
+    }
+
+    // MARK: Operations: create, pause, resume, cancel
+
+    func create(
+        cluster: String, kind: ServiceOperationKind, trigger: Trigger, job: OperationBody.Job, total: Int, unit: String,
+        key: String? = nil, now: Date = Date()
+    ) async throws -> OperationSummary {
+        let id = "\(kind.rawValue)-\(Int(now.timeIntervalSince1970))-\(UUID().uuidString.prefix(8).lowercased())"
+        let summary = OperationSummary(
+            id: id, cluster: cluster, kind: kind, state: .pending, trigger: trigger, createdAt: now, updatedAt: now,
+            progress: Progress(done: 0, total: total, unit: unit, message: "queued"))
+        let body = OperationBody(summary: summary, job: job)
+        try await write(body, key: key)
+        live[id] = body
+        queues[cluster, default: []].append(id)
+        metrics.operationCreated(kind: kind.rawValue)
+        try? await event(id, "created by \(trigger.source.rawValue)\(trigger.detail.map { ": \($0)" } ?? "")")
+        kick(cluster)
+        return summary
+    }
+
+    func write(_ body: OperationBody, key: String? = nil) async throws {
+        let data = try ServiceJSON.encoder().encode(body)
+        try await store.putServiceOperation(
+            ServiceOperationRow(
+                id: body.summary.id, cluster: body.summary.cluster, kind: body.summary.kind.rawValue,
+                state: body.summary.state.rawValue, key: key, createdAt: body.summary.createdAt, body: data))
+    }
+
+    /// Changes a live operation and writes it.
+    @discardableResult
+    func update(_ id: String, _ change: (inout OperationBody) -> Void) async throws -> OperationBody? {
+        guard var body = live[id] else { return nil }
+        let before = body.summary.state
+        change(&body)
+        body.summary.updatedAt = Date()
+        live[id] = body
+        if body.summary.state.isFinal {
+            live[id] = nil
+            for w in waiters.removeValue(forKey: id) ?? [] { w.resume(returning: body.summary) }
+        }
+        if before != body.summary.state {
+            metrics.operationState(
+                kind: body.summary.kind.rawValue, from: before.rawValue, to: body.summary.state.rawValue)
+        }
+        try await write(body)
+        return body
+    }
+
+    func event(_ id: String, _ message: String, level: OperationEvent.Level = .info) async throws {
+        try await store.appendEvent(
+            id, ServiceEventRow(at: Date(), level: level.rawValue, message: message), keep: policy.eventsKept)
+    }
+
+    public func pause(_ id: String) async throws -> OperationSummary {
+        let body = try await existing(id)
+        switch body.summary.state {
+        case .pending:
+            queues[body.summary.cluster]?.removeAll { $0 == id }
+            let b = try await update(id) {
+                $0.summary.state = .paused; $0.summary.progress.message = "paused"
+            }
+            try? await event(id, "paused")
+            return b!.summary
+        case .paused: return body.summary
+        case .running:
+            throw ServiceError(
+                .conflict,
+                "operation \(id) is running and a running \(body.summary.kind.rawValue) cannot pause; cancel it "
+                    + "(moves in flight are cancelled and throttles restored)")
+        default: throw ServiceError(.conflict, "operation \(id) already ended (\(body.summary.state.rawValue))")
+        }
+    }
+
+    public func resume(_ id: String) async throws -> OperationSummary {
+        let body = try await existing(id)
+        switch body.summary.state {
+        case .paused:
+            let b = try await update(id) {
+                $0.summary.state = .pending; $0.summary.progress.message = "queued"
+            }
+            queues[body.summary.cluster, default: []].append(id)
+            try? await event(id, "resumed")
+            kick(body.summary.cluster)
+            return b!.summary
+        case .pending, .running: return body.summary
+        default: throw ServiceError(.conflict, "operation \(id) already ended (\(body.summary.state.rawValue))")
+        }
+    }
+
+    public func cancel(_ id: String) async throws -> OperationSummary {
+        let body = try await existing(id)
+        switch body.summary.state {
+        case .pending, .paused:
+            queues[body.summary.cluster]?.removeAll { $0 == id }
+            let b = try await update(id) {
+                $0.summary.state = .cancelled
+                $0.summary.progress.message = "cancelled before it started"
+            }
+            try? await event(id, "cancelled")
+            return b!.summary
+        case .running:
+            stopAsked.insert(id)
+            try? await store.requestStop(id, at: Date())
+            try? await event(id, "cancel asked: stopping at the next safe point")
+            return body.summary
+        default: throw ServiceError(.conflict, "operation \(id) already ended (\(body.summary.state.rawValue))")
+        }
+    }
+
+    /// Returns once the operation has ended (at once when it has).
+    public func finished(_ id: String) async throws -> OperationSummary {
+        let body = try await existing(id)
+        if body.summary.state.isFinal { return body.summary }
+        return await withCheckedContinuation { waiters[id, default: []].append($0) }
+    }
+
+    func existing(_ id: String) async throws -> OperationBody {
+        guard let b = try await body(id) else { throw ServiceError(.notFound, "there is no operation \(id)") }
+        return b
+    }
+
+    // MARK: Workers
+
+    func kick(_ cluster: String) {
+        guard leading, workers[cluster] == nil, !(queues[cluster] ?? []).isEmpty else { return }
+        workers[cluster] = Task { await self.drain(cluster) }
+    }
+
+    func drain(_ cluster: String) async {
+        while !Task.isCancelled, leading, let id = queues[cluster]?.first {
+            queues[cluster]?.removeFirst()
+            await run(id)
+        }
+        workers[cluster] = nil
+        // Something may have queued while the last operation ran its final write.
+        kick(cluster)
+    }
+
+    func run(_ id: String) async {
+        guard let body = live[id], body.summary.state == .pending else { return }
+        do {
+            try await update(id) {
+                $0.summary.state = .running
+                $0.summary.progress.message = "running"
+            }
+            try? await event(id, "started by engine \(engineId)")
+            let outcome: (ServiceOperationState, String)
+            switch body.summary.kind {
+            case .rebalance: outcome = try await runRebalance(id, body)
+            case .upscale, .downscale: outcome = try await runScale(id, body)
+            default: outcome = (.failed, "this engine cannot run \(body.summary.kind.rawValue) operations yet")
+            }
+            try await update(id) {
+                $0.summary.state = outcome.0
+                $0.summary.progress.message = outcome.1
+                if outcome.0 == .failed { $0.summary.error = outcome.1 }
+            }
+            try? await event(id, outcome.1, level: outcome.0 == .failed ? .error : .info)
+        } catch is CancellationError {
+            // The engine stops: the operation stays running in the store and resumes at the next start.
+        } catch {
+            let message = "\(error)"
+            _ = try? await update(id) {
+                $0.summary.state = .failed
+                $0.summary.error = message
+                $0.summary.progress.message = message
+            }
+            try? await event(id, message, level: .error)
+        }
+        stopAsked.remove(id)
+    }
+
+    func progress(_ id: String, done: Int, total: Int, message: String) async {
+        _ = try? await update(id) {
+            $0.summary.progress.done = done
+            $0.summary.progress.total = total
+            $0.summary.progress.message = message
+        }
+    }
+
+    func isStopAsked(_ id: String) -> Bool { stopAsked.contains(id) }
+
+    // MARK: Running a rebalance
+
+    /// Executes a proposal's moves with the rebalance executor; when the store has its journal already (an engine
+    /// restart), resumes it instead: moves done are not started again, moves in flight are followed.
+    func runRebalance(_ id: String, _ body: OperationBody) async throws -> (ServiceOperationState, String) {
+        let c = try cluster(body.summary.cluster)
+        let moves = body.job.moves ?? []
+        guard !moves.isEmpty else { return (.succeeded, "nothing to move") }
+        if let problem = Proposal.executionProblem(moves) { return (.failed, problem) }
+        let report = try await executeMoves(
+            id, c, mode: body.job.mode ?? "rebalance", moves: moves, throttle: body.job.throttleBytesPerSecond)
+        if isStopAsked(id) { return (.cancelled, "cancelled: \(report.summary)") }
+        return report.isClean ? (.succeeded, "done: \(report.done) move(s)") : (.failed, report.summary)
+    }
+
+    func executeMoves(
+        _ id: String, _ c: ServiceConfiguration.Cluster, mode: String, moves: [Proposal.Move], throttle: Int64?
+    ) async throws -> RebalanceReport {
+        let planned = Proposal.plannedMoves(moves)
+        let hash = Proposal.canonicalHash(moves)
+        var options = policy.rebalance
+        if let throttle { options.throttleBytesPerSecond = throttle }
+        let bootstrap = c.bootstrap.joined(separator: ",")
+        let store = self.store
+        let logger = self.logger
+        let metrics = self.metrics
+        return try await withAdmin(c) { admin in
+            let snapshot = try await admin.snapshot()
+            let lock = ClusterLock.name(clusterId: snapshot.clusterId, bootstrap: bootstrap)
+            var resume: RebalanceResumeState?
+            if let record = try await store.operation(id), record.kind == .rebalance {
+                resume = try await RebalanceResumeState.load(from: store, operationId: id)
+                if record.status != .running {
+                    throw ServiceError(.conflict, "the rebalance journal of \(id) already ended")
+                }
+            } else {
+                let spec = RebalanceSpec(
+                    bootstrap: bootstrap, cluster: lock, mode: mode, hash: hash, moves: planned, options: options)
+                try await store.begin(operationId: id, kind: .rebalance, spec: try spec.encoded(), at: Date())
+            }
+            try await self.awaitLock(id, store: store, lock: lock)
+            var executor = RebalanceExecutor(
+                operationId: id, moves: resume?.spec.moves ?? planned, hash: resume?.spec.hash ?? hash,
+                options: resume?.spec.options ?? options, cluster: KafkaAdminRebalanceCluster(admin: admin),
+                store: store, resume: resume, clock: ContinuousClock(), logger: logger)
+            executor.stopRequested = { await self.isStopAsked(id) }
+            let total = planned.count
+            return try await executor.run { event in
+                switch event {
+                case .progress(let p):
+                    metrics.reassignmentBytesRemaining(cluster: c.name, max(0, p.bytesTotal - p.bytesDone))
+                    Task {
+                        await self.progress(
+                            id, done: p.done, total: total,
+                            message: "\(p.done)/\(total) moves done, \(p.inFlight) in flight")
+                    }
+                case .finished:
+                    metrics.reassignmentBytesRemaining(cluster: c.name, 0)
+                default:
+                    Task { try? await self.event(id, "\(event)") }
+                }
+            }
+        }
+    }
+
+    /// Takes the cluster lock; while another operation (a CLI roll or rebalance) holds it, waits and says so.
+    func awaitLock(_ id: String, store: any OperationsStore, lock: String) async throws {
+        var said = false
+        while true {
+            guard let holder = try await store.acquireClusterLock(cluster: lock, operationId: id, at: Date()) else {
+                return
+            }
+            if !said {
+                try? await event(id, "waiting: Kafka cluster \(lock) is locked by operation \(holder)")
+                said = true
+            }
+            if isStopAsked(id) { throw ServiceError(.conflict, "cancelled while waiting for the cluster lock") }
+            try await Task.sleep(for: policy.pollInterval)
+        }
+    }
+
+    /// Runs `body` with a fresh admin client for the cluster (secrets read from their files now, never logged).
+    func withAdmin<T: Sendable>(_ c: ServiceConfiguration.Cluster, _ body: (KafkaAdmin) async throws -> T) async throws
+        -> T
+    {
+        let admin: KafkaAdmin
+        do {
+            admin = try KafkaAdmin(configuration: try TopologyProbe.adminConfiguration(c))
+        } catch {
+            throw ServiceError(.unavailable, "cluster \(c.name) cannot be reached: \(error)")
+        }
+        let result: Result<T, any Error>
+        do { result = .success(try await body(admin)) } catch { result = .failure(error) }
+        await admin.shutdown()
+        return try result.get()
+    }
+}

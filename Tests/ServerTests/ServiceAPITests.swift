@@ -1,0 +1,240 @@
+import Foundation
+import Server
+import ServiceContract
+import Testing
+
+/// A configuration whose cluster cannot be reached: what the API answers without a Kafka cluster.
+let unreachable = """
+    clusters:
+      - name: prod
+        bootstrap: 127.0.0.1:1
+        pools: {brokers: {min: 3, max: 9}}
+    """
+
+@Suite("Service API: auth, limits, probes, errors")
+struct ServiceAPITests {
+    @Test("the probes answer without a token; every other endpoint refuses a missing or unknown token with 401")
+    func probesOpenEverythingElseNeedsAToken() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            #expect(try await s.call(.GET, "/healthz", token: nil).status == 200)
+            let ready = try await s.call(.GET, "/readyz", token: nil)
+            #expect(ready.status == 200)
+            let r = try ready.decode(Readiness.self)
+            #expect(r.ready && r.leader && r.engine == "test-engine")
+            for path in ["/v1/operations", "/v1/clusters", "/v1/alerts", "/metrics", "/v1/operations/x"] {
+                let none = try await s.call(.GET, path, token: nil)
+                #expect(none.status == 401, "\(path)")
+                #expect(none.headers.first(name: "WWW-Authenticate") == "Bearer")
+                let wrong = try await s.call(.GET, path, token: "not-a-token")
+                #expect(wrong.status == 401, "\(path)")
+                #expect(!wrong.text.contains("not-a-token"), "the answer does not echo the token")
+            }
+        }
+    }
+
+    @Test("a read token reads but may not post (403); an admin token may")
+    func readTokenIsReadOnly() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            #expect(try await s.call(.GET, "/v1/operations", token: ServiceHarness.read).status == 200)
+            #expect(try await s.call(.GET, "/v1/clusters", token: ServiceHarness.read).status == 200)
+            let payload = Alerts.payload([Alerts.alert("Noise", labels: [:])])
+            let refused = try await s.post("/v1/alerts", json: payload, token: ServiceHarness.read)
+            #expect(refused.status == 403)
+            #expect(refused.error.contains("admin token"))
+            #expect(try await s.call(.POST, "/v1/operations/x/cancel", token: ServiceHarness.read).status == 403)
+            #expect(try await s.post("/v1/alerts", json: payload).status == 200)
+        }
+    }
+
+    @Test("a body over 10 MB is refused with 413 and nothing is stored")
+    func tenMegabyteBodyRefused() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let big = Data(repeating: UInt8(ascii: " "), count: 10 * 1024 * 1024 + 1)
+            let answer = try await s.call(.POST, "/v1/alerts", body: big)
+            #expect(answer.status == 413)
+            #expect(answer.error.contains("10 MB"))
+            let alerts = try await s.call(.GET, "/v1/alerts").decode(AlertList.self)
+            #expect(alerts.alerts.isEmpty)
+        }
+    }
+
+    @Test("unknown operations and clusters are 404 naming them; bad query values are 400")
+    func notFoundAndBadQueries() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let op = try await s.call(.GET, "/v1/operations/nope")
+            #expect(op.status == 404)
+            #expect(op.error.contains("nope"))
+            let cluster = try await s.call(.GET, "/v1/clusters/staging")
+            #expect(cluster.status == 404)
+            #expect(cluster.error.contains("staging") && cluster.error.contains("prod"))
+            #expect(try await s.call(.GET, "/v1/operations?state=sleeping").status == 400)
+            #expect(try await s.call(.GET, "/v1/operations?limit=0").status == 400)
+            let bad = try await s.post("/v1/clusters/prod/rebalance", raw: "{\"dryRun\": \"yes\"}")
+            #expect(bad.status == 400)
+            #expect(bad.error.contains("dryRun"))
+        }
+    }
+
+    @Test("an unreachable cluster's status still answers 200, with the reason and Ballast's own state")
+    func clusterStatusWithoutTheCluster() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let answer = try await s.call(.GET, "/v1/clusters/prod", token: ServiceHarness.read)
+            #expect(answer.status == 200)
+            let status = try answer.decode(ClusterStatus.self)
+            #expect(status.health == nil)
+            #expect(status.healthError != nil)
+            #expect(status.leader.engine == "test-engine")
+            #expect(!status.rollsPaused)
+        }
+    }
+
+    @Test("/metrics renders the Prometheus text format with the service's metrics")
+    func metricsRender() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            _ = try await s.post("/v1/alerts", json: Alerts.payload([Alerts.alert("Noise", labels: [:])]))
+            let answer = try await s.call(.GET, "/metrics", token: ServiceHarness.read)
+            #expect(answer.status == 200)
+            #expect(answer.headers.first(name: "Content-Type")?.hasPrefix("text/plain") == true)
+            #expect(answer.text.contains("# TYPE ballast_alerts_received_total counter"))
+            #expect(answer.text.contains("ballast_alerts_received_total 1"))
+            #expect(answer.text.contains("ballast_alerts_acted_total{action=\"downscale\"} 0"))
+        }
+    }
+}
+
+@Suite("Service alerts: webhook version 4")
+struct ServiceAlertTests {
+    @Test("a malformed payload is 400 with the reason; an unknown cluster is 422; neither stores anything")
+    func malformedAndUnknownCluster() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let notJSON = try await s.post("/v1/alerts", raw: "{not json")
+            #expect(notJSON.status == 400)
+            let missing = try await s.post("/v1/alerts", raw: #"{"version": "4", "status": "firing"}"#)
+            #expect(missing.status == 400)
+            #expect(missing.error.contains("alerts is missing"))
+            var v3 = Alerts.payload([Alerts.alert("A", labels: [:])])
+            v3.version = "3"
+            #expect(try await s.post("/v1/alerts", json: v3).error.contains("version 4"))
+            let badAction = try await s.post(
+                "/v1/alerts",
+                json: Alerts.payload([
+                    Alerts.alert("A", labels: ["ballast_action": "explode", "kafka_cluster": "prod"])
+                ]))
+            #expect(badAction.status == 400)
+            #expect(badAction.error.contains("explode"))
+            let unknown = try await s.post(
+                "/v1/alerts",
+                json: Alerts.payload([
+                    Alerts.alert("Ok", labels: [:]),
+                    Alerts.alert("Far", labels: ["ballast_action": "upscale", "kafka_cluster": "staging"]),
+                ]))
+            #expect(unknown.status == 422)
+            #expect(unknown.error.contains("staging"))
+            #expect(try await s.call(.GET, "/v1/alerts").decode(AlertList.self).alerts.isEmpty)
+        }
+    }
+
+    @Test("alerts without ballast_action are stored and ignored")
+    func unlabelledAlertsStoredAndIgnored() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let receipt = try await s.post(
+                "/v1/alerts", json: Alerts.payload([Alerts.alert("DiskFull", labels: ["x": "y"])])
+            )
+            .decode(AlertsReceipt.self)
+            #expect(receipt.stored == 1 && receipt.ignored == 1 && receipt.actions.isEmpty)
+            let stored = try await s.call(.GET, "/v1/alerts", token: ServiceHarness.read).decode(AlertList.self).alerts
+            #expect(stored.count == 1)
+            #expect(stored.first?.outcome == "ignored")
+            #expect(try await s.call(.GET, "/v1/operations").decode(OperationList.self).operations.isEmpty)
+        }
+    }
+
+    @Test(
+        "a firing pause-rollouts alert pauses rolls on its cluster; a resend changes nothing; resolving it ends the pause"
+    )
+    func pauseAndResolve() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let labels = ["ballast_action": "pause-rollouts", "kafka_cluster": "prod"]
+            let firing = Alerts.payload([Alerts.alert("ConsumerLag", labels: labels, fingerprint: "f1")])
+            let first = try await s.post("/v1/alerts", json: firing).decode(AlertsReceipt.self)
+            #expect(first.actions.map(\.outcome) == [.paused])
+            var status = try await s.call(.GET, "/v1/clusters/prod").decode(ClusterStatus.self)
+            #expect(status.rollsPaused)
+            #expect(status.pauses.map(\.fingerprint) == ["f1"])
+            let again = try await s.post("/v1/alerts", json: firing).decode(AlertsReceipt.self)
+            #expect(again.duplicates == 1 && again.stored == 0)
+            let resolved = Alerts.payload([
+                Alerts.alert("ConsumerLag", status: "resolved", labels: labels, fingerprint: "f1")
+            ])
+            let end = try await s.post("/v1/alerts", json: resolved).decode(AlertsReceipt.self)
+            #expect(end.actions.map(\.outcome) == [.unpaused])
+            status = try await s.call(.GET, "/v1/clusters/prod").decode(ClusterStatus.self)
+            #expect(!status.rollsPaused)
+            #expect(s.metrics.render().contains("ballast_rolls_paused{cluster=\"prod\"} 0"))
+        }
+    }
+
+    @Test(
+        "several firing scale alerts for one cluster make one operation; resends and repeats within the cooldown add none"
+    )
+    func scaleAlertsBatchAndCoolDown() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let labels = ["ballast_action": "downscale", "kafka_cluster": "prod"]
+            let batch = Alerts.payload([
+                Alerts.alert("LowCPU", labels: labels, fingerprint: "a"),
+                Alerts.alert("LowDisk", labels: labels.merging(["count": "2"]) { $1 }, fingerprint: "b"),
+                Alerts.alert("LowNet", labels: labels, fingerprint: "c"),
+            ])
+            let receipt = try await s.post("/v1/alerts", json: batch).decode(AlertsReceipt.self)
+            #expect(receipt.stored == 3)
+            #expect(receipt.actions.count == 1)
+            #expect(receipt.actions.first?.outcome == .operationCreated)
+            #expect(receipt.actions.first?.count == 2)
+            let resend = try await s.post("/v1/alerts", json: batch).decode(AlertsReceipt.self)
+            #expect(resend.duplicates == 3)
+            let later = Alerts.payload([
+                Alerts.alert("LowCPU", labels: labels, startsAt: "2026-12-01T09:00:00Z", fingerprint: "a")
+            ])
+            let repeatAnswer = try await s.post("/v1/alerts", json: later).decode(AlertsReceipt.self)
+            #expect(repeatAnswer.actions.count == 1)
+            #expect([.cooldown, .batched].contains(repeatAnswer.actions[0].outcome))
+            let ops = try await s.call(.GET, "/v1/operations?kind=downscale").decode(OperationList.self).operations
+            #expect(ops.count == 1)
+            #expect(ops.first?.trigger.source == .alert)
+        }
+    }
+
+    @Test("an upscale alert without a pool, for a cluster of several pools, is 422 naming the pools")
+    func poolRequiredWhenSeveral() async throws {
+        let yaml = """
+            clusters:
+              - name: prod
+                bootstrap: 127.0.0.1:1
+                pools: {east: {min: 1, max: 5}, west: {min: 1, max: 5}}
+            """
+        try await ServiceHarness.with(clusters: yaml) { s in
+            let answer = try await s.post(
+                "/v1/alerts",
+                json: Alerts.payload([
+                    Alerts.alert("Hot", labels: ["ballast_action": "upscale", "kafka_cluster": "prod"])
+                ]))
+            #expect(answer.status == 422)
+            #expect(answer.error.contains("east, west"))
+        }
+    }
+}
+
+@Suite("Service operations: queue, pause, resume, cancel")
+struct ServiceOperationTests {
+    @Test("a rebalance by an unknown proposal hash is 409; proposalHash with a dry run is 400")
+    func unknownHash() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let answer = try await s.post(
+                "/v1/clusters/prod/rebalance", json: RebalanceRequest(dryRun: false, proposalHash: "abc"))
+            #expect(answer.status == 409)
+            #expect(answer.error.contains("abc"))
+            let dry = try await s.post("/v1/clusters/prod/rebalance", json: RebalanceRequest(proposalHash: "abc"))
+            #expect(dry.status == 400)
+        }
+    }
+}
