@@ -226,6 +226,7 @@ let package = Package(
             dependencies: [
                 "Dashboard", "DashboardModel", "DemoApplications", "Operations", "BallastStore", "KafkaAdmin",
                 "KafkaModel", "KafkaSim", "KubernetesSim", "Agent", "AgentContract", "AgentKubernetesDriver", "Roller",
+                "Server", "ServiceConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

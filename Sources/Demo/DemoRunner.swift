@@ -1,6 +1,7 @@
 import Agent
 import AgentContract
 import AgentKubernetesDriver
+import BallastStore
 import Dashboard
 import DashboardModel
 import DemoApplications
@@ -11,6 +12,8 @@ import KafkaSim
 import KubernetesSim
 import Logging
 import Operations
+import Server
+import ServiceConfig
 import ServiceLifecycle
 import Synchronization
 
@@ -68,7 +71,8 @@ public enum DemoRunner {
         return outcome.passed.withLock { $0 }
     }
 
-    /// The agents, the dashboard, the applications' sampler and the scenario, until the scenario ends (with
+    /// The agents first (the service's configuration names their URLs), then `ballast serve`'s engine with the
+    /// dashboard on its HTTP server, the applications' sampler and the scenario, until the scenario ends (with
     /// `exitAfterScenario`) or a signal.
     static func runServices(
         env: DemoEnvironment, admin: KafkaAdmin, agents: [DemoAgent], options: DemoOptions, output: DemoOutput,
@@ -76,48 +80,114 @@ public enum DemoRunner {
     ) async throws {
         let logger = env.logger
         let (agentPorts, agentPortsContinuation) = AsyncStream<(String, Int)>.makeStream()
-        var services: [any Service] = []
+        var agentApps: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for agent in agents {
             let cluster = agent.cluster
-            services.append(
-                try AgentServer.application(
-                    driver: agent.driver,
-                    configuration: .init(host: "127.0.0.1", port: 0, token: agent.token, cluster: cluster),
-                    logger: logger, onServerRunning: { port in agentPortsContinuation.yield((cluster, port)) }))
+            agentApps.append(
+                .init(
+                    service: try AgentServer.application(
+                        driver: agent.driver,
+                        configuration: .init(host: "127.0.0.1", port: 0, token: agent.token, cluster: cluster),
+                        logger: logger, onServerRunning: { port in agentPortsContinuation.yield((cluster, port)) })))
         }
+        let agentGroup = ServiceGroup(
+            configuration: .init(services: agentApps, gracefulShutdownSignals: [], logger: logger))
         let directory = AgentDirectory()
-        let agentsReady = AsyncStream<Void>.makeStream()
         let producer = try DemoProducer(
             DemoProducer.Configuration(bootstrap: env.sim.bootstrap, topic: DemoEnvironment.appTopic),
             stats: env.stats)
         let consumer = try DemoConsumer(
             DemoConsumer.Configuration(bootstrap: env.sim.bootstrap, topic: DemoEnvironment.appTopic),
             stats: env.stats)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await agentGroup.run() }
+            var seen = 0
+            for await (cluster, port) in agentPorts {
+                directory.urls.withLock { $0[cluster] = "http://127.0.0.1:\(port)" }
+                seen += 1
+                if seen == agents.count { break }
+            }
+            agentPortsContinuation.finish()
+            let result: Result<Void, any Error>
+            do {
+                result = .success(
+                    try await runService(
+                        env: env, admin: admin, agents: agents, directory: directory, options: options,
+                        output: output, outcome: outcome, producer: producer, consumer: consumer))
+            } catch {
+                result = .failure(error)
+            }
+            // However the demo ended, the applications stop first (their threads use the simulator).
+            _ = await producer.stop()
+            _ = await consumer.stop()
+            await agentGroup.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            try result.get()
+        }
+    }
+
+    /// `ballast serve`'s engine (SQLite store, the demo's cluster and agents, admin and read tokens) and its HTTP
+    /// server with the dashboard mounted, the sampler and the scenario.
+    static func runService(
+        env: DemoEnvironment, admin: KafkaAdmin, agents: [DemoAgent], directory: AgentDirectory,
+        options: DemoOptions, output: DemoOutput, outcome: DemoOutcome, producer: DemoProducer,
+        consumer: DemoConsumer
+    ) async throws {
+        let logger = env.logger
+        let adminToken = UUID().uuidString
+        let readToken = UUID().uuidString
+        try adminToken.write(toFile: env.directory + "/admin.token", atomically: true, encoding: .utf8)
+        try readToken.write(toFile: env.directory + "/read.token", atomically: true, encoding: .utf8)
+        let urls = directory.urls.withLock { $0 }
+        let racks = env.rackClusters.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        let yaml = """
+            store: sqlite://\(env.directory)/serve.sqlite
+            tokens: {admin: \(env.directory)/admin.token, read: \(env.directory)/read.token}
+            clusters:
+              - name: \(ScenarioService.cluster)
+                bootstrap: \(env.sim.bootstrap)
+                agents:
+            \(agents.map { "      - {name: \($0.cluster), url: \(urls[$0.cluster]!), tokenFile: \($0.tokenFile)}" }.joined(separator: "\n"))
+                racks: {\(racks.joined(separator: ", "))}
+                pools: {kafka: {min: 1, max: 20}}
+            """
+        let configPath = env.directory + "/ballast.yaml"
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let configuration = try ServiceConfiguration.load(path: configPath)
+        let store = try SQLiteOperationsStore(file: env.directory + "/serve.sqlite")
+        var policy = EnginePolicy()
+        policy.scaleCooldown = .seconds(0)
+        let metrics = ServiceMetrics()
+        let engine = ServiceEngine(
+            configuration: configuration, store: store, engineId: "ballast-demo", policy: policy, metrics: metrics,
+            logger: logger)
+        try await engine.start()
+        let serviceURL = ServiceURL()
+        let router = ServiceServer.router(
+            engine: engine, tokens: ServiceServer.Tokens(admin: adminToken, read: readToken), metrics: metrics)
         let agentClients: [any AgentAPI] = agents.map {
             LazyAgent(cluster: $0.cluster, directory: directory, token: $0.token)
         }
         let source = LiveDashboardSource(
             clusters: [
                 LiveDashboardCluster(
-                    name: "demo", admin: admin, agents: agentClients,
-                    rackClusters: env.rackClusters)
-            ], feeds: env.operations.feeds(store: env.store, stats: env.stats))
-        let router = Router()
+                    name: ScenarioService.cluster, admin: admin, agents: agentClients, rackClusters: env.rackClusters)
+            ], feeds: env.operations.feeds(service: serviceURL, token: readToken, stats: env.stats))
         Dashboard.addRoutes(to: router, source: source)
-        let dashboardPort = AsyncStream<Int>.makeStream()
-        services.append(
-            Application(
-                router: router, configuration: .init(address: .hostname(options.host, port: options.port)),
-                onServerRunning: { channel in
-                    dashboardPort.continuation.yield(channel.localAddress?.port ?? 0)
-                    dashboardPort.continuation.finish()
-                }, logger: logger))
-        services.append(Sampler(stats: env.stats))
+        let port = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(options.host, port: options.port)),
+            onServerRunning: { channel in
+                let p = channel.localAddress?.port ?? 0
+                serviceURL.url.withLock { $0 = "http://127.0.0.1:\(p)" }
+                port.continuation.yield(p)
+                port.continuation.finish()
+            }, logger: logger)
         let scenario = ScenarioService(
             env: env, admin: admin, options: options, output: output, outcome: outcome, producer: producer,
-            consumer: consumer,
-            agents: agentClients, service: nil, dashboard: dashboardPort.stream, agentsReady: agentsReady.stream)
-        services.append(scenario)
+            consumer: consumer, agents: agentClients, service: serviceURL, adminToken: adminToken,
+            dashboard: port.stream)
+        let services: [any Service] = [app, Sampler(stats: env.stats), scenario]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map {
@@ -126,26 +196,19 @@ public enum DemoRunner {
                         service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup)
                 }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-                var seen = 0
-                for await (cluster, port) in agentPorts {
-                    directory.urls.withLock { $0[cluster] = "http://127.0.0.1:\(port)" }
-                    seen += 1
-                    if seen == agents.count { break }
-                }
-                agentsReady.continuation.finish()
-            }
-            let result: Result<Void, any Error>
-            do { result = .success(try await group.run()) } catch { result = .failure(error) }
-            tasks.cancelAll()
-            agentPortsContinuation.finish()
-            agentsReady.continuation.finish()
-            try result.get()
-        }
-        // However the demo ended, the applications stop (their threads use the simulator).
-        _ = await producer.stop()
-        _ = await consumer.stop()
+        let result: Result<Void, any Error>
+        do { result = .success(try await group.run()) } catch { result = .failure(error) }
+        await engine.stop()
+        try result.get()
+    }
+}
+
+/// `ballast serve`'s base URL in this process, known once its server listens.
+final class ServiceURL: Sendable {
+    let url = Mutex<String?>(nil)
+
+    func client(token: String) -> ServiceAPIClient? {
+        url.withLock { $0 }.map { ServiceAPIClient(base: $0, token: token) }
     }
 }
 

@@ -63,6 +63,8 @@ enum StepOutcome: Sendable, Equatable {
     case done
     /// Done without its trigger (the service): what was done instead.
     case doneWithout(String)
+    /// The service does not offer the trigger (answered 501).
+    case unavailable(String)
     case skipped(String)
     case failed(String)
 }
@@ -78,10 +80,10 @@ struct ScenarioService: Service {
     let producer: DemoProducer
     let consumer: DemoConsumer
     let agents: [any AgentAPI]
-    /// `ballast serve`'s API; nil when the service is not in this build (its steps are then skipped).
-    let service: ServiceAPIClient?
+    /// `ballast serve` in this process (its URL once it listens) and its admin token.
+    let service: ServiceURL
+    let adminToken: String
     let dashboard: AsyncStream<Int>
-    let agentsReady: AsyncStream<Void>
 
     func run() async throws {
         var port = 0
@@ -91,7 +93,6 @@ struct ScenarioService: Service {
         output.line("dashboard=\(url)")
         output.line("bootstrap=\(env.sim.bootstrap)")
         if options.openBrowser { Self.openBrowser(url) }
-        for await _ in agentsReady {}
         let passed = try await cancelWhenGracefulShutdown { try await play() }
         outcome.passed.withLock { $0 = passed }
         if options.exitAfterScenario { return }
@@ -120,7 +121,7 @@ struct ScenarioService: Service {
             switch result {
             case .done: output.line("step done: \(step.rawValue)")
             case .doneWithout(let label): output.line("step done: \(label)")
-            case .skipped(let why): output.line("step SKIPPED: \(step.rawValue): \(why)")
+            case .skipped(let why), .unavailable(let why): output.line("step SKIPPED: \(step.rawValue): \(why)")
             case .failed(let why): output.line("step FAILED: \(step.rawValue): \(why)")
             }
             outcomes.append((step, result))
@@ -141,19 +142,18 @@ struct ScenarioService: Service {
         }
         if t.failed > 0 { return finish(reason: "\(t.failed) failed deliveries (\(env.stats.errors))") }
         if t.unconfirmed > 0 { return finish(reason: "\(t.unconfirmed) acknowledged messages were never consumed") }
-        let skipped = outcomes.filter { if case .skipped = $0.1 { true } else { false } }
+        let skipped = outcomes.compactMap { o -> String? in
+            switch o.1 {
+            case .skipped(let why), .unavailable(let why): "\(o.0.rawValue.prefix { $0 != ":" }) (\(why))"
+            default: nil
+            }
+        }
         if !skipped.isEmpty {
-            return finish(
-                reason: "\(skipped.count) step(s) skipped: "
-                    + skipped.map { s in s.0.rawValue.prefix { $0 != ":" } }.joined(separator: ", ")
-                    + " (\(Self.noService))")
+            return finish(reason: "\(skipped.count) step(s) skipped: " + skipped.joined(separator: "; "))
         }
         output.line("scenario=done")
         return true
     }
-
-    static let noService =
-        "ballast serve (#17) is not in this build, so the reconcile, alert and rebalance triggers have no server"
 
     func finish(reason: String) -> Bool {
         output.line("scenario=failed: \(reason)")
@@ -161,21 +161,22 @@ struct ScenarioService: Service {
     }
 
     func run(_ step: DemoStep) async -> StepOutcome {
-        if let service { return await run(step, through: service) }
+        guard let api = service.client(token: adminToken) else { return .failed("ballast serve is not listening") }
+        let outcome = await run(step, through: api)
+        guard case .unavailable(let why) = outcome else { return outcome }
         switch step {
         case .reconcileRoll:
             // Without the service there is no reconcile trigger; the roll itself is Ballast's real roll executor.
             output.line(
-                "  (\(Self.noService): no config change is made; the roll runs in this process, through the same roll executor)"
-            )
+                "  (\(why): no config change is made; the roll runs in this process, through the same roll executor)")
             let result = await roll(trigger: "demo (in-process)")
             return result == .done
                 ? .doneWithout(
-                    "roll: every broker restarted through its agent (in-process; the reconcile trigger needs ballast serve)"
+                    "roll: every broker restarted through its agent (in-process: the service cannot reconcile yet)"
                 )
                 : result
         case .reconcileDynamic, .alertUpscale, .downscale, .manualRebalance:
-            return .skipped(Self.noService)
+            return .skipped(why)
         }
     }
 
@@ -243,6 +244,8 @@ struct ScenarioService: Service {
                 guard let id = run.operationId else { return .failed("executing the proposal made no operation") }
                 return try await follow(id, api)
             }
+        } catch let error as ServiceAPIClient.Failure where error.status == 501 {
+            return .unavailable("ballast serve cannot do this yet (\(error.message))")
         } catch {
             return .failed("\(error)")
         }
@@ -255,7 +258,10 @@ struct ScenarioService: Service {
         while true {
             let op = try await api.operation(id)
             let events = op.events ?? []
-            for e in events.dropFirst(printed) { output.line("  \(op.kind): \(e.message)") }
+            // Per-move events (`moveDone(orders-5)`, …) are summed up by the progress line; the rest is narrated.
+            for e in events.dropFirst(printed) where !Self.isPerMoveEvent(e.message) {
+                output.line("  \(op.kind): \(e.message)")
+            }
             printed = max(printed, events.count)
             if op.progress != lastProgress, op.progress.total > 0 {
                 output.line(
@@ -343,6 +349,12 @@ struct ScenarioService: Service {
             guard (try? await Task.sleep(for: .milliseconds(200))) != nil else { return false }
         }
         return condition()
+    }
+
+    /// A rebalance runner's event in its raw form (`movesStarted([…])`, `moveDone(t-1)`, `started(operationId: …)`,
+    /// `leadersElected(count: 2)`): a lower-case word with an upper-case letter, then a parenthesis.
+    static func isPerMoveEvent(_ message: String) -> Bool {
+        message.range(of: #"^[a-z]+([A-Z][a-z]*)*\("#, options: .regularExpression) != nil
     }
 
     static func ids(_ nodes: [Int32]) -> String { nodes.map(String.init).joined(separator: ",") }

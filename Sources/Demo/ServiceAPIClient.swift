@@ -108,6 +108,9 @@ struct ServiceAPIClient: Sendable {
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// The HTTP status the service answered, when it answered.
+        var status: UInt = 0
+        var message: String = ""
     }
 
     // MARK: Calls
@@ -211,7 +214,8 @@ struct ServiceAPIClient: Sendable {
         guard (200..<300).contains(Int(response.status.code)) else {
             let message = (try? JSONDecoder().decode(ErrorBody.self, from: data).error) ?? response.status.reasonPhrase
             throw Failure(
-                description: "ballast serve answered \(response.status.code) to \(method) \(path): \(message)")
+                description: "ballast serve answered \(response.status.code) to \(method) \(path): \(message)",
+                status: response.status.code, message: message)
         }
         do {
             return try Self.decoder.decode(T.self, from: data)
@@ -241,10 +245,12 @@ extension ServiceAPIClient.Operation {
 extension DemoOperations {
     /// The dashboard's feeds when `ballast serve` runs the operations: the service's operations (the newest ten,
     /// each with its event log), this demo's proposal and the applications' stats.
-    func feeds(service: ServiceAPIClient, stats: ApplicationStats) -> LiveDashboardFeeds {
+    func feeds(service url: ServiceURL, token: String, stats: ApplicationStats) -> LiveDashboardFeeds {
         LiveDashboardFeeds(
             operations: { cluster in
-                guard let list = try? await service.operations(cluster: cluster) else { return [] }
+                guard let service = url.client(token: token),
+                    let list = try? await service.operations(cluster: cluster)
+                else { return [] }
                 var out: [OperationView] = []
                 for summary in list.prefix(10) {
                     out.append(((try? await service.operation(summary.id)) ?? summary).view)

@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 /// `ballast demo` run as a user runs it: the built binary, its narration read line by line, its dashboard over HTTP,
-/// and Debian's headless chromium against the page.
+/// and Debian's headless chromium against the page (`DashboardBrowserTests`, nested so that one demo runs at a time:
+/// three at once on a loaded 2-core machine starved the agents' calls).
 @Suite(.serialized, .enabled(if: ballastBinary != nil, "needs the built ballast binary (swift build)"))
 struct DemoCLITests {
     static func value(_ key: String, in line: String) -> Int? {
@@ -40,16 +41,31 @@ struct DemoCLITests {
         #expect(await !Self.answers(url))
     }
 
-    @Test func theFullScenarioWithoutTheServiceNamesTheStepsItSkippedAndExitsOne() async throws {
+    @Test func theFullScenarioScalesOnAlertsAndRebalancesThroughTheServiceAndNamesTheReconcileItCannotRun()
+        async throws
+    {
         let r = try await run(
             ballastBinary!,
             [
                 "demo", "--scenario", "full", "--speed", "20", "--no-browser", "--exit-after-scenario", "--listen",
                 "127.0.0.1:0",
             ])
-        // Until `ballast serve` is merged, the reconcile, alert and rebalance steps cannot run and must not pass.
-        #expect(r.stdout.contains("step SKIPPED: reconcile: a dynamic config change"), "\(r.stdout)")
-        #expect(r.stdout.contains("scenario=failed: 4 step(s) skipped"), "\(r.stdout)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        // Through ballast serve's API: the Alertmanager upscale and downscale, the rebalance executed by hash.
+        for step in ["step done: alert: ", "step done: downscale: ", "step done: rebalance: ", "step done: roll: "] {
+            #expect(lines.contains { $0.hasPrefix(step) }, "\(step) missing: \(r.stdout)")
+        }
+        #expect(lines.contains { $0.hasPrefix("  upscale: added broker(s) ") }, "\(r.stdout)")
+        #expect(lines.contains { $0.hasPrefix("  downscale: removed broker(s) ") }, "\(r.stdout)")
+        let apps = try #require(lines.first { $0.hasPrefix("applications: sent=") })
+        #expect(Self.value("failed", in: apps) == 0, "\(apps)")
+        #expect(Self.value("lost", in: apps) == 0, "\(apps)")
+        // The service answers 501 to reconcile until it is built: that step is skipped, and the scenario is not done.
+        #expect(lines.contains { $0.hasPrefix("step SKIPPED: reconcile: a dynamic config change") }, "\(r.stdout)")
+        #expect(
+            lines.last
+                == "scenario=failed: 1 step(s) skipped: reconcile (ballast serve cannot do this yet (reconcile is not built yet in this engine))",
+            "\(r.stdout)")
         #expect(r.status == 1)
     }
 
