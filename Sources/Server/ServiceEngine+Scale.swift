@@ -26,7 +26,7 @@ extension ServiceEngine {
 
     func findPool(_ c: ServiceConfiguration.Cluster, _ name: String) async throws -> (HTTPAgentClient, AgentPool) {
         for a in c.agents {
-            let client = HTTPAgentClient(endpoint: a.url, token: try a.token())
+            let client = HTTPAgentClient(endpoint: a.url, token: try a.token(), timeoutSeconds: 60)
             let start = ContinuousClock.now
             let pools = try await retrying("the pools of agent \(a.name)") { try await client.pools() }
             metrics.agentCall("pools", seconds: (ContinuousClock.now - start).seconds)

@@ -69,7 +69,9 @@ struct ServiceAlertmanagerTests {
         let (dir, _) = try ServiceHarness.tokenFiles()
         try "agent-token".write(toFile: dir + "/agent.token", atomically: true, encoding: .utf8)
         try ServiceHarness.admin.write(toFile: dir + "/webhook.token", atomically: true, encoding: .utf8)
-        try await withAgent(driver: SimDriver(control: sim.controlURL), token: "agent-token") { agentURL in
+        try await withAgent(
+            driver: SimDriver(control: sim.controlURL, requestTimeout: .seconds(120)), token: "agent-token"
+        ) { agentURL in
             let yaml = ServiceSimTests.yaml(sim, agent: agentURL, tokenFile: dir + "/agent.token")
             var policy = ServiceSimTests.policy()
             policy.scaleCooldown = .seconds(3600)

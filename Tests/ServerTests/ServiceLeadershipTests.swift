@@ -15,10 +15,15 @@ struct ServiceLeadershipTests {
         let dir = NSTemporaryDirectory() + "lease-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let configuration = try ServiceConfiguration.parse(yaml: unreachable)
+        // A lease far longer than the test: only giving it up hands it over, never a slow machine.
+        var policy = EnginePolicy()
+        policy.leaseTTL = .seconds(3600)
         let a = ServiceEngine(
-            configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"), engineId: "a")
+            configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"), engineId: "a",
+            policy: policy)
         let b = ServiceEngine(
-            configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"), engineId: "b")
+            configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"), engineId: "b",
+            policy: policy)
         try await a.start()
         try await b.start()
         var ra = await a.readiness()

@@ -78,7 +78,9 @@ struct ServiceSimTests {
             SimRebalanceHarness.model(brokers: 6, on: [1, 2, 3, 4, 5, 6]), timeScale: 10)
         let (dir, _) = try ServiceHarness.tokenFiles()
         try "agent-token".write(toFile: dir + "/agent.token", atomically: true, encoding: .utf8)
-        try await withAgent(driver: SimDriver(control: sim.controlURL), token: "agent-token") { agentURL in
+        try await withAgent(
+            driver: SimDriver(control: sim.controlURL, requestTimeout: .seconds(120)), token: "agent-token"
+        ) { agentURL in
             let yaml = Self.yaml(sim, agent: agentURL, tokenFile: dir + "/agent.token")
             try await ServiceHarness.with(clusters: yaml, policy: Self.policy()) { s in
                 let up = Alerts.payload([
