@@ -172,7 +172,7 @@ public enum DemoRunner {
             clusters: [
                 LiveDashboardCluster(
                     name: ScenarioService.cluster, admin: admin, agents: agentClients, rackClusters: env.rackClusters)
-            ], feeds: env.operations.feeds(service: serviceURL, token: readToken, stats: env.stats))
+            ], feeds: env.operations.feeds(service: serviceURL, token: readToken, store: env.store, stats: env.stats))
         Dashboard.addRoutes(to: router, source: source)
         let port = AsyncStream<Int>.makeStream()
         let app = Application(

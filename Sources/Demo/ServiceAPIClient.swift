@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BallastStore
 import Dashboard
 import DashboardModel
 import Foundation
@@ -245,13 +246,18 @@ extension ServiceAPIClient.Operation {
 extension DemoOperations {
     /// The dashboard's feeds when `ballast serve` runs the operations: the service's operations (the newest ten,
     /// each with its event log), this demo's proposal and the applications' stats.
-    func feeds(service url: ServiceURL, token: String, stats: ApplicationStats) -> LiveDashboardFeeds {
+    func feeds(service url: ServiceURL, token: String, store: any OperationsStore, stats: ApplicationStats)
+        -> LiveDashboardFeeds
+    {
         LiveDashboardFeeds(
-            operations: { cluster in
+            operations: { [self] cluster in
+                // What the demo ran itself (the in-process roll while the service cannot reconcile) comes first.
+                let s = state.withLock { $0 }
+                var out = await LiveDashboardSource.operations(
+                    store: store, ids: s.ids, events: s.events, totals: s.totals, triggers: s.triggers)
                 guard let service = url.client(token: token),
                     let list = try? await service.operations(cluster: cluster)
-                else { return [] }
-                var out: [OperationView] = []
+                else { return out }
                 for summary in list.prefix(10) {
                     out.append(((try? await service.operation(summary.id)) ?? summary).view)
                 }
