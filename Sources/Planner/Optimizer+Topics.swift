@@ -68,14 +68,34 @@ extension Optimizer {
         let t = Int(m.partitionTopic[Int(slotPartition[x])])
         let size = ctx.diskLoad[Int(slotPartition[x])]
         let xLeads = isLeaderSlot(x)
+        // The `limit` partners first in (count, score, index) order, kept sorted while scanning the destinations:
+        // sorting every destination for each replica made this phase O(brokers log brokers) per over-represented
+        // replica, the largest cost of a 3,000-broker plan. (Same partners, same order: the keys are distinct.)
         var partners: [(count: Int32, score: Double, broker: Int)] = []
+        partners.reserveCapacity(limit + 1)
+        let hi = ctx.topicHi[t]
         for d32 in dsts {
             let d = Int(d32)
             let c = topicCount[t, d]
-            if d != a && c + 1 <= ctx.topicHi[t] { partners.append((c, score(d, lane: Metric.replicas), d)) }
+            guard d != a && c + 1 <= hi else { continue }
+            if partners.count == limit, let last = partners.last, last.count < c { continue }
+            let candidate = (count: c, score: score(d, lane: Metric.replicas), broker: d)
+            if partners.count == limit, let last = partners.last,
+                !((candidate.count, candidate.score, candidate.broker) < (last.count, last.score, last.broker))
+            {
+                continue
+            }
+            var i = partners.count
+            while i > 0
+                && (candidate.count, candidate.score, candidate.broker)
+                    < (partners[i - 1].count, partners[i - 1].score, partners[i - 1].broker)
+            {
+                i -= 1
+            }
+            partners.insert(candidate, at: i)
+            if partners.count > limit { partners.removeLast() }
         }
-        partners.sort { ($0.count, $0.score, $0.broker) < ($1.count, $1.score, $1.broker) }
-        for partner in partners.prefix(limit) {
+        for partner in partners {
             let d = partner.broker
             let list = bySize[d]
             // Bisect to x's size, then walk outwards, nearer side first.

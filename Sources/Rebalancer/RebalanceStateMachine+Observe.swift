@@ -52,34 +52,48 @@ extension RebalanceStateMachine {
 
     /// The snapshot indexed for the moves: where each move's partition is, Kafka's reassignment of it, and the
     /// partitions that hold every new batch.
+    ///
+    /// Built at every poll, so it costs O(partitions) only in the gate's scan, which reads two fields of each
+    /// partition in place (no copy, no hashing); a move's partition is found when asked for (a topic lookup, then
+    /// the partition at its own index, where Kafka lists it), since a poll looks at the moves in flight and the
+    /// next batch, not at all of them. (Indexing every move at every poll made the bookkeeping of a 100k-move
+    /// proposal quadratic: polls grow with the moves.)
     struct View {
         let snapshot: ClusterSnapshot
-        /// Per move: topic index << 32 | partition index in the snapshot, or -1.
-        var location: [Int]
+        let moves: [PlannedMove]
+        /// Each topic's index in the snapshot.
+        let topicPosition: [String: Int]
         var reassignment: [Int: PartitionReassignment] = [:]  // by move
         let alive: Set<Int32>
         var gateReason: String?
 
         init(_ machine: RebalanceStateMachine, _ o: Observation) {
             snapshot = o.snapshot
+            moves = machine.moves
             alive = Set(o.snapshot.brokers.map(\.id))
-            location = Array(repeating: -1, count: machine.moves.count)
+            let topics = o.snapshot.topics
+            var positions: [String: Int] = [:]
+            positions.reserveCapacity(topics.count)
             var offline: TopicPartition?
             var underMin: (TopicPartition, Int, Int)?
-            for (ti, t) in o.snapshot.topics.enumerated() {
-                let map = machine.moveIndex[t.name]
-                for (pi, p) in t.partitions.enumerated() {
-                    let m = map?[p.partition]
-                    if let m { location[m] = ti << 32 | pi }
-                    if p.isOffline {
-                        if offline == nil { offline = TopicPartition(t.name, p.partition) }
-                    } else if p.isr.count < t.minInSyncReplicas, underMin == nil,
-                        m.map({ !machine.isUnfinished($0) }) ?? true
-                    {
-                        underMin = (TopicPartition(t.name, p.partition), p.isr.count, t.minInSyncReplicas)
+            for ti in topics.indices {
+                positions[topics[ti].name] = ti
+                guard offline == nil else { continue }
+                let minIsr = topics[ti].minInSyncReplicas
+                for pi in topics[ti].partitions.indices {
+                    if topics[ti].partitions[pi].leader < 0 {
+                        offline = TopicPartition(topics[ti].name, topics[ti].partitions[pi].partition)
+                        break
+                    }
+                    if underMin == nil && topics[ti].partitions[pi].isr.count < minIsr {
+                        let tp = TopicPartition(topics[ti].name, topics[ti].partitions[pi].partition)
+                        if machine.index(of: tp).map({ !machine.isUnfinished($0) }) ?? true {
+                            underMin = (tp, topics[ti].partitions[pi].isr.count, minIsr)
+                        }
                     }
                 }
             }
+            topicPosition = positions
             for r in o.reassignments {
                 if let m = machine.moveIndex[r.topic]?[r.partition] { reassignment[m] = r }
             }
@@ -93,10 +107,15 @@ extension RebalanceStateMachine {
         }
 
         func partition(_ m: Int) -> (info: PartitionInfo, minIsr: Int)? {
-            let l = location[m]
-            guard l >= 0 else { return nil }
-            let t = snapshot.topics[l >> 32]
-            return (t.partitions[l & 0xFFFF_FFFF], t.minInSyncReplicas)
+            let tp = moves[m].topicPartition
+            guard let ti = topicPosition[tp.topic] else { return nil }
+            let t = snapshot.topics[ti]
+            let at = Int(tp.partition)
+            if at >= 0 && at < t.partitions.count && t.partitions[at].partition == tp.partition {
+                return (t.partitions[at], t.minInSyncReplicas)
+            }
+            guard let pi = t.partitions.firstIndex(where: { $0.partition == tp.partition }) else { return nil }
+            return (t.partitions[pi], t.minInSyncReplicas)
         }
     }
 

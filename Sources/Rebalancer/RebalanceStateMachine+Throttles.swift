@@ -20,7 +20,7 @@ extension RebalanceStateMachine {
         var desired: [ThrottleKey: String?] = [:]
         if let rate = options.throttleBytesPerSecond {
             var brokers = Set<Int32>()
-            var entries: [ThrottleKey: [String]] = [:]
+            var entries: [ThrottleKey: [ReplicaEntry]] = [:]
             if phase == .running && !stopRequested && pendingCount > 0 {
                 for (b, bytes) in load where bytes > 0 && alive.contains(b) { brokers.insert(b) }
             }
@@ -31,10 +31,10 @@ extension RebalanceStateMachine {
                 for b in move.oldReplicas + move.added where alive.contains(b) { brokers.insert(b) }
                 let topic = ConfigResource.topic(tp.topic)
                 entries[ThrottleKey(topic, ThrottleConfig.leaderReplicas), default: []] += move.oldReplicas.map {
-                    ThrottledReplicas.entry(partition: tp.partition, broker: $0)
+                    ReplicaEntry(partition: tp.partition, broker: $0)
                 }
                 entries[ThrottleKey(topic, ThrottleConfig.followerReplicas), default: []] += move.added.map {
-                    ThrottledReplicas.entry(partition: tp.partition, broker: $0)
+                    ReplicaEntry(partition: tp.partition, broker: $0)
                 }
             }
             for m in active where status[m].isInFlight { add(m) }
@@ -53,18 +53,23 @@ extension RebalanceStateMachine {
         return desired
     }
 
-    /// Entries in partition, then broker order (numerically).
-    static func sortedEntries(_ list: [String]) -> [String] {
-        func parts(_ s: String) -> (Int, Int) {
-            let p = s.split(separator: ":")
-            return (Int(p.first ?? "") ?? 0, Int(p.last ?? "") ?? 0)
-        }
-        return Array(Set(list)).sorted { parts($0) < parts($1) }
+    /// A `partition:broker` entry of a throttled-replicas list, kept as numbers until it is written.
+    struct ReplicaEntry: Hashable, Comparable {
+        var partition: Int32
+        var broker: Int32
+        static func < (a: Self, b: Self) -> Bool { (a.partition, a.broker) < (b.partition, b.broker) }
     }
 
+    /// Entries in partition, then broker order (numerically), each once, in Kafka's format.
+    static func sortedEntries(_ list: [ReplicaEntry]) -> [String] {
+        Set(list).sorted().map { ThrottledReplicas.entry(partition: $0.partition, broker: $0.broker) }
+    }
+
+    /// The changes (in key order) that bring every key to its desired value. Runs at every poll, over every key the
+    /// execution holds, so only the few keys that change are sorted.
     func throttlePlan(batch: [Int], alive: Set<Int32>) -> ThrottlePlan {
         var plan = ThrottlePlan()
-        for (key, value) in desiredThrottles(batch: batch, alive: alive).sorted(by: { $0.key < $1.key }) {
+        for (key, value) in desiredThrottles(batch: batch, alive: alive) {
             let isRestore = touched.contains(key) && value == (priors[key] ?? nil)
             if isRestore && (restoreAttempts[key] ?? 0) >= options.timeouts.cleanupAttempts { continue }
             guard lastReadResources.contains(key.resource) else {
@@ -78,6 +83,8 @@ extension RebalanceStateMachine {
             }
             plan.changes.append(ThrottleChange(key: key, value: value))
         }
+        plan.changes.sort { $0.key < $1.key }
+        plan.restored.sort()
         return plan
     }
 

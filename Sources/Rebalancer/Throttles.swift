@@ -29,8 +29,10 @@ public struct ThrottleKey: Sendable, Hashable, Codable, Comparable, CustomString
     }
 
     public static func < (a: ThrottleKey, b: ThrottleKey) -> Bool {
-        (a.resource.kind.rawValue, a.resource.name.count, a.resource.name, a.key)
-            < (b.resource.kind.rawValue, b.resource.name.count, b.resource.name, b.key)
+        // utf8.count is O(1) (count walks the grapheme clusters); resource names are ASCII (Kafka's topic names
+        // and broker ids), where both count the same.
+        (a.resource.kind.rawValue, a.resource.name.utf8.count, a.resource.name, a.key)
+            < (b.resource.kind.rawValue, b.resource.name.utf8.count, b.resource.name, b.key)
     }
 
     public var description: String { "\(key) of \(resource.displayName)" }

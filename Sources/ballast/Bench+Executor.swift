@@ -42,12 +42,20 @@ struct ExecutorBench: AsyncParsableCommand {
         var cluster = BenchCluster(moves: moves, oldBrokers: old, newBrokers: Int32(newBrokers))
         var options = RebalanceOptions()
         options.throttleBytesPerSecond = 10_000_000
+        // Wall time of the decisions and their CPU time on this thread (on a loaded machine the wall time also
+        // counts waiting for a core; the CPU time is the work).
         var spent = Duration.zero
+        var spentCPU = 0.0
         let cpu0 = PlannerBench.cpuSeconds()
-        var t = clock.now
+        func timed<T>(_ body: () -> T) -> T {
+            let (t, c) = (clock.now, Self.threadCPUSeconds())
+            let value = body()
+            spent += clock.now - t
+            spentCPU += Self.threadCPUSeconds() - c
+            return value
+        }
         var machine = RebalanceStateMachine(moves: cluster.planned, options: options)
-        var step = machine.start(now: 0)
-        spent += clock.now - t
+        var step = timed { machine.start(now: 0) }
         var polls = 0
         var now = 0.0
         loop: while true {
@@ -56,45 +64,40 @@ struct ExecutorBench: AsyncParsableCommand {
             case .finished(let report):
                 print(
                     "bookkeeping: \(moves) moves over \(brokers) brokers, \(polls) polls; decisions took "
-                        + String(format: "%.3f s", spent.seconds)
+                        + String(format: "%.3f s CPU (%.3f s wall)", spentCPU, spent.seconds)
                         + " (CPU of the whole run incl. the in-memory cluster: "
                         + String(format: "%.3f s", PlannerBench.cpuSeconds() - cpu0) + "); "
                         + "done \(report.done), clean \(report.isClean)")
-                print(spent.seconds <= 1 ? "PASS: bookkeeping ≤ 1 s" : "FAIL: bookkeeping > 1 s")
+                print(spentCPU <= 1 ? "PASS: bookkeeping ≤ 1 s of CPU" : "FAIL: bookkeeping > 1 s of CPU")
                 break loop
             case .read(let request):
                 polls += 1
                 let observation = cluster.observation(request)
-                t = clock.now
-                step = machine.observed(observation, now: now)
-                spent += clock.now - t
+                step = timed { machine.observed(observation, now: now) }
             case .alterThrottles(let changes):
                 cluster.alter(changes)
-                t = clock.now
-                step = machine.throttlesAltered(failures: [:], now: now)
-                spent += clock.now - t
+                step = timed { machine.throttlesAltered(failures: [:], now: now) }
             case .startMoves(let list):
                 cluster.start(list, machine.moves)
-                t = clock.now
-                step = machine.movesStarted(refused: [:], unknown: [], now: now)
-                spent += clock.now - t
+                step = timed { machine.movesStarted(refused: [:], unknown: [], now: now) }
             case .cancelMoves:
-                t = clock.now
-                step = machine.movesCancelled(failures: [:], now: now)
-                spent += clock.now - t
+                step = timed { machine.movesCancelled(failures: [:], now: now) }
             case .electLeaders(let tps):
                 cluster.elect(tps)
-                t = clock.now
-                step = machine.leadersElected(tps, failures: [:], now: now)
-                spent += clock.now - t
+                step = timed { machine.leadersElected(tps, failures: [:], now: now) }
             case .wait(let seconds):
                 now += seconds
                 cluster.completeAll()
-                t = clock.now
-                step = machine.waited(now: now)
-                spent += clock.now - t
+                step = timed { machine.waited(now: now) }
             }
         }
+    }
+
+    /// CPU time of the calling thread.
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     // MARK: Simulator

@@ -18,21 +18,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var planning: PlanningOptions
 
-    @Option(
-        help: ArgumentHelp(
-            "With --bootstrap: a Prometheus scraping the brokers (base URL); its per-topic byte rates feed the "
-                + "network goals (default: disk only)."))
-    var prometheus: String?
-
-    @Option(
-        name: .customLong("prometheus-bytes-in-query"),
-        help: "PromQL giving bytes in per second by topic (default: docs/planner.md).")
-    var prometheusBytesInQuery: String = PrometheusTopicRates.Queries.default.bytesIn
-
-    @Option(
-        name: .customLong("prometheus-bytes-out-query"),
-        help: "PromQL giving bytes out per second by topic (default: docs/planner.md).")
-    var prometheusBytesOutQuery: String = PrometheusTopicRates.Queries.default.bytesOut
+    @OptionGroup(title: "Live load (with --bootstrap)") var liveLoad: LiveLoadOptions
 
     @Option(help: "A planner policy file (goals and thresholds) replacing the built-in default.")
     var policy: String?
@@ -82,9 +68,9 @@ struct PlanCommand: AsyncParsableCommand {
         case (.some, .some): throw PlanCommandError.badInput("give either --model or --bootstrap, not both")
         case (nil, .some):
             var live = try await liveModel()
-            if let prometheus { try await applyRates(from: prometheus, to: &live) }
+            try await liveLoad.apply(to: &live, command: "plan")
             return live
-        case (.some, nil) where prometheus != nil:
+        case (.some, nil) where liveLoad.prometheus != nil:
             throw PlanCommandError.badInput("--prometheus applies to --bootstrap; a model file carries its own loads")
         case (.some(let path), nil):
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -121,28 +107,6 @@ struct PlanCommand: AsyncParsableCommand {
         } catch {
             throw error.code == .invalidArgument
                 ? PlanCommandError.badInput(error.message) : PlanCommandError.infeasible(error.message)
-        }
-    }
-
-    /// Reads per-topic byte rates from Prometheus into the model's network loads.
-    private func applyRates(from url: String, to live: inout ClusterModel) async throws {
-        let rates: [String: TopicRates]
-        do {
-            let reader = try PrometheusTopicRates(
-                url: url, queries: .init(bytesIn: prometheusBytesInQuery, bytesOut: prometheusBytesOutQuery))
-            rates = try await reader.read()
-        } catch {
-            throw error.code == .badURL
-                ? PlanCommandError.badInput("--prometheus: \(error.message)")
-                : PlanCommandError.infeasible(error.message)
-        }
-        let unknown = live.applyTopicRates(rates)
-        if !unknown.isEmpty {
-            FileHandle.standardError.write(
-                Data(
-                    ("ballast plan: Prometheus has rates for \(unknown.count) topics this cluster does not have "
-                        + "(first: \(unknown.prefix(3).joined(separator: ", "))); is it scraping another cluster?\n")
-                        .utf8))
         }
     }
 

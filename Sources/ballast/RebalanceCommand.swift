@@ -28,6 +28,7 @@ struct RebalanceCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup(title: "What to plan (without --proposal)") var planning: PlanningOptions
+    @OptionGroup(title: "Live load (without --proposal)") var liveLoad: LiveLoadOptions
     @Option(help: "Execute exactly this proposal (JSON of `ballast plan --json`) instead of planning.")
     var proposal: String?
     @Flag(help: "Carry the proposal out; without it, only print it and its cost.") var execute = false
@@ -95,6 +96,15 @@ struct RebalanceCommand: AsyncParsableCommand {
             throw RebalanceUsageError("--proposal starts a new execution; it does not go with --resume or --stop")
         }
         if stop && execute { throw RebalanceUsageError("--stop does not go with --execute") }
+        if let url = liveLoad.prometheus {
+            if resume || stop || proposal != nil {
+                throw RebalanceUsageError(
+                    "--prometheus feeds the planner; it does not go with --proposal, --resume or --stop")
+            }
+            do throws(PrometheusError) { _ = try PrometheusTopicRates(url: url) } catch {
+                throw RebalanceUsageError("--prometheus: \(error.message)")
+            }
+        }
         let options = try options()
         if !resume && !stop { try planning.check() }
         if stop { return try await stopExecution() }
@@ -160,9 +170,10 @@ struct RebalanceCommand: AsyncParsableCommand {
                 moves = file.moves
                 mode = file.mode
             } else {
-                let model = ClusterModel(
+                var model = ClusterModel(
                     snapshot: snapshot, logDirs: try await admin.describeLogDirs(),
                     rackCluster: try planning.rackClusterMap())
+                try await liveLoad.apply(to: &model, command: "rebalance")
                 let proposal = try planning.plan(model, policy: .default)
                 if !json { print(proposal.text()) }
                 moves = proposal.moves

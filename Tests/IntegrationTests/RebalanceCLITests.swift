@@ -338,6 +338,94 @@ struct RebalanceCLITests {
         #expect(run.sim.simulator.withCluster { $0.stats.reassignmentsStarted }.isEmpty)
     }
 
+    // MARK: Live load
+
+    /// A fixture Prometheus HTTP API (`GET /api/v1/query`): per-topic byte rates for the default queries and for
+    /// the overrides `my_bytesin` / `my_bytesout`; any other query is refused as Prometheus refuses bad PromQL.
+    /// Prints its port.
+    static let prometheusAPI = #"""
+        import http.server, json, signal, urllib.parse
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        rates = {"in": {"hot": 600 * 1024, "cold": 6 * 1024}, "out": {"hot": 1500 * 1024, "cold": 0}}
+        known = {
+            'sum by (topic) (rate(kafka_server_brokertopicmetrics_bytesin_total{topic!=""}[5m]))': "in",
+            'sum by (topic) (rate(kafka_server_brokertopicmetrics_bytesout_total{topic!=""}[5m]))': "out",
+            "my_bytesin": "in", "my_bytesout": "out"}
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(url.query).get("query", [""])[0]
+                kind = known.get(query) if url.path == "/api/v1/query" else None
+                if kind is None:
+                    code, body = 400, {"status": "error", "errorType": "bad_data", "error": "parse error"}
+                else:
+                    result = [{"metric": {"topic": t}, "value": [1, str(v)]} for t, v in rates[kind].items()]
+                    code, body = 200, {"status": "success", "data": {"resultType": "vector", "result": result}}
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            def log_message(self, *args):
+                pass
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """#
+
+    @Test func prometheusRatesFeedTheNetworkGoalsOfALivePlanAndItsQueriesCanBeOverridden() async throws {
+        // Disk and replica counts balanced; one topic, on brokers 1-3, takes almost all the traffic.
+        let racks = ["rack-a", "rack-b", "rack-c"]
+        let brokers = (1...6).map { id in
+            ClusterModelFile.Broker(
+                id: Int32(id), rack: racks[(id - 1) % 3], cluster: "k8s-1", state: .alive,
+                capacity: .init(disk: 100_000))
+        }
+        let topics = [("hot", [Int32(1), 2, 3]), ("cold", [4, 5, 6])].map { name, replicas in
+            ClusterModelFile.Topic(
+                name: name, minInSyncReplicas: 2,
+                partitions: (0..<6).map { p in
+                    let r = Array(replicas[p % 3...] + replicas[..<(p % 3)])
+                    return ClusterModelFile.Partition(id: Int32(p), replicas: r, leader: r[0], load: .init(disk: 1))
+                })
+        }
+        let run = try await Run.start(ClusterModelFile(brokers: brokers, topics: topics))
+        defer { run.end() }
+        let prometheus = try ChildProcess("/usr/bin/python3", ["-c", Self.prometheusAPI])
+        defer { prometheus.kill9() }
+        let port = try #require(await prometheus.firstLine { Int($0) != nil })
+        let url = "http://127.0.0.1:\(port)"
+        let goals = ["--goals", "NetworkInDistribution,NetworkOutDistribution"]
+
+        // Without live load the network goals see nothing to do.
+        let blind = try await run.rebalance(goals)
+        #expect(blind.status == 0, "\(blind.stderr)")
+        #expect(blind.stdout.contains(": 0 move(s)"), "\(blind.stdout)")
+
+        for flags in [
+            ["--prometheus", url],
+            [
+                "--prometheus", url, "--prometheus-bytes-in-query", "my_bytesin", "--prometheus-bytes-out-query",
+                "my_bytesout",
+            ],
+        ] {
+            let informed = try await run.rebalance(goals + flags)
+            #expect(informed.status == 0, "\(flags): \(informed.stderr)")
+            let netIn = informed.stdout.split(separator: "\n").first { $0.hasPrefix("NetworkInDistribution") }
+            #expect(netIn?.contains("FAIL    ok") == true, "\(flags): \(informed.stdout)")
+            #expect(!informed.stdout.contains(": 0 move(s)"), "\(flags): \(informed.stdout)")
+            #expect(informed.stdout.contains("  hot-"), "\(flags): \(informed.stdout)")
+        }
+
+        // A query Prometheus refuses fails the command (exit 1), quoting the query.
+        let refused = try await run.rebalance(goals + ["--prometheus", url, "--prometheus-bytes-in-query", "sum by ("])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("sum by ("), "\(refused.stderr)")
+        #expect(run.sim.simulator.withCluster { $0.stats.reassignmentsStarted }.isEmpty)
+    }
+
     @Test(arguments: [
         (["--throttle", "0"], "--throttle"),
         (["--moves-per-broker", "0"], "--moves-per-broker"),
@@ -347,6 +435,8 @@ struct RebalanceCLITests {
         (["--resume", "--stop"], "--resume or --stop"),
         (["--stop", "--execute"], "--stop"),
         (["--mode", "sideways"], "--mode sideways"),
+        (["--prometheus", "prometheus:9090"], "--prometheus"),
+        (["--prometheus", "http://127.0.0.1:9090", "--resume"], "--prometheus"),
     ])
     func badUsageIsExitTwoWithOneLineNamingIt(flags: [String], named: String) async throws {
         let dir = NSTemporaryDirectory() + "ballast-rebalance-usage-\(UUID().uuidString)"

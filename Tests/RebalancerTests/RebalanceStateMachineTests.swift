@@ -515,7 +515,11 @@ import Testing
         #expect(ThrottledReplicas.merge(prior: "0:9, 1:2", ours: ["1:2", "0:1"]) == "0:9,1:2,0:1")
         #expect(ThrottledReplicas.merge(prior: "*", ours: ["0:1"]) == "*")
         #expect(ThrottledReplicas.merge(prior: "0:9", ours: []) == "0:9")
-        #expect(RebalanceStateMachine.sortedEntries(["10:1", "2:3", "2:1"]) == ["2:1", "2:3", "10:1"])
+        #expect(
+            RebalanceStateMachine.sortedEntries([
+                .init(partition: 10, broker: 1), .init(partition: 2, broker: 3),
+                .init(partition: 2, broker: 1), .init(partition: 2, broker: 3),
+            ]) == ["2:1", "2:3", "10:1"])
     }
 
     @Test func everyEventIsOneJSONLineWithItsName() throws {

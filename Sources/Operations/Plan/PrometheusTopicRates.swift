@@ -61,6 +61,12 @@ public struct PrometheusTopicRates: Sendable {
         return rates
     }
 
+    /// Reads every topic's rates into `model`'s network loads (`ClusterModel.applyTopicRates`); returns the topics
+    /// Prometheus rates but the model does not have (a Prometheus watching another cluster, when many).
+    public func apply(to model: inout ClusterModel) async throws(PrometheusError) -> [String] {
+        model.applyTopicRates(try await read())
+    }
+
     /// Runs one instant query; returns the value of each series by its `topic` label.
     public func query(_ promql: String) async throws(PrometheusError) -> [String: Double] {
         var allowed = CharacterSet.urlQueryAllowed
