@@ -67,9 +67,6 @@ EOF
     --startup-delay-ms "$startup" --replication-rate 20000000 >"$work/sim.out" 2>"$work/sim.err" &
 bootstrap=$(await_line "$work/sim.out" bootstrap)
 control=$(await_line "$work/sim.out" control)
-"$ballast" agent --driver sim --sim-control "$control" --listen 127.0.0.1:0 --state-dir "$work/agent" \
-    >"$work/agent.out" 2>/dev/null &
-agent=$(await_line "$work/agent.out" listening)
 /usr/bin/python3 Scripts/acks-all-producer.py --bootstrap "$bootstrap" --topics client --rate 300 \
     --value-bytes 1000 >"$work/producer.out" 2>/dev/null &
 producer=$!
@@ -82,12 +79,19 @@ cluster_ms() { stats | /usr/bin/python3 -c "import json,sys; print(json.load(sys
 roll() { # name, extra flags...
     local name=$1
     shift
+    # One agent per roll, with its own state directory.
+    "$ballast" agent --driver sim --sim-control "$control" --listen 127.0.0.1:0 --state-dir "$work/agent-$name" \
+        >"$work/agent-$name.out" 2>"$work/agent-$name.err" &
+    local agent
+    agent=$(await_line "$work/agent-$name.out" listening)
     local t0 w0
     t0=$(cluster_ms)
     w0=$(date +%s.%N)
     "$ballast" roll --bootstrap "$bootstrap" --agent "$agent" --state-dir "$work/state-$name" --json --poll "$poll" "$@" \
         >"$work/roll-$name.out" 2>"$work/roll-$name.err" || {
         echo "$name roll failed: $(tail -2 "$work/roll-$name.err")"
+        echo "agent: $(tail -5 "$work/agent-$name.err")"
+        cp "$work/roll-$name.out" "/tmp/sim-roll-scale-$name.out" 2>/dev/null || true
         exit 1
     }
     local t1 w1
@@ -100,6 +104,7 @@ roll() { # name, extra flags...
         "$name" "$(grep -c '"batchStarted"' "$work/roll-$name.out")" "$cluster_s" "$wall_s" "$scale" \
         "$(grep -c '"batchSized"' "$work/roll-$name.out" || true)"
     echo "$cluster_s" >"$work/$name.seconds"
+    cp "$work/roll-$name.out" "/tmp/sim-roll-scale-$name.out"
 }
 
 roll careful --max-batch 1

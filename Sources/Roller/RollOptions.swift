@@ -113,6 +113,6 @@ extension RollOptions {
             ?? positive(t.electSeconds, "the election timeout", "electSeconds")
             ?? positive(t.pollSeconds, "--poll", "pollSeconds")
             ?? positive(t.agentUnreachableSeconds, "--agent-unreachable-timeout", "agentUnreachableSeconds")
-            ?? positive(t.stallSeconds, "--stall-after", "stallSeconds")
+            ?? positive(t.stallSeconds, "the stall time", "stallSeconds")
     }
 }
