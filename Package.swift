@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "KubernetesAPI", targets: ["KubernetesAPI"]),
         .library(name: "KubernetesSim", targets: ["KubernetesSim"]),
+        .library(name: "DashboardModel", targets: ["DashboardModel"]),
+        .library(name: "Dashboard", targets: ["Dashboard"]),
         .library(name: "ServiceContract", targets: ["ServiceContract"]),
         .library(name: "Server", targets: ["Server"]),
     ],
@@ -77,6 +79,9 @@ let package = Package(
         // The Kubernetes objects, selectors, RBAC rules and kubeconfig the kubernetes driver reads and the simulated
         // Kubernetes API serves.
         .target(name: "KubernetesAPI", swiftSettings: strict),
+        // What the dashboard shows (`DashboardView`) and the builder that makes it from a snapshot, the agents'
+        // nodes and the operations' journals; the applications' stats.
+        .target(name: "DashboardModel", dependencies: ["KafkaModel"], swiftSettings: strict),
         // The `ballast serve` HTTP API's types (openapi.yaml), shared by the server and its CLI clients.
         .target(name: "ServiceContract", dependencies: ["KafkaModel", "Planner"], swiftSettings: strict),
 
@@ -211,13 +216,42 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The dashboard (page, assets, JSON and live stream) on Hummingbird, and its live source.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "DashboardModel", "KafkaModel", "KafkaAdmin", "BallastStore", "Operations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        // `ballast demo`'s producer and consumer applications: librdkafka clients over TCP.
+        .target(
+            name: "DemoApplications", dependencies: ["DashboardModel", "CRdKafka"], swiftSettings: strict),
+        // `ballast demo`: the simulated stretch cluster, agents, applications, dashboard and scenario in one process.
+        .target(
+            name: "Demo",
+            dependencies: [
+                "Dashboard", "DashboardModel", "DemoApplications", "Operations", "BallastStore", "KafkaAdmin",
+                "KafkaModel", "KafkaSim", "KubernetesSim", "Agent", "AgentContract", "AgentKubernetesDriver", "Roller",
+                "Server", "ServiceConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Parses, wires, prints.
         // `ballast serve`: the engine as a service (operations, alerts, rebalance, scale flows) and its HTTP API.
         .target(
             name: "Server",
             dependencies: [
                 "ServiceContract", "ServiceConfig", "Operations", "BallastStore", "KafkaAdmin", "KafkaModel", "Planner",
-                "Rebalancer", "AgentContract",
+                "Rebalancer", "AgentContract", "ConfigPlanning", "KafkaPolicies",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -233,7 +267,7 @@ let package = Package(
                 "KafkaModel", "KafkaWire", "KafkaAdmin", "KafkaPolicies", "Planner", "Roller", "Rebalancer",
                 "ConfigPlanning", "AgentContract", "BallastStore", "Operations", "KafkaSim", "Agent",
                 "AgentProcessDriver", "AgentSimDriver", "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim",
-                "ServiceConfig", "ServiceContract", "Server",
+                "ServiceConfig", "ServiceContract", "Server", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -266,6 +300,13 @@ let package = Package(
         .testTarget(
             name: "KafkaWireTests", dependencies: ["KafkaWire"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "KafkaModelTests", dependencies: ["KafkaModel"], swiftSettings: strict),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "DashboardModel", "Dashboard", "KafkaModel",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "KafkaAdminTests",
             dependencies: ["KafkaAdmin", "KafkaModel", "KafkaWireNIO", "KafkaSim", "BallastTestSupport"],

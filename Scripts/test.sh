@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 # postgresql: the PostgreSQL store's tests start their own server from its binaries (initdb in a temp directory).
+# chromium: the dashboard's browser test (headless).
 for pkg in pkg-config librdkafka-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev kcat python3-confluent-kafka prometheus \
-    postgresql; do
+    prometheus-alertmanager postgresql chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # kubectl for the tests against the simulated Kubernetes API: Debian's kubernetes-client (kubectl 1.20), only when no

@@ -10,7 +10,8 @@ extension PostgresOperationsStore {
                 INSERT INTO ballast_service_operations (id, cluster, kind, state, key, created_at, body)
                 VALUES (\(o.id), \(o.cluster), \(o.kind), \(o.state), \(o.key), \(o.createdAt.timeIntervalSince1970),
                 \(o.body))
-                ON CONFLICT (id) DO UPDATE SET state = excluded.state, key = excluded.key, body = excluded.body
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state,
+                key = COALESCE(excluded.key, ballast_service_operations.key), body = excluded.body
                 """, logger: self.logger)
         }
     }

@@ -30,7 +30,8 @@ extension SQLiteOperationsStore: ServiceRecordsStore {
                 sql: """
                     INSERT INTO serviceOperations (id, cluster, kind, state, key, createdAt, body)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET state = excluded.state, key = excluded.key, body = excluded.body
+                    ON CONFLICT(id) DO UPDATE SET state = excluded.state, key = COALESCE(excluded.key, serviceOperations.key),
+                        body = excluded.body
                     """,
                 arguments: [o.id, o.cluster, o.kind, o.state, o.key, o.createdAt.timeIntervalSince1970, o.body])
         }

@@ -6,7 +6,7 @@ public import Foundation
 ///
 /// `SQLiteOperationsStore` implements it; a PostgreSQL store implements the same methods.
 public protocol ServiceRecordsStore: OperationsStore {
-    /// Inserts or replaces an operation (by id).
+    /// Inserts or replaces an operation (by id); a nil `key` keeps the key it was stored with.
     func putServiceOperation(_ operation: ServiceOperationRow) async throws(StoreError)
 
     /// The operations matching `query`, newest first.

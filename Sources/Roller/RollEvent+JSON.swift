@@ -39,6 +39,16 @@ struct RollEventRecord: Encodable {
     var partitions: Int?
     var restarted: [Int]?
     var code: String?
+    var planned: [Int]?
+    var restartSeconds: Double?
+    var catchUpSeconds: Double?
+    var oneByOneSeconds: Double?
+    var bottleneck: String?
+    var partition: String?
+    var leader: Int?
+    var lagBytes: Int64?
+    var seconds: Double?
+    var cause: String?
 
     init(_ event: RollEvent, at date: Date) {
         time = ISO8601DateFormatter().string(from: date)
@@ -83,6 +93,24 @@ struct RollEventRecord: Encodable {
             batch = index
             self.inSync = inSync
             self.total = total
+        case .batchSized(let sizing, let planned):
+            self.event = "batchSized"
+            nodes = ids(sizing.nodes)
+            self.planned = ids(planned)
+            restartSeconds = sizing.restartSeconds
+            // JSON has no infinity: a catch-up that never ends is reported as null with its bottleneck.
+            catchUpSeconds = sizing.predicted.seconds.isFinite ? sizing.predicted.seconds : nil
+            oneByOneSeconds = sizing.oneByOneSeconds.isFinite ? sizing.oneByOneSeconds : nil
+            bottleneck = sizing.predicted.bottleneck
+        case .stalled(let d):
+            self.event = "stalled"
+            node = Int(d.replica.broker)
+            partition = d.replica.partition.description
+            leader = Int(d.leader)
+            lagBytes = d.lagBytes
+            seconds = d.seconds
+            cause = d.cause
+            message = d.description
         case .leadersElected(let count):
             self.event = "leadersElected"
             partitions = count

@@ -13,6 +13,11 @@ public enum RollEvent: Sendable, Hashable {
     case restarted(node: Int32)
     case registered(node: Int32)
     case catchingUp(index: Int, inSync: Int, total: Int)
+    /// The catch-up prediction for the next batch; `planned` is what the safety gate allowed, `sizing.nodes` what
+    /// goes (fewer when restarting them together would be slower than one at a time).
+    case batchSized(BatchSizing, planned: [Int32])
+    /// A restarted replica made no catch-up progress for `stallSeconds`.
+    case stalled(StallDiagnosis)
     case leadersElected(count: Int)
     case batchDone(index: Int, nodes: [Int32])
     case finished(restarted: [Int32])

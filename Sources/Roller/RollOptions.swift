@@ -16,6 +16,11 @@ public struct RollOptions: Sendable, Hashable, Codable {
     /// A quorum voter counts as caught up when its last caught-up time is this recent (or its log end
     /// offset has reached the high watermark).
     public var quorumCaughtUpWindowMs: Int64 = 10_000
+    /// Size each batch from the catch-up prediction (replica sizes and live throttles): fewer nodes when
+    /// restarting them together would take longer than one at a time.
+    public var catchUpAwareBatches: Bool = true
+    /// The restart time (agent request to re-registration) assumed before one has been measured in this roll.
+    public var restartEstimateSeconds: Double = 30
     public var timeouts: Timeouts = Timeouts()
 
     public struct Timeouts: Sendable, Hashable, Codable {
@@ -36,6 +41,8 @@ public struct RollOptions: Sendable, Hashable, Codable {
         /// How long an agent may go without answering before the roll fails. Meanwhile the roll pauses for the
         /// nodes it manages (a Kubernetes cluster cut off): nothing there is restarted, the other clusters go on.
         public var agentUnreachableSeconds: Double = 600
+        /// A restarted replica whose lag has not shrunk for this long is reported stalled, with the likely cause.
+        public var stallSeconds: Double = 30
 
         public init() {}
 
@@ -52,6 +59,7 @@ public struct RollOptions: Sendable, Hashable, Codable {
             pollSeconds = try c.decodeIfPresent(Double.self, forKey: .pollSeconds) ?? d.pollSeconds
             agentUnreachableSeconds =
                 try c.decodeIfPresent(Double.self, forKey: .agentUnreachableSeconds) ?? d.agentUnreachableSeconds
+            stallSeconds = try c.decodeIfPresent(Double.self, forKey: .stallSeconds) ?? d.stallSeconds
         }
     }
 
@@ -69,6 +77,9 @@ public struct RollOptions: Sendable, Hashable, Codable {
         batchWithinCluster = try c.decodeIfPresent(Bool.self, forKey: .batchWithinCluster) ?? d.batchWithinCluster
         quorumCaughtUpWindowMs =
             try c.decodeIfPresent(Int64.self, forKey: .quorumCaughtUpWindowMs) ?? d.quorumCaughtUpWindowMs
+        catchUpAwareBatches = try c.decodeIfPresent(Bool.self, forKey: .catchUpAwareBatches) ?? d.catchUpAwareBatches
+        restartEstimateSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .restartEstimateSeconds) ?? d.restartEstimateSeconds
         timeouts = try c.decodeIfPresent(Timeouts.self, forKey: .timeouts) ?? d.timeouts
     }
 }
@@ -88,6 +99,9 @@ extension RollOptions {
             return "policy quorumCaughtUpWindowMs must be more than 0, got \(quorumCaughtUpWindowMs)"
         }
         let t = timeouts
+        if !(restartEstimateSeconds > 0 && restartEstimateSeconds.isFinite) {
+            return "policy restartEstimateSeconds must be more than 0 s, got \(restartEstimateSeconds)"
+        }
         if t.postRestartDelaySeconds < 0 || !t.postRestartDelaySeconds.isFinite {
             return "--post-restart-delay (policy timeouts.postRestartDelaySeconds) must be at least 0 s, "
                 + "got \(t.postRestartDelaySeconds)"
@@ -99,5 +113,6 @@ extension RollOptions {
             ?? positive(t.electSeconds, "the election timeout", "electSeconds")
             ?? positive(t.pollSeconds, "--poll", "pollSeconds")
             ?? positive(t.agentUnreachableSeconds, "--agent-unreachable-timeout", "agentUnreachableSeconds")
+            ?? positive(t.stallSeconds, "--stall-after", "stallSeconds")
     }
 }

@@ -75,6 +75,19 @@ public struct RollStateMachine: Sendable {
     var phase: Phase = .gate(since: nil)
     var agentDone: Set<Int32> = []
     var lastSnapshot: ClusterSnapshot?
+    /// Replication samples of the last minute (oldest first): write rates come from the oldest and the newest.
+    var samples: [ReplicationSample] = []
+    /// When the batch's restarts were requested, and how long the last batch took from then to re-registration.
+    var restartRequestedAt: Double?
+    var measuredRestartSeconds: Double?
+    /// Catch-up bytes per second one follower broker achieved in the last batch (feeds the prediction).
+    var observedCatchUpRate: Double?
+    /// Per out-of-sync replica of the batch: its smallest lag seen and when; the lag when catch-up began.
+    var lagTrack: [ReplicaRef: (lag: Int64, since: Double)] = [:]
+    var initialLag: [ReplicaRef: Int64] = [:]
+    var stalls: [ReplicaRef: StallDiagnosis] = [:]
+    /// Partitions already handed to a progressive preferred election in this batch.
+    var electRequested: Set<TopicPartition> = []
 
     /// - Parameters:
     ///   - nodes: every node to restart.
@@ -109,11 +122,17 @@ public struct RollStateMachine: Sendable {
     // MARK: Inputs
 
     /// - Parameter unreachable: agents that did not answer this read; `nodes` holds what they last reported.
+    /// - Parameter replication: replica sizes and throttles read with the snapshot (nil when not measured): they
+    ///   size batches from the predicted catch-up and diagnose stalled replicas.
     public mutating func clusterRead(
         _ snapshot: ClusterSnapshot, nodes: [NodeInfo], activeSignals: Int = 0, unreachable: [UnreachableAgent] = [],
-        now: Double, wallMillis: Int64
+        replication: ReplicationSample? = nil, now: Double, wallMillis: Int64
     ) -> Step {
         lastSnapshot = snapshot
+        if let replication {
+            samples.append(replication)
+            samples.removeAll { replication.at - $0.at > 60 }
+        }
         if let late = unreachable.first(where: { $0.seconds > options.timeouts.agentUnreachableSeconds }) {
             return fail(
                 .unreachable, node: late.nodes.first(where: { remaining.contains($0) || batch.contains($0) }),
@@ -134,6 +153,8 @@ public struct RollStateMachine: Sendable {
                 return (isBroker && !brokers.contains(id)) || (ready[id]?.ready == false && !cut.contains(id))
             }
             if missing.isEmpty {
+                if let at = restartRequestedAt { measuredRestartSeconds = now - at }
+                beginCatchUp()
                 phase = .catchingUp(since: now)
                 return Step(action: .readCluster, events: batch.map { .registered(node: $0) })
                     .merged(with: catchUp(snapshot, since: now, now: now, wallMillis: wallMillis))
@@ -183,6 +204,7 @@ public struct RollStateMachine: Sendable {
                 .restartFailed, node: node, "restart of node \(node) could not be requested: \(failures[node]!)")
         }
         agentDone = []
+        restartRequestedAt = now
         phase = .waitingAgents(since: now)
         return Step(action: .pollAgents(batch), events: batch.map { .restartRequested(node: $0) })
     }
@@ -297,6 +319,11 @@ public struct RollStateMachine: Sendable {
             events += decision.warnings.map { .warning($0) }
             reportedWarnings = true
         }
+        if options.catchUpAwareBatches, decision.batch.count > 1, samples.count == 1, now - since < gateSampleWait {
+            // One replication sample gives sizes but no write rates: wait for the next before sizing the batch.
+            phase = .gate(since: since)
+            return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: events)
+        }
         if !decision.batch.isEmpty {
             let plan = planner.plan(nodes: reachable, activeSignals: activeSignals)
             events.append(.planned(done: batchIndex, batches: plan.batches.map(\.nodes)))
@@ -316,6 +343,12 @@ public struct RollStateMachine: Sendable {
             return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: events)
         }
         batch = decision.batch
+        if options.catchUpAwareBatches, batch.count > 1, let model = catchUpModel(snapshot) {
+            let sizing = model.size(
+                of: batch, restartSeconds: measuredRestartSeconds ?? options.restartEstimateSeconds)
+            events.append(.batchSized(sizing, planned: batch))
+            batch = sizing.nodes
+        }
         batchIndex += 1
         remaining.subtract(batch)
         phase = .restarting
@@ -327,6 +360,8 @@ public struct RollStateMachine: Sendable {
     }
 
     var reportedWarnings = false
+    /// How long the gate waits for a second replication sample (write rates) before going on without a prediction.
+    let gateSampleWait = 10.0
 
     mutating func catchUp(_ snapshot: ClusterSnapshot, since: Double, now: Double, wallMillis: Int64) -> Step {
         let inBatch = Set(batch)
@@ -361,17 +396,20 @@ public struct RollStateMachine: Sendable {
         }
         let progress = RollEvent.catchingUp(index: batchIndex, inSync: inSync, total: total)
         if inSync == total && laggingVoter == nil {
+            measureCatchUpRate(seconds: now - since)
             phase = .electing(since: now, attempted: false)
             return Step(action: .readCluster, events: [progress])
                 .merged(with: clusterRead(snapshot, nodes: [], now: now, wallMillis: wallMillis))
         }
+        let stalled = trackStalls(snapshot, now: now)
         if now - since > options.timeouts.catchUpSeconds {
             if let (p, node) = example {
+                let diagnosis = (stalls.values.sorted { $0.replica < $1.replica }.first).map { "; \($0)" } ?? ""
                 return fail(
                     .nodeDidNotRecover,
                     node: node,
                     "\(total - inSync) replica(s) of batch \(batchIndex) are not back in ISR after "
-                        + "\(seconds(options.timeouts.catchUpSeconds)) (e.g. node \(node) on \(p))")
+                        + "\(seconds(options.timeouts.catchUpSeconds)) (e.g. node \(node) on \(p))\(diagnosis)")
             }
             return fail(
                 .nodeDidNotRecover,
@@ -380,7 +418,90 @@ public struct RollStateMachine: Sendable {
                     + "\(seconds(options.timeouts.catchUpSeconds))")
         }
         phase = .catchingUp(since: since)
-        return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: [progress])
+        // Progressive leader restore: partitions whose preferred leader is back in sync get it back now, which
+        // spreads leadership (and Kafka's leader quota) out again while the rest of the batch catches up.
+        let ready = leadersToRestore(snapshot).filter { !electRequested.contains($0) }
+        if !ready.isEmpty {
+            electRequested.formUnion(ready)
+            return Step(action: .electLeaders(ready), events: [progress] + stalled)
+        }
+        return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: [progress] + stalled)
+    }
+
+    /// The catch-up model from the newest replication sample, with write rates over the last minute's samples.
+    func catchUpModel(_ snapshot: ClusterSnapshot) -> CatchUpModel? {
+        guard let newest = samples.last, let oldest = samples.first, newest.at > oldest.at else { return nil }
+        return CatchUpModel(
+            snapshot: snapshot, sample: newest,
+            writeRates: CatchUpModel.writeRates(from: oldest, to: newest, snapshot: snapshot),
+            unthrottledRate: observedCatchUpRate)
+    }
+
+    /// Lag of each out-of-sync replica of the batch in the newest sample (leader's size minus its own).
+    func batchLags(_ snapshot: ClusterSnapshot) -> [ReplicaRef: (lag: Int64, leader: Int32)] {
+        guard let sample = samples.last else { return [:] }
+        let inBatch = Set(batch)
+        var out: [ReplicaRef: (lag: Int64, leader: Int32)] = [:]
+        for p in snapshot.allPartitions where p.leader >= 0 {
+            for r in p.replicas where inBatch.contains(r) && !p.isr.contains(r) {
+                guard let l = sample.sizes[ReplicaRef(p.topicPartition, broker: p.leader)],
+                    let f = sample.sizes[ReplicaRef(p.topicPartition, broker: r)]
+                else { continue }
+                out[ReplicaRef(p.topicPartition, broker: r)] = (max(0, l - f), p.leader)
+            }
+        }
+        return out
+    }
+
+    mutating func beginCatchUp() {
+        lagTrack = [:]
+        initialLag = [:]
+        stalls = [:]
+        electRequested = []
+        if let snapshot = lastSnapshot {
+            for (r, v) in batchLags(snapshot) { initialLag[r] = v.lag }
+        }
+    }
+
+    /// Replicas whose lag has not shrunk for `stallSeconds` get a diagnosis (once per replica and batch).
+    mutating func trackStalls(_ snapshot: ClusterSnapshot, now: Double) -> [RollEvent] {
+        let lags = batchLags(snapshot)
+        var events: [RollEvent] = []
+        let model = catchUpModel(snapshot)
+        for (r, v) in lags.sorted(by: { $0.key < $1.key }) {
+            if initialLag[r] == nil { initialLag[r] = v.lag }
+            // At the leader's end and not yet in the ISR: the join is pending, nothing to catch up.
+            guard v.lag > 0, let seen = lagTrack[r] else {
+                lagTrack[r] = (v.lag, now)
+                continue
+            }
+            if v.lag < seen.lag {
+                lagTrack[r] = (v.lag, now)
+                stalls[r] = nil
+                continue
+            }
+            if now - seen.since >= options.timeouts.stallSeconds, stalls[r] == nil {
+                let cause = model?.cause(of: r, leader: v.leader) ?? "unknown (no replication sample)"
+                let d = StallDiagnosis(
+                    replica: r, leader: v.leader, lagBytes: v.lag, seconds: now - seen.since, cause: cause)
+                stalls[r] = d
+                events.append(.stalled(d))
+            }
+        }
+        return events
+    }
+
+    /// Bytes per second one restarted broker fetched while catching up in the batch that just finished: the lag it
+    /// had when it came back plus what was written to its partitions meanwhile, over the catch-up time.
+    mutating func measureCatchUpRate(seconds: Double) {
+        guard seconds > options.timeouts.pollSeconds, !initialLag.isEmpty else { return }
+        let writes = lastSnapshot.flatMap { catchUpModel($0)?.writeRates } ?? [:]
+        var perBroker: [Int32: Double] = [:]
+        for (r, lag) in initialLag {
+            perBroker[r.broker, default: 0] += Double(lag) + (writes[r.partition] ?? 0) * seconds
+        }
+        let bytes = perBroker.values.max() ?? 0
+        if bytes > 0 { observedCatchUpRate = bytes / seconds }
     }
 
     /// Partitions whose preferred leader is in the batch, in sync, and not leading.

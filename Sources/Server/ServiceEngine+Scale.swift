@@ -28,7 +28,7 @@ extension ServiceEngine {
         for a in c.agents {
             let client = HTTPAgentClient(endpoint: a.url, token: try a.token())
             let start = ContinuousClock.now
-            let pools = try await client.pools()
+            let pools = try await retrying("the pools of agent \(a.name)") { try await client.pools() }
             metrics.agentCall("pools", seconds: (ContinuousClock.now - start).seconds)
             if let pool = pools.first(where: { $0.name == name }) { return (client, pool) }
         }
@@ -156,11 +156,27 @@ extension ServiceEngine {
         )
     }
 
+    /// Retries an agent call that could not reach the agent (a loaded or restarting agent) for up to two minutes;
+    /// an answer that refuses is not retried.
+    func retrying<T: Sendable>(_ what: String, _ call: () async throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            do { return try await call() } catch let error as AgentClientError where error.code == .unreachable {
+                guard ContinuousClock.now < deadline else { throw error }
+                logger.warning("\(what): \(error); retrying")
+                try await Task.sleep(for: policy.pollInterval)
+            }
+        }
+    }
+
     /// Asks the agent to scale and waits for its operation to end.
     func scaleAgent(_ id: String, _ agent: HTTPAgentClient, pool: String, replicas: Int, requestId: String) async throws
     {
         let start = ContinuousClock.now
-        var op = try await agent.scale(pool: pool, replicas: replicas, requestId: requestId)
+        // A repeated request id is the same scale: retrying after a lost answer never scales twice.
+        var op = try await retrying("the scale of pool \(pool)") {
+            try await agent.scale(pool: pool, replicas: replicas, requestId: requestId)
+        }
         metrics.agentCall("scale", seconds: (ContinuousClock.now - start).seconds)
         let deadline = ContinuousClock.now + policy.scaleTimeout
         while op.state == .running {
@@ -170,7 +186,8 @@ extension ServiceEngine {
                     "the agent's scale of pool \(pool) did not end within \(Int(policy.scaleTimeout.seconds)) s")
             }
             try await Task.sleep(for: policy.pollInterval)
-            op = try await agent.operation(op.id)
+            let opId = op.id
+            op = try await retrying("the agent's scale operation \(opId)") { try await agent.operation(opId) }
         }
         guard op.state == .done else {
             throw ServiceError(

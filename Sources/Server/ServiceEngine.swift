@@ -27,6 +27,8 @@ public struct EnginePolicy: Sendable {
     public var rebalance = RebalanceOptions()
     /// Dry-run proposals kept for execution by hash.
     public var proposalsKept = 64
+    /// The `engine` lease: only its holder runs mutating work; renewed every third of it.
+    public var leaseTTL: Duration = .seconds(15)
 
     public init() {}
 }
@@ -61,6 +63,8 @@ struct OperationBody: Codable, Sendable {
         var count: Int?
         /// The brokers a scale added or chose for removal, once known (so a resumed scale keeps them).
         var brokers: [Int]?
+        /// A reconcile's desired state (its canonical JSON).
+        var reconcile: String?
     }
 }
 
@@ -89,8 +93,10 @@ public actor ServiceEngine {
     var blocking: [String: Set<String>] = [:]
     /// When the last scale of a cluster in a direction was created.
     var lastScale: [String: Date] = [:]
-    /// Whether this engine may run mutating work (it holds the lease; always with one engine).
-    var leading = true
+    /// Whether this engine may run mutating work: it holds the `engine` lease.
+    var leading = false
+    /// The lease as last seen (who leads, until when, its epoch).
+    var lease: Lease?
     /// Callers of `finished(_:)` waiting for an operation to end.
     var waiters: [String: [CheckedContinuation<OperationSummary, Never>]] = [:]
 
@@ -113,6 +119,67 @@ public actor ServiceEngine {
     /// runner's journal: the rebalance resume path never moves a partition twice), pauses from firing alerts,
     /// the cooldowns from the latest scales. Then starts the workers.
     public func start() async throws {
+        try await load()
+        await renewLease()
+    }
+
+    /// Renews the lease every third of its time until cancelled, then gives it up.
+    public func keepLease() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: policy.leaseTTL / 3) } catch { break }
+            await renewLease()
+        }
+        try? await store.releaseLease(Self.leaseName, holder: engineId)
+    }
+
+    public static let leaseName = "engine"
+
+    /// Takes or renews the lease. Winning it reloads the store's unfinished operations and runs them (a running
+    /// one resumes from its journal); losing it (or the store) stops the workers, leaving their operations
+    /// running in the store for the new leader.
+    func renewLease() async {
+        do {
+            let l = try await store.acquireLease(Self.leaseName, holder: engineId, ttl: policy.leaseTTL, now: Date())
+            lease = l
+            if l.holder == engineId && !leading {
+                logger.info("this engine leads (lease epoch \(l.epoch))")
+                leading = true
+                try await load()
+                for cluster in queues.keys { kick(cluster) }
+            } else if l.holder == engineId {
+                try await adoptPending()
+            } else if leading {
+                logger.warning("this engine lost the lease to \(l.holder)")
+                yieldLeadership()
+            }
+        } catch {
+            if leading {
+                logger.warning("the lease could not be renewed (\(error)); this engine stops leading")
+                yieldLeadership()
+            }
+        }
+    }
+
+    /// Queues pending operations another engine (a standby answering the API) stored since.
+    func adoptPending() async throws {
+        let pending = try await store.serviceOperations(
+            ServiceOperationQuery(states: ["pending"], limit: 100_000, oldestFirst: true))
+        for row in pending where live[row.id] == nil {
+            guard let body = Self.decode(row) else { continue }
+            live[row.id] = body
+            queues[row.cluster, default: []].append(row.id)
+            kick(row.cluster)
+        }
+    }
+
+    func yieldLeadership() {
+        leading = false
+        for (_, t) in workers { t.cancel() }
+    }
+
+    /// Reads back what the store holds (see `start`).
+    func load() async throws {
+        queues = [:]
         let open = try await store.serviceOperations(
             ServiceOperationQuery(states: ["pending", "running"], limit: 100_000, oldestFirst: true))
         for row in open {
@@ -148,13 +215,15 @@ public actor ServiceEngine {
                     alert: alert.labels["alertname"], fingerprint: row.key.fingerprint, since: row.receivedAt)
             }
         }
-        for cluster in queues.keys { kick(cluster) }
     }
 
     /// Stops the workers (at shutdown); running operations stay `running` in the store and resume at the next
     /// start.
-    public func stop() {
-        for (_, t) in workers { t.cancel() }
+    public func stop() async {
+        let running = Array(workers.values)
+        for t in running { t.cancel() }
+        // Wait for them: nothing of this engine may still call an agent or the cluster after it stopped.
+        for t in running { await t.value }
     }
 
     // MARK: Reads
@@ -172,8 +241,9 @@ public actor ServiceEngine {
     public func readiness() async -> Readiness {
         do {
             _ = try await store.serviceOperations(ServiceOperationQuery(limit: 1))
+            let holder = lease.flatMap { $0.holder.isEmpty || $0.expiresAt < Date() ? nil : $0.holder }
             return Readiness(
-                ready: true, engine: engineId, leader: leading, leaderEngine: leading ? engineId : nil,
+                ready: true, engine: engineId, leader: leading, leaderEngine: holder, leaseEpoch: lease?.epoch,
                 store: store.location)
         } catch {
             return Readiness(
@@ -482,20 +552,16 @@ public actor ServiceEngine {
                 $0.summary.progress.message = "running"
             }
             try? await event(id, "started by engine \(engineId)")
-            let outcome: (ServiceOperationState, String)
-            switch body.summary.kind {
-            case .rebalance: outcome = try await runRebalance(id, body)
-            case .upscale, .downscale: outcome = try await runScale(id, body)
-            default: outcome = (.failed, "this engine cannot run \(body.summary.kind.rawValue) operations yet")
-            }
+            let outcome = try await runRetrying(id)
             try await update(id) {
                 $0.summary.state = outcome.0
                 $0.summary.progress.message = outcome.1
                 if outcome.0 == .failed { $0.summary.error = outcome.1 }
             }
             try? await event(id, outcome.1, level: outcome.0 == .failed ? .error : .info)
-        } catch is CancellationError {
-            // The engine stops: the operation stays running in the store and resumes at the next start.
+        } catch  where error is CancellationError || Task.isCancelled || !leading {
+            // The engine stops or lost the lease: the operation stays running in the store; the next leader (or
+            // this engine's next start) resumes it from its journal.
         } catch {
             let message = "\(error)"
             _ = try? await update(id) {
@@ -506,6 +572,36 @@ public actor ServiceEngine {
             try? await event(id, message, level: .error)
         }
         stopAsked.remove(id)
+    }
+
+    /// Runs the operation's runner; when the cluster or an agent cannot be reached (a broker restarting, a loaded
+    /// network), runs it again up to 5 times, 5 s apart: every runner resumes from what it journaled (a rebalance
+    /// from its moves' states, a scale from the brokers it chose and the agent request id), so a retry never
+    /// repeats a move, a restart or a scale.
+    func runRetrying(_ id: String) async throws -> (ServiceOperationState, String) {
+        var attempt = 1
+        while true {
+            guard let body = live[id] else { return (.failed, "the operation is gone") }
+            do {
+                switch body.summary.kind {
+                case .rebalance: return try await runRebalance(id, body)
+                case .upscale, .downscale: return try await runScale(id, body)
+                case .config: return try await runConfig(id, body)
+                default: return (.failed, "this engine cannot run \(body.summary.kind.rawValue) operations yet")
+                }
+            } catch  where attempt < 5 && Self.isTransient(error) && !isStopAsked(id) {
+                try? await event(
+                    id, "attempt \(attempt) could not reach what it needs (\(error)); retrying", level: .warning)
+                attempt += 1
+                try await Task.sleep(for: .seconds(5))
+            }
+        }
+    }
+
+    static func isTransient(_ error: any Error) -> Bool {
+        if let e = error as? ServiceError { return e.status == .unavailable }
+        if let e = error as? any CategorizedError { return e.category == .unreachable }
+        return false
     }
 
     func progress(_ id: String, done: Int, total: Int, message: String) async {
@@ -529,7 +625,7 @@ public actor ServiceEngine {
         if let problem = Proposal.executionProblem(moves) { return (.failed, problem) }
         let report = try await executeMoves(
             id, c, mode: body.job.mode ?? "rebalance", moves: moves, throttle: body.job.throttleBytesPerSecond)
-        if isStopAsked(id) { return (.cancelled, "cancelled: \(report.summary)") }
+        if isStopAsked(id) || report.outcome == .stopped { return (.cancelled, "cancelled: \(report.summary)") }
         return report.isClean ? (.succeeded, "done: \(report.done) move(s)") : (.failed, report.summary)
     }
 
@@ -563,7 +659,11 @@ public actor ServiceEngine {
                 operationId: id, moves: resume?.spec.moves ?? planned, hash: resume?.spec.hash ?? hash,
                 options: resume?.spec.options ?? options, cluster: KafkaAdminRebalanceCluster(admin: admin),
                 store: store, resume: resume, clock: ContinuousClock(), logger: logger)
-            executor.stopRequested = { await self.isStopAsked(id) }
+            // A cancel reaches the runner in memory, or through the store when another engine answered it.
+            executor.stopRequested = {
+                if await self.isStopAsked(id) { return true }
+                return (try? await store.operation(id))?.stopRequestedAt != nil
+            }
             let total = planned.count
             return try await executor.run { event in
                 switch event {

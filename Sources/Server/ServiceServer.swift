@@ -79,9 +79,9 @@ public enum ServiceServer {
         }
         v1.post("/clusters/{cluster}/reconcile") { request, ctx -> Response in
             try await answer {
-                _ = try await collect(request)
-                _ = try await engine.cluster(ctx.parameters.get("cluster") ?? "")
-                return error(.notImplemented, "reconcile is not built yet in this engine")
+                let r: ReconcileRequest = try decode(try await collect(request), "reconcile request")
+                let (response, created) = try await engine.reconcile(ctx.parameters.get("cluster") ?? "", r)
+                return json(response, status: created ? .accepted : .ok)
             }
         }
         v1.get("/operations") { request, _ -> Response in

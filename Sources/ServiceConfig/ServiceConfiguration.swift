@@ -34,6 +34,8 @@ public struct ServiceConfiguration: Sendable, Hashable {
     public var alerts = Alerts()
     /// This engine's name in the store (HA); nil: `host:pid`.
     public var engineId: String?
+    /// How long the `engine` lease lasts without renewal (a standby takes over within about this time).
+    public var leaseSeconds: Int = 15
 
     public struct TLS: Sendable, Hashable {
         public var certFile: String
@@ -191,13 +193,13 @@ struct Reader {
 
     func int(_ m: Yams.Node.Mapping, _ key: String, _ path: String) throws -> Int {
         guard let node = m[key] else { throw fail("\(path).\(key)", "is required") }
-        guard let i = node.int else { throw fail("\(path).\(key)", "must be an integer") }
+        guard let i = node.int else { throw fail("\(path).\(key)".trimmingPrefixDot, "must be an integer") }
         return i
     }
 
     mutating func configuration(_ top: Yams.Node.Mapping) throws -> ServiceConfiguration {
         try keys(
-            top, "", allowed: ["listen", "store", "tokens", "clusters", "tls", "alerts", "engineId"],
+            top, "", allowed: ["listen", "store", "tokens", "clusters", "tls", "alerts", "engineId", "leaseSeconds"],
             required: ["clusters"])
         var tls: ServiceConfiguration.TLS?
         if let t = top["tls"] {
@@ -242,7 +244,15 @@ struct Reader {
         }
         return ServiceConfiguration(
             listen: try string(top, "listen", ""), store: try string(top, "store", ""), tokens: tokens,
-            clusters: clusters, tls: tls, alerts: alerts, engineId: try string(top, "engineId", ""))
+            clusters: clusters, tls: tls, alerts: alerts, engineId: try string(top, "engineId", ""),
+            leaseSeconds: try leaseSeconds(top))
+    }
+
+    func leaseSeconds(_ top: Yams.Node.Mapping) throws -> Int {
+        guard top["leaseSeconds"] != nil else { return 15 }
+        let n = try int(top, "leaseSeconds", "")
+        guard n >= 3 else { throw fail("leaseSeconds", "must be 3 or more (the lease is renewed every third of it)") }
+        return n
     }
 
     func cluster(_ node: Yams.Node, _ path: String) throws -> ServiceConfiguration.Cluster {

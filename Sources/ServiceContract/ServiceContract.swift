@@ -480,3 +480,96 @@ public struct AlertList: Sendable, Hashable, Codable {
     public var alerts: [StoredAlertBody]
     public init(alerts: [StoredAlertBody]) { self.alerts = alerts }
 }
+
+// MARK: Reconcile
+
+public struct ReconcileRequest: Sendable, Hashable, Codable {
+    public struct Configs: Sendable, Hashable, Codable {
+        public var cluster: [String: String]?
+        public var brokers: [String: [String: String]]?
+        public init(cluster: [String: String]? = nil, brokers: [String: [String: String]]? = nil) {
+            self.cluster = cluster
+            self.brokers = brokers
+        }
+    }
+    public struct Restart: Sendable, Hashable, Codable {
+        public var generation: Int64?
+        public var reason: String?
+        public init(generation: Int64? = nil, reason: String? = nil) {
+            self.generation = generation
+            self.reason = reason
+        }
+    }
+    public var configs: Configs?
+    public var pools: [String: [Int]]?
+    public var restart: Restart?
+    public var kafkaVersion: String?
+
+    public init(
+        configs: Configs? = nil, pools: [String: [Int]]? = nil, restart: Restart? = nil, kafkaVersion: String? = nil
+    ) {
+        self.configs = configs
+        self.pools = pools
+        self.restart = restart
+        self.kafkaVersion = kafkaVersion
+    }
+}
+
+public struct ReconcilePlan: Sendable, Hashable, Codable {
+    public struct ConfigChange: Sendable, Hashable, Codable {
+        public var key: String
+        public var scope: String
+        public var action: String
+        public var nodes: [Int]
+        public var value: String?
+        public init(key: String, scope: String, action: String, nodes: [Int], value: String?) {
+            self.key = key
+            self.scope = scope
+            self.action = action
+            self.nodes = nodes
+            self.value = value
+        }
+    }
+    public struct Scale: Sendable, Hashable, Codable {
+        public var pool: String
+        public var direction: String
+        public var add: [Int]
+        public var remove: [Int]
+    }
+    public var configChanges: [ConfigChange]
+    public var restartNodes: [Int]
+    public var restartReason: String?
+    public var scale: [Scale]
+    public var steps: [String]
+
+    public init(
+        configChanges: [ConfigChange], restartNodes: [Int], restartReason: String?, scale: [Scale], steps: [String]
+    ) {
+        self.configChanges = configChanges
+        self.restartNodes = restartNodes
+        self.restartReason = restartReason
+        self.scale = scale
+        self.steps = steps
+    }
+}
+
+public struct ReconcileResponse: Sendable, Hashable, Codable {
+    public var noop: Bool
+    public var existing: Bool
+    public var desiredHash: String
+    public var plan: ReconcilePlan
+    public var operationId: String?
+    public var operation: OperationSummary?
+
+    public init(
+        noop: Bool, existing: Bool, desiredHash: String, plan: ReconcilePlan, operationId: String?,
+        operation: OperationSummary?
+    ) {
+        self.noop = noop
+        self.existing = existing
+        self.desiredHash = desiredHash
+        self.plan = plan
+        self.operationId = operationId
+        self.operation = operation
+    }
+}

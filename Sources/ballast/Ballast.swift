@@ -19,6 +19,7 @@ struct Ballast: AsyncParsableCommand {
             ServeCommand.self,
             OperationsCommand.self,
             BenchCommand.self,
+            DemoCommand.self,
         ]
     )
 

@@ -268,6 +268,7 @@ struct RollCommand: AsyncParsableCommand {
 
     func printDryRun(_ spec: RollSpec) async throws {
         let snapshot: ClusterSnapshot
+        var prediction: CatchUpModel?
         if let snapshotFile {
             guard let data = FileManager.default.contents(atPath: snapshotFile) else {
                 throw RollUsageError("the snapshot file \(snapshotFile) could not be read")
@@ -280,6 +281,22 @@ struct RollCommand: AsyncParsableCommand {
             let admin = try RollLiveCluster.connect(connection, bootstrap: bootstrap)
             let read: Result<ClusterSnapshot, KafkaAdminError>
             do { read = .success(try await admin.snapshot()) } catch { read = .failure(error) }
+            if case .success(let snap) = read, spec.options.catchUpAwareBatches {
+                // Two replication samples a few seconds apart give the write rates the catch-up prediction needs.
+                let reader = KafkaAdminClusterReader(admin: admin)
+                let brokers = snap.brokers.map(\.id)
+                let start = ContinuousClock.now
+                func at() -> Double { start.duration(to: .now).seconds }
+                if let first = await reader.replication(brokers: brokers, at: at()) {
+                    try await Task.sleep(for: .seconds(3))
+                    if let second = await reader.replication(brokers: brokers, at: at()) {
+                        prediction = CatchUpModel(
+                            snapshot: snap, sample: second,
+                            writeRates: CatchUpModel.writeRates(from: first, to: second, snapshot: snap),
+                            unthrottledRate: nil)
+                    }
+                }
+            }
             await admin.shutdown()
             snapshot = try read.get()
         }
@@ -303,8 +320,16 @@ struct RollCommand: AsyncParsableCommand {
             snapshot: snapshot, nodes: inventory, options: spec.options,
             nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
         let plan = planner.plan(nodes: ids, activeSignals: spec.blockingSignals)
+        // The live roll sizes each batch when it starts; the dry run shows that decision for the first one.
+        let sizing = plan.batches.first.flatMap { b in
+            b.nodes.count > 1
+                ? prediction?.size(of: b.nodes, restartSeconds: spec.options.restartEstimateSeconds) : nil
+        }
         if json {
             print(RollEvent.planned(done: 0, batches: plan.batches.map(\.nodes)).jsonLine(at: Date()))
+            if let sizing, let first = plan.batches.first {
+                print(RollEvent.batchSized(sizing, planned: first.nodes).jsonLine(at: Date()))
+            }
             for w in plan.warnings { print(RollEvent.warning(w).jsonLine(at: Date())) }
             if !plan.heldFromFirst.isEmpty || !plan.blocked.isEmpty {
                 print(RollEvent.waiting(reasons: plan.blocked, held: plan.heldFromFirst).jsonLine(at: Date()))
@@ -320,6 +345,17 @@ struct RollCommand: AsyncParsableCommand {
             print(
                 "  batch \(i + 1): nodes \(b.nodes.map(String.init).joined(separator: ","))"
                     + (where_.isEmpty ? "" : " (\(where_))") + (b.isDownNode ? " [down node]" : ""))
+        }
+        if let sizing {
+            let t = sizing.predicted.seconds
+            print(
+                "catch-up of batch 1 predicted: \(t.isFinite ? "\(Int(t.rounded())) s" : "never (writes outrun it)")"
+                    + " after a \(Int(sizing.restartSeconds)) s restart, against \(Int(sizing.oneByOneSeconds)) s one "
+                    + "at a time; limit: \(sizing.predicted.bottleneck)")
+            if let first = plan.batches.first, sizing.nodes.count < first.nodes.count {
+                print(
+                    "  the roll would restart only nodes \(sizing.nodes.map(String.init).joined(separator: ",")) first")
+            }
         }
         if !plan.heldFromFirst.isEmpty {
             print("not in the next batch:")
@@ -419,6 +455,17 @@ final class RollProgressView: Sendable {
                 s.phase = "catching up"
                 s.inSync = inSync
                 s.replicas = total
+            case .batchSized(let sizing, let planned):
+                let t = sizing.predicted.seconds
+                message =
+                    "catch-up predicted \(t.isFinite ? "\(Int(t.rounded())) s" : "never (writes outrun it)") for nodes "
+                    + "\(sizing.nodes.map(String.init).joined(separator: ","))"
+                    + (sizing.nodes.count < planned.count
+                        ? " (the gate allowed \(planned.map(String.init).joined(separator: ",")); one at a time is "
+                            + "predicted faster)" : "")
+                    + "; limit: \(sizing.predicted.bottleneck)"
+            case .stalled(let diagnosis):
+                message = "stalled: \(diagnosis)"
             case .leadersElected(let count):
                 s.phase = "restoring \(count) preferred leader(s)"
             case .batchDone(let index, _):

@@ -57,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         var policy = EnginePolicy()
         policy.scaleCooldown = .seconds(settings.alerts.cooldownSeconds)
         policy.blockingAlertThreshold = settings.alerts.blockingThreshold
+        policy.leaseTTL = .seconds(settings.leaseSeconds)
         let engine = ServiceEngine(
             configuration: settings, store: store, engineId: settings.engineId, policy: policy, metrics: metrics,
             logger: logger)
@@ -74,17 +75,19 @@ struct ServeCommand: AsyncParsableCommand {
                 print("listening=\(scheme)://\(host):\(port)")
                 fflush(nil)
             })
+        let lease = Task { await engine.keepLease() }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            await engine.stop()
+        let result: Result<Void, any Error>
+        do { result = .success(try await group.run()) } catch { result = .failure(error) }
+        await engine.stop()
+        lease.cancel()
+        await lease.value
+        if case .failure(let error) = result {
             FileHandle.standardError.write(Data("ballast serve: \(error)\n".utf8))
             throw BallastExit.failed
         }
-        await engine.stop()
     }
 
     static func address(_ text: String) throws -> (String, Int) {

@@ -35,6 +35,9 @@ import Testing
                             id: "a", cluster: "prod", kind: "rebalance", state: "running", key: "k",
                             createdAt: Date(timeIntervalSince1970: 1), body: Data("new".utf8))
                     ])
+            // A replacement without a key keeps the stored one.
+            try await s.putServiceOperation(row("c", kind: "reconcile", state: "running", at: 3))
+            #expect(try await other.serviceOperations(ServiceOperationQuery(id: "c")).first?.key == "h1")
             #expect(try await other.serviceOperations(ServiceOperationQuery()).map(\.id) == ["c", "b", "a"])
             #expect(
                 try await other.serviceOperations(ServiceOperationQuery(limit: 2, oldestFirst: true)).map(\.id)

@@ -49,6 +49,72 @@ import Testing
         #expect(part(c).replicas == [4, 5, 3])
     }
 
+    /// Kafka's leader quota records the bytes sent to in-sync followers of throttled partitions (never throttling
+    /// them): only what is left goes to a replica catching up. Broker 1 leads `busy` (300 KB/s to each of two
+    /// in-sync followers) and `t`; with a 1 MB/s leader rate, broker 4 copies t's 10 MB at 400 KB/s: 25 s, not 10 s.
+    @Test func inSyncFollowerTrafficOfThrottledPartitionsCountsAgainstTheLeaderQuota() throws {
+        var c = try Self.cluster()
+        try c.createTopic(
+            name: "busy", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], loadBytesPerMs: [300])
+        try Self.set(&c, broker: 1, "leader.replication.throttled.rate", "1000000")
+        try Self.set(&c, topic: "t", "leader.replication.throttled.replicas", "*")
+        try Self.set(&c, topic: "busy", "leader.replication.throttled.replicas", "*")
+        try c.alterReassignment(topic: "t", partition: 0, target: [4, 2, 3])
+        c.advance(to: 24_500)
+        #expect(!part(c).isr.contains(4))
+        c.advance(to: 25_600)
+        #expect(part(c).isr.contains(4))
+    }
+
+    /// In-sync traffic above the quota leaves nothing for catch-up (the stall); lifting the throttle ends it.
+    @Test func inSyncTrafficAboveTheLeaderQuotaStallsCatchUpUntilTheThrottleIsLifted() throws {
+        var c = try Self.cluster()
+        try c.createTopic(
+            name: "busy", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], loadBytesPerMs: [600])
+        try Self.set(&c, broker: 1, "leader.replication.throttled.rate", "1000000")
+        try Self.set(&c, topic: "t", "leader.replication.throttled.replicas", "*")
+        try Self.set(&c, topic: "busy", "leader.replication.throttled.replicas", "*")
+        try c.alterReassignment(topic: "t", partition: 0, target: [4, 2, 3])
+        c.advance(to: 100_000)
+        #expect(c.replicaBytes[ReplicaKey(partition: 0, broker: 4)] == 0)
+        #expect(!part(c).isr.contains(4))
+        try Self.set(&c, broker: 1, "leader.replication.throttled.rate", "100000000")
+        c.advance(to: 101_000)
+        #expect(part(c).isr.contains(4))
+    }
+
+    /// A replica catching up under a steady write load (the model's `networkIn`) rejoins the ISR: the step's target
+    /// is the leader's size at the end of the step, not at its start (which a replica could never reach).
+    @Test func aReplicaCatchingUpUnderASteadyLoadRejoinsTheIsr() throws {
+        var c = try Self.cluster()
+        try c.createTopic(
+            name: "loaded", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], loadBytesPerMs: [100])
+        try c.alterReassignment(topic: "loaded", partition: 0, target: [4, 2, 3])
+        c.advance(to: 1_000)
+        #expect(c.listReassignments().isEmpty)
+        #expect(part(c, topic: "loaded").isr.contains(4))
+    }
+
+    /// Produce traffic competes with catch-up for a follower broker's replication throughput.
+    @Test func inSyncFetchTrafficLeavesLessOfTheFollowersThroughputForCatchUp() throws {
+        var topo = SimTopology()
+        topo.brokers = 6
+        topo.topics = 0
+        var settings = SimSettings()
+        settings.replicationBytesPerSecond = 1_000_000
+        var c = try topo.build(settings: settings)
+        try c.createTopic(
+            name: "t", partitions: 1, replicationFactor: 3, assignment: [[1, 2, 3]], baseBytes: [10_000_000])
+        // Broker 4 follows `busy` in sync at 500 KB/s: 500 KB/s are left to copy t's 10 MB (20 s, not 10 s).
+        try c.createTopic(
+            name: "busy", partitions: 1, replicationFactor: 3, assignment: [[5, 4, 6]], loadBytesPerMs: [500])
+        try c.alterReassignment(topic: "t", partition: 0, target: [4, 2, 3])
+        c.advance(to: 19_500)
+        #expect(!part(c).isr.contains(4))
+        c.advance(to: 20_600)
+        #expect(part(c).isr.contains(4))
+    }
+
     @Test func onlyTheListedReplicasAreThrottled() throws {
         var c = try Self.cluster()
         try Self.set(&c, broker: 1, "leader.replication.throttled.rate", "1000000")

@@ -17,12 +17,13 @@ import Testing
         #expect(
             Set(object.keys) == [
                 "headroom", "maxBatch", "failureThreshold", "allowOfflinePartitions",
-                "batchWithinZone", "batchWithinCluster", "quorumCaughtUpWindowMs", "timeouts",
+                "batchWithinZone", "batchWithinCluster", "quorumCaughtUpWindowMs", "catchUpAwareBatches",
+                "restartEstimateSeconds", "timeouts",
             ])
         #expect(
             Set(timeouts.keys) == [
                 "gateSeconds", "restartSeconds", "registerSeconds", "catchUpSeconds",
-                "electSeconds", "postRestartDelaySeconds", "pollSeconds", "agentUnreachableSeconds",
+                "electSeconds", "postRestartDelaySeconds", "pollSeconds", "agentUnreachableSeconds", "stallSeconds",
             ])
         let encoded = try #require(
             try JSONSerialization.jsonObject(with: JSONEncoder().encode(RollOptions())) as? [String: Any])

@@ -71,9 +71,11 @@ struct ServiceSimTests {
     )
     func upscaleThenDownscaleThroughTheSimAgent() async throws {
         // Six brokers with data everywhere: the upscale adds broker 7, the downscale removes it again.
+        // The simulator is not stopped at the end: when a scale failed (a loaded machine), the agent's own scale
+        // operation may still poll the simulator's control API, and a Hummingbird server shut down while a
+        // connection arrives traps (NIOAsyncWriter deinited without finish). It ends with the test process.
         let sim = try await SimRebalanceHarness.start(
             SimRebalanceHarness.model(brokers: 6, on: [1, 2, 3, 4, 5, 6]), timeScale: 10)
-        defer { Task { await sim.stop() } }
         let (dir, _) = try ServiceHarness.tokenFiles()
         try "agent-token".write(toFile: dir + "/agent.token", atomically: true, encoding: .utf8)
         try await withAgent(driver: SimDriver(control: sim.controlURL), token: "agent-token") { agentURL in

@@ -16,6 +16,10 @@ public struct SimCluster: Sendable {
     /// Bytes held by replicas that are out of the ISR, or whose broker is down. A replica absent from this
     /// table and in the ISR holds exactly the leader's data.
     public internal(set) var replicaBytes: [ReplicaKey: Int64] = [:]
+    /// Each partition's `producedBytes` at the last replication step (client writes per step), and whether the
+    /// marks are out of date (no replication step ran since).
+    var producedMark: [Int64] = []
+    var producedMarkStale = true
     /// Ongoing reassignments by partition index.
     public internal(set) var reassignments: [Int32: SimReassignment] = [:]
     /// Dynamic cluster-default broker configs (`--entity-default`).
@@ -667,8 +671,59 @@ public struct SimCluster: Sendable {
     /// broker's `follower.replication.throttled.rate` and their leader's `leader.replication.throttled.rate`.
     /// The sharing is max-min fair (progressive filling): Kafka's quotas cap a broker's total throttled bytes, so
     /// a replica held back by one limit leaves the rest of another to the replicas that can use it.
+    ///
+    /// In-sync followers take what is written first, and their bytes count: they use the follower broker's
+    /// replication throughput (produce traffic competes with catch-up), and, as in Kafka, the leader (follower)
+    /// quota records the bytes sent to (fetched by) in-sync followers of throttled partitions although it never
+    /// throttles them (`ReplicaManager.shouldLeaderThrottle` exempts in-sync replicas; `KafkaApis` records every
+    /// throttled partition's fetch response in the leader quota; `ReplicaFetcherThread` the follower's). Only
+    /// what is left of a quota goes to replicas catching up: with a rack down, leadership concentrates on the
+    /// remaining brokers, their in-sync traffic grows, and catch-up can stall.
     mutating func replicate(ms: Int64) {
-        guard ms > 0, !replicaBytes.isEmpty else { return }
+        guard ms > 0, !replicaBytes.isEmpty else {
+            producedMarkStale = true
+            return
+        }
+        let seconds = Double(ms) / 1000
+        if producedMarkStale || producedMark.count != partitions.count {
+            // Writes since the marks went stale are not attributable to this step: start counting now.
+            producedMark = partitions.map(\.producedBytes)
+            producedMarkStale = false
+        }
+        // Only the brokers with replicas catching up (and their leaders) need the in-sync accounting.
+        var fetchers = Set<Int32>()
+        var sources = Set<Int32>()
+        for key in replicaBytes.keys where canFetch(key) {
+            fetchers.insert(key.broker)
+            sources.insert(partitions[Int(key.partition)].leader)
+        }
+        var serving = [Bool](repeating: false, count: nodes.count)
+        for i in nodes.indices { serving[i] = nodes[i].isServing }
+        func isServing(_ id: Int32) -> Bool { nodeIndex[id].map { serving[$0] } ?? false }
+        var inSyncFetch: [Int32: Double] = [:]
+        var inSyncLeader: [Int32: Double] = [:]
+        var inSyncFollower: [Int32: Double] = [:]
+        for p in partitions.indices {
+            let part = partitions[p]
+            let produced = max(0, part.producedBytes - producedMark[p])
+            producedMark[p] = part.producedBytes
+            let leaderIsSource = sources.contains(part.leader)
+            guard part.leader >= 0, leaderIsSource || part.isr.contains(where: fetchers.contains),
+                isServing(part.leader)
+            else { continue }
+            let rate = part.loadBytesPerMs * 1000 + Double(produced) / seconds
+            guard rate > 0 else { continue }
+            for f in part.isr where f != part.leader && isServing(f) {
+                let key = ReplicaKey(partition: Int32(p), broker: f)
+                guard replicaBytes[key] == nil else { continue }
+                let fetching = fetchers.contains(f)
+                if fetching { inSyncFetch[f, default: 0] += rate }
+                guard leaderIsSource || fetching else { continue }
+                let (followerListed, leaderListed) = throttle(of: key)
+                if leaderListed { inSyncLeader[part.leader, default: 0] += rate }
+                if followerListed { inSyncFollower[f, default: 0] += rate }
+            }
+        }
         enum Limit: Hashable {
             case fetch(Int32)
             case followerThrottle(Int32)
@@ -680,15 +735,19 @@ public struct SimCluster: Sendable {
             let (f, l) = throttle(of: key)
             let leader = partitions[Int(key.partition)].leader
             var limits: [Limit] = [.fetch(key.broker)]
-            capacity[.fetch(key.broker)] = Double(settings.replicationBytesPerSecond)
+            capacity[.fetch(key.broker)] = max(
+                0, Double(settings.replicationBytesPerSecond) - (inSyncFetch[key.broker] ?? 0))
             if f {
                 limits.append(.followerThrottle(key.broker))
-                capacity[.followerThrottle(key.broker)] = rateLimit(
-                    "follower.replication.throttled.rate", broker: key.broker)
+                capacity[.followerThrottle(key.broker)] = max(
+                    0,
+                    rateLimit("follower.replication.throttled.rate", broker: key.broker)
+                        - (inSyncFollower[key.broker] ?? 0))
             }
             if l {
                 limits.append(.leaderThrottle(leader))
-                capacity[.leaderThrottle(leader)] = rateLimit("leader.replication.throttled.rate", broker: leader)
+                capacity[.leaderThrottle(leader)] = max(
+                    0, rateLimit("leader.replication.throttled.rate", broker: leader) - (inSyncLeader[leader] ?? 0))
             }
             flows.append((key, limits))
         }
@@ -716,11 +775,15 @@ public struct SimCluster: Sendable {
                 }
             }
         }
-        let seconds = Double(ms) / 1000
         for (i, flow) in flows.enumerated() {
-            let target = size(of: flow.key.partition)
+            // The leader's size at the end of this step: under a steady write load (the model's `networkIn`) a
+            // target taken at the step's start would always be a step behind, and the replica never rejoin the ISR.
+            let target =
+                size(of: flow.key.partition)
+                + Int64((partitions[Int(flow.key.partition)].loadBytesPerMs * Double(ms)).rounded(.up))
             let held = replicaBytes[flow.key]!
             let r = rate[i].isFinite ? rate[i] : Double(settings.replicationBytesPerSecond)
+            // (`rate` is 0 for a replica whose every limit is spent on in-sync followers: it stalls, as in Kafka.)
             replicaBytes[flow.key] = min(target, held + Int64((r * seconds).rounded(.up)))
         }
     }

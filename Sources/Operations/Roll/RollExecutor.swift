@@ -29,6 +29,9 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
     public var readRetrySeconds: Double = 30
     /// How often an agent that stopped answering is asked again while the roll goes on without it.
     public var silentAgentProbeSeconds: Double = 10
+    /// Replica sizes and throttles are measured at most this often (on `clock`): DescribeLogDirs goes to every
+    /// broker, so a fast poll does not multiply it.
+    public var replicationSampleSeconds: Double = 2
     public let clock: C
     public var wallClock: @Sendable () -> Date
     /// Restarts, gate holds, batch durations and agent call latency (swift-metrics).
@@ -119,6 +122,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         try await emit(.started(operationId: operationId, nodes: toRoll.sorted(), resumed: resume != nil))
         var step = machine.start(now: now())
         var operations: [Int32: String] = [:]
+        var lastSample: C.Instant?
         /// When each agent first failed to answer, since its last answer; and what it last reported.
         var silentSince: [String: C.Instant] = [:]
         var lastReport: [String: [AgentNode]] = Dictionary(grouping: inventory) { owner[$0.id]!.endpoint }
@@ -216,9 +220,15 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                     continue
                 }
                 let signals = await activeSignals()
+                // Replica sizes and throttles: the catch-up prediction and the stall diagnosis are made from them.
+                var replication: ReplicationSample?
+                if lastSample.map({ $0.duration(to: clock.now).seconds >= replicationSampleSeconds }) ?? true {
+                    lastSample = clock.now
+                    replication = await cluster.replication(brokers: snapshot.brokers.map(\.id), at: now())
+                }
                 step = machine.clusterRead(
                     snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, unreachable: unreachable,
-                    now: now(), wallMillis: wallMillis())
+                    replication: replication, now: now(), wallMillis: wallMillis())
             case .restart(let batchNodes):
                 // One request after another: a refused or unreachable request stops the batch there.
                 var failures: [Int32: String] = [:]

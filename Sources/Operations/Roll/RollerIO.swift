@@ -22,4 +22,11 @@ public protocol AgentAPI: Sendable {
 public protocol ClusterReader: Sendable {
     func snapshot() async throws -> ClusterSnapshot
     func electPreferredLeaders(_ partitions: [TopicPartition]) async throws
+    /// Replica sizes and live replication throttles of these brokers, stamped `at` (the roll's monotonic seconds);
+    /// nil when they cannot be measured (the roll then goes on without catch-up prediction or stall diagnosis).
+    func replication(brokers: [Int32], at: Double) async -> ReplicationSample?
+}
+
+extension ClusterReader {
+    public func replication(brokers: [Int32], at: Double) async -> ReplicationSample? { nil }
 }

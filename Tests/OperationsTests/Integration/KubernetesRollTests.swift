@@ -137,11 +137,8 @@ import Testing
             let clusterOf = Self.clusterOf(h)
             #expect(events.batches.count == 3)
             #expect(events.batches.allSatisfy { Set($0.map { clusterOf[$0]! }).count == 1 })
-            // Only a produce in flight when a stopping broker closes its listener may fail (_TRANSPORT, retries
-            // off): at time scale 10 the 4.5 s controlled shutdown is 0.45 s of wall time for this real-time client,
-            // which a loaded machine can miss. Any other failure, NOT_ENOUGH_REPLICAS above all, fails the test.
-            #expect(counts.ok > 0 && counts.ok + (counts.errors["_TRANSPORT"] ?? 0) == counts.sent)
-            #expect(counts.errors.keys.allSatisfy { $0 == "_TRANSPORT" }, "failed deliveries: \(counts.errors)")
+            #expect(counts.ok > 0 && counts.ok == counts.sent)
+            #expect(counts.failed == 0, "failed deliveries: \(counts.errors)")
             Self.everyPodReplacedOnce(h)
         }
     }
@@ -201,10 +198,7 @@ import Testing
             // The cut-off cluster's batch came after the pause, and last.
             #expect(events.batches.count == 3)
             #expect(events.batches.last.map { Set($0.map { clusterOf[$0]! }) } == [cut!])
-            // Only a produce in flight when a stopping broker closes its listener may fail (_TRANSPORT, retries
-            // off): at time scale 10 the 4.5 s controlled shutdown is 0.45 s of wall time for this real-time client,
-            // which a loaded machine can miss. Any other failure, NOT_ENOUGH_REPLICAS above all, fails the test.
-            #expect(counts.errors.keys.allSatisfy { $0 == "_TRANSPORT" }, "failed deliveries: \(counts.errors)")
+            #expect(counts.failed == 0, "failed deliveries: \(counts.errors)")
             Self.everyPodReplacedOnce(h)
         }
     }
@@ -264,10 +258,7 @@ import Testing
             #expect(restarted.sorted() == (1...9).map { Int32($0) })
             #expect(events.batches.count == 3)
             #expect(events.batches.last.map { Set($0.map { clusterOf[$0]! }) } == [cut!])
-            // Only a produce in flight when a stopping broker closes its listener may fail (_TRANSPORT, retries
-            // off): at time scale 10 the 4.5 s controlled shutdown is 0.45 s of wall time for this real-time client,
-            // which a loaded machine can miss. Any other failure, NOT_ENOUGH_REPLICAS above all, fails the test.
-            #expect(counts.errors.keys.allSatisfy { $0 == "_TRANSPORT" }, "failed deliveries: \(counts.errors)")
+            #expect(counts.failed == 0, "failed deliveries: \(counts.errors)")
             Self.everyPodReplacedOnce(h)
         }
     }

@@ -1,0 +1,209 @@
+import CRdKafka
+public import DashboardModel
+import Foundation
+import Synchronization
+
+/// The demo's producer application: a real Kafka client (librdkafka, as most non-Java applications use) producing
+/// over TCP with acks=all and idempotence on (`enable.idempotence=true`: no duplicate and no reordering on retries),
+/// at a steady rate, round the keys `key-0`…; each message's value is its sequence number within its key, so the
+/// consumer can tell a lost message from a late one. Deliveries and failures go to `ApplicationStats`.
+///
+/// It runs on its own thread (librdkafka's calls block); `stop()` flushes every message in flight first.
+public final class DemoProducer: Sendable {
+    public struct Configuration: Sendable {
+        public var bootstrap: String
+        public var topic: String
+        public var messagesPerSecond: Double = 200
+        public var keys: Int = 32
+        public var valueBytes: Int = 256
+
+        public init(bootstrap: String, topic: String) {
+            self.bootstrap = bootstrap
+            self.topic = topic
+        }
+    }
+
+    let configuration: Configuration
+    let stats: ApplicationStats
+    let handle: RdHandle
+    let topic: RdHandle
+    let stopping = Atomic<Bool>(false)
+    let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    let done = Atomic<Bool>(false)
+    let started = Atomic<Bool>(false)
+
+    public init(_ configuration: Configuration, stats: ApplicationStats) throws(DemoApplicationError) {
+        self.configuration = configuration
+        self.stats = stats
+        let conf = try RdConf([
+            ("bootstrap.servers", configuration.bootstrap),
+            ("client.id", "ballast-demo-producer"),
+            ("acks", "all"),
+            ("enable.idempotence", "true"),
+            ("linger.ms", "5"),
+            // A roll takes minutes; a message may wait for its partition's new leader that long before it counts
+            // as failed.
+            ("message.timeout.ms", "600000"),
+            ("reconnect.backoff.ms", "50"),
+            ("reconnect.backoff.max.ms", "1000"),
+        ])
+        rd_kafka_conf_set_opaque(conf.pointer, Unmanaged.passUnretained(stats).toOpaque())
+        rd_kafka_conf_set_dr_msg_cb(conf.pointer) { _, message, opaque in
+            guard let message, let opaque else { return }
+            let stats = Unmanaged<ApplicationStats>.fromOpaque(opaque).takeUnretainedValue()
+            let m = message.pointee
+            if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let key = m.key.map {
+                    String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self)
+                }
+                let value = m.payload.map {
+                    String(decoding: UnsafeRawBufferPointer(start: $0, count: m.len), as: UTF8.self)
+                }
+                if let key, let sequence = value.flatMap(DemoMessage.sequence) {
+                    stats.acknowledged(key: key, sequence: sequence)
+                }
+            } else {
+                stats.failed(error: String(cString: rd_kafka_err2name(m.err)))
+            }
+        }
+        handle = try RdHandle.make(RD_KAFKA_PRODUCER, conf)
+        guard let t = rd_kafka_topic_new(handle.pointer, configuration.topic, nil) else {
+            throw DemoApplicationError("librdkafka could not make a handle for topic \(configuration.topic)")
+        }
+        topic = RdHandle(pointer: t, destroy: rd_kafka_topic_destroy)
+    }
+
+    /// Produces until `stop()`, on a thread of its own.
+    public func start() {
+        guard !started.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        let thread = Thread { [self] in
+            run()
+            done.store(true, ordering: .sequentiallyConsistent)
+            finished.withLock { $0.take() }?.resume()
+        }
+        thread.name = "ballast-demo-producer"
+        thread.start()
+    }
+
+    /// Stops producing, waits for every message in flight to be acknowledged or failed (at most 60 s), and returns
+    /// the totals.
+    public func stop() async -> ApplicationTotals {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        guard started.load(ordering: .sequentiallyConsistent) else { return stats.totals }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            finished.withLock { $0 = c }
+            if done.load(ordering: .sequentiallyConsistent) { finished.withLock { $0.take() }?.resume() }
+        }
+        return stats.totals
+    }
+
+    func run() {
+        var sequences = [Int](repeating: 0, count: configuration.keys)
+        let interval = 1 / configuration.messagesPerSecond
+        let padding = String(repeating: "x", count: max(0, configuration.valueBytes - 12))
+        var next = Date()
+        var index = 0
+        while !stopping.load(ordering: .sequentiallyConsistent) {
+            let keyIndex = index % configuration.keys
+            index += 1
+            let key = "key-\(keyIndex)"
+            let value = DemoMessage.value(sequence: sequences[keyIndex], padding: padding)
+            var queued = false
+            while !queued && !stopping.load(ordering: .sequentiallyConsistent) {
+                let rc = value.withCString { v in
+                    key.withCString { k in
+                        rd_kafka_produce(
+                            topic.pointer, -1, 0x2 /* RD_KAFKA_MSG_F_COPY */, UnsafeMutableRawPointer(mutating: v),
+                            strlen(v), k, strlen(k), nil)
+                    }
+                }
+                if rc == 0 {
+                    queued = true
+                } else {
+                    // The local queue is full (a partition without a leader holds messages): serve callbacks, retry.
+                    rd_kafka_poll(handle.pointer, 100)
+                }
+            }
+            guard queued else { break }
+            sequences[keyIndex] += 1
+            stats.sent()
+            rd_kafka_poll(handle.pointer, 0)
+            next += interval
+            let wait = next.timeIntervalSinceNow
+            if wait > 0 {
+                rd_kafka_poll(handle.pointer, Int32(wait * 1000))
+                let rest = next.timeIntervalSinceNow
+                if rest > 0 { Thread.sleep(forTimeInterval: rest) }
+            } else if wait < -1 {
+                next = Date()  // fell behind (a stall): do not burst to catch up
+            }
+        }
+        rd_kafka_flush(handle.pointer, 60_000)
+        // Messages still queued after the flush are failures the stats must count.
+        let left = rd_kafka_outq_len(handle.pointer)
+        for _ in 0..<max(0, left) { stats.failed(error: "not delivered within 60 s of stopping") }
+    }
+}
+
+/// The demo messages' value: the sequence number, then padding.
+enum DemoMessage {
+    static func value(sequence: Int, padding: String) -> String { "\(sequence) \(padding)" }
+
+    static func sequence(_ value: String) -> Int? {
+        Int(value.prefix { $0 != " " })
+    }
+}
+
+public struct DemoApplicationError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A librdkafka configuration being built; `RdHandle.make` takes it over.
+final class RdConf {
+    var pointer: OpaquePointer
+    var owned = true
+
+    init(_ properties: [(String, String)]) throws(DemoApplicationError) {
+        guard let conf = rd_kafka_conf_new() else { throw DemoApplicationError("librdkafka could not allocate") }
+        pointer = conf
+        ballast_rd_kafka_conf_silence(conf)
+        for (key, value) in properties {
+            var errstr = [CChar](repeating: 0, count: 512)
+            if ballast_rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != 0 {
+                rd_kafka_conf_destroy(conf)
+                owned = false
+                throw DemoApplicationError(
+                    "librdkafka refused \(key)=\(value): \(String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
+                )
+            }
+        }
+    }
+
+    deinit { if owned { rd_kafka_conf_destroy(pointer) } }
+}
+
+/// One librdkafka object (a client or a topic handle), destroyed with its owner. librdkafka's handles are
+/// thread-safe, hence `@unchecked Sendable`.
+final class RdHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let destroy: (OpaquePointer) -> Void
+
+    init(pointer: OpaquePointer, destroy: @escaping (OpaquePointer) -> Void) {
+        self.pointer = pointer
+        self.destroy = destroy
+    }
+
+    deinit { destroy(pointer) }
+
+    static func make(_ type: rd_kafka_type_t, _ conf: RdConf) throws(DemoApplicationError) -> RdHandle {
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(type, conf.pointer, &errstr, errstr.count) else {
+            throw DemoApplicationError(
+                "librdkafka could not make a client: \(String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
+            )
+        }
+        conf.owned = false  // rd_kafka_new took it
+        return RdHandle(pointer: rk, destroy: rd_kafka_destroy)
+    }
+}
