@@ -49,7 +49,7 @@ import Testing
                 try await other.serviceOperations(
                     ServiceOperationQuery(cluster: "prod", states: ["running", "paused"])
                 )
-                .map(\.id) == ["a"])
+                .map(\.id) == ["c", "a"])
             #expect(try await other.serviceOperations(ServiceOperationQuery(states: [])).isEmpty)
         }
     }
