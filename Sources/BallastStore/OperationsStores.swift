@@ -7,7 +7,7 @@ public enum OperationsStores {
     /// `PostgresOperationsStore`). Anything else, or a malformed URL, is refused with `.invalidLocation` naming it
     /// (without its password).
     public static func open(url: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        async throws(StoreError) -> any OperationsStore
+        async throws(StoreError) -> any ServiceRecordsStore
     {
         let lowercased = url.lowercased()
         if lowercased.hasPrefix("sqlite://") {

@@ -12,7 +12,7 @@ import PostgresNIO
 /// Times are stored as seconds since 1970 (`DOUBLE PRECISION`), as SQLite stores them, so a `Date` reads back
 /// exactly. A lease's expiry is judged by the `now` its caller passes (the engines' clocks, kept in step by NTP), not
 /// by the database's clock: the one rule (`Lease.next`) then holds for every store, and tests drive time.
-public final class PostgresOperationsStore: OperationsStore {
+public final class PostgresOperationsStore: ServiceRecordsStore {
     /// The URL without its password.
     public let location: String
 
@@ -114,7 +114,35 @@ public final class PostgresOperationsStore: OperationsStore {
                     epoch BIGINT NOT NULL)
                 """,
             ]
-        )
+        ),
+        // `ballast serve`: its operations as the API shows them, their event logs, the alerts it received.
+        (
+            2,
+            [
+                """
+                CREATE TABLE ballast_service_operations (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, id TEXT PRIMARY KEY, cluster TEXT NOT NULL,
+                    kind TEXT NOT NULL, state TEXT NOT NULL, key TEXT, created_at DOUBLE PRECISION NOT NULL,
+                    body BYTEA NOT NULL)
+                """,
+                "CREATE INDEX ballast_service_operations_cluster ON ballast_service_operations(cluster, created_at)",
+                "CREATE INDEX ballast_service_operations_key ON ballast_service_operations(key)",
+                """
+                CREATE TABLE ballast_service_events (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, operation_id TEXT NOT NULL,
+                    at DOUBLE PRECISION NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL)
+                """,
+                "CREATE INDEX ballast_service_events_operation ON ballast_service_events(operation_id, seq)",
+                """
+                CREATE TABLE ballast_alerts (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, fingerprint TEXT NOT NULL,
+                    starts_at TEXT NOT NULL, status TEXT NOT NULL, cluster TEXT,
+                    received_at DOUBLE PRECISION NOT NULL, body BYTEA NOT NULL, outcome TEXT, operation_id TEXT,
+                    UNIQUE (fingerprint, starts_at, status))
+                """,
+                "CREATE INDEX ballast_alerts_cluster ON ballast_alerts(cluster, seq)",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date, refusing a database a newer Ballast has migrated further. Engines starting at

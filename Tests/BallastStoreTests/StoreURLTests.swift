@@ -118,6 +118,8 @@ struct PostgresStoreTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         for store in stores { await store.close() }
-        #expect(try await server.psql(database: database, "SELECT version FROM ballast_schema_migrations") == "1\n")
+        #expect(
+            try await server.psql(database: database, "SELECT version FROM ballast_schema_migrations ORDER BY version")
+                == PostgresOperationsStore.migrations.map { "\($0.version)\n" }.joined())
     }
 }

@@ -25,7 +25,7 @@ final class TestStore: Sendable {
     let url: String
     let directory: String?
     let postgres: TestPostgres?
-    private let opened = Mutex<[any OperationsStore]>([])
+    private let opened = Mutex<[any ServiceRecordsStore]>([])
 
     init(kind: StoreKind, url: String, directory: String?, postgres: TestPostgres?) {
         self.kind = kind
@@ -34,7 +34,7 @@ final class TestStore: Sendable {
         self.postgres = postgres
     }
 
-    func open() async throws -> any OperationsStore {
+    func open() async throws -> any ServiceRecordsStore {
         let store = try await OperationsStores.open(url: url)
         opened.withLock { $0.append(store) }
         return store
