@@ -331,6 +331,7 @@ let package = Package(
                 "AgentSimDriver", "BallastTestSupport", "AgentKubernetesDriver", "KubernetesAPI", "KubernetesSim",
                 "ServiceConfig",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict),
         .testTarget(

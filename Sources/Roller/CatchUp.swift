@@ -185,7 +185,9 @@ public struct CatchUpModel: Sendable {
             consider(load, "node \(f)'s follower.replication.throttled.rate \(Self.rate(load.capacity))")
         }
         if let unthrottledRate {
-            for (f, var load) in plainLoad.sorted(by: { $0.key < $1.key }) {
+            // The observed rate is what a catch-up reached, not what it could reach (one that ended between two
+            // samples looks slow): at or below the writes it proves nothing, so it never predicts "never".
+            for (f, var load) in plainLoad.sorted(by: { $0.key < $1.key }) where unthrottledRate > load.writes {
                 load.capacity = unthrottledRate
                 consider(load, "node \(f)'s observed catch-up rate \(Self.rate(unthrottledRate))")
             }

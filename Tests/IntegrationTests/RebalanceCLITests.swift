@@ -387,7 +387,7 @@ struct RebalanceCLITests {
             ClusterModelFile.Topic(
                 name: name, minInSyncReplicas: 2,
                 partitions: (0..<6).map { p in
-                    let r = Array(replicas[p % 3...] + replicas[..<(p % 3)])
+                    let r: [Int32] = (0..<3).map { replicas[(p + $0) % 3] }
                     return ClusterModelFile.Partition(id: Int32(p), replicas: r, leader: r[0], load: .init(disk: 1))
                 })
         }

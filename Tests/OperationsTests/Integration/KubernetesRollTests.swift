@@ -45,15 +45,28 @@ import Testing
             harness = h
             var drivers: [String: KubernetesDriver] = [:]
             var running: [String: RunningAgent] = [:]
-            for e in h.endpoints {
-                let client = try KubernetesClient(connection: try .kubeconfig(path: e.kubeconfig, context: nil))
-                var c = KubernetesDriver.Configuration()
-                c.restartTimeout = .seconds(300)
-                let driver = try KubernetesDriver(
-                    client: client, configuration: c, logger: Logger(label: "test.driver"))
-                drivers[e.name] = driver
-                running[e.name] = try await RunningAgent.start(
-                    driver: driver, token: Self.token(e.name), cluster: e.name)
+            do {
+                for e in h.endpoints {
+                    let client = try KubernetesClient(connection: try .kubeconfig(path: e.kubeconfig, context: nil))
+                    var c = KubernetesDriver.Configuration()
+                    c.restartTimeout = .seconds(300)
+                    let driver: KubernetesDriver
+                    do {
+                        driver = try KubernetesDriver(
+                            client: client, configuration: c, logger: Logger(label: "test.driver"))
+                    } catch {
+                        try? await client.shutdown()
+                        throw error
+                    }
+                    drivers[e.name] = driver
+                    running[e.name] = try await RunningAgent.start(
+                        driver: driver, token: Self.token(e.name), cluster: e.name)
+                }
+            } catch {
+                // A client dropped without shutdown() traps in its deinit and would take the test process with it.
+                for a in running.values { await a.stop() }
+                for d in drivers.values { try? await d.client.shutdown() }
+                throw error
             }
             self.drivers = drivers
             self.running = Mutex(running)
