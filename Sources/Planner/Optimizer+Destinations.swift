@@ -60,7 +60,7 @@ extension Optimizer {
 
     /// Moves `b` to its place in `order` after its load changed.
     mutating func rescore(_ b: Int) {
-        guard orderLane != Int.min, isDst[b] else { return }
+        guard orderLane != Int.min, ctx.dstAllowed[b] else { return }
         let old = orderKey[b]
         let new = orderScore(b, lane: orderLane)
         if new == old { return }

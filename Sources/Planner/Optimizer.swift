@@ -27,11 +27,6 @@ struct Optimizer {
     let preferSameCluster: Bool
     /// Broker indices that may receive.
     let dsts: [Int32]
-    /// Incremental planning for added brokers: `dsts` are only the new brokers, and the distribution phases fill
-    /// them rather than balancing the whole cluster again (`fillNewBrokers`).
-    let focused: Bool
-    /// Whether each broker is in `dsts`.
-    let isDst: [Bool]
     /// `dsts` ascending by (score in `orderLane`, index), kept as moves change scores: the least loaded
     /// destination that takes a replica is the first that passes the checks, not the best of a scan of all.
     var order: [Int32] = []
@@ -46,9 +41,7 @@ struct Optimizer {
     var trace: [Goal: Int] = [:]
     let tracing: Bool
 
-    /// - Parameter focus: the brokers that alone receive replicas (incremental planning for added brokers); nil for
-    ///   every broker that may receive.
-    init(ctx: PlanContext, tracing: Bool, focus: [Int32]? = nil) {
+    init(ctx: PlanContext, tracing: Bool) {
         self.ctx = ctx
         self.tracing = tracing
         let m = ctx.model
@@ -88,11 +81,7 @@ struct Optimizer {
         movesLeft = ctx.request.maxMoves ?? Int.max
         reorderOnly = [Bool](repeating: false, count: m.partitionCount)
         preferSameCluster = ctx.goals.contains(.movementCost)
-        dsts = focus?.filter { ctx.dstAllowed[Int($0)] } ?? (0..<B).filter { ctx.dstAllowed[$0] }.map { Int32($0) }
-        focused = focus != nil
-        var isDst = [Bool](repeating: false, count: B)
-        for d in dsts { isDst[Int(d)] = true }
-        self.isDst = isDst
+        dsts = (0..<B).filter { ctx.dstAllowed[$0] }.map { Int32($0) }
     }
 
     // MARK: - Running the goals
@@ -109,7 +98,7 @@ struct Optimizer {
                 for b in 0..<B where ctx.eligible[b] && agg[b][lane] > up[b][lane] { shed(b, lane: lane) }
             case .replicaDistribution, .diskDistribution, .networkInDistribution, .networkOutDistribution,
                 .cpuDistribution, .leaderReplicaDistribution, .leaderBytesInDistribution:
-                if focused { fillNewBrokers(lane: goal.metric!) } else { balance(lane: goal.metric!) }
+                balance(lane: goal.metric!)
             case .topicReplicaDistribution: balanceTopics()
             case .preferredLeader: electPreferred()
             case .movementCost: break
@@ -362,22 +351,6 @@ struct Optimizer {
             if Self.leaderLanes.contains(lane) { progress = balanceLeadership(lane: lane) || progress }
             if !progress { break }
         }
-    }
-
-    /// A distribution goal when only new brokers were added to a placement that met it: the new brokers (`dsts`)
-    /// take leadership (for the lanes leaders carry) and replicas from the most loaded brokers until they are within
-    /// the lower limit, then brokers the lower mean put above their upper limit shed onto them. Nothing else moves,
-    /// so the re-plan costs about what the new brokers take, not a pass over the whole cluster.
-    mutating func fillNewBrokers(lane: Int) {
-        distOn[lane] = true
-        refreshLimits()
-        let leaderLane = Self.leaderLanes.contains(lane)
-        for d32 in dsts where ctx.eligible[Int(d32)] {
-            let d = Int(d32)
-            if leaderLane && agg[d][lane] < down[d][lane] { _ = takeLeadership(d, lane: lane) }
-            if agg[d][lane] < down[d][lane] { fill(d, lane: lane) }
-        }
-        for b in 0..<B where ctx.eligible[b] && ctx.srcAllowed[b] && agg[b][lane] > up[b][lane] { shed(b, lane: lane) }
     }
 
     /// The replicas of `b` worth moving for `lane`, ascending by their weight in it (disk for counts); those

@@ -50,7 +50,7 @@ extension Planner {
             target.leader[p] = target.replicas[range.lowerBound]
         }
         let targetContext = try PlanContext(model: target, request: request)
-        var opt = Optimizer(ctx: targetContext, tracing: false, focus: addedBrokers(target, targetContext))
+        var opt = Optimizer(ctx: targetContext, tracing: false)
         opt.run()
         let after = opt.assignment()
         let now = try PlanContext(model: model, request: request)
@@ -64,19 +64,5 @@ extension Planner {
             now, after: after, swaps: opt.swaps, trace: [:], before: evaluator.evaluation(now.currentAssignment),
             afterEvaluation: evaluator.evaluation(after), moves: proposalMoves(now, after: after))
         return Replan(result: result, partitionsReplanned: replanned)
-    }
-
-    /// When the only change is brokers added (new brokers holding nothing in the target, and no broker that must be
-    /// drained holding anything), those brokers: the optimizer then only fills them. Nil for any other change
-    /// (a broker lost is re-planned by every phase from the target).
-    static func addedBrokers(_ target: ClusterModel, _ ctx: PlanContext) -> [Int32]? {
-        var holds = [Bool](repeating: false, count: target.brokerCount)
-        for b in target.replicas { holds[Int(b)] = true }
-        var added: [Int32] = []
-        for b in 0..<target.brokerCount {
-            if holds[b] && !ctx.eligible[b] { return nil }
-            if !holds[b] && target.brokerState[b] == .new && ctx.dstAllowed[b] { added.append(Int32(b)) }
-        }
-        return added.isEmpty ? nil : added
     }
 }
