@@ -166,13 +166,13 @@ struct ScenarioService: Service {
         guard case .unavailable(let why) = outcome else { return outcome }
         switch step {
         case .reconcileRoll:
-            // Without the service there is no reconcile trigger; the roll itself is Ballast's real roll executor.
+            // The service does not roll from reconcile yet (501); the roll itself is Ballast's real roll executor.
             output.line(
                 "  (\(why): no config change is made; the roll runs in this process, through the same roll executor)")
             let result = await roll(trigger: "demo (in-process)")
             return result == .done
                 ? .doneWithout(
-                    "roll: every broker restarted through its agent (in-process: the service cannot reconcile yet)"
+                    "roll: every broker restarted through its agent (in-process: the service cannot roll from reconcile yet)"
                 )
                 : result
         case .reconcileDynamic, .alertUpscale, .downscale, .manualRebalance:

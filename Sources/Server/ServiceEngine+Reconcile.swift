@@ -12,7 +12,7 @@ public import ServiceContract
 
 /// Reconcile, as far as it is built: broker configs (cluster-wide and per broker) whose changes Kafka takes live
 /// are applied live by the config applier, as one `config` operation. A desired state that needs a restart, a
-/// broker-set change or a restart generation is refused (422) naming what: rolls and scales from reconcile are
+/// broker-set change or a restart generation is refused (501) naming what: rolls and scales from reconcile are
 /// not built yet. Idempotent: the same desired state answers the operation it created; a desired state the live
 /// cluster already has is a no-op.
 extension ServiceEngine {
@@ -41,20 +41,20 @@ extension ServiceEngine {
         }
         if let generation = request.restart?.generation {
             throw ServiceError(
-                .unprocessable,
+                .notImplemented,
                 "restart generation \(generation) asks for a roll; rolls from reconcile are not built in this engine yet"
             )
         }
         if request.pools != nil {
             throw ServiceError(
-                .unprocessable,
+                .notImplemented,
                 "pools asks for a broker-set change; scaling from reconcile is not built in this engine yet (use the "
                     + "upscale/downscale alerts or a rebalance)")
         }
         if !plan.restartNodes.isEmpty {
             let keys = plans.flatMap(\.plan.changes).filter { $0.action == .restart }.map(\.key)
             throw ServiceError(
-                .unprocessable,
+                .notImplemented,
                 "\(Set(keys).sorted().joined(separator: ", ")) need(s) a restart of broker(s) "
                     + "\(plan.restartNodes.map(String.init).joined(separator: ",")); rolls from reconcile are not "
                     + "built in this engine yet")

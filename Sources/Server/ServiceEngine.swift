@@ -36,7 +36,8 @@ public struct EnginePolicy: Sendable {
 /// What the service API asked that cannot be done; `status` is the HTTP status that says so.
 public struct ServiceError: Error, Sendable, CustomStringConvertible {
     public enum Status: Int, Sendable {
-        case badRequest = 400, notFound = 404, conflict = 409, tooLarge = 413, unprocessable = 422, unavailable = 503
+        case badRequest = 400, notFound = 404, conflict = 409, tooLarge = 413, unprocessable = 422, notImplemented =
+            501, unavailable = 503
     }
     public var status: Status
     public var message: String
