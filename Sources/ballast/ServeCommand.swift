@@ -31,7 +31,6 @@ struct ServeCommand: AsyncParsableCommand {
         let tokens: ServiceServer.Tokens
         let (host, port): (String, Int)
         var tls: TLSConfiguration?
-        let store: SQLiteOperationsStore
         do {
             settings = try ServiceConfiguration.load(path: config)
             (host, port) = try Self.address(listen ?? settings.listen ?? "127.0.0.1:8080")
@@ -44,10 +43,17 @@ struct ServeCommand: AsyncParsableCommand {
             if let t = settings.tls {
                 tls = try Self.tls(t)
             }
-            store = try Self.store(settings.store ?? "sqlite://~/.ballast/serve.sqlite")
         } catch {
             FileHandle.standardError.write(Data("ballast serve: \(error)\n".utf8))
             throw BallastExit.badInput
+        }
+        // sqlite:///PATH (one engine) or postgres://… (several engines on one database: the lease picks the leader).
+        let store: any ServiceRecordsStore
+        do {
+            store = try await OperationsStores.open(url: settings.store ?? "sqlite://~/.ballast/serve.sqlite")
+        } catch {
+            FileHandle.standardError.write(Data("ballast serve: store: \(error)\n".utf8))
+            throw error.code == .invalidLocation ? BallastExit.badInput : BallastExit.failed
         }
         let metrics = ServiceMetrics()
         // The runners' metrics (swift-metrics) go to the same registry.
@@ -84,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         await engine.stop()
         lease.cancel()
         await lease.value
+        await store.close()
         if case .failure(let error) = result {
             FileHandle.standardError.write(Data("ballast serve: \(error)\n".utf8))
             throw BallastExit.failed
@@ -95,17 +102,6 @@ struct ServeCommand: AsyncParsableCommand {
             (0...65535).contains(port)
         else { throw ServiceConfigurationError("listen \(text) is not host:port") }
         return (String(text[..<colon]), port)
-    }
-
-    static func store(_ url: String) throws -> SQLiteOperationsStore {
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw ServiceConfigurationError("store: the PostgreSQL store is not in this build yet; use sqlite:///PATH")
-        }
-        guard url.hasPrefix("sqlite://") else { throw ServiceConfigurationError("store \(url) is not sqlite:///PATH") }
-        let path = (String(url.dropFirst("sqlite://".count)) as NSString).expandingTildeInPath
-        do { return try SQLiteOperationsStore(file: path) } catch {
-            throw ServiceConfigurationError("store: \(error.message)")
-        }
     }
 
     static func tls(_ t: ServiceConfiguration.TLS) throws -> TLSConfiguration {
