@@ -237,4 +237,21 @@ import Testing
             _ = m.waited(now: t)
         }
     }
+
+    /// An observed catch-up rate is what a catch-up reached (one that ended between two samples looks slow), not a
+    /// capacity: at or below the writes it must not predict "never" and cut an unthrottled rack batch to one node.
+    @Test func anObservedCatchUpRateBelowTheWritesNeitherPredictsNeverNorShrinksTheBatch() {
+        let (s, _) = cluster()
+        let a = sample(s, at: 0, throttle: nil)
+        let b = sample(s, at: 10, throttle: nil)
+        let rates = CatchUpModel.writeRates(from: a, to: b, snapshot: s)
+        let slow = CatchUpModel(snapshot: s, sample: b, writeRates: rates, unthrottledRate: write)
+        #expect(slow.predict(batch: [1, 4], downSeconds: 30).seconds.isFinite)
+        #expect(slow.size(of: [1, 4], restartSeconds: 30).nodes == [1, 4])
+        // A rate above the writes still bounds the prediction, and is named.
+        let fast = CatchUpModel(snapshot: s, sample: b, writeRates: rates, unthrottledRate: 100 * write)
+        let p = fast.predict(batch: [1, 4], downSeconds: 30)
+        #expect(p.seconds > 0 && p.seconds.isFinite)
+        #expect(p.bottleneck.contains("observed catch-up rate"), "\(p.bottleneck)")
+    }
 }
