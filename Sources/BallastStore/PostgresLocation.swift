@@ -124,7 +124,12 @@ struct PostgresLocation {
             }
         }
         configuration.options.maximumConnections = poolSize
+        // A loaded host (or a server forking a backend per connection under load) can take more than the default
+        // 10 s to answer; a store that is really gone is still reported within half a minute.
+        configuration.options.connectTimeout = Self.connectTimeout
     }
+
+    static let connectTimeout: Duration = .seconds(30)
 
     /// The URL with its password (if any) replaced, for messages about a URL that could not be read.
     static func redacted(_ url: String) -> String {

@@ -44,8 +44,10 @@ public final class PostgresOperationsStore: ServiceRecordsStore {
     static func probe(_ target: PostgresLocation) async throws(StoreError) {
         let logger = Logger(label: "ballast.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         do {
+            var configuration = try target.connectionConfiguration()
+            configuration.options.connectTimeout = .seconds(Int64(PostgresLocation.connectTimeout.components.seconds))
             let connection = try await PostgresConnection.connect(
-                configuration: try target.connectionConfiguration(), id: 0, logger: logger)
+                configuration: configuration, id: 0, logger: logger)
             try await connection.close()
         } catch {
             throw StoreError(
