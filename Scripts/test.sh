@@ -41,7 +41,7 @@ python3 Scripts/check-architecture.py
 swift build --build-tests
 # A hung test must fail the run with a message, not use up CI's 90 minutes (a full run takes about 6 minutes).
 # `ballast demo`'s tests (a 9-broker simulator over 3 Kubernetes APIs, agents, the service, applications, chromium)
-# run on their own after the rest: beside the other 590 tests they loaded a 2-core machine until its servers missed
+# and the other heavy modules run on their own: all at once they loaded a 2-core machine until its servers missed
 # 10 s connect deadlines.
 run_tests() {
     timeout --kill-after=30 1200 swift test --skip-build "$@" || {
@@ -50,5 +50,9 @@ run_tests() {
         exit "$rc"
     }
 }
-run_tests --skip DemoCLITests
+# The heaviest test modules (simulated clusters, Kubernetes APIs, agents, real clients) each get the machine in turn.
+heavy='OperationsTests\.|IntegrationTests\.'
+run_tests --skip "$heavy"
+run_tests --filter 'OperationsTests\.'
+run_tests --filter 'IntegrationTests\.' --skip DemoCLITests
 run_tests --filter DemoCLITests
