@@ -250,7 +250,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "ServiceContract", "ServiceConfig", "Operations", "BallastStore", "KafkaAdmin", "KafkaModel", "Planner",
-                "Rebalancer", "AgentContract", "ConfigPlanning", "KafkaPolicies",
+                "Rebalancer", "Roller", "AgentContract", "ConfigPlanning", "KafkaPolicies",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
