@@ -6,6 +6,7 @@ import BallastTestSupport
 import Foundation
 import KafkaModel
 import KafkaSim
+import ServiceConfig
 import ServiceContract
 import Synchronization
 import Testing
@@ -235,6 +236,59 @@ struct ServiceReconcileTests {
             let end = try await s.engine.finished(id)
             #expect(end.state == .succeeded, "\(end.error ?? "")")
             #expect(driver.restarts == Dictionary(uniqueKeysWithValues: (1...9).map { (Int32($0), 1) }))
+        }
+    }
+
+    @Test(
+        "a roll running when its engine stops is resumed from its journal by the engine that takes the lease over: every node restarted exactly once"
+    )
+    func takeoverResumesTheRollFromItsJournal() async throws {
+        let sim = try await SimRollHarness.start()
+        defer { sim.cancel() }
+        let (dir, tokensLine) = try ServiceHarness.tokenFiles()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "agent-token".write(toFile: dir + "/agent.token", atomically: true, encoding: .utf8)
+        let driver = CountingDriver(sim)
+        try await withAgent(driver: driver, token: "agent-token") { agentURL in
+            let configuration = try ServiceConfiguration.parse(
+                yaml: """
+                    \(tokensLine)
+                    clusters:
+                      - name: sim
+                        bootstrap: \(sim.bootstrap)
+                        agents: [{name: k8s-1, url: "\(agentURL)", tokenFile: \(dir)/agent.token}]
+                    """)
+            // A lease far longer than the test: only giving it up hands it over.
+            var policy = Self.policy(maxBatch: 1)
+            policy.leaseTTL = .seconds(3600)
+            let a = ServiceEngine(
+                configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"),
+                engineId: "a", policy: policy)
+            let b = ServiceEngine(
+                configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"),
+                engineId: "b", policy: policy)
+            try await a.start()
+            try await b.start()
+            let (response, _) = try await a.reconcile("sim", ReconcileRequest(restart: .init(generation: 1)))
+            let id = try #require(response.operationId)
+            #expect(
+                try await ServiceAlertmanagerTests.eventually {
+                    try await a.operation(id).summary.progress.done >= 2
+                })
+            // The leader stops mid-roll (a restart may be under way) and gives the lease up.
+            await a.stop()
+            await a.yieldLeadership()
+            try await a.store.releaseLease(ServiceEngine.leaseName, holder: "a")
+            #expect(try await b.operation(id).summary.state == .running)
+            let before = driver.restarts.count
+            #expect(before < 9)
+            await b.renewLease()
+            let end = try await b.finished(id)
+            #expect(end.state == .succeeded, "\(end.error ?? "")")
+            #expect(driver.restarts == Dictionary(uniqueKeysWithValues: (1...9).map { (Int32($0), 1) }))
+            let events = try await b.operation(id).events.map(\.message)
+            #expect(events.contains { $0.hasPrefix("the roll resumes from its journal") }, "\(events)")
+            await b.stop()
         }
     }
 
