@@ -133,7 +133,7 @@ extension ServiceEngine {
         for a in c.agents {
             let client = HTTPAgentClient(endpoint: a.url, token: try a.token(), timeoutSeconds: 60)
             do {
-                agentNodes += try await retrying("the nodes of agent \(a.name)") { try await client.nodes() }
+                agentNodes += try await client.nodes()
             } catch {
                 throw ServiceError(.unavailable, "agent \(a.name) could not list its nodes: \(error)")
             }
