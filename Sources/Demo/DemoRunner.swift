@@ -157,6 +157,7 @@ public enum DemoRunner {
         let store = try SQLiteOperationsStore(file: env.directory + "/serve.sqlite")
         var policy = EnginePolicy()
         policy.scaleCooldown = .seconds(0)
+        policy.roll.timeouts.pollSeconds = 0.2
         let metrics = ServiceMetrics()
         let engine = ServiceEngine(
             configuration: configuration, store: store, engineId: "ballast-demo", policy: policy, metrics: metrics,
@@ -165,9 +166,8 @@ public enum DemoRunner {
         let serviceURL = ServiceURL()
         let router = ServiceServer.router(
             engine: engine, tokens: ServiceServer.Tokens(admin: adminToken, read: readToken), metrics: metrics)
-        let agentClients: [any AgentAPI] = agents.map {
-            LazyAgent(cluster: $0.cluster, directory: directory, token: $0.token)
-        }
+        let lazyAgents = agents.map { LazyAgent(cluster: $0.cluster, directory: directory, token: $0.token) }
+        let agentClients: [any AgentAPI] = lazyAgents
         let source = LiveDashboardSource(
             clusters: [
                 LiveDashboardCluster(
@@ -185,7 +185,7 @@ public enum DemoRunner {
             }, logger: logger)
         let scenario = ScenarioService(
             env: env, admin: admin, options: options, output: output, outcome: outcome, producer: producer,
-            consumer: consumer, agents: agentClients, service: serviceURL, adminToken: adminToken,
+            consumer: consumer, agents: lazyAgents, service: serviceURL, adminToken: adminToken,
             dashboard: port.stream)
         let services: [any Service] = [app, Sampler(stats: env.stats), scenario]
         let group = ServiceGroup(
