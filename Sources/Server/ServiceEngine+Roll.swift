@@ -72,7 +72,13 @@ extension ServiceEngine {
                     options: self.policy.roll, blockingSignals: 0)
                 try await store.begin(operationId: id, kind: .roll, spec: try spec.encoded(), at: Date())
             }
-            try await self.awaitLock(id, store: store, lock: lock)
+            do {
+                try await self.awaitLock(id, store: store, lock: lock)
+            } catch  where !(error is CancellationError) {
+                // Never started: its journal ends (a cancel while another operation held the cluster).
+                try? await store.record(id, batch: 0, node: nil, .failed, detail: "\(error)")
+                throw error
+            }
             self.startTracking(id, total: nodes?.count ?? body.summary.progress.total, resume: resume)
             while true {
                 switch try await self.rollOnce(id, c, admin: admin, agents: agents, nodes: nodes, resume: resume) {
