@@ -251,7 +251,7 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                             operationId, batch: batch, node: node, .restartRequested, detail: requestId)
                         do {
                             let op = try await timed("restart") {
-                                try await agent.restart(node: node, requestId: requestId)
+                                try await requestRestart(agent, node: node, requestId: requestId)
                             }
                             metrics.restartsRequested.increment()
                             operations[node] = op.id
@@ -331,6 +331,23 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
             throw error
         }
 
+    }
+
+    /// Asks `agent` to restart `node`. An agent that does not answer, or answers 5xx (its driver could not reach its
+    /// simulator or Kubernetes API), is asked again with the same request id — which an agent that did accept the
+    /// first request answers with the same operation — for up to `agentUnreachableSeconds`.
+    func requestRestart(_ agent: any AgentAPI, node: Int32, requestId: String) async throws -> AgentOperation {
+        let deadline = clock.now.advanced(by: .seconds(options.timeouts.agentUnreachableSeconds))
+        while true {
+            do {
+                return try await agent.restart(node: node, requestId: requestId)
+            } catch let error as AgentClientError where error.isTransient && clock.now < deadline {
+                logger.warning(
+                    "restart request not answered; asking again",
+                    metadata: ["node": "\(node)", LogKey.error: "\(error)"])
+                try await clock.sleep(for: .seconds(max(options.timeouts.pollSeconds, 0.05)))
+            }
+        }
     }
 
     /// Every agent's nodes, and the agent of each node (at the start of a roll: every agent must answer).
