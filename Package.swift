@@ -370,8 +370,9 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport",
+                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport", "ServiceContract",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
