@@ -315,12 +315,18 @@ struct ServiceReconcileTests {
     }
 
     @Test(
-        "a pools change scales up (the new broker registers and takes replicas), then back down (the broker drained to nothing before the pool shrinks)"
+        "a pools change scales up (the new broker registers and takes replicas), then back down (the broker drained to nothing before the pool shrinks), with an acks=all producer seeing no failed delivery"
     )
     func poolsScaleUpThenDown() async throws {
         // Not stopped at the end: see ServiceSimTests.upscaleThenDownscaleThroughTheSimAgent.
         let sim = try await SimRebalanceHarness.start(
             SimRebalanceHarness.model(brokers: 6, on: [1, 2, 3, 4, 5, 6]), timeScale: 10)
+        guard AcksAllProducer.isAvailable else {
+            Issue.record("python3-confluent-kafka is missing (Scripts/test.sh installs it)")
+            return
+        }
+        let topics = sim.simulator.withCluster { c in c.topics.map(\.name) }
+        let producer = try await AcksAllProducer.start(bootstrap: sim.bootstrap, topics: topics)
         try await Self.withService(sim) { s, _ in
             let up = try await s.post(
                 "/v1/clusters/sim/reconcile", json: ReconcileRequest(pools: ["brokers": Array(1...7)]))
@@ -352,6 +358,10 @@ struct ServiceReconcileTests {
                 "/v1/clusters/sim/reconcile", json: ReconcileRequest(pools: ["brokers": Array(1...6)]))
             #expect(try again.decode(ReconcileResponse.self).operationId == downId)
         }
+        let counts = try await producer.stop()
+        #expect(counts.ok > 0)
+        #expect(counts.failed == 0, "failed deliveries: \(counts.errors)")
+        #expect(counts.ok == counts.sent)
     }
 
     @Test(
