@@ -370,7 +370,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport", "ServiceContract",
+                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport", "ServiceContract", "Agent",
+                "AgentSimDriver",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import AgentSimDriver
 import BallastTestSupport
 import Foundation
 import KafkaModel
@@ -8,7 +9,8 @@ import Testing
 /// Two `ballast serve` processes on one real PostgreSQL database (Debian's `postgresql`, `initdb` in a temp
 /// directory by `TestPostgres`) and one simulated Kafka cluster over TCP: the leader is killed with SIGKILL in the
 /// middle of a throttled rebalance, the standby takes the `engine` lease and finishes the operation from the
-/// journal. The engines are other processes and announce nothing the test can await but their HTTP API, so the test
+/// journal; the same in the middle of a roll (reconcile's restart generation, the agent in the test process over
+/// HTTP with the sim driver). The engines are other processes and announce nothing the test can await but their HTTP API, so the test
 /// polls it (every 100 ms; deadlines of minutes only because a debug build on a loaded 2-core machine is slow).
 @Suite(
     .serialized, .enabled(if: ballastBinary != nil, "needs the built ballast binary (swift build)"),
@@ -17,7 +19,9 @@ struct ServeHATests {
     /// The simulator runs 10 cluster seconds per real second; throttles are cluster bytes per second.
     static let timeScale = 10.0
 
-    static func yaml(engine: String, store: String, sim: EmbeddedSimulator) -> String {
+    static func yaml(engine: String, store: String, sim: EmbeddedSimulator, agent: String? = nil, dir: String = "")
+        -> String
+    {
         """
         listen: 127.0.0.1:0
         store: \(store)
@@ -28,7 +32,7 @@ struct ServeHATests {
             bootstrap: \(sim.bootstrap)
             pools: {brokers: {min: 3, max: 9}}
 
-        """
+        """ + (agent.map { "    agents: [{name: k8s-1, url: \"\($0)\", tokenFile: \(dir)/agent.token}]\n" } ?? "")
     }
 
     @Test(
@@ -115,5 +119,75 @@ struct ServeHATests {
         #expect(SimRebalanceHarness.throttleConfigs(sim).isEmpty, "\(SimRebalanceHarness.throttleConfigs(sim))")
         #expect(sim.simulator.withCluster { $0.listReassignments() }.isEmpty)
         await b.stop()
+    }
+
+    /// Starts asked of each node since the simulator began (a restart is one).
+    static func starts(_ sim: EmbeddedSimulator) -> [Int32: Int] {
+        sim.simulator.withCluster { c in Dictionary(uniqueKeysWithValues: c.nodes.map { ($0.id, $0.starts) }) }
+    }
+
+    @Test(
+        "the leader killed with SIGKILL mid-roll: the standby takes the lease and resumes the roll from its journal, every broker restarted exactly once"
+    )
+    func sigkillMidRoll() async throws {
+        let postgres = try await TestPostgres.shared()
+        let database = try await postgres.createDatabase()
+        let store = postgres.url(database: database)
+        let sim = try await SimRollHarness.start()
+        defer { sim.cancel() }
+        let dir = NSTemporaryDirectory() + "serve-ha-roll-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "agent-token".write(toFile: dir + "/agent.token", atomically: true, encoding: .utf8)
+        let before = Self.starts(sim)
+        try await withAgent(
+            driver: SimDriver(control: sim.controlURL, pollMilliseconds: 20, requestTimeout: .seconds(120)),
+            token: "agent-token"
+        ) { agent in
+            let a = try await ServeProcess.start(
+                Self.yaml(engine: "engine-a", store: store, sim: sim, agent: agent, dir: dir), in: dir, name: "a")
+            defer { if a.child.process.isRunning { a.child.kill9() } }
+            #expect(try await eventually { try await a.call(.GET, "/readyz").decode(Readiness.self).leader })
+            let b = try await ServeProcess.start(
+                Self.yaml(engine: "engine-b", store: store, sim: sim, agent: agent, dir: dir), in: dir, name: "b")
+            defer { if b.child.process.isRunning { b.child.kill9() } }
+
+            let answer = try await a.post(
+                "/v1/clusters/sim/reconcile", json: ReconcileRequest(restart: .init(generation: 1, reason: "new image"))
+            )
+            #expect(answer.status == 202, "\(answer.text)")
+            let id = try #require(try answer.decode(ReconcileResponse.self).operationId, "\(answer.text)")
+            // Killed once a batch is done and others are not.
+            #expect(
+                try await eventually {
+                    let p = try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self).summary.progress
+                    return p.done >= 1 && p.done < p.total
+                }, "the roll restarted some brokers")
+            a.child.kill9()
+            let killedAt = ContinuousClock.now
+            await a.child.exit()
+            let atKill = try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self).summary.progress
+            let restartedAtKill = Self.starts(sim).filter { $0.value > before[$0.key] ?? 0 }.count
+
+            #expect(try await eventually { try await b.call(.GET, "/readyz").decode(Readiness.self).leader })
+            let takeover = ContinuousClock.now - killedAt
+            print(
+                "serve HA roll: SIGKILL at \(atKill.done)/\(atKill.total) nodes done (\(restartedAtKill) brokers asked "
+                    + "to restart by then); engine-b led \(takeover) after the kill (leaseSeconds 3)")
+            #expect(
+                try await eventually {
+                    try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self).summary.state.isFinal
+                }, "the standby finished the roll")
+            let detail = try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self)
+            #expect(detail.summary.state == .succeeded, "\(detail.summary.error ?? "") \(b.child.stderr.suffix(3000))")
+            #expect(detail.events.contains { $0.message == "started by engine engine-a" })
+            #expect(detail.events.contains { $0.message == "started by engine engine-b" })
+            // Every broker restarted exactly once: the simulator counts the starts asked of each node.
+            let after = Self.starts(sim)
+            let restarted = after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }
+            #expect(restarted.allSatisfy { $0.1 == 1 }, "starts per node: \(restarted.sorted { $0.0 < $1.0 })")
+            #expect(restarted.count == 9)
+            await b.stop()
+        }
     }
 }
