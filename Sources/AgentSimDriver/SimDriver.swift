@@ -15,6 +15,8 @@ public struct SimDriver: NodeDriver {
     let clock: AnyClock
     /// How long one call to the control API may take.
     let requestTimeout: Duration
+    /// The broker list, shared by every concurrent restart's polls (see `BrokerListPoll`).
+    let brokerList = BrokerListPoll()
 
     public init(
         control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100,
@@ -40,7 +42,14 @@ public struct SimDriver: NodeDriver {
         var brokers: [SimBroker]
     }
 
+    /// The simulator's brokers, as listed at most `pollMilliseconds` ago: a rack of 20 brokers restarting at once
+    /// polled the control API 200 times a second, and the agent's own calls then waited behind them past their
+    /// deadline.
     func brokers() async throws -> [SimBroker] {
+        try await brokerList.get(maxAge: .milliseconds(pollMilliseconds)) { try await listBrokers() }
+    }
+
+    func listBrokers() async throws -> [SimBroker] {
         let data = try await call("GET", "/v1/brokers")
         if let list = try? JSONDecoder().decode([SimBroker].self, from: data) { return list }
         do {
@@ -76,7 +85,8 @@ public struct SimDriver: NodeDriver {
                 _ = try await call("POST", "/v1/brokers/\(node)/\(action)")
                 return
             } catch let error as AgentError where error.code == .unreachable && clock.elapsed < deadline {
-                if let state = try? await brokers().first(where: { $0.id == node })?.state, applied.contains(state) {
+                if let state = try? await listBrokers().first(where: { $0.id == node })?.state, applied.contains(state)
+                {
                     return
                 }
                 try await clock.sleep(for: .milliseconds(pollMilliseconds))
@@ -188,5 +198,25 @@ public struct SimDriver: NodeDriver {
                     + String(buffer: body).prefix(300))
         }
         return Data(body.readableBytesView)
+    }
+}
+
+/// One broker-list call at a time for all the callers of a driver: a caller gets the answer of the call in flight, or
+/// one younger than `maxAge`.
+actor BrokerListPoll {
+    var inFlight: Task<[SimDriver.SimBroker], any Error>?
+    var last: (at: ContinuousClock.Instant, list: [SimDriver.SimBroker])?
+
+    func get(
+        maxAge: Duration, _ fetch: @escaping @Sendable () async throws -> [SimDriver.SimBroker]
+    ) async throws -> [SimDriver.SimBroker] {
+        if let last, last.at.duration(to: .now) < maxAge { return last.list }
+        if let inFlight { return try await inFlight.value }
+        let task = Task { try await fetch() }
+        inFlight = task
+        defer { inFlight = nil }
+        let list = try await task.value
+        last = (.now, list)
+        return list
     }
 }
