@@ -250,7 +250,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "ServiceContract", "ServiceConfig", "Operations", "BallastStore", "KafkaAdmin", "KafkaModel", "Planner",
-                "Rebalancer", "AgentContract", "ConfigPlanning", "KafkaPolicies",
+                "Rebalancer", "Roller", "AgentContract", "ConfigPlanning", "KafkaPolicies",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -370,8 +370,9 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport",
+                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport", "ServiceContract",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
