@@ -83,10 +83,14 @@ public struct SimDriver: NodeDriver {
         while true {
             do {
                 _ = try await call("POST", "/v1/brokers/\(node)/\(action)")
+                // A list from before the change would show the broker as it was (`stopped` right after a start reads
+                // as a broker that died during start-up).
+                await brokerList.invalidate()
                 return
             } catch let error as AgentError where error.code == .unreachable && clock.elapsed < deadline {
                 if let state = try? await listBrokers().first(where: { $0.id == node })?.state, applied.contains(state)
                 {
+                    await brokerList.invalidate()
                     return
                 }
                 try await clock.sleep(for: .milliseconds(pollMilliseconds))
@@ -206,6 +210,14 @@ public struct SimDriver: NodeDriver {
 actor BrokerListPoll {
     var inFlight: Task<[SimDriver.SimBroker], any Error>?
     var last: (at: ContinuousClock.Instant, list: [SimDriver.SimBroker])?
+    /// Grows at each `invalidate`: a call begun before it is neither joined nor kept.
+    var generation = 0
+
+    func invalidate() {
+        generation += 1
+        inFlight = nil
+        last = nil
+    }
 
     func get(
         maxAge: Duration, _ fetch: @escaping @Sendable () async throws -> [SimDriver.SimBroker]
@@ -213,10 +225,13 @@ actor BrokerListPoll {
         if let last, last.at.duration(to: .now) < maxAge { return last.list }
         if let inFlight { return try await inFlight.value }
         let task = Task { try await fetch() }
+        let started = generation
         inFlight = task
-        defer { inFlight = nil }
-        let list = try await task.value
-        last = (.now, list)
-        return list
+        let result = await task.result
+        if generation == started {
+            inFlight = nil
+            if case .success(let list) = result { last = (.now, list) }
+        }
+        return try result.get()
     }
 }
