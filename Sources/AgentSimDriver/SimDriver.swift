@@ -181,6 +181,19 @@ public struct SimDriver: NodeDriver {
     }
 
     func call(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
+        guard method != "GET" else { return try await send(method, path, body: body) }
+        // A change (stop, start, add, remove) makes the shared broker list stale, whether or not its answer arrives.
+        do {
+            let data = try await send(method, path, body: body)
+            await brokerList.invalidate()
+            return data
+        } catch {
+            await brokerList.invalidate()
+            throw error
+        }
+    }
+
+    func send(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: control + path)
         request.method = .init(rawValue: method)
         if let body {
