@@ -15,6 +15,8 @@ public struct SimDriver: NodeDriver {
     let clock: AnyClock
     /// How long one call to the control API may take.
     let requestTimeout: Duration
+    /// The broker list, shared by every concurrent restart's polls (see `BrokerListPoll`).
+    let brokerList = BrokerListPoll()
 
     public init(
         control: String, client: HTTPClient = .shared, timeoutSeconds: Double = 300, pollMilliseconds: Int64 = 100,
@@ -40,7 +42,14 @@ public struct SimDriver: NodeDriver {
         var brokers: [SimBroker]
     }
 
+    /// The simulator's brokers, as listed at most `pollMilliseconds` ago: a rack of 20 brokers restarting at once
+    /// polled the control API 200 times a second, and the agent's own calls then waited behind them past their
+    /// deadline.
     func brokers() async throws -> [SimBroker] {
+        try await brokerList.get(maxAge: .milliseconds(pollMilliseconds)) { try await listBrokers() }
+    }
+
+    func listBrokers() async throws -> [SimBroker] {
         let data = try await call("GET", "/v1/brokers")
         if let list = try? JSONDecoder().decode([SimBroker].self, from: data) { return list }
         do {
@@ -74,9 +83,14 @@ public struct SimDriver: NodeDriver {
         while true {
             do {
                 _ = try await call("POST", "/v1/brokers/\(node)/\(action)")
+                // A list from before the change would show the broker as it was (`stopped` right after a start reads
+                // as a broker that died during start-up).
+                await brokerList.invalidate()
                 return
             } catch let error as AgentError where error.code == .unreachable && clock.elapsed < deadline {
-                if let state = try? await brokers().first(where: { $0.id == node })?.state, applied.contains(state) {
+                if let state = try? await listBrokers().first(where: { $0.id == node })?.state, applied.contains(state)
+                {
+                    await brokerList.invalidate()
                     return
                 }
                 try await clock.sleep(for: .milliseconds(pollMilliseconds))
@@ -167,6 +181,19 @@ public struct SimDriver: NodeDriver {
     }
 
     func call(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
+        guard method != "GET" else { return try await send(method, path, body: body) }
+        // A change (stop, start, add, remove) makes the shared broker list stale, whether or not its answer arrives.
+        do {
+            let data = try await send(method, path, body: body)
+            await brokerList.invalidate()
+            return data
+        } catch {
+            await brokerList.invalidate()
+            throw error
+        }
+    }
+
+    func send(_ method: String, _ path: String, body: Data? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: control + path)
         request.method = .init(rawValue: method)
         if let body {
@@ -188,5 +215,36 @@ public struct SimDriver: NodeDriver {
                     + String(buffer: body).prefix(300))
         }
         return Data(body.readableBytesView)
+    }
+}
+
+/// One broker-list call at a time for all the callers of a driver: a caller gets the answer of the call in flight, or
+/// one younger than `maxAge`.
+actor BrokerListPoll {
+    var inFlight: Task<[SimDriver.SimBroker], any Error>?
+    var last: (at: ContinuousClock.Instant, list: [SimDriver.SimBroker])?
+    /// Grows at each `invalidate`: a call begun before it is neither joined nor kept.
+    var generation = 0
+
+    func invalidate() {
+        generation += 1
+        inFlight = nil
+        last = nil
+    }
+
+    func get(
+        maxAge: Duration, _ fetch: @escaping @Sendable () async throws -> [SimDriver.SimBroker]
+    ) async throws -> [SimDriver.SimBroker] {
+        if let last, last.at.duration(to: .now) < maxAge { return last.list }
+        if let inFlight { return try await inFlight.value }
+        let task = Task { try await fetch() }
+        let started = generation
+        inFlight = task
+        let result = await task.result
+        if generation == started {
+            inFlight = nil
+            if case .success(let list) = result { last = (.now, list) }
+        }
+        return try result.get()
     }
 }

@@ -73,13 +73,16 @@ import Testing
         } catch {
             Issue.record("unexpected error \(error)")
         }
-        #expect(fake.restarts == restarts)
+        // Within a batch the requests go out together: their order is not fixed.
+        #expect(fake.restarts.sorted() == restarts.sorted())
         #expect(events.all.filter { if case .failed = $0 { true } else { false } }.count == 1)
     }
 
+    /// The batch's requests go out together (1, 4 and 7); node 4's is never answered: the roll fails naming it and
+    /// no later batch starts.
     @Test func anUnreachableAgentStopsTheRollAtThatNodeAndRestartsNothingMore() async {
         let fake = FakeKafka(Fixture.cluster().0) { $0.unreachable = [4] }
-        await expectFailure(fake, node: 4, containing: "unreachable", restarts: [1])
+        await expectFailure(fake, node: 4, containing: "unreachable", restarts: [1, 7])
     }
 
     /// An agent that answers a restart request with 502 (its driver could not reach its simulator or Kubernetes API)
@@ -94,8 +97,9 @@ import Testing
         #expect(restarted.sorted() == (1...9).map { Int32($0) })
         #expect(fake.restarts.count == 9)
         let asked = agent.asked.withLock { $0 }
-        #expect(asked.prefix(4).allSatisfy { $0 == asked[0] })
+        // Asked again, always with the node's own request id.
         #expect(asked.count == 9 + 3)
+        #expect(Set(asked).count == 9)
     }
 
     @Test func aFailingRestartCommandStopsTheRoll() async {
@@ -124,22 +128,24 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journal = try SQLiteOperationsStore(directory: dir)
         try await journal.begin(operationId: "roll-test", spec: Data("{}".utf8))
-        // The roller dies right after the agent accepted node 5's restart (batch 2: 2, 5, 8).
+        // The roller dies right after the agent accepted node 5's restart (batch 2: 2, 5, 8, asked together).
         let fake = FakeKafka(Fixture.cluster().0) { $0.crashAfterRequest = [5] }
         await #expect(throws: CancellationError.self) { try await executor(fake, journal: journal).run() }
-        #expect(fake.restarts == [1, 4, 7, 2, 5])
+        // Node 8's request was journaled and sent with 5's; whether it reached the agent before the crash varies.
+        #expect(Array(fake.restarts.prefix(3)).sorted() == [1, 4, 7])
+        #expect(Set(fake.restarts).isSuperset(of: [2, 5]) && Set(fake.restarts).isSubset(of: [1, 4, 7, 2, 5, 8]))
 
         fake.state.withLock { $0.crashAfterRequest = [] }
         let state = try await SQLiteOperationsStore(directory: dir).resumeState(
             try #require(try await journal.latestUnfinished()))
-        #expect(state.completed == [1, 4, 7] && state.inFlight == [2, 5])
+        #expect(state.completed == [1, 4, 7] && state.inFlight == [2, 5, 8])
         let events = Events()
         try await executor(fake, journal: journal, resume: state).run { events.add($0) }
         #expect(fake.restarts.sorted() == (1...9).map { Int32($0) })
         #expect(Set(fake.restarts).count == fake.restarts.count)
-        #expect(events.batches.first == [2, 5])
-        #expect(events.all.contains(.batchStarted(index: 2, nodes: [2, 5], zone: "", cluster: "", downNode: false)))
-        #expect(try await journal.steps("roll-test").filter { $0.kind == .batchDone }.map(\.batch) == [1, 2, 3, 4])
+        #expect(events.batches.first == [2, 5, 8])
+        #expect(events.all.contains(.batchStarted(index: 2, nodes: [2, 5, 8], zone: "", cluster: "", downNode: false)))
+        #expect(try await journal.steps("roll-test").filter { $0.kind == .batchDone }.map(\.batch) == [1, 2, 3])
         #expect(fake.minIsrSeen >= 2)
         #expect(try await journal.latestUnfinished() == nil)
     }
