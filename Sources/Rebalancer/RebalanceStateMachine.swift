@@ -127,6 +127,8 @@ public struct RebalanceStateMachine: Sendable {
     }
 
     public let moves: [PlannedMove]
+    /// Each move's `added` brokers, computed once (read at every poll).
+    let addedBrokers: FlatLists
     public let options: RebalanceOptions
     public internal(set) var status: [MoveStatus]
     public internal(set) var detail: [String]
@@ -202,6 +204,7 @@ public struct RebalanceStateMachine: Sendable {
         priors: [ThrottlePrior] = [], stopRequested: Bool = false
     ) {
         self.moves = moves
+        addedBrokers = FlatLists(moves.lazy.map(\.added))
         self.options = options
         let initial = moves.indices.map { journal[$0]?.0 ?? MoveStatus.pending }
         status = initial
@@ -334,11 +337,16 @@ public struct RebalanceStateMachine: Sendable {
     /// What the next read must include: the throttles the execution changed or is about to change; replica sizes
     /// while moves may start.
     func readRequest() -> ReadRequest {
-        var resources = extraReads
-        for k in touched { resources.insert(k.resource) }
+        // Sorted, then each once: cheaper than a set of every touched key's resource at every poll.
+        var resources = Array(extraReads)
+        resources.reserveCapacity(extraReads.count + touched.count)
+        for k in touched { resources.append(k.resource) }
+        resources.sort(by: ThrottleKey.precedes)
+        var unique: [ConfigResource] = []
+        unique.reserveCapacity(resources.count / 2 + 1)
+        for r in resources where unique.last != r { unique.append(r) }
         let mayStart = phase == .running && !stopRequested && pendingCount > 0
-        return ReadRequest(
-            configs: resources.sorted { ThrottleKey($0, "") < ThrottleKey($1, "") }, logDirs: mayStart)
+        return ReadRequest(configs: unique, logDirs: mayStart)
     }
 
     /// The next action of this poll, once the previous one is done; a wait (or the end) when none is left.
@@ -416,20 +424,20 @@ public struct RebalanceStateMachine: Sendable {
     mutating func addLoad(_ m: Int) {
         guard !runtime[m].loaded, moves[m].copiesData else { return }
         runtime[m].loaded = true
-        for b in moves[m].added { load[b, default: 0] += bytes[m] }
-        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] += bytes[m] * Int64(moves[m].added.count) }
+        for b in addedBrokers[m] { load[b, default: 0] += bytes[m] }
+        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] += bytes[m] * Int64(addedBrokers[m].count) }
     }
 
     mutating func removeLoad(_ m: Int) {
         guard runtime[m].loaded else { return }
         runtime[m].loaded = false
-        for b in moves[m].added { load[b, default: 0] -= bytes[m] }
-        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] -= bytes[m] * Int64(moves[m].added.count) }
+        for b in addedBrokers[m] { load[b, default: 0] -= bytes[m] }
+        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] -= bytes[m] * Int64(addedBrokers[m].count) }
     }
 
     mutating func takeSlots(_ m: Int, leader: Int32) {
         guard runtime[m].slotBrokers.isEmpty else { return }
-        var brokers = moves[m].added
+        var brokers = Array(addedBrokers[m])
         if leader >= 0 && !brokers.contains(leader) { brokers.append(leader) }
         runtime[m].slotBrokers = brokers
         for b in brokers { slots[b, default: 0] += 1 }
@@ -486,7 +494,7 @@ public struct RebalanceStateMachine: Sendable {
         let t = options.timeouts
         let rate = options.throttleBytesPerSecond.map(Double.init) ?? t.unthrottledBytesPerSecond
         let share = Double(runtime[m].slotBrokers.map { slots[$0] ?? 1 }.max() ?? 1)
-        let copies = Double(max(1, moves[m].added.count))
+        let copies = Double(max(1, addedBrokers[m].count))
         let expected = Double(bytes[m]) * copies * share / rate
         let stuck = max(t.stuckFloorSeconds, t.stuckFactor * expected)
         runtime[m].startedAt = now
