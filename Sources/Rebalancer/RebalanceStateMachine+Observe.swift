@@ -61,8 +61,9 @@ extension RebalanceStateMachine {
     struct View {
         let snapshot: ClusterSnapshot
         let moves: [PlannedMove]
-        /// Each topic's index in the snapshot.
-        let topicPosition: [String: Int]
+        /// Each topic's index in the snapshot, by its number in `topicNumbers` (-1: not in the snapshot).
+        let topicPosition: [Int]
+        let moveTopic: [Int]
         var reassignment: [Int: PartitionReassignment] = [:]  // by move
         let alive: Set<Int32>
         var gateReason: String?
@@ -72,12 +73,12 @@ extension RebalanceStateMachine {
             moves = machine.moves
             alive = Set(o.snapshot.brokers.map(\.id))
             let topics = o.snapshot.topics
-            var positions: [String: Int] = [:]
-            positions.reserveCapacity(topics.count)
+            var positions = [Int](repeating: -1, count: machine.topicNumbers.count)
+            moveTopic = machine.moveTopic
             var offline: TopicPartition?
             var underMin: (TopicPartition, Int, Int)?
             for ti in topics.indices {
-                positions[topics[ti].name] = ti
+                if let n = machine.topicNumbers[topics[ti].name] { positions[n] = ti }
                 guard offline == nil else { continue }
                 let minIsr = topics[ti].minInSyncReplicas
                 // Read in place (no copy of each partition, no bounds checks): every partition, at every poll.
@@ -122,7 +123,8 @@ extension RebalanceStateMachine {
         /// Where a move's partition is in the snapshot: its topic, then the partition at its own index (where Kafka
         /// lists it) or, failing that, found by id.
         func location(_ m: Int) -> (topic: Int, partition: Int)? {
-            guard let ti = topicPosition[moves[m].topicPartition.topic] else { return nil }
+            let ti = topicPosition[moveTopic[m]]
+            guard ti >= 0 else { return nil }
             let id = moves[m].topicPartition.partition
             let partitions = snapshot.topics[ti].partitions
             let at = Int(id)

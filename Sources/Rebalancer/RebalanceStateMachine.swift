@@ -160,6 +160,10 @@ public struct RebalanceStateMachine: Sendable {
     var inFlightCount = 0
     /// topic → partition → move index.
     let moveIndex: [String: [Int32: Int]]
+    /// Each topic of the moves numbered (in `topicNumbers`), and each move's topic number: a poll finds a move's
+    /// partition in the snapshot by number, with no string hashed per move.
+    let topicNumbers: [String: Int]
+    let moveTopic: [Int]
     /// Moves Kafka may be moving or whose leadership is still to move: reconciled at every read.
     var active: Set<Int> = []
     /// Moves that copy no data (reorder or leadership only), still pending.
@@ -215,6 +219,13 @@ public struct RebalanceStateMachine: Sendable {
         var index: [String: [Int32: Int]] = [:]
         for (i, m) in moves.enumerated() { index[m.topicPartition.topic, default: [:]][m.topicPartition.partition] = i }
         moveIndex = index
+        var numbers: [String: Int] = [:]
+        moveTopic = moves.map { m in
+            if let n = numbers[m.topicPartition.topic] { return n }
+            numbers[m.topicPartition.topic] = numbers.count
+            return numbers.count - 1
+        }
+        topicNumbers = numbers
         instant = moves.indices.filter { !moves[$0].copiesData && initial[$0] == .pending }
         pendingCount = initial.filter { $0 == .pending }.count
         bytesTotal = moves.reduce(0) { $0 + $1.bytesToCopy }
