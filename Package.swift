@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "KafkaPolicies", dependencies: ["KafkaModel"], swiftSettings: strict),
         // Deciders.
         .target(name: "Planner", dependencies: ["KafkaModel"], swiftSettings: strict),
-        .target(name: "Roller", dependencies: ["KafkaModel"], swiftSettings: strict),
+        .target(name: "Roller", dependencies: ["KafkaModel", "Rebalancer"], swiftSettings: strict),
         .target(name: "Rebalancer", dependencies: ["KafkaModel"], swiftSettings: strict),
         .target(name: "ConfigPlanning", dependencies: ["KafkaModel", "KafkaPolicies"], swiftSettings: strict),
         // The agent HTTP API's types, shared by the agent server and its clients.
@@ -250,7 +250,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "ServiceContract", "ServiceConfig", "Operations", "BallastStore", "KafkaAdmin", "KafkaModel", "Planner",
-                "Rebalancer", "AgentContract", "ConfigPlanning", "KafkaPolicies",
+                "Rebalancer", "Roller", "AgentContract", "ConfigPlanning", "KafkaPolicies",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -314,7 +314,8 @@ let package = Package(
         .testTarget(name: "KafkaPoliciesTests", dependencies: ["KafkaPolicies", "KafkaModel"], swiftSettings: strict),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "KafkaModel"], swiftSettings: strict),
         .testTarget(
-            name: "RollerTests", dependencies: ["Roller", "KafkaModel", "BallastTestSupport"], swiftSettings: strict),
+            name: "RollerTests", dependencies: ["Roller", "Rebalancer", "KafkaModel", "BallastTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "RebalancerTests", dependencies: ["Rebalancer", "KafkaModel"], swiftSettings: strict),
         .testTarget(
             name: "ConfigPlanningTests",
@@ -369,8 +370,9 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport",
+                "KafkaSim", "KafkaAdmin", "KafkaModel", "BallastTestSupport", "ServiceContract",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -100,7 +100,13 @@ public enum AgentServer {
                 else { return error(.badRequest, "the restart request body is not valid JSON") }
                 requestId = decoded.requestId
             }
-            guard try await driver.manages(node: id) else {
+            // A driver that cannot answer (its simulator or Kubernetes API slow or unreachable) is a 502 with the
+            // reason, as for the node list: the roller asks again with the same request id.
+            let managed: Bool
+            do { managed = try await driver.manages(node: id) } catch {
+                return Self.error(.badGateway, "the agent could not tell whether it manages node \(id): \(error)")
+            }
+            guard managed else {
                 return error(.notFound, "node \(id) is not managed by this agent")
             }
             switch await operations.start(node: id, requestId: requestId) {

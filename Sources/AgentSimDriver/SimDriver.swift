@@ -59,17 +59,43 @@ public struct SimDriver: NodeDriver {
     }
 
     public func restart(node: Int32) async throws {
-        _ = try await call("POST", "/v1/brokers/\(node)/stop")
+        try await post(node, "stop", applied: ["stopping", "stopped"])
         try await waitFor(node, state: "stopped")
-        _ = try await call("POST", "/v1/brokers/\(node)/start")
+        try await post(node, "start", applied: ["starting", "running"])
         // Once started, `stopped` means the process died during start-up: it will not come back by itself.
         try await waitFor(node, state: "running", failingOn: "stopped")
     }
 
+    /// Asks the simulator to `stop` or `start` a broker. A call that failed (a control API slow to answer on a loaded
+    /// machine) may still have been applied: the broker's state says so before the call is made again, until
+    /// `timeoutSeconds`.
+    func post(_ node: Int32, _ action: String, applied: Set<String>) async throws {
+        let deadline = clock.elapsed + .seconds(timeoutSeconds)
+        while true {
+            do {
+                _ = try await call("POST", "/v1/brokers/\(node)/\(action)")
+                return
+            } catch let error as AgentError where error.code == .unreachable && clock.elapsed < deadline {
+                if let state = try? await brokers().first(where: { $0.id == node })?.state, applied.contains(state) {
+                    return
+                }
+                try await clock.sleep(for: .milliseconds(pollMilliseconds))
+            }
+        }
+    }
+
+    /// Polls the broker's state until it is `state`. A poll the control API does not answer in time is not the
+    /// broker's failure: polling goes on until `timeoutSeconds`.
     func waitFor(_ node: Int32, state: String, failingOn dead: String? = nil) async throws {
         let deadline = clock.elapsed + .seconds(timeoutSeconds)
         while true {
-            let current = try await brokers().first { $0.id == node }?.state
+            let current: String?
+            do {
+                current = try await brokers().first { $0.id == node }?.state
+            } catch let error as AgentError where error.code == .unreachable && clock.elapsed < deadline {
+                try await clock.sleep(for: .milliseconds(pollMilliseconds))
+                continue
+            }
             if current == state { return }
             if let dead, current == dead {
                 throw AgentError(

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 
 /// The operations store in one SQLite file (GRDB): `roller.sqlite` under the state directory (`--state-dir`).
 ///
@@ -13,6 +14,8 @@ public final class SQLiteOperationsStore: OperationsStore {
 
     let db: DatabaseQueue
     public let path: String
+    /// Alert writes waiting for the next transaction (`recordAlerts`).
+    let alertWrites = Mutex(AlertWrites())
     public var location: String { path }
 
     /// Opens (creating when missing) the store in `directory`, and brings its schema up to date.

@@ -34,41 +34,59 @@ public enum DemoRunner {
             configuration: .init(services: [env.sim, env.kubernetes], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await base.run() }
-            defer { tasks.cancelAll() }
-            guard await env.sim.waitUntilReady() != nil else {
-                throw DemoUsageError("the simulated Kafka cluster did not start")
-            }
-            let endpoints = await env.kubernetes.waitUntilReady()
-            let admin = try KafkaAdmin(
-                configuration: KafkaAdminConfiguration(bootstrap: env.sim.bootstrap), logger: logger)
-            var agents: [DemoAgent] = []
-            for e in endpoints.sorted(by: { $0.name < $1.name }) {
-                let client = try KubernetesClient(connection: try .kubeconfig(path: e.kubeconfig, context: nil))
-                var configuration = KubernetesDriver.Configuration()
-                configuration.restartTimeout = .seconds(600)
-                configuration.scaleTimeout = .seconds(900)
-                let token = UUID().uuidString
-                let tokenFile = env.directory + "/agent-\(e.name).token"
-                try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-                agents.append(
-                    DemoAgent(
-                        cluster: e.name, token: token, tokenFile: tokenFile,
-                        driver: try KubernetesDriver(client: client, configuration: configuration, logger: logger)))
-            }
             let result: Result<Void, any Error>
             do {
                 result = .success(
-                    try await runServices(
-                        env: env, admin: admin, agents: agents, options: options, output: output, outcome: outcome))
+                    try await runAgentsAndServices(env: env, options: options, output: output, outcome: outcome))
             } catch {
                 result = .failure(error)
             }
-            for a in agents { try? await a.driver.client.shutdown() }
-            await admin.shutdown()
+            // Graceful, never cancelled: a cancelled server can trap on a connection it has just accepted
+            // (apple/swift-nio#3481).
             await base.triggerGracefulShutdown()
+            try await tasks.waitForAll()
             try result.get()
         }
         return outcome.passed.withLock { $0 }
+    }
+
+    /// Once the simulator and the Kubernetes APIs serve: one `kubernetes` agent per Kubernetes cluster, then the
+    /// services (`runServices`).
+    static func runAgentsAndServices(
+        env: DemoEnvironment, options: DemoOptions, output: DemoOutput, outcome: DemoOutcome
+    ) async throws {
+        let logger = env.logger
+        guard await env.sim.waitUntilReady() != nil else {
+            throw DemoUsageError("the simulated Kafka cluster did not start")
+        }
+        let endpoints = await env.kubernetes.waitUntilReady()
+        let admin = try KafkaAdmin(
+            configuration: KafkaAdminConfiguration(bootstrap: env.sim.bootstrap), logger: logger)
+        var agents: [DemoAgent] = []
+        for e in endpoints.sorted(by: { $0.name < $1.name }) {
+            let client = try KubernetesClient(connection: try .kubeconfig(path: e.kubeconfig, context: nil))
+            var configuration = KubernetesDriver.Configuration()
+            configuration.restartTimeout = .seconds(600)
+            configuration.scaleTimeout = .seconds(900)
+            let token = UUID().uuidString
+            let tokenFile = env.directory + "/agent-\(e.name).token"
+            try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            agents.append(
+                DemoAgent(
+                    cluster: e.name, token: token, tokenFile: tokenFile,
+                    driver: try KubernetesDriver(client: client, configuration: configuration, logger: logger)))
+        }
+        let result: Result<Void, any Error>
+        do {
+            result = .success(
+                try await runServices(
+                    env: env, admin: admin, agents: agents, options: options, output: output, outcome: outcome))
+        } catch {
+            result = .failure(error)
+        }
+        for a in agents { try? await a.driver.client.shutdown() }
+        await admin.shutdown()
+        try result.get()
     }
 
     /// The agents first (the service's configuration names their URLs), then `ballast serve`'s engine with the
@@ -157,6 +175,7 @@ public enum DemoRunner {
         let store = try SQLiteOperationsStore(file: env.directory + "/serve.sqlite")
         var policy = EnginePolicy()
         policy.scaleCooldown = .seconds(0)
+        policy.roll.timeouts.pollSeconds = 0.2
         let metrics = ServiceMetrics()
         let engine = ServiceEngine(
             configuration: configuration, store: store, engineId: "ballast-demo", policy: policy, metrics: metrics,
@@ -165,9 +184,8 @@ public enum DemoRunner {
         let serviceURL = ServiceURL()
         let router = ServiceServer.router(
             engine: engine, tokens: ServiceServer.Tokens(admin: adminToken, read: readToken), metrics: metrics)
-        let agentClients: [any AgentAPI] = agents.map {
-            LazyAgent(cluster: $0.cluster, directory: directory, token: $0.token)
-        }
+        let lazyAgents = agents.map { LazyAgent(cluster: $0.cluster, directory: directory, token: $0.token) }
+        let agentClients: [any AgentAPI] = lazyAgents
         let source = LiveDashboardSource(
             clusters: [
                 LiveDashboardCluster(
@@ -185,7 +203,7 @@ public enum DemoRunner {
             }, logger: logger)
         let scenario = ScenarioService(
             env: env, admin: admin, options: options, output: output, outcome: outcome, producer: producer,
-            consumer: consumer, agents: agentClients, service: serviceURL, adminToken: adminToken,
+            consumer: consumer, agents: lazyAgents, service: serviceURL, adminToken: adminToken,
             dashboard: port.stream)
         let services: [any Service] = [app, Sampler(stats: env.stats), scenario]
         let group = ServiceGroup(

@@ -5,9 +5,7 @@ import KafkaAdmin
 import KafkaModel
 import Logging
 import Operations
-import Roller
 import ServiceLifecycle
-import Synchronization
 
 /// The demo's terminal: one line per step, flushed at once (a script reads them as they come).
 public struct DemoOutput: Sendable {
@@ -45,7 +43,7 @@ enum DemoStep: String, Sendable, CaseIterable {
     case reconcileDynamic = "reconcile: a dynamic config change, applied live (no restart)"
     case reconcileRoll = "roll: a read-only config change (reconcile), rolled broker by broker"
     case alertUpscale = "alert: an Alertmanager upscale alert adds brokers and rebalances onto them"
-    case downscale = "downscale: brokers drained, then the pool scaled down"
+    case downscale = "downscale: a reconcile without the added brokers drains them, then scales the pool down"
     case manualRebalance = "rebalance: a manual dry run, then its execution by hash"
 
     static func steps(_ scenario: DemoOptions.Scenario) -> [DemoStep] {
@@ -61,10 +59,6 @@ enum DemoStep: String, Sendable, CaseIterable {
 /// What a step came to.
 enum StepOutcome: Sendable, Equatable {
     case done
-    /// Done without its trigger (the service): what was done instead.
-    case doneWithout(String)
-    /// The service does not offer the trigger (answered 501).
-    case unavailable(String)
     case skipped(String)
     case failed(String)
 }
@@ -79,7 +73,8 @@ struct ScenarioService: Service {
     let outcome: DemoOutcome
     let producer: DemoProducer
     let consumer: DemoConsumer
-    let agents: [any AgentAPI]
+    /// The agents, in the order of the service's configuration (the first that lists a pool scales it).
+    let agents: [LazyAgent]
     /// `ballast serve` in this process (its URL once it listens) and its admin token.
     let service: ServiceURL
     let adminToken: String
@@ -120,8 +115,7 @@ struct ScenarioService: Service {
             let result = await run(step)
             switch result {
             case .done: output.line("step done: \(step.rawValue)")
-            case .doneWithout(let label): output.line("step done: \(label)")
-            case .skipped(let why), .unavailable(let why): output.line("step SKIPPED: \(step.rawValue): \(why)")
+            case .skipped(let why): output.line("step SKIPPED: \(step.rawValue): \(why)")
             case .failed(let why): output.line("step FAILED: \(step.rawValue): \(why)")
             }
             outcomes.append((step, result))
@@ -144,7 +138,7 @@ struct ScenarioService: Service {
         if t.unconfirmed > 0 { return finish(reason: "\(t.unconfirmed) acknowledged messages were never consumed") }
         let skipped = outcomes.compactMap { o -> String? in
             switch o.1 {
-            case .skipped(let why), .unavailable(let why): "\(o.0.rawValue.prefix { $0 != ":" }) (\(why))"
+            case .skipped(let why): "\(o.0.rawValue.prefix { $0 != ":" }) (\(why))"
             default: nil
             }
         }
@@ -162,22 +156,7 @@ struct ScenarioService: Service {
 
     func run(_ step: DemoStep) async -> StepOutcome {
         guard let api = service.client(token: adminToken) else { return .failed("ballast serve is not listening") }
-        let outcome = await run(step, through: api)
-        guard case .unavailable(let why) = outcome else { return outcome }
-        switch step {
-        case .reconcileRoll:
-            // The service does not roll from reconcile yet (501); the roll itself is Ballast's real roll executor.
-            output.line(
-                "  (\(why): no config change is made; the roll runs in this process, through the same roll executor)")
-            let result = await roll(trigger: "demo (in-process)")
-            return result == .done
-                ? .doneWithout(
-                    "roll: every broker restarted through its agent (in-process: the service cannot roll from reconcile yet)"
-                )
-                : result
-        case .reconcileDynamic, .alertUpscale, .downscale, .manualRebalance:
-            return .skipped(why)
-        }
+        return await run(step, through: api)
     }
 
     static let cluster = "demo"
@@ -207,12 +186,22 @@ struct ScenarioService: Service {
                     return .failed("the plan rolls no broker for a read-only change")
                 }
                 return try await follow(id, api)
-            case .alertUpscale, .downscale:
-                let action = step == .alertUpscale ? "upscale" : "downscale"
+            case .downscale:
+                // The operator's desired state: the pool without its three highest ids (the brokers the upscale
+                // added); the service drains them, checks they host nothing, then the agent scales the pool down.
+                guard let (pool, brokers) = try await poolBrokers(), brokers.count > 3 else {
+                    return .failed("no agent lists a pool with more than three brokers")
+                }
+                let desired = Array(brokers.sorted().dropLast(3))
+                let answer = try await api.reconcile(cluster: Self.cluster, pools: [pool: desired])
+                for line in answer.plan.steps ?? [] { output.line("  reconcile: \(line)") }
+                guard let id = answer.operationId else { return .failed("the reconcile made no operation") }
+                return try await follow(id, api)
+            case .alertUpscale:
                 let receipt = try await api.alert(
-                    name: step == .alertUpscale ? "KafkaBrokerDiskPressure" : "KafkaClusterOverProvisioned",
+                    name: "KafkaBrokerDiskPressure",
                     labels: [
-                        "ballast_action": action, "kafka_cluster": Self.cluster, "count": "3", "severity": "warning",
+                        "ballast_action": "upscale", "kafka_cluster": Self.cluster, "count": "3", "severity": "warning",
                     ],
                     fingerprint: UUID().uuidString.lowercased(), startsAt: Date())
                 let summary = receipt.actions.map { "\($0.action) \($0.outcome)" + ($0.reason.map { ": \($0)" } ?? "") }
@@ -244,8 +233,6 @@ struct ScenarioService: Service {
                 guard let id = run.operationId else { return .failed("executing the proposal made no operation") }
                 return try await follow(id, api)
             }
-        } catch let error as ServiceAPIClient.Failure where error.status == 501 {
-            return .unavailable("ballast serve cannot do this yet (\(error.message))")
         } catch {
             return .failed("\(error)")
         }
@@ -277,67 +264,15 @@ struct ScenarioService: Service {
         }
     }
 
-    /// A roll of every broker through the agents, journaled in the store, its events on the dashboard.
-    func roll(trigger: String) async -> StepOutcome {
-        let id = RollSpec.newOperationId()
-        var options = RollOptions()
-        options.timeouts.pollSeconds = 0.2
-        let total = env.kubernetesClusterOf.count
-        env.operations.started(id, total: total, trigger: trigger)
-        let ops = env.operations
-        let output = self.output
-        let lastHold = Mutex<String?>(nil)
-        let planned = Atomic<Bool>(false)
-        do {
-            try await env.store.begin(operationId: id, kind: .roll, spec: Data("{}".utf8))
-            let executor = RollExecutor(
-                operationId: id, nodes: nil, options: options, cluster: KafkaAdminClusterReader(admin: admin),
-                agents: agents, journal: env.store, clock: ContinuousClock(), logger: env.logger)
-            let restarted = try await executor.run { event in
-                switch event {
-                case .planned(_, let batches):
-                    let text =
-                        "planned \(batches.count) batches: "
-                        + batches.map { "[\(Self.ids($0))]" }.joined(separator: " ")
-                    ops.event(id, text)
-                    // The plan is made again after every batch; the terminal shows the first one.
-                    if !planned.exchange(true, ordering: .relaxed) { output.line("  roll: \(text)") }
-                case .waiting(let reasons, let held):
-                    guard let reason = reasons.first ?? held.sorted(by: { $0.key < $1.key }).first?.value else {
-                        return
-                    }
-                    let text = "waiting: \(reason)"
-                    ops.event(id, text, holdReason: "\(reason)", replacing: "hold-" + reason.code)
-                    let changed = lastHold.withLock { last in
-                        defer { last = reason.code }
-                        return last != reason.code
-                    }
-                    if changed { output.line("  roll: \(text)") }
-                case .batchStarted(let index, let nodes, _, let cluster, _):
-                    lastHold.withLock { $0 = nil }
-                    output.line("  roll: batch \(index) started: brokers \(Self.ids(nodes)) in \(cluster)")
-                case .restarted(let node):
-                    output.line("  roll: broker \(node) restarted")
-                case .catchingUp(let index, let inSync, let total):
-                    ops.event(
-                        id, "batch \(index) catching up: \(inSync) of \(total) replicas back in sync",
-                        holdReason: "catching up: \(inSync) of \(total) replicas back in sync",
-                        replacing: "catch-up-\(index)")
-                case .batchDone(let index, let nodes):
-                    ops.event(id, "batch \(index): every replica back in sync", replacing: "catch-up-\(index)")
-                    output.line("  roll: batch \(index) done (brokers \(Self.ids(nodes)) back and in sync)")
-                case .warning(let text):
-                    ops.event(id, "warning: \(text)")
-                    output.line("  roll: warning: \(text)")
-                default:
-                    break
-                }
-            }
-            output.line("  roll: \(restarted.count) brokers restarted")
-            return .done
-        } catch {
-            return .failed("\(error)")
+    /// The first pool an agent lists (the one the service scales) and its broker ids.
+    func poolBrokers() async throws -> (String, [Int])? {
+        for agent in agents {
+            let client = try agent.client()
+            guard let pool = try await client.pools().first else { continue }
+            let brokers = try await client.nodes().filter { $0.roles.contains(.broker) }.map { Int($0.id) }
+            return (pool.name, brokers)
         }
+        return nil
     }
 
     /// Awaits a condition the demo cannot be told about (the applications' counters), checking every 200 ms.

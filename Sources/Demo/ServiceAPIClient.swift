@@ -122,6 +122,11 @@ struct ServiceAPIClient: Sendable {
             body: ["configs": ["cluster": configs]] as [String: [String: [String: String]]])
     }
 
+    /// A desired broker set per pool.
+    func reconcile(cluster: String, pools: [String: [Int]]) async throws -> ReconcileAnswer {
+        try await call(.POST, "/v1/clusters/\(cluster)/reconcile", body: ["pools": pools])
+    }
+
     func rebalance(cluster: String, dryRun: Bool, proposalHash: String? = nil) async throws -> RebalanceAnswer {
         struct Body: Encodable {
             var dryRun: Bool
@@ -237,9 +242,25 @@ extension ServiceAPIClient.Operation {
             holdReason: isFinished ? nil : progress.message,
             timeline: (events ?? []).map { e in
                 TimelineEntry(
-                    atMs: Int64(e.at.timeIntervalSince1970 * 1000),
-                    kind: e.level == "error" ? .failed : e.level == "warning" ? .hold : .info, text: e.message)
+                    atMs: Int64(e.at.timeIntervalSince1970 * 1000), kind: Self.kind(of: e), group: Self.batch(of: e),
+                    text: e.message)
             })
+    }
+
+    /// A roll's events as the timeline draws them (the service's event texts, docs/service.md): a batch started, a
+    /// node restarted, a batch done; otherwise by level.
+    static func kind(of e: ServiceAPIClient.Event) -> TimelineEntry.Kind {
+        if e.level == "error" { return .failed }
+        if e.level == "warning" || e.message.hasPrefix("waiting: ") { return .hold }
+        if e.message.hasPrefix("batch "), e.message.contains(": restarting node(s) ") { return .batch }
+        if e.message.hasPrefix("node "), e.message.hasSuffix(" restarted") { return .restart }
+        if e.message.hasPrefix("batch "), e.message.contains(" done: ") { return .done }
+        return .info
+    }
+
+    static func batch(of e: ServiceAPIClient.Event) -> Int? {
+        guard e.message.hasPrefix("batch ") else { return nil }
+        return Int(e.message.dropFirst(6).prefix { $0.isNumber })
     }
 }
 
@@ -251,7 +272,7 @@ extension DemoOperations {
     {
         LiveDashboardFeeds(
             operations: { [self] cluster in
-                // What the demo ran itself (the in-process roll while the service cannot reconcile) comes first.
+                // What the demo recorded itself comes first (every step now runs through the service).
                 let s = state.withLock { $0 }
                 var out = await LiveDashboardSource.operations(
                     store: store, ids: s.ids, events: s.events, totals: s.totals, triggers: s.triggers)

@@ -72,6 +72,8 @@ public final class KubernetesSimulator: Service, Sendable {
         var subscribers: [Int: AsyncStream<KubeEvent>.Continuation] = [:]
         var nextSubscriber = 0
         var published: Int64
+        /// Set when the API shuts down: no new watch stays open.
+        var stopped = false
 
         /// Hands the events recorded since the last call to every watch.
         mutating func publish() {
@@ -124,37 +126,53 @@ public final class KubernetesSimulator: Service, Sendable {
 
     // MARK: Serving
 
+    /// Serves until graceful shutdown (or cancellation). Graceful shutdown ends every watch first, then lets each API
+    /// server drain its connections: cancelling a Hummingbird server can strand a connection it has just accepted,
+    /// which traps in NIOAsyncWriter's deinit (apple/swift-nio#3481), so the servers are only cancelled when this
+    /// task itself is.
     public func run() async throws {
         let tls = try serverTLS()
-        try await cancelWhenGracefulShutdown { [self] in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (i, handle) in handles.enumerated() {
-                    let app = Application(
-                        responder: KubeAPIResponder(sim: self, cluster: handle.name),
-                        server: try .tls(.http1(), tlsConfiguration: tls),
-                        configuration: .init(
-                            address: .hostname(
-                                configuration.host, port: configuration.basePort == 0 ? 0 : configuration.basePort + i),
-                            serverName: nil),
-                        onServerRunning: { [self] channel in
-                            handle.port.withLock { $0 = channel.localAddress?.port }
-                            bound()
-                        },
-                        logger: logger)
-                    group.addTask { try await app.run() }
-                }
-                group.addTask { [self] in
-                    while !Task.isCancelled {
-                        for handle in handles { await reconcile(handle) }
-                        try? await Task.sleep(for: configuration.tickInterval)
-                    }
-                }
-                _ = try await group.next()
-                group.cancelAll()
+        defer { endWatches() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, handle) in handles.enumerated() {
+                let app = Application(
+                    responder: KubeAPIResponder(sim: self, cluster: handle.name),
+                    server: try .tls(.http1(), tlsConfiguration: tls),
+                    configuration: .init(
+                        address: .hostname(
+                            configuration.host, port: configuration.basePort == 0 ? 0 : configuration.basePort + i),
+                        serverName: nil),
+                    onServerRunning: { [self] channel in
+                        handle.port.withLock { $0 = channel.localAddress?.port }
+                        bound()
+                    },
+                    logger: logger)
+                group.addTask { try await app.run() }
             }
+            group.addTask { [self] in
+                while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                    for handle in handles { await reconcile(handle) }
+                    try? await Task.sleep(for: configuration.tickInterval)
+                }
+            }
+            group.addTask { [self] in
+                try await gracefulShutdown()
+                endWatches()  // watches are long requests: a server drains only once they end
+            }
+            // The first child to end: on graceful shutdown every other one sees it too and ends on its own;
+            // otherwise (cancellation, a server that failed) the rest are cancelled.
+            let first = await group.nextResult()
+            if Task.isCancelled || !Task.isShuttingDownGracefully { group.cancelAll() }
+            while await group.nextResult() != nil {}
+            if case .failure(let error)? = first, !(error is CancellationError) { throw error }
         }
+    }
+
+    /// Ends every watch and refuses new ones (they end after their initial objects).
+    func endWatches() {
         for handle in handles {
             handle.state.withLock { s in
+                s.stopped = true
                 for c in s.subscribers.values { c.finish() }
                 s.subscribers = [:]
             }
@@ -534,7 +552,11 @@ public final class KubernetesSimulator: Service, Sendable {
             }
             let id = s.nextSubscriber
             s.nextSubscriber += 1
-            if tooOld == nil { s.subscribers[id] = continuation }
+            if s.stopped {
+                continuation.finish()
+            } else if tooOld == nil {
+                s.subscribers[id] = continuation
+            }
             return Subscription(
                 initial: initial, resourceVersion: w.resourceVersion, events: stream, tooOld: tooOld,
                 continuation: continuation, handle: handle, id: id, clock: clock)

@@ -29,6 +29,10 @@ public struct ReplicationSample: Sendable, Hashable {
     /// `partition:broker,…`; absent or empty: none).
     public var leaderReplicas: [String: String]
     public var followerReplicas: [String: String]
+    /// The rates as set at each broker's own level (DYNAMIC_BROKER_CONFIG; absent: not set there): what the catch-up
+    /// throttle remedy journals and puts back.
+    public var ownLeaderRate: [Int32: String] = [:]
+    public var ownFollowerRate: [Int32: String] = [:]
 
     public init(
         at: Double, sizes: [ReplicaRef: Int64], leaderRate: [Int32: Double] = [:], followerRate: [Int32: Double] = [:],
@@ -285,7 +289,8 @@ extension CatchUpModel {
                 + "about \(Self.rate(spent)) of it goes to in-sync followers of throttled partitions (Kafka counts "
                 + "them against the quota), leaving \(Self.rate(max(0, q - spent))) for catch-up; node \(leader) "
                 + "leads \(led) partition(s) written at \(Self.rate(writes)). Raise the rate or remove "
-                + "\(replica.partition.topic)'s leader.replication.throttled.replicas while the roll runs"
+                + "\(replica.partition.topic)'s leader.replication.throttled.replicas while the roll runs (ballast roll "
+                + "--catch-up-throttle lift does it for the batch's catch-up only)"
         }
         if sample.isThrottled(replica.partition, broker: replica.broker, leaderSide: false),
             let q = sample.followerRate[replica.broker]
@@ -293,7 +298,7 @@ extension CatchUpModel {
             return "a replication throttle: node \(replica.broker)'s follower.replication.throttled.rate is "
                 + "\(Self.rate(q)), about \(Self.rate(followerSpent)) of it spent on partitions it follows in sync. "
                 + "Raise the rate or remove \(replica.partition.topic)'s follower.replication.throttled.replicas "
-                + "while the roll runs"
+                + "while the roll runs (ballast roll --catch-up-throttle lift does it for the batch's catch-up only)"
         }
         return "no replication throttle applies; node \(leader) leads \(led) partition(s) written at "
             + "\(Self.rate(writes)): catch-up competes with produce traffic for the leader's network and disk"

@@ -49,6 +49,14 @@ struct RollEventRecord: Encodable {
     var lagBytes: Int64?
     var seconds: Double?
     var cause: String?
+    var throttles: [Throttle]?
+
+    /// A throttle config of a broker: its value while the batch catches up (nil once restored).
+    struct Throttle: Encodable {
+        var broker: String
+        var key: String
+        var value: String?
+    }
 
     init(_ event: RollEvent, at date: Date) {
         time = ISO8601DateFormatter().string(from: date)
@@ -111,6 +119,12 @@ struct RollEventRecord: Encodable {
             seconds = d.seconds
             cause = d.cause
             message = d.description
+        case .throttlesLifted(let changes):
+            self.event = "throttlesLifted"
+            throttles = changes.map { Throttle(broker: $0.key.resource.name, key: $0.key.key, value: $0.value) }
+        case .throttlesRestored(let keys):
+            self.event = "throttlesRestored"
+            throttles = keys.map { Throttle(broker: $0.resource.name, key: $0.key, value: nil) }
         case .leadersElected(let count):
             self.event = "leadersElected"
             partitions = count

@@ -1,4 +1,5 @@
 public import KafkaModel
+public import Rebalancer
 
 /// What a roll reports as it goes: the terminal view, `--json` lines and logs are all made from these.
 public enum RollEvent: Sendable, Hashable {
@@ -18,6 +19,10 @@ public enum RollEvent: Sendable, Hashable {
     case batchSized(BatchSizing, planned: [Int32])
     /// A restarted replica made no catch-up progress for `stallSeconds`.
     case stalled(StallDiagnosis)
+    /// The catch-up throttle remedy changed these rates while the batch catches up (their priors journaled first).
+    case throttlesLifted([ThrottleChange])
+    /// These throttle keys are back at their value from before the roll.
+    case throttlesRestored([ThrottleKey])
     case leadersElected(count: Int)
     case batchDone(index: Int, nodes: [Int32])
     case finished(restarted: [Int32])

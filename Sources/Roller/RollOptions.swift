@@ -21,6 +21,9 @@ public struct RollOptions: Sendable, Hashable, Codable {
     public var catchUpAwareBatches: Bool = true
     /// The restart time (agent request to re-registration) assumed before one has been measured in this roll.
     public var restartEstimateSeconds: Double = 30
+    /// While a batch catches up, lift (or raise to a rate) the replication throttles that hold its replicas back,
+    /// and put them back exactly afterwards; nil (the default) leaves throttles alone.
+    public var catchUpThrottle: CatchUpThrottle? = nil
     public var timeouts: Timeouts = Timeouts()
 
     public struct Timeouts: Sendable, Hashable, Codable {
@@ -80,6 +83,7 @@ public struct RollOptions: Sendable, Hashable, Codable {
         catchUpAwareBatches = try c.decodeIfPresent(Bool.self, forKey: .catchUpAwareBatches) ?? d.catchUpAwareBatches
         restartEstimateSeconds =
             try c.decodeIfPresent(Double.self, forKey: .restartEstimateSeconds) ?? d.restartEstimateSeconds
+        catchUpThrottle = try c.decodeIfPresent(CatchUpThrottle.self, forKey: .catchUpThrottle) ?? d.catchUpThrottle
         timeouts = try c.decodeIfPresent(Timeouts.self, forKey: .timeouts) ?? d.timeouts
     }
 }
@@ -97,6 +101,9 @@ extension RollOptions {
         }
         if quorumCaughtUpWindowMs <= 0 {
             return "policy quorumCaughtUpWindowMs must be more than 0, got \(quorumCaughtUpWindowMs)"
+        }
+        if case .rate(let r) = catchUpThrottle, r <= 0 {
+            return "--catch-up-throttle (policy catchUpThrottle) must be lift or more than 0 bytes/s, got \(r)"
         }
         let t = timeouts
         if !(restartEstimateSeconds > 0 && restartEstimateSeconds.isFinite) {

@@ -1,4 +1,5 @@
 public import KafkaModel
+public import Rebalancer
 
 /// The rolling restart as a state machine: it is fed what the executor observed (snapshots, agent answers, the
 /// time) and returns what to do next. No I/O, no clock of its own: `now` is monotonic seconds from the caller,
@@ -16,6 +17,9 @@ public struct RollStateMachine: Sendable {
         case pollAgents([Int32])
         /// Preferred leader election for these partitions, then call `electionDone`.
         case electLeaders([TopicPartition])
+        /// Journal `priors` (each key's value before the roll changed it), then change the throttle configs with
+        /// IncrementalAlterConfigs, then call `throttlesAltered`.
+        case alterThrottles([ThrottleChange], priors: [ThrottlePrior])
         /// Sleep, then call `waited`.
         case wait(seconds: Double)
         case finished
@@ -88,16 +92,31 @@ public struct RollStateMachine: Sendable {
     var stalls: [ReplicaRef: StallDiagnosis] = [:]
     /// Partitions already handed to a progressive preferred election in this batch.
     var electRequested: Set<TopicPartition> = []
+    /// The catch-up throttle remedy: keys the roll changed and has not put back, each key's value before the roll
+    /// first changed it (nil: not set at the broker's own level), keys Kafka refused to change in this batch, the
+    /// change in flight and the step after it, when the last change was made, and failed restores in a row.
+    var lifted: Set<ThrottleKey> = []
+    var throttlePriors: [ThrottleKey: String?] = [:]
+    var liftRefused: Set<ThrottleKey> = []
+    var pendingThrottles: PendingThrottles?
+    var lastThrottleChangeAt: Double?
+    var restoreAttempts = 0
+    var restoreError = ""
 
     /// - Parameters:
     ///   - nodes: every node to restart.
     ///   - completed: nodes a previous run of this roll already restarted and saw back in sync.
     ///   - inFlight: nodes a previous run asked to restart whose batch did not finish; they resume first.
+    ///   - throttlePriors: throttle values a previous run journaled before changing them; put back first.
     public init(
         nodes: Set<Int32>, options: RollOptions, completed: Set<Int32> = [], inFlight: [Int32] = [],
-        batchesDone: Int = 0
+        batchesDone: Int = 0, throttlePriors: [ThrottlePrior] = []
     ) {
         self.options = options
+        for p in throttlePriors {
+            self.throttlePriors[p.key] = .some(p.value)
+            lifted.insert(p.key)
+        }
         remaining = nodes.subtracting(completed).subtracting(inFlight)
         restarted = completed.sorted()
         batch = inFlight.sorted()
@@ -108,15 +127,19 @@ public struct RollStateMachine: Sendable {
 
     /// The first step.
     public mutating func start(now: Double) -> Step {
+        let first: Step
         if !batch.isEmpty {
             batchIndex += 1
             phase = .restarting
-            return Step(
+            first = Step(
                 action: .restart(batch),
                 events: [.batchStarted(index: batchIndex, nodes: batch, zone: "", cluster: "", downNode: false)])
+        } else {
+            phase = .gate(since: nil)
+            first = Step(action: .readCluster, events: [])
         }
-        phase = .gate(since: nil)
-        return Step(action: .readCluster, events: [])
+        // A resumed roll puts back what its previous run changed before anything else.
+        return restoreCatchUpThrottles(then: first) ?? first
     }
 
     // MARK: Inputs
@@ -288,6 +311,20 @@ public struct RollStateMachine: Sendable {
         _ snapshot: ClusterSnapshot, nodes: [NodeInfo], activeSignals: Int, unreachable: [UnreachableAgent],
         since: Double, now: Double, wallMillis: Int64
     ) -> Step {
+        if !lifted.isEmpty {
+            // A restore Kafka refused: tried again before the next batch (and before the roll may finish).
+            if restoreAttempts >= Self.restoreAttemptsAllowed {
+                phase = .failed
+                let failure = RollFailure(
+                    .failed,
+                    "the catch-up throttle could not be put back after \(restoreAttempts) attempts: set "
+                        + "\(restoreWords()) (\(restoreError))")
+                return Step(action: .fail(failure), events: [.failed(failure)])
+            }
+            phase = .gate(since: since)
+            let retry = Step(action: .wait(seconds: options.timeouts.pollSeconds), events: [])
+            if let step = restoreCatchUpThrottles(then: retry) { return step }
+        }
         if remaining.isEmpty {
             phase = .finished
             return Step(action: .finished, events: [.finished(restarted: restarted)])
@@ -343,7 +380,7 @@ public struct RollStateMachine: Sendable {
             return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: events)
         }
         batch = decision.batch
-        if options.catchUpAwareBatches, batch.count > 1, let model = catchUpModel(snapshot) {
+        if options.catchUpAwareBatches, batch.count > 1, let model = catchUpModel(snapshot, withRemedy: true) {
             let sizing = model.size(
                 of: batch, restartSeconds: measuredRestartSeconds ?? options.restartEstimateSeconds)
             events.append(.batchSized(sizing, planned: batch))
@@ -398,8 +435,10 @@ public struct RollStateMachine: Sendable {
         if inSync == total && laggingVoter == nil {
             measureCatchUpRate(seconds: now - since)
             phase = .electing(since: now, attempted: false)
-            return Step(action: .readCluster, events: [progress])
+            let next = Step(action: .readCluster, events: [progress])
                 .merged(with: clusterRead(snapshot, nodes: [], now: now, wallMillis: wallMillis))
+            // The batch is in sync: the catch-up throttle goes back to what it was.
+            return restoreCatchUpThrottles(then: next) ?? next
         }
         let stalled = trackStalls(snapshot, now: now)
         if now - since > options.timeouts.catchUpSeconds {
@@ -421,18 +460,21 @@ public struct RollStateMachine: Sendable {
         // Progressive leader restore: partitions whose preferred leader is back in sync get it back now, which
         // spreads leadership (and Kafka's leader quota) out again while the rest of the batch catches up.
         let ready = leadersToRestore(snapshot).filter { !electRequested.contains($0) }
+        var next = Step(action: .wait(seconds: options.timeouts.pollSeconds), events: [progress] + stalled)
         if !ready.isEmpty {
             electRequested.formUnion(ready)
-            return Step(action: .electLeaders(ready), events: [progress] + stalled)
+            next = Step(action: .electLeaders(ready), events: [progress] + stalled)
         }
-        return Step(action: .wait(seconds: options.timeouts.pollSeconds), events: [progress] + stalled)
+        return liftCatchUpThrottles(snapshot, then: next) ?? next
     }
 
-    /// The catch-up model from the newest replication sample, with write rates over the last minute's samples.
-    func catchUpModel(_ snapshot: ClusterSnapshot) -> CatchUpModel? {
+    /// The catch-up model from the newest replication sample, with write rates over the last minute's samples;
+    /// `withRemedy`: the throttles as the catch-up throttle remedy (if on) will leave them while the batch catches up.
+    func catchUpModel(_ snapshot: ClusterSnapshot, withRemedy: Bool = false) -> CatchUpModel? {
         guard let newest = samples.last, let oldest = samples.first, newest.at > oldest.at else { return nil }
+        let remedy = withRemedy ? options.catchUpThrottle : nil
         return CatchUpModel(
-            snapshot: snapshot, sample: newest,
+            snapshot: snapshot, sample: remedy?.applied(to: newest) ?? newest,
             writeRates: CatchUpModel.writeRates(from: oldest, to: newest, snapshot: snapshot),
             unthrottledRate: observedCatchUpRate)
     }
@@ -458,6 +500,7 @@ public struct RollStateMachine: Sendable {
         initialLag = [:]
         stalls = [:]
         electRequested = []
+        liftRefused = []
         if let snapshot = lastSnapshot {
             for (r, v) in batchLags(snapshot) { initialLag[r] = v.lag }
         }
@@ -540,8 +583,16 @@ public struct RollStateMachine: Sendable {
     }
 
     mutating func fail(_ code: RollFailure.Code, node: Int32? = nil, _ message: String) -> Step {
+        failed(RollFailure(code, node: node, message))
+    }
+
+    /// Ends the roll with `failure`, putting the catch-up throttle back first (the runner's own failures, such as a
+    /// cluster that cannot be read, come through here too).
+    public mutating func failed(_ failure: RollFailure) -> Step {
         phase = .failed
-        let failure = RollFailure(code, node: node, message)
+        if pendingThrottles == nil, let step = restoreCatchUpThrottles(then: Step(action: .fail(failure), events: [])) {
+            return step
+        }
         return Step(action: .fail(failure), events: [.failed(failure)])
     }
 

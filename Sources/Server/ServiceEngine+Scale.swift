@@ -112,19 +112,7 @@ extension ServiceEngine {
             // A pool scaled down loses its highest ids (a StatefulSet's highest ordinals).
             let ids = try await agent.nodes().filter { $0.roles.contains(.broker) }.map { Int($0.id) }.sorted()
             chosen = Array(ids.suffix(n))
-            let controllers = Set(
-                [Int(snapshot.controllerId)] + (snapshot.quorum?.voters.map { Int($0.replicaId) } ?? []))
-            if let controller = chosen.first(where: { controllers.contains($0) }) {
-                return (.failed, "refused: broker \(controller), among the pool's highest ids, is a controller")
-            }
-            let remaining = snapshot.brokers.count - n
-            if let topic = snapshot.topics.first(where: { t in t.partitions.contains { $0.replicas.count > remaining } }
-            ) {
-                return (
-                    .failed,
-                    "refused: removing \(n) broker(s) leaves \(remaining), fewer than topic \(topic.name)'s replication factor"
-                )
-            }
+            if let why = Self.downscaleRefusal(snapshot, removing: chosen) { return (.failed, "refused: \(why)") }
             let saved = chosen
             try await update(id) { $0.job.brokers = saved }
             try? await event(
@@ -154,6 +142,22 @@ extension ServiceEngine {
             .succeeded,
             "removed broker(s) \(chosen.map(String.init).joined(separator: ",")) after \(report.done) move(s) off them"
         )
+    }
+
+    /// Why removing these brokers is unsafe, if it is: one is a controller (the active one or a KRaft voter), or
+    /// fewer brokers would be left than some topic's replication factor.
+    static func downscaleRefusal(_ snapshot: ClusterSnapshot, removing chosen: [Int]) -> String? {
+        let controllers = Set(
+            [Int(snapshot.controllerId)] + (snapshot.quorum?.voters.map { Int($0.replicaId) } ?? []))
+        if let controller = chosen.first(where: { controllers.contains($0) }) {
+            return "broker \(controller) is a controller (the active one or a KRaft voter) and is never removed"
+        }
+        let remaining = snapshot.brokers.count - chosen.count
+        if let topic = snapshot.topics.first(where: { t in t.partitions.contains { $0.replicas.count > remaining } }) {
+            return "removing \(chosen.count) broker(s) leaves \(remaining), fewer than topic \(topic.name)'s "
+                + "replication factor"
+        }
+        return nil
     }
 
     /// Retries an agent call that could not reach the agent (a loaded or restarting agent) for up to two minutes;

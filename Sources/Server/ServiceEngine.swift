@@ -6,6 +6,7 @@ public import Logging
 import Operations
 import Planner
 public import Rebalancer
+public import Roller
 public import ServiceConfig
 public import ServiceContract
 
@@ -25,6 +26,9 @@ public struct EnginePolicy: Sendable {
     public var pollInterval: Duration = .seconds(1)
     /// The rebalance settings of executions the service starts.
     public var rebalance = RebalanceOptions()
+    /// The safety settings of the rolls reconcile starts (`policies/rollout.json`'s defaults). Its
+    /// `failureThreshold` is not used: the engine holds a roll while `pausesOf` its cluster is not empty.
+    public var roll = RollOptions()
     /// Dry-run proposals kept for execution by hash.
     public var proposalsKept = 64
     /// The `engine` lease: only its holder runs mutating work; renewed every third of it.
@@ -36,8 +40,7 @@ public struct EnginePolicy: Sendable {
 /// What the service API asked that cannot be done; `status` is the HTTP status that says so.
 public struct ServiceError: Error, Sendable, CustomStringConvertible {
     public enum Status: Int, Sendable {
-        case badRequest = 400, notFound = 404, conflict = 409, tooLarge = 413, unprocessable = 422, notImplemented =
-            501, unavailable = 503
+        case badRequest = 400, notFound = 404, conflict = 409, tooLarge = 413, unprocessable = 422, unavailable = 503
     }
     public var status: Status
     public var message: String
@@ -62,8 +65,12 @@ struct OperationBody: Codable, Sendable {
         /// A scale: the pool and how many brokers.
         var pool: String?
         var count: Int?
-        /// The brokers a scale added or chose for removal, once known (so a resumed scale keeps them).
+        /// The brokers a scale added or chose for removal, once known (so a resumed scale keeps them); the nodes a
+        /// roll restarts (nil: every node the agents manage).
         var brokers: [Int]?
+        /// A roll for a restart generation: the generation (a later reconcile with it, or an older one, is a no-op
+        /// once this roll succeeded).
+        var generation: Int64?
         /// A reconcile's desired state (its canonical JSON).
         var reconcile: String?
     }
@@ -89,6 +96,11 @@ public actor ServiceEngine {
     var workers: [String: Task<Void, Never>] = [:]
     /// Operations asked to stop (cancel) while they run.
     var stopAsked: Set<String> = []
+    /// Rolls a worker is running now, and those of them paused by the API (they hold before their next batch).
+    var rolling: Set<String> = []
+    var holdAsked: Set<String> = []
+    /// What each running roll has done so far (for its progress).
+    var rollTrackers: [String: RollTracker] = [:]
     /// Firing pause-rollouts (and rollout-blocking) alerts per cluster, by fingerprint.
     var pauses: [String: [String: Pause]] = [:]
     var blocking: [String: Set<String>] = [:]
@@ -471,6 +483,15 @@ public actor ServiceEngine {
             try? await event(id, "paused")
             return b!.summary
         case .paused: return body.summary
+        case .running where body.summary.kind == .roll:
+            // The roll finishes the batch it is in, then holds at its safety gate until resumed.
+            holdAsked.insert(id)
+            let b = try await update(id) {
+                $0.summary.state = .paused
+                $0.summary.progress.message = "paused: holds before its next batch"
+            }
+            try? await event(id, "paused: the roll holds before its next batch (a batch under way finishes first)")
+            return b!.summary
         case .running:
             throw ServiceError(
                 .conflict,
@@ -483,6 +504,14 @@ public actor ServiceEngine {
     public func resume(_ id: String) async throws -> OperationSummary {
         let body = try await existing(id)
         switch body.summary.state {
+        case .paused where rolling.contains(id):
+            // A roll held in its worker goes on from where it holds.
+            holdAsked.remove(id)
+            let b = try await update(id) {
+                $0.summary.state = .running; $0.summary.progress.message = "resumed"
+            }
+            try? await event(id, "resumed")
+            return b!.summary
         case .paused:
             let b = try await update(id) {
                 $0.summary.state = .pending; $0.summary.progress.message = "queued"
@@ -498,20 +527,26 @@ public actor ServiceEngine {
 
     public func cancel(_ id: String) async throws -> OperationSummary {
         let body = try await existing(id)
-        switch body.summary.state {
-        case .pending, .paused:
-            queues[body.summary.cluster]?.removeAll { $0 == id }
-            let b = try await update(id) {
-                $0.summary.state = .cancelled
-                $0.summary.progress.message = "cancelled before it started"
-            }
-            try? await event(id, "cancelled")
-            return b!.summary
-        case .running:
+        if body.summary.state == .running || (body.summary.state == .paused && rolling.contains(id)) {
+            // A running operation stops at its next safe point (a roll: before its next batch).
             stopAsked.insert(id)
             try? await store.requestStop(id, at: Date())
             try? await event(id, "cancel asked: stopping at the next safe point")
             return body.summary
+        }
+        switch body.summary.state {
+        case .pending, .paused:
+            queues[body.summary.cluster]?.removeAll { $0 == id }
+            // A roll paused across an engine restart has a journal under way: it ends, and the cluster lock goes.
+            if let record = try? await store.operation(id), record.status == .running {
+                try? await store.record(id, batch: 0, node: nil, .failed, detail: "cancelled")
+            }
+            let b = try await update(id) {
+                $0.summary.state = .cancelled
+                $0.summary.progress.message = "cancelled"
+            }
+            try? await event(id, "cancelled")
+            return b!.summary
         default: throw ServiceError(.conflict, "operation \(id) already ended (\(body.summary.state.rawValue))")
         }
     }
@@ -588,6 +623,7 @@ public actor ServiceEngine {
                 case .rebalance: return try await runRebalance(id, body)
                 case .upscale, .downscale: return try await runScale(id, body)
                 case .config: return try await runConfig(id, body)
+                case .roll: return try await runRoll(id, body)
                 default: return (.failed, "this engine cannot run \(body.summary.kind.rawValue) operations yet")
                 }
             } catch  where attempt < 5 && Self.isTransient(error) && !isStopAsked(id) {

@@ -530,24 +530,37 @@ public struct ReconcilePlan: Sendable, Hashable, Codable {
             self.value = value
         }
     }
+    /// A pool's broker-set change: `direction` `up` (the pool assigns the new ids; `add` are the desired ones) or
+    /// `down` (`remove`: the pool's highest ids, drained first).
     public struct Scale: Sendable, Hashable, Codable {
         public var pool: String
         public var direction: String
         public var add: [Int]
         public var remove: [Int]
+        public init(pool: String, direction: String, add: [Int], remove: [Int]) {
+            self.pool = pool
+            self.direction = direction
+            self.add = add
+            self.remove = remove
+        }
     }
     public var configChanges: [ConfigChange]
     public var restartNodes: [Int]
     public var restartReason: String?
+    /// The roll's batches as the safety gate would plan them now (the live roll plans again before every batch);
+    /// nil when nothing rolls or the agents could not be asked.
+    public var batches: [[Int]]?
     public var scale: [Scale]
     public var steps: [String]
 
     public init(
-        configChanges: [ConfigChange], restartNodes: [Int], restartReason: String?, scale: [Scale], steps: [String]
+        configChanges: [ConfigChange], restartNodes: [Int], restartReason: String?, batches: [[Int]]? = nil,
+        scale: [Scale], steps: [String]
     ) {
         self.configChanges = configChanges
         self.restartNodes = restartNodes
         self.restartReason = restartReason
+        self.batches = batches
         self.scale = scale
         self.steps = steps
     }
@@ -558,12 +571,16 @@ public struct ReconcileResponse: Sendable, Hashable, Codable {
     public var existing: Bool
     public var desiredHash: String
     public var plan: ReconcilePlan
+    /// The first operation (the config change or roll, else the first scale).
     public var operationId: String?
     public var operation: OperationSummary?
+    /// Every operation the desired state made, in the order they run (a roll or config change, then one scale per
+    /// pool).
+    public var operations: [OperationSummary]?
 
     public init(
         noop: Bool, existing: Bool, desiredHash: String, plan: ReconcilePlan, operationId: String?,
-        operation: OperationSummary?
+        operation: OperationSummary?, operations: [OperationSummary]? = nil
     ) {
         self.noop = noop
         self.existing = existing
@@ -571,5 +588,6 @@ public struct ReconcileResponse: Sendable, Hashable, Codable {
         self.plan = plan
         self.operationId = operationId
         self.operation = operation
+        self.operations = operations
     }
 }

@@ -57,8 +57,7 @@ struct BenchSimCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let server = KafkaSimServer(
             simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
-        let task = Task { try await server.run() }
-        _ = await server.waitUntilReady()
+        let embedded = try await EmbeddedSimulator.start(server)
         let started = clock.now - t0
 
         let frame = try KafkaFrame.request(
@@ -70,8 +69,7 @@ struct BenchSimCommand: AsyncParsableCommand {
         let (_, decoded) = try KafkaFrame.decodeResponse(
             MetadataResponse.self, version: 12, body: Array(bytes.dropFirst(4)))
         let replicaCount = decoded.topics.reduce(0) { $0 + $1.partitions.reduce(0) { $0 + $1.replicaNodes.count } }
-        task.cancel()
-        _ = try? await task.value
+        await embedded.stop()
         print("brokers=\(brokers) partitions=\(cluster.partitions.count) replicas=\(replicaCount)")
         print("build=\(built) start=\(started) (target < 10 s)")
         print("metadata=\(metadataTime) bytes=\(bytes.count) (target < 1 s)")

@@ -41,9 +41,8 @@ extension BenchSimCommand {
         logger.logLevel = .warning
         let server = KafkaSimServer(
             simulator: sim, configuration: config, responder: KafkaProtocolResponder.make(sim), logger: logger)
-        let task = Task { try await server.run() }
-        defer { task.cancel() }
-        guard await server.waitUntilReady() != nil else { throw ValidationError("the simulator did not start") }
+        let embedded = try await EmbeddedSimulator.start(server)
+        defer { embedded.cancel() }
         let (messages, partitions, batch, messageBytes) = (
             self.messages, self.partitions, self.batch, self.messageBytes
         )

@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
             RollerBench.self,
             PlannerBench.self,
             ExecutorBench.self,
+            ServeAlertsBench.self,
         ]
     )
 }

@@ -42,6 +42,12 @@ struct RollCommand: AsyncParsableCommand {
     @Option(help: "Seconds between polls of the cluster and the agents.") var poll: Double?
     @Option(
         help: ArgumentHelp(
+            "lift|BYTES_PER_S: while a batch catches up, lift (or raise to this rate) the replication throttle rates "
+                + "that hold its replicas back (their leaders' leader rate, the restarted brokers' follower rate), "
+                + "journaled, and put back exactly afterwards. Default: throttles are left alone."))
+    var catchUpThrottle: String?
+    @Option(
+        help: ArgumentHelp(
             "Seconds an agent may go without answering (its nodes wait meanwhile, the others go on) before the roll "
                 + "fails."))
     var agentUnreachableTimeout: Double?
@@ -112,6 +118,14 @@ struct RollCommand: AsyncParsableCommand {
         if let catchUpTimeout { o.timeouts.catchUpSeconds = catchUpTimeout }
         if let poll { o.timeouts.pollSeconds = poll }
         if let agentUnreachableTimeout { o.timeouts.agentUnreachableSeconds = agentUnreachableTimeout }
+        if let catchUpThrottle {
+            guard let remedy = CatchUpThrottle(parsing: catchUpThrottle) else {
+                throw RollUsageError(
+                    "--catch-up-throttle must be lift or a positive number of bytes per second, got '\(catchUpThrottle)'"
+                )
+            }
+            o.catchUpThrottle = remedy
+        }
         if let problem = o.problem { throw RollUsageError(problem) }
         return o
     }
@@ -290,8 +304,9 @@ struct RollCommand: AsyncParsableCommand {
                 if let first = await reader.replication(brokers: brokers, at: at()) {
                     try await Task.sleep(for: .seconds(3))
                     if let second = await reader.replication(brokers: brokers, at: at()) {
+                        // With --catch-up-throttle the batch catches up with the throttles lifted or raised.
                         prediction = CatchUpModel(
-                            snapshot: snap, sample: second,
+                            snapshot: snap, sample: spec.options.catchUpThrottle?.applied(to: second) ?? second,
                             writeRates: CatchUpModel.writeRates(from: first, to: second, snapshot: snap),
                             unthrottledRate: nil)
                     }
@@ -466,6 +481,13 @@ final class RollProgressView: Sendable {
                     + "; limit: \(sizing.predicted.bottleneck)"
             case .stalled(let diagnosis):
                 message = "stalled: \(diagnosis)"
+            case .throttlesLifted(let changes):
+                message =
+                    "catch-up throttle: "
+                    + changes.map { "\($0.key) set to \($0.value ?? "nothing")" }.joined(separator: ", ")
+                    + " while the batch catches up"
+            case .throttlesRestored(let keys):
+                message = "catch-up throttle put back: " + keys.map(\.description).joined(separator: ", ")
             case .leadersElected(let count):
                 s.phase = "restoring \(count) preferred leader(s)"
             case .batchDone(let index, _):

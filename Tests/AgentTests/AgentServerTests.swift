@@ -63,6 +63,24 @@ import Testing
         func restart(node: Int32) async throws {}
     }
 
+    /// The 60-broker simulator run of issue #15 stopped on a 500: the sim driver's node list timed out under load
+    /// while the agent checked the node of a restart request. That is the driver's failure, with its reason: 502.
+    @Test func aRestartWhoseDriverCannotTellItsNodesIsABadGatewayNotAServerError() async throws {
+        let app = try AgentServer.application(
+            driver: UnlistingDriver(), configuration: .init(token: Self.token), logger: Logger(label: "test"),
+            operations: RestartOperations())
+        try await app.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/nodes/2/restart", method: .post, headers: auth, body: body(#"{"requestId":"r-1"}"#)
+            ) { response in
+                #expect(response.status == .badGateway)
+                let body = try decode(AgentErrorBody.self, response)
+                #expect(body.error.hasPrefix("the agent could not tell whether it manages node 2: "), "\(body.error)")
+                #expect(body.error.contains("answered 503"))
+            }
+        }
+    }
+
     @Test func aDriverThatCannotListItsNodesIsABadGatewayWithItsReason() async throws {
         let app = try AgentServer.application(
             driver: UnlistingDriver(), configuration: .init(token: Self.token), logger: Logger(label: "test"),

@@ -258,6 +258,47 @@ import Testing
         #expect(states.withLock { $0[2] } == "running")
     }
 
+    /// A control API too slow to answer some calls (the 60-broker run under load): an unanswered state poll, and a
+    /// stop whose answer is lost although the simulator applied it, do not fail the restart.
+    @Test func unansweredControlCallsDuringARestartAreAskedAgainNotReportedAsItsFailure() async throws {
+        let states = Mutex<[Int32: String]>([2: "running"])
+        let calls = Mutex<[String]>([])
+        let polls = Mutex(0)
+        let router = Router()
+        router.get("/v1/brokers") { _, _ -> Response in
+            let n = polls.withLock { p -> Int in
+                p += 1
+                return p
+            }
+            // Every other poll fails as a timed-out one would.
+            if n % 2 == 0 { return Response(status: .serviceUnavailable) }
+            let list = states.withLock { s -> String in
+                let out = s.keys.sorted().map { #"{"id":\#($0),"state":"\#(s[$0]!)"}"# }
+                for (k, v) in s where v == "starting" { s[k] = "running" }
+                for (k, v) in s where v == "stopping" { s[k] = "stopped" }
+                return "[" + out.joined(separator: ",") + "]"
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: list)))
+        }
+        router.post("/v1/brokers/{id}/{action}") { _, context -> HTTPResponse.Status in
+            let id = try context.parameters.require("id", as: Int32.self)
+            let action = try context.parameters.require("action")
+            calls.withLock { $0.append("\(action) \(id)") }
+            states.withLock { $0[id] = action == "stop" ? "stopping" : "starting" }
+            // The stop is applied, its answer lost.
+            return action == "stop" ? .gatewayTimeout : .ok
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let driver = SimDriver(
+                control: "http://127.0.0.1:\(client.port!)", pollMilliseconds: 5, requestTimeout: .seconds(60))
+            try await driver.restart(node: 2)
+        }
+        // The applied stop was seen in the broker's state, not sent twice.
+        #expect(calls.withLock { $0 } == ["stop 2", "start 2"])
+        #expect(states.withLock { $0[2] } == "running")
+    }
+
     /// The simulator's failStarts fault: after start the broker goes starting → stopped (its process died).
     @Test func aSimBrokerThatDiesDuringStartUpFailsTheRestartAtOnceNamingIt() async throws {
         let states = Mutex<[Int32: String]>([3: "running"])

@@ -113,4 +113,31 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func manyWebhooksAtOnceEachGetTheirOwnAnswerAndAllAreStored(_ kind: StoreKind) async throws {
+        // SQLite commits concurrent webhooks together (group commit): each caller must still get exactly its own
+        // alerts' answers, in order, and every alert must be stored.
+        try await withTestStore(kind) { store in
+            let s = try await store.open()
+            let shared = AlertRow(
+                key: AlertKey(fingerprint: "shared", startsAt: "t", status: "firing"), cluster: "prod",
+                receivedAt: Date(), body: Data())
+            let answers = try await withThrowingTaskGroup(of: (Int, [Bool]).self) { group in
+                for i in 0..<300 {
+                    let own = AlertRow(
+                        key: AlertKey(fingerprint: "own-\(i)", startsAt: "t", status: "firing"), cluster: "prod",
+                        receivedAt: Date(), body: Data("\(i)".utf8))
+                    group.addTask { (i, try await s.recordAlerts([own, shared, own])) }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            #expect(answers.count == 300)
+            #expect(answers.values.allSatisfy { $0[0] && !$0[2] }, "each caller's own alert is new once")
+            #expect(answers.values.filter { $0[1] }.count == 1, "the shared alert is new for exactly one caller")
+            let stored = try await store.open().alerts(cluster: "prod", limit: 1000)
+            #expect(stored.count == 301)
+            #expect(Set(stored.map(\.body)) == Set((0..<300).map { Data("\($0)".utf8) } + [Data()]))
+        }
+    }
 }

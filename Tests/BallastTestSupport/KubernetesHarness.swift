@@ -3,6 +3,7 @@ import Foundation
 public import KafkaSim
 public import KubernetesSim
 import Logging
+import ServiceLifecycle
 
 /// A simulated Kafka cluster with its simulated Kubernetes APIs (one per Kubernetes cluster), in this process on
 /// loopback ports the OS picks; kubeconfigs, tokens and certificates in a fresh temporary directory.
@@ -10,6 +11,8 @@ public struct KubernetesHarness: Sendable {
     public let sim: EmbeddedSimulator
     public let kubernetes: KubernetesSimulator
     public let endpoints: [KubernetesSimulator.Endpoint]
+    /// Stopped by graceful shutdown, never cancelled (see `KubernetesSimulator.run`).
+    let group: ServiceGroup
     let task: Task<Void, any Error>
 
     public var directory: String { kubernetes.configuration.directory }
@@ -28,9 +31,10 @@ public struct KubernetesHarness: Sendable {
         logger.logLevel = .critical
         let kubernetes = try KubernetesSimulator(kafka: server, configuration: configuration, logger: logger)
         let sim = try await EmbeddedSimulator.start(server)
-        let task = Task { try await kubernetes.run() }
+        let group = ServiceGroup(services: [kubernetes], logger: logger)
+        let task = Task { try await group.run() }
         let endpoints = await kubernetes.waitUntilReady()
-        return KubernetesHarness(sim: sim, kubernetes: kubernetes, endpoints: endpoints, task: task)
+        return KubernetesHarness(sim: sim, kubernetes: kubernetes, endpoints: endpoints, group: group, task: task)
     }
 
     /// 3 brokers in 3 racks of one Kubernetes cluster, RF 3, min ISR 2, a 2 s start-up (cluster time).
@@ -64,7 +68,7 @@ public struct KubernetesHarness: Sendable {
     }
 
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
         await sim.stop()
         try? FileManager.default.removeItem(atPath: directory)

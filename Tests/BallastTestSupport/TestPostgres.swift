@@ -119,7 +119,7 @@ public final class TestPostgres: Sendable {
         // A free port can be taken by another process before the server binds it: try a few.
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let port = try freePort()
+            let port = try freeLoopbackPort()
             do {
                 try await run(
                     bin + "/pg_ctl",
@@ -187,24 +187,5 @@ public final class TestPostgres: Sendable {
             throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) exited \(status): \(text)")
         }
         return text
-    }
-
-    /// A loopback TCP port nobody listens on now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                bind(fd, p, length) == 0 && getsockname(fd, p, &length) == 0
-            }
-        }
-        guard bound else { throw Failure(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -42,7 +42,7 @@ extension DemoCLITests {
                 ballastBinary!,
                 ["demo", "--scenario", "roll", "--speed", "2", "--no-browser", "--listen", "127.0.0.1:0"])
             let url = try await demo.line(startingWith: "dashboard=") + "?poll"
-            _ = try await demo.wait(seconds: 300) { $0.contains("roll: batch 1 started") }
+            _ = try await demo.wait(seconds: 300) { $0.contains("roll: batch 1: restarting node(s)") }
             // The DOM is read again until the running roll's timeline shows; each read is a whole chromium run (a few
             // seconds), so this polls a condition the page cannot announce otherwise.
             var dom = ""

@@ -30,7 +30,8 @@ struct DemoCLITests {
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.contains("scenario=done"), "\(text)\n\(demo.stderr)")
         #expect(demo.process.terminationStatus == 0)
-        #expect(lines.filter { $0.hasPrefix("  roll: broker ") && $0.hasSuffix(" restarted") }.count == 9)
+        // The roll is the service's reconcile operation, narrated from its events.
+        #expect(lines.filter { $0.hasPrefix("  roll: node ") && $0.hasSuffix(" restarted") }.count == 9)
         // Each step printed once, not doubled.
         #expect(lines.filter { $0.hasPrefix("step done: ") }.count == 1)
         let apps = try #require(lines.first { $0.hasPrefix("applications: sent=") })
@@ -41,7 +42,7 @@ struct DemoCLITests {
         #expect(await !Self.answers(url))
     }
 
-    @Test func theFullScenarioReconcilesScalesOnAlertsAndRebalancesThroughTheServiceAndRollsInProcess()
+    @Test func theFullScenarioReconcilesRollsScalesAndRebalancesThroughTheService()
         async throws
     {
         let r = try await run(
@@ -51,7 +52,8 @@ struct DemoCLITests {
                 "127.0.0.1:0",
             ])
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        // Through ballast serve's API: the Alertmanager upscale and downscale, the rebalance executed by hash.
+        // Through ballast serve's API: reconcile (live configs, a roll, a downscale), the Alertmanager upscale, the
+        // rebalance executed by hash.
         for step in [
             "step done: reconcile: a dynamic config change", "step done: alert: ", "step done: downscale: ",
             "step done: rebalance: ", "step done: roll: ",
@@ -63,8 +65,10 @@ struct DemoCLITests {
         let apps = try #require(lines.first { $0.hasPrefix("applications: sent=") })
         #expect(Self.value("failed", in: apps) == 0, "\(apps)")
         #expect(Self.value("lost", in: apps) == 0, "\(apps)")
-        // The service answers 501 to a reconcile that needs a roll: the demo says so and rolls in-process instead.
-        #expect(lines.contains { $0.contains("ballast serve cannot do this yet") }, "\(r.stdout)")
+        // The roll and the downscale are reconcile operations of the service, narrated from their events.
+        #expect(lines.contains { $0.hasPrefix("  roll: batch 1: restarting node(s) ") }, "\(r.stdout)")
+        #expect(lines.contains { $0.hasPrefix("  reconcile: drain broker(s) ") }, "\(r.stdout)")
+        #expect(!lines.contains { $0.contains("in-process") }, "\(r.stdout)")
         #expect(lines.last == "scenario=done", "\(r.stdout)")
         #expect(r.status == 0)
     }

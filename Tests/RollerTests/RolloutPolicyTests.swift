@@ -18,7 +18,7 @@ import Testing
             Set(object.keys) == [
                 "headroom", "maxBatch", "failureThreshold", "allowOfflinePartitions",
                 "batchWithinZone", "batchWithinCluster", "quorumCaughtUpWindowMs", "catchUpAwareBatches",
-                "restartEstimateSeconds", "timeouts",
+                "restartEstimateSeconds", "catchUpThrottle", "timeouts",
             ])
         #expect(
             Set(timeouts.keys) == [
@@ -27,13 +27,34 @@ import Testing
             ])
         let encoded = try #require(
             try JSONSerialization.jsonObject(with: JSONEncoder().encode(RollOptions())) as? [String: Any])
-        #expect(Set(encoded.keys).union(["maxBatch"]) == Set(object.keys))
+        #expect(Set(encoded.keys).union(["maxBatch", "catchUpThrottle"]) == Set(object.keys))
     }
 
     @Test func aPartialPolicyFileKeepsTheOtherDefaults() throws {
         let o = try JSONDecoder().decode(
             RollOptions.self, from: Data(#"{"headroom": 1, "timeouts": {"pollSeconds": 5}}"#.utf8))
         #expect(o.headroom == 1 && o.timeouts.pollSeconds == 5 && o.timeouts.catchUpSeconds == 1800)
+    }
+
+    @Test func catchUpThrottleIsLiftOrAPositiveRateAndAnythingElseIsRefusedNamingTheKey() throws {
+        func decode(_ value: String) throws -> RollOptions {
+            try JSONDecoder().decode(RollOptions.self, from: Data(#"{"catchUpThrottle": \#(value)}"#.utf8))
+        }
+        #expect(try decode(#""lift""#).catchUpThrottle == .lift)
+        #expect(try decode(#""52428800""#).catchUpThrottle == .rate(52_428_800))
+        #expect(try decode("null").catchUpThrottle == nil)
+        for bad in [#""0""#, #""-5""#, #""fast""#, #""""#] {
+            #expect {
+                try decode(bad)
+            } throws: { error in
+                "\(error)".contains("catchUpThrottle must be \"lift\" or a positive bytes per second")
+            }
+        }
+        // It is written back as it is read, so a resumed roll gets the same setting from its journal.
+        var o = RollOptions()
+        o.catchUpThrottle = .rate(1000)
+        #expect(
+            try JSONDecoder().decode(RollOptions.self, from: JSONEncoder().encode(o)).catchUpThrottle == .rate(1000))
     }
 }
 

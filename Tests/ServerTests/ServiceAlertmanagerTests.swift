@@ -29,24 +29,6 @@ struct ServiceAlertmanagerTests {
         return try await condition()
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &addr) { p in
-            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                guard bind(fd, sa, len) == 0, getsockname(fd, sa, &len) == 0 else {
-                    throw POSIXError(.EADDRINUSE)
-                }
-            }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     /// Posts alerts to Alertmanager's API v2.
     static func fire(_ am: String, _ alerts: [[String: Any]]) async throws {
         var request = HTTPClientRequest(url: am + "/api/v2/alerts")
@@ -76,7 +58,7 @@ struct ServiceAlertmanagerTests {
             var policy = ServiceSimTests.policy()
             policy.scaleCooldown = .seconds(3600)
             try await ServiceHarness.with(clusters: yaml, policy: policy) { s in
-                let amPort = try Self.freePort()
+                let amPort = try freeLoopbackPort()
                 let config = """
                     route:
                       receiver: ballast

@@ -1,11 +1,14 @@
 public import KafkaModel
 public import Logging
+import ServiceLifecycle
 
 /// A simulated cluster serving the Kafka protocol and the control API on loopback inside this process, on ports
 /// the OS picks: what tests and an embedded demo need, in one call.
 public struct EmbeddedSimulator: Sendable {
     public let simulator: KafkaSimulator
     public let server: KafkaSimServer
+    /// Stopping is a graceful shutdown of this group, never a cancellation (see `KafkaSimServer.run`).
+    let group: ServiceGroup
     let task: Task<Void, any Error>
 
     public var bootstrap: String { server.bootstrap }
@@ -45,23 +48,27 @@ public struct EmbeddedSimulator: Sendable {
 
     /// Runs `server` and returns once every listener is bound.
     public static func start(_ server: KafkaSimServer) async throws -> EmbeddedSimulator {
-        let task = Task { try await server.run() }
+        let group = ServiceGroup(services: [server], logger: server.logger)
+        let task = Task { try await group.run() }
         guard await server.waitUntilReady() != nil else {
-            task.cancel()
+            await group.triggerGracefulShutdown()
             if case .failure(let error) = await task.result { throw error }
             throw SimTopologyError("the simulator stopped before its listeners were bound")
         }
-        return EmbeddedSimulator(simulator: server.simulator, server: server, task: task)
+        return EmbeddedSimulator(simulator: server.simulator, server: server, group: group, task: task)
     }
 
     /// Stops serving and waits until the listeners are closed.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 
     /// Stops serving without waiting (for a `defer`).
-    public func cancel() { task.cancel() }
+    public func cancel() {
+        let group = group
+        Task { await group.triggerGracefulShutdown() }
+    }
 
     static var quietLogger: Logger {
         var logger = Logger(label: "ballast.sim")

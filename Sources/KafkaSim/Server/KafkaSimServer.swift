@@ -173,31 +173,31 @@ public final class KafkaSimServer: Service, Sendable {
         }
         defer { ticker.cancel() }
         if configuration.controlPort == nil { settleReadiness(true) }
-        try await cancelWhenGracefulShutdown { [self] in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                if let controlPort = configuration.controlPort {
-                    let router = ControlAPI.router(simulator: simulator) { [self] id in
-                        try await bindListener(node: id, port: 0)
-                    }
-                    for add in extraControlRoutes.withLock({ $0 }) { add(router) }
-                    let app = Application(
-                        router: router,
-                        configuration: .init(
-                            address: .hostname(configuration.host, port: controlPort), serverName: nil),
-                        onServerRunning: { [self] channel in
-                            controlPortBox.withLock { $0 = channel.localAddress?.port }
-                            settleReadiness(true)
-                        },
-                        logger: logger)
-                    group.addTask { try await app.run() }
+        // Graceful shutdown lets the control API drain its connections; cancelling a Hummingbird server can strand
+        // a connection it has just accepted, which traps in NIOAsyncWriter's deinit (apple/swift-nio#3481). So the
+        // control API is cancelled only when this task is, or when it failed.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if let controlPort = configuration.controlPort {
+                let router = ControlAPI.router(simulator: simulator) { [self] id in
+                    try await bindListener(node: id, port: 0)
                 }
-                group.addTask {
-                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                }
-                // Either task ending (cancellation, or the control API failing) ends the server.
-                _ = try await group.next()
-                group.cancelAll()
+                for add in extraControlRoutes.withLock({ $0 }) { add(router) }
+                let app = Application(
+                    router: router,
+                    configuration: .init(
+                        address: .hostname(configuration.host, port: controlPort), serverName: nil),
+                    onServerRunning: { [self] channel in
+                        controlPortBox.withLock { $0 = channel.localAddress?.port }
+                        settleReadiness(true)
+                    },
+                    logger: logger)
+                group.addTask { try await app.run() }
             }
+            group.addTask { try await gracefulShutdown() }
+            let first = await group.nextResult()
+            if Task.isCancelled || !Task.isShuttingDownGracefully { group.cancelAll() }
+            while await group.nextResult() != nil {}
+            if case .failure(let error)? = first, !(error is CancellationError) { throw error }
         }
         await closeAll()
     }

@@ -115,6 +115,15 @@ public struct AgentClientError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 
+    /// No answer, or a server-side failure: the same request may succeed later (a 409 or a refusal will not).
+    public var isTransient: Bool {
+        switch code {
+        case .unreachable: true
+        case .answered(let status): status >= 500
+        case .unreadable, .tls: false
+        }
+    }
+
     public var description: String { message }
 }
 

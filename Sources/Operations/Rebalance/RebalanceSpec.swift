@@ -67,10 +67,7 @@ public struct RebalanceResumeState: Sendable {
             }
             moves[item.index] = (status, item.detail)
         }
-        let priors = try await store.savedSettings(id).compactMap { s -> ThrottlePrior? in
-            guard let kind = ConfigResource.Kind(rawValue: s.scope) else { return nil }
-            return ThrottlePrior(key: ThrottleKey(.init(kind: kind, name: s.name), s.key), value: s.value)
-        }
+        let priors = try await store.savedSettings(id).compactMap(ThrottlePrior.init(saved:))
         return Self(operationId: id, spec: spec, record: record, moves: moves, priors: priors)
     }
 }
@@ -79,6 +76,12 @@ public struct RebalanceResumeState: Sendable {
 extension ThrottlePrior {
     public var savedSetting: SavedSetting {
         SavedSetting(scope: key.resource.kind.rawValue, name: key.resource.name, key: key.key, value: value)
+    }
+
+    /// A prior as the store keeps it; nil for a scope that is not a config resource kind.
+    public init?(saved s: SavedSetting) {
+        guard let kind = ConfigResource.Kind(rawValue: s.scope) else { return nil }
+        self.init(key: ThrottleKey(.init(kind: kind, name: s.name), s.key), value: s.value)
     }
 }
 

@@ -1,5 +1,6 @@
 public import KafkaAdmin
 public import KafkaModel
+public import Rebalancer
 public import Roller
 
 /// The roller's view of a live cluster through `KafkaAdmin`: snapshots on the librdkafka read path, preferred
@@ -46,7 +47,7 @@ public struct KafkaAdminClusterReader: ClusterReader {
                 }
             }
         }
-        let rateKeys = ["leader.replication.throttled.rate", "follower.replication.throttled.rate"]
+        let rateKeys = ThrottleConfig.brokerKeys
         // Each broker answers for itself: ask them all at once.
         let rates = await withTaskGroup(of: (Int32, [ConfigEntry]).self) { group in
             for id in brokers {
@@ -62,12 +63,20 @@ public struct KafkaAdminClusterReader: ClusterReader {
         }
         for (id, entries) in rates {
             for e in entries {
+                // The broker's own value is what the catch-up throttle remedy journals and puts back.
+                if e.source == .dynamicBroker, let own = e.value {
+                    if e.name == rateKeys[0] {
+                        sample.ownLeaderRate[id] = own
+                    } else {
+                        sample.ownFollowerRate[id] = own
+                    }
+                }
                 // Kafka's default, Long.MAX_VALUE, means no throttle.
                 guard let v = e.value.flatMap(Double.init), v < 9.2e18 else { continue }
                 if e.name == rateKeys[0] { sample.leaderRate[id] = v } else { sample.followerRate[id] = v }
             }
         }
-        let listKeys = ["leader.replication.throttled.replicas", "follower.replication.throttled.replicas"]
+        let listKeys = ThrottleConfig.topicKeys
         let resources = topics.sorted().map { ConfigResource(kind: .topic, name: $0) }
         if !resources.isEmpty, let list = try? await admin.describeConfigs(resources, names: listKeys) {
             for rc in list {
@@ -82,6 +91,13 @@ public struct KafkaAdminClusterReader: ClusterReader {
             }
         }
         return sample
+    }
+}
+
+extension KafkaAdminClusterReader {
+    /// The rebalance executor's throttle writer: one request per resource, so one refusal names its resource.
+    public func alterThrottles(_ changes: [ThrottleChange]) async -> [ConfigResource: String] {
+        await KafkaAdminRebalanceCluster(admin: admin).alterThrottles(changes)
     }
 }
 

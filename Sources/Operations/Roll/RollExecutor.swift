@@ -3,6 +3,7 @@ public import BallastStore
 public import Foundation
 import KafkaModel
 public import Logging
+import Rebalancer
 public import Roller
 import Synchronization
 
@@ -60,7 +61,8 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
     public static func requestId(operationId: String, node: Int32) -> String { "\(operationId)/node-\(node)" }
 
     /// Runs the roll to the end; throws the `RollFailure` that stopped it. Cancellation (a crash, as far as the
-    /// journal knows) is rethrown without journaling a failure, so `--resume` can continue.
+    /// journal knows) is rethrown without journaling a failure, so `--resume` can continue; throttles the catch-up
+    /// remedy changed are put back first (and stay journaled, so a resume puts them back too if that failed).
     @discardableResult
     public func run(onEvent: @Sendable (RollEvent) -> Void = { _ in }) async throws -> [Int32] {
         let start = clock.now
@@ -116,9 +118,14 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
         let (inventory, owner) = try await readAgents()
         let all = Set(inventory.map(\.id))
         let toRoll = nodes ?? all
+        // What a previous run of this roll changed with the catch-up throttle remedy: put back first.
+        var priors: [ThrottlePrior] = []
+        if resume != nil, let journal {
+            priors = try await journal.savedSettings(operationId).compactMap(ThrottlePrior.init(saved:))
+        }
         var machine = RollStateMachine(
             nodes: toRoll, options: options, completed: resume?.completed ?? [], inFlight: resume?.inFlight ?? [],
-            batchesDone: resume?.batchesDone ?? 0)
+            batchesDone: resume?.batchesDone ?? 0, throttlePriors: priors)
         try await emit(.started(operationId: operationId, nodes: toRoll.sorted(), resumed: resume != nil))
         var step = machine.start(now: now())
         var operations: [Int32: String] = [:]
@@ -143,160 +150,204 @@ public struct RollExecutor<C: Clock>: Sendable where C.Duration == Duration {
                 seconds: since.duration(to: clock.now).seconds, error: silentError[agent.endpoint] ?? "no answer")
         }
 
-        while true {
-            for event in step.events { try await emit(event) }
-            switch step.action {
-            case .finished:
-                return machine.restarted
-            case .fail(let failure):
-                throw failure
-            case .wait(let seconds):
-                try await clock.sleep(for: .seconds(seconds))
-                step = machine.waited(now: now())
-            case .readCluster:
-                let snapshot: ClusterSnapshot
-                var nodes: [AgentNode] = []
-                var unreachable: [RollStateMachine.UnreachableAgent] = []
-                do {
-                    snapshot = try await retrying("the cluster could not be read") { try await cluster.snapshot() }
-                    // The agents that answered last time are asked now, all at once (one that stops answering costs
-                    // one timeout, not one per agent). An agent already silent is asked in the background, every
-                    // `silentAgentProbeSeconds`, its answer taken at a later read; meanwhile its last report stands,
-                    // so a cut-off cluster does not hold up the roll of the others.
-                    let now = clock.now
-                    let ask = agents.filter { silentSince[$0.endpoint] == nil }
-                    var answers = await withTaskGroup(of: (String, Result<[AgentNode], any Error>).self) { group in
-                        for agent in ask {
-                            group.addTask {
-                                do {
-                                    return (
-                                        agent.endpoint, .success(try await timed("nodes") { try await agent.nodes() })
-                                    )
-                                } catch {
-                                    return (agent.endpoint, .failure(error))
+        func drive() async throws -> [Int32] {
+            while true {
+                for event in step.events { try await emit(event) }
+                switch step.action {
+                case .finished:
+                    return machine.restarted
+                case .fail(let failure):
+                    throw failure
+                case .wait(let seconds):
+                    try await clock.sleep(for: .seconds(seconds))
+                    step = machine.waited(now: now())
+                case .readCluster:
+                    let snapshot: ClusterSnapshot
+                    var nodes: [AgentNode] = []
+                    var unreachable: [RollStateMachine.UnreachableAgent] = []
+                    do {
+                        snapshot = try await retrying("the cluster could not be read") { try await cluster.snapshot() }
+                        // The agents that answered last time are asked now, all at once (one that stops answering costs
+                        // one timeout, not one per agent). An agent already silent is asked in the background, every
+                        // `silentAgentProbeSeconds`, its answer taken at a later read; meanwhile its last report stands,
+                        // so a cut-off cluster does not hold up the roll of the others.
+                        let now = clock.now
+                        let ask = agents.filter { silentSince[$0.endpoint] == nil }
+                        var answers = await withTaskGroup(of: (String, Result<[AgentNode], any Error>).self) { group in
+                            for agent in ask {
+                                group.addTask {
+                                    do {
+                                        return (
+                                            agent.endpoint,
+                                            .success(try await timed("nodes") { try await agent.nodes() })
+                                        )
+                                    } catch {
+                                        return (agent.endpoint, .failure(error))
+                                    }
                                 }
                             }
+                            var out: [String: Result<[AgentNode], any Error>] = [:]
+                            for await (endpoint, result) in group { out[endpoint] = result }
+                            return out
                         }
-                        var out: [String: Result<[AgentNode], any Error>] = [:]
-                        for await (endpoint, result) in group { out[endpoint] = result }
-                        return out
-                    }
-                    for agent in agents where silentSince[agent.endpoint] != nil {
-                        if let result = probes.take(agent.endpoint) { answers[agent.endpoint] = result }
-                        let last = lastProbe[agent.endpoint] ?? now
-                        if answers[agent.endpoint] == nil, !probes.running(agent.endpoint),
-                            last.duration(to: now).seconds >= silentAgentProbeSeconds
-                        {
-                            lastProbe[agent.endpoint] = now
-                            probes.start(agent)
+                        for agent in agents where silentSince[agent.endpoint] != nil {
+                            if let result = probes.take(agent.endpoint) { answers[agent.endpoint] = result }
+                            let last = lastProbe[agent.endpoint] ?? now
+                            if answers[agent.endpoint] == nil, !probes.running(agent.endpoint),
+                                last.duration(to: now).seconds >= silentAgentProbeSeconds
+                            {
+                                lastProbe[agent.endpoint] = now
+                                probes.start(agent)
+                            }
                         }
-                    }
-                    var read: [String: [AgentNode]] = [:]
-                    for agent in agents {
-                        switch answers[agent.endpoint] {
-                        case .success(let list):
-                            read[agent.endpoint] = list
-                            lastReport[agent.endpoint] = list
-                            silentSince[agent.endpoint] = nil
-                        case .failure(let error as CancellationError):
-                            throw error
-                        case .failure(let error as AgentClientError) where !error.isRetriable:
-                            throw RollFailure("the agent at \(agent.endpoint) could not list its nodes: \(error)")
-                        case .failure(let error):
-                            // Cut off (network, agent stopped): its nodes wait, as it last reported them.
-                            if silentSince[agent.endpoint] == nil { lastProbe[agent.endpoint] = now }
-                            unreachable.append(silence(agent, error))
-                            read[agent.endpoint] = lastReport[agent.endpoint] ?? []
-                        case nil:
-                            // Silent, its probe still out.
-                            unreachable.append(silence(agent, nil))
-                            read[agent.endpoint] = lastReport[agent.endpoint] ?? []
+                        var read: [String: [AgentNode]] = [:]
+                        for agent in agents {
+                            switch answers[agent.endpoint] {
+                            case .success(let list):
+                                read[agent.endpoint] = list
+                                lastReport[agent.endpoint] = list
+                                silentSince[agent.endpoint] = nil
+                            case .failure(let error as CancellationError):
+                                throw error
+                            case .failure(let error as AgentClientError) where !error.isRetriable:
+                                throw RollFailure("the agent at \(agent.endpoint) could not list its nodes: \(error)")
+                            case .failure(let error):
+                                // Cut off (network, agent stopped): its nodes wait, as it last reported them.
+                                if silentSince[agent.endpoint] == nil { lastProbe[agent.endpoint] = now }
+                                unreachable.append(silence(agent, error))
+                                read[agent.endpoint] = lastReport[agent.endpoint] ?? []
+                            case nil:
+                                // Silent, its probe still out.
+                                unreachable.append(silence(agent, nil))
+                                read[agent.endpoint] = lastReport[agent.endpoint] ?? []
+                            }
                         }
+                        owners = try Self.owners(agents, read)
+                        nodes = agents.flatMap { read[$0.endpoint] ?? [] }
+                    } catch let failure as RollFailure {
+                        step = machine.failed(failure)
+                        continue
                     }
-                    owners = try Self.owners(agents, read)
-                    nodes = agents.flatMap { read[$0.endpoint] ?? [] }
-                } catch let failure as RollFailure {
-                    step = Self.failStep(failure)
-                    continue
-                }
-                let signals = await activeSignals()
-                // Replica sizes and throttles: the catch-up prediction and the stall diagnosis are made from them.
-                var replication: ReplicationSample?
-                if lastSample.map({ $0.duration(to: clock.now).seconds >= replicationSampleSeconds }) ?? true {
-                    lastSample = clock.now
-                    replication = await cluster.replication(brokers: snapshot.brokers.map(\.id), at: now())
-                }
-                step = machine.clusterRead(
-                    snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, unreachable: unreachable,
-                    replication: replication, now: now(), wallMillis: wallMillis())
-            case .restart(let batchNodes):
-                // One request after another: a refused or unreachable request stops the batch there.
-                var failures: [Int32: String] = [:]
-                for node in batchNodes {
-                    guard let agent = owners[node] else {
-                        failures[node] = "no agent manages it"
-                        break
+                    let signals = await activeSignals()
+                    // Replica sizes and throttles: the catch-up prediction and the stall diagnosis are made from them.
+                    var replication: ReplicationSample?
+                    if lastSample.map({ $0.duration(to: clock.now).seconds >= replicationSampleSeconds }) ?? true {
+                        lastSample = clock.now
+                        replication = await cluster.replication(brokers: snapshot.brokers.map(\.id), at: now())
                     }
-                    let requestId = Self.requestId(operationId: operationId, node: node)
-                    try await journal?.record(
-                        operationId, batch: batch, node: node, .restartRequested, detail: requestId)
-                    do {
-                        let op = try await timed("restart") {
-                            try await agent.restart(node: node, requestId: requestId)
+                    step = machine.clusterRead(
+                        snapshot, nodes: nodes.map(\.nodeInfo), activeSignals: signals, unreachable: unreachable,
+                        replication: replication, now: now(), wallMillis: wallMillis())
+                case .restart(let batchNodes):
+                    // One request after another: a refused or unreachable request stops the batch there.
+                    var failures: [Int32: String] = [:]
+                    for node in batchNodes {
+                        guard let agent = owners[node] else {
+                            failures[node] = "no agent manages it"
+                            break
                         }
-                        metrics.restartsRequested.increment()
-                        operations[node] = op.id
+                        let requestId = Self.requestId(operationId: operationId, node: node)
                         try await journal?.record(
-                            operationId, batch: batch, node: node, .restartAccepted, detail: op.id)
-                    } catch let error as CancellationError {
-                        throw error
-                    } catch {
-                        failures[node] = "\(error)"
-                        break
-                    }
-                }
-                unanswered = [:]
-                step = machine.restartsRequested(failures: failures, now: now())
-            case .pollAgents(let batchNodes):
-                var statuses: [Int32: RollStateMachine.AgentStatus] = [:]
-                for node in batchNodes {
-                    guard let agent = owners[node], let opId = operations[node] else { continue }
-                    do {
-                        let op = try await timed("operation") { try await agent.operation(opId) }
-                        unanswered[node] = nil
-                        switch op.state {
-                        case .done: statuses[node] = .done
-                        case .failed: statuses[node] = .failed(op.error ?? "no reason given")
-                        case .running: statuses[node] = .running
+                            operationId, batch: batch, node: node, .restartRequested, detail: requestId)
+                        do {
+                            let op = try await timed("restart") {
+                                try await requestRestart(agent, node: node, requestId: requestId)
+                            }
+                            metrics.restartsRequested.increment()
+                            operations[node] = op.id
+                            try await journal?.record(
+                                operationId, batch: batch, node: node, .restartAccepted, detail: op.id)
+                        } catch let error as CancellationError {
+                            throw error
+                        } catch {
+                            failures[node] = "\(error)"
+                            break
                         }
-                    } catch let error as CancellationError {
-                        throw error
-                    } catch let error as AgentClientError where !error.isRetriable {
-                        statuses[node] = .failed("the agent at \(agent.endpoint) refused the poll: \(error)")
-                    } catch {
-                        // An agent may be briefly unreachable (it restarts, its cluster is cut off): the roll waits,
-                        // counting the time on the clock however often it polls, up to agentUnreachableSeconds.
-                        let since = unanswered[node] ?? clock.now
-                        unanswered[node] = since
-                        statuses[node] = .unreachable(
-                            agent: agent.endpoint, seconds: since.duration(to: clock.now).seconds, error: "\(error)")
                     }
+                    unanswered = [:]
+                    step = machine.restartsRequested(failures: failures, now: now())
+                case .pollAgents(let batchNodes):
+                    var statuses: [Int32: RollStateMachine.AgentStatus] = [:]
+                    for node in batchNodes {
+                        guard let agent = owners[node], let opId = operations[node] else { continue }
+                        do {
+                            let op = try await timed("operation") { try await agent.operation(opId) }
+                            unanswered[node] = nil
+                            switch op.state {
+                            case .done: statuses[node] = .done
+                            case .failed: statuses[node] = .failed(op.error ?? "no reason given")
+                            case .running: statuses[node] = .running
+                            }
+                        } catch let error as CancellationError {
+                            throw error
+                        } catch let error as AgentClientError where !error.isRetriable {
+                            statuses[node] = .failed("the agent at \(agent.endpoint) refused the poll: \(error)")
+                        } catch {
+                            // An agent may be briefly unreachable (it restarts, its cluster is cut off): the roll waits,
+                            // counting the time on the clock however often it polls, up to agentUnreachableSeconds.
+                            let since = unanswered[node] ?? clock.now
+                            unanswered[node] = since
+                            statuses[node] = .unreachable(
+                                agent: agent.endpoint, seconds: since.duration(to: clock.now).seconds, error: "\(error)"
+                            )
+                        }
+                    }
+                    step = machine.agentStatus(statuses, now: now())
+                case .electLeaders(let partitions):
+                    do {
+                        try await cluster.electPreferredLeaders(partitions)
+                    } catch {
+                        try await emit(
+                            .warning("preferred leader election for \(partitions.count) partition(s) failed: \(error)"))
+                    }
+                    step = machine.electionDone(now: now())
+                case .alterThrottles(let changes, let priors):
+                    // The journal first: a crash right after it finds the value to put back.
+                    var failures: [ConfigResource: String] = [:]
+                    do {
+                        if !priors.isEmpty { try await journal?.saveSettings(operationId, priors.map(\.savedSetting)) }
+                        failures = await cluster.alterThrottles(changes)
+                    } catch {
+                        if Task.isCancelled { throw CancellationError() }
+                        for c in changes { failures[c.key.resource] = "the journal could not be written: \(error)" }
+                    }
+                    step = machine.throttlesAltered(failures: failures, now: now())
                 }
-                step = machine.agentStatus(statuses, now: now())
-            case .electLeaders(let partitions):
-                do {
-                    try await cluster.electPreferredLeaders(partitions)
-                } catch {
-                    try await emit(
-                        .warning("preferred leader election for \(partitions.count) partition(s) failed: \(error)"))
-                }
-                step = machine.electionDone(now: now())
             }
         }
+        do {
+            return try await drive()
+        } catch let error as CancellationError {
+            // Cancelled (Ctrl-C, a cancelled operation): put the catch-up throttle back on a task of its own, which
+            // the cancellation does not reach. A process that dies instead leaves it to `--resume` (journaled).
+            let restore = machine.throttlesToRestore
+            if !restore.isEmpty {
+                let cluster = self.cluster
+                let failures = await Task { await cluster.alterThrottles(restore) }.value
+                for change in restore where failures[change.key.resource] == nil {
+                    onEvent(.throttlesRestored([change.key]))
+                }
+            }
+            throw error
+        }
+
     }
 
-    static func failStep(_ failure: RollFailure) -> RollStateMachine.Step {
-        .init(action: .fail(failure), events: [.failed(failure)])
+    /// Asks `agent` to restart `node`. An agent that does not answer, or answers 5xx (its driver could not reach its
+    /// simulator or Kubernetes API), is asked again with the same request id — which an agent that did accept the
+    /// first request answers with the same operation — for up to `agentUnreachableSeconds`.
+    func requestRestart(_ agent: any AgentAPI, node: Int32, requestId: String) async throws -> AgentOperation {
+        let deadline = clock.now.advanced(by: .seconds(options.timeouts.agentUnreachableSeconds))
+        while true {
+            do {
+                return try await agent.restart(node: node, requestId: requestId)
+            } catch let error as AgentClientError where error.isTransient && clock.now < deadline {
+                logger.warning(
+                    "restart request not answered; asking again",
+                    metadata: ["node": "\(node)", LogKey.error: "\(error)"])
+                try await clock.sleep(for: .seconds(max(options.timeouts.pollSeconds, 0.05)))
+            }
+        }
     }
 
     /// Every agent's nodes, and the agent of each node (at the start of a roll: every agent must answer).

@@ -1,5 +1,6 @@
 public import AgentContract
 public import KafkaModel
+public import Rebalancer
 public import Roller
 
 extension AgentNode {
@@ -25,8 +26,14 @@ public protocol ClusterReader: Sendable {
     /// Replica sizes and live replication throttles of these brokers, stamped `at` (the roll's monotonic seconds);
     /// nil when they cannot be measured (the roll then goes on without catch-up prediction or stall diagnosis).
     func replication(brokers: [Int32], at: Double) async -> ReplicationSample?
+    /// IncrementalAlterConfigs of throttle configs (the catch-up throttle remedy); returns the error of each resource
+    /// that was not changed.
+    func alterThrottles(_ changes: [ThrottleChange]) async -> [ConfigResource: String]
 }
 
 extension ClusterReader {
     public func replication(brokers: [Int32], at: Double) async -> ReplicationSample? { nil }
+    public func alterThrottles(_ changes: [ThrottleChange]) async -> [ConfigResource: String] {
+        Dictionary(changes.map { ($0.key.resource, "this cluster reader cannot change configs") }) { a, _ in a }
+    }
 }

@@ -82,6 +82,22 @@ import Testing
         await expectFailure(fake, node: 4, containing: "unreachable", restarts: [1])
     }
 
+    /// An agent that answers a restart request with 502 (its driver could not reach its simulator or Kubernetes API)
+    /// is asked again with the same request id; the roll goes on. Refusals (4xx) still stop it.
+    @Test func aRestartRequestAnsweredWithABadGatewayIsAskedAgainWithTheSameRequestId() async throws {
+        let fake = FakeKafka(Fixture.cluster().0)
+        let agent = FlakyRestarts(fake, failures: 3)
+        let restarted = try await RollExecutor(
+            operationId: "roll-test", nodes: nil, options: Self.options(), cluster: fake, agents: [agent],
+            journal: nil, clock: ImmediateClock(), logger: Logger(label: "test")
+        ).run()
+        #expect(restarted.sorted() == (1...9).map { Int32($0) })
+        #expect(fake.restarts.count == 9)
+        let asked = agent.asked.withLock { $0 }
+        #expect(asked.prefix(4).allSatisfy { $0 == asked[0] })
+        #expect(asked.count == 9 + 3)
+    }
+
     @Test func aFailingRestartCommandStopsTheRoll() async {
         let fake = FakeKafka(Fixture.cluster().0) { $0.failing = [4] }
         await expectFailure(fake, node: 4, containing: "restart command exited with 1", restarts: [1, 4, 7])
@@ -280,4 +296,35 @@ final class ClusterAgent: AgentAPI {
         }
         #expect(Set(fake.restarts) == [1, 4, 7, 2, 5, 8])
     }
+}
+
+/// An agent whose first `failures` restart requests are answered 502 (before reaching the fake).
+final class FlakyRestarts: AgentAPI {
+    let fake: FakeKafka
+    let left: Mutex<Int>
+    /// The request ids the agent was asked with, in order.
+    let asked = Mutex<[String]>([])
+    var endpoint: String { "fake://flaky" }
+
+    init(_ fake: FakeKafka, failures: Int) {
+        self.fake = fake
+        left = Mutex(failures)
+    }
+
+    func nodes() async throws -> [AgentNode] { try await fake.nodes() }
+
+    func restart(node: Int32, requestId: String) async throws -> AgentOperation {
+        asked.withLock { $0.append(requestId) }
+        let fail = left.withLock { n -> Bool in
+            guard n > 0 else { return false }
+            n -= 1
+            return true
+        }
+        if fail {
+            throw AgentClientError(.answered(status: 502), "the agent could not tell whether it manages node \(node)")
+        }
+        return try await fake.restart(node: node, requestId: requestId)
+    }
+
+    func operation(_ id: String) async throws -> AgentOperation { try await fake.operation(id) }
 }

@@ -1,0 +1,103 @@
+import Agent
+import AgentSimDriver
+import BallastTestSupport
+import Foundation
+import KafkaAdmin
+import KafkaModel
+import KafkaSim
+import Logging
+import Roller
+import Testing
+
+@testable import Operations
+
+/// Issue #15's phenomenon as a whole roll, in the simulator's cluster time (the roll runs on `SimClusterClock`): 6
+/// brokers over 3 racks ({1,4}, {2,5}, {3,6}), placement as in the issue's miniature (4 partitions each of [1,2,3],
+/// [4,2,6] and [2,3,5]), every partition written at 10 KiB/s, every leader throttled at 250 KiB/s (25 × the write
+/// rate) on every replica (`*`). With node 1 or 4 down alone, node 2 takes 4 more partitions and still has 9 × the
+/// write rate left for catch-up; with the rack {1,4} down it leads 12 partitions, 16 × of its quota goes to in-sync
+/// followers and the writes the catching-up replicas follow, 1 × is left for twice the lag: the rack batch catches up
+/// ~18 times slower than each node alone (the kind of batch that took minutes on real Kafka in the issue).
+///
+/// Ballast (catch-up-aware batches, the default) must be no slower than the careful roll (`--max-batch 1`); the same
+/// roll with the sizing turned off (`catchUpAwareBatches: false`, the roller before this change) restarts the rack
+/// together and is slower than careful — so this test fails without the change (checked: the last expectation).
+@Suite(.serialized) struct SimRollSizingTests {
+    static let write = 10.0  // KiB/s per partition
+
+    static func start() async throws -> EmbeddedSimulator {
+        let brokers = (1...6).map { ClusterModelFile.Broker(id: Int32($0), rack: "r\(($0 - 1) % 3)") }
+        var partitions: [ClusterModelFile.Partition] = []
+        for (i, r) in ([[1, 2, 3], [4, 2, 6], [2, 3, 5]] as [[Int32]]).enumerated() {
+            for k in 0..<4 {
+                partitions.append(
+                    .init(id: Int32(i * 4 + k), replicas: r, load: .init(disk: 1, networkIn: write)))
+            }
+        }
+        var topology = SimTopology()
+        topology.model = ClusterModelFile(
+            brokers: brokers, topics: [.init(name: "orders", minInSyncReplicas: 2, partitions: partitions)])
+        var settings = SimSettings()
+        settings.startupDelayMs = 2000
+        let sim = try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: 10)
+        let quota = String(Int(25 * write * 1024))
+        sim.simulator.withCluster { c in
+            for b in Int32(1)...6 {
+                try? c.alterConfigs(
+                    .broker(b), [.init(name: "leader.replication.throttled.rate", value: quota)], incremental: true,
+                    validateOnly: false, answeringBroker: b)
+            }
+            try? c.alterConfigs(
+                .topic("orders"), [.init(name: "leader.replication.throttled.replicas", value: "*")],
+                incremental: true, validateOnly: false, answeringBroker: 1)
+        }
+        return sim
+    }
+
+    struct Measured {
+        var seconds: Double
+        var batches: [[Int32]]
+    }
+
+    /// Rolls every node on the cluster's clock; returns the roll's cluster time and its batches.
+    static func roll(_ sim: EmbeddedSimulator, _ options: RollOptions) async throws -> Measured {
+        let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrap: sim.bootstrap))
+        defer { Task { await admin.shutdown() } }
+        let driver = SimDriver(control: sim.controlURL, pollMilliseconds: 20, requestTimeout: .seconds(60))
+        let events = RollExecutorTests.Events()
+        let clock = SimClusterClock(sim.simulator)
+        let start = clock.now
+        try await withAgent(driver: driver) { url in
+            var executor = RollExecutor(
+                operationId: "sizing", nodes: nil, options: options, cluster: KafkaAdminClusterReader(admin: admin),
+                agents: [HTTPAgentClient(endpoint: url, token: "t", timeoutSeconds: 60)], journal: nil,
+                clock: clock, logger: Logger(label: "test.roll"))
+            // Cluster seconds: a loaded machine may run the simulator slowly, never the retry window short.
+            executor.readRetrySeconds = 300
+            _ = try await executor.run { events.add($0) }
+        }
+        return Measured(seconds: start.duration(to: clock.now) / .seconds(1), batches: events.batches)
+    }
+
+    @Test func underAThrottleWhereLeadershipConcentratesBallastIsNoSlowerThanTheCarefulRoll() async throws {
+        let sim = try await Self.start()
+        defer { sim.cancel() }
+        var careful = RollOptions()
+        careful.maxBatch = 1
+        var unsized = RollOptions()
+        unsized.catchUpAwareBatches = false
+        let c = try await Self.roll(sim, careful)
+        let b = try await Self.roll(sim, RollOptions())
+        let u = try await Self.roll(sim, unsized)
+        print(
+            "sizing: careful \(c.seconds) s \(c.batches); ballast \(b.seconds) s \(b.batches); unsized \(u.seconds) s \(u.batches)"
+        )
+        #expect(c.batches.count == 6)
+        // Without the sizing the rack {1,4} goes together; with it, not.
+        #expect(u.batches.contains { Set($0) == [1, 4] })
+        #expect(!b.batches.contains { Set($0) == [1, 4] })
+        #expect(b.seconds <= c.seconds, "ballast \(b.seconds) s against careful \(c.seconds) s")
+        // The roller without the change: slower than careful.
+        #expect(u.seconds > c.seconds, "unsized \(u.seconds) s against careful \(c.seconds) s")
+    }
+}
