@@ -67,3 +67,20 @@ struct MoveSchedule: Sendable {
         return out
     }
 }
+
+/// One list of brokers per move, all in one array: a list per move, each its own allocation, made reading the lists of
+/// the moves queued at every poll a cache miss each.
+struct FlatLists: Sendable {
+    private var items: [Int32] = []
+    /// `ends[i]`: where list `i` ends in `items` (it starts where list `i - 1` ends).
+    private var ends: [Int] = []
+
+    init(_ lists: some Sequence<[Int32]>) {
+        for list in lists {
+            items += list
+            ends.append(items.count)
+        }
+    }
+
+    subscript(_ i: Int) -> ArraySlice<Int32> { items[(i == 0 ? 0 : ends[i - 1])..<ends[i]] }
+}

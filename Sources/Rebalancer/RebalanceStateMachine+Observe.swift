@@ -61,8 +61,9 @@ extension RebalanceStateMachine {
     struct View {
         let snapshot: ClusterSnapshot
         let moves: [PlannedMove]
-        /// Each topic's index in the snapshot.
-        let topicPosition: [String: Int]
+        /// Each topic's index in the snapshot, by its number in `topicNumbers` (-1: not in the snapshot).
+        let topicPosition: [Int]
+        let moveTopic: [Int]
         var reassignment: [Int: PartitionReassignment] = [:]  // by move
         let alive: Set<Int32>
         var gateReason: String?
@@ -72,23 +73,26 @@ extension RebalanceStateMachine {
             moves = machine.moves
             alive = Set(o.snapshot.brokers.map(\.id))
             let topics = o.snapshot.topics
-            var positions: [String: Int] = [:]
-            positions.reserveCapacity(topics.count)
+            var positions = [Int](repeating: -1, count: machine.topicNumbers.count)
+            moveTopic = machine.moveTopic
             var offline: TopicPartition?
             var underMin: (TopicPartition, Int, Int)?
             for ti in topics.indices {
-                positions[topics[ti].name] = ti
+                if let n = machine.topicNumbers[topics[ti].name] { positions[n] = ti }
                 guard offline == nil else { continue }
                 let minIsr = topics[ti].minInSyncReplicas
-                for pi in topics[ti].partitions.indices {
-                    if topics[ti].partitions[pi].leader < 0 {
-                        offline = TopicPartition(topics[ti].name, topics[ti].partitions[pi].partition)
-                        break
-                    }
-                    if underMin == nil && topics[ti].partitions[pi].isr.count < minIsr {
-                        let tp = TopicPartition(topics[ti].name, topics[ti].partitions[pi].partition)
-                        if machine.index(of: tp).map({ !machine.isUnfinished($0) }) ?? true {
-                            underMin = (tp, topics[ti].partitions[pi].isr.count, minIsr)
+                // Read in place (no copy of each partition, no bounds checks): every partition, at every poll.
+                topics[ti].partitions.withUnsafeBufferPointer { partitions in
+                    for pi in partitions.indices {
+                        if partitions[pi].leader < 0 {
+                            offline = TopicPartition(topics[ti].name, partitions[pi].partition)
+                            return
+                        }
+                        if underMin == nil && partitions[pi].isr.count < minIsr {
+                            let tp = TopicPartition(topics[ti].name, partitions[pi].partition)
+                            if machine.index(of: tp).map({ !machine.isUnfinished($0) }) ?? true {
+                                underMin = (tp, partitions[pi].isr.count, minIsr)
+                            }
                         }
                     }
                 }
@@ -107,15 +111,25 @@ extension RebalanceStateMachine {
         }
 
         func partition(_ m: Int) -> (info: PartitionInfo, minIsr: Int)? {
-            let tp = moves[m].topicPartition
-            guard let ti = topicPosition[tp.topic] else { return nil }
-            let t = snapshot.topics[ti]
-            let at = Int(tp.partition)
-            if at >= 0 && at < t.partitions.count && t.partitions[at].partition == tp.partition {
-                return (t.partitions[at], t.minInSyncReplicas)
-            }
-            guard let pi = t.partitions.firstIndex(where: { $0.partition == tp.partition }) else { return nil }
-            return (t.partitions[pi], t.minInSyncReplicas)
+            guard let (ti, pi) = location(m) else { return nil }
+            return (snapshot.topics[ti].partitions[pi], snapshot.topics[ti].minInSyncReplicas)
+        }
+
+        /// The leader of a move's partition, read in place.
+        func leader(_ m: Int) -> Int32? {
+            location(m).map { snapshot.topics[$0].partitions[$1].leader }
+        }
+
+        /// Where a move's partition is in the snapshot: its topic, then the partition at its own index (where Kafka
+        /// lists it) or, failing that, found by id.
+        func location(_ m: Int) -> (topic: Int, partition: Int)? {
+            let ti = topicPosition[moveTopic[m]]
+            guard ti >= 0 else { return nil }
+            let id = moves[m].topicPartition.partition
+            let partitions = snapshot.topics[ti].partitions
+            let at = Int(id)
+            if at >= 0 && at < partitions.count && partitions[at].partition == id { return (ti, at) }
+            return partitions.firstIndex { $0.partition == id }.map { (ti, $0) }
         }
     }
 
@@ -138,7 +152,7 @@ extension RebalanceStateMachine {
 
     mutating func noteMissingBrokers(_ alive: Set<Int32>, now: Double) {
         var referenced = Set(schedule.queues.keys)
-        for m in active { referenced.formUnion(moves[m].added) }
+        for m in active { referenced.formUnion(addedBrokers[m]) }
         for b in referenced {
             if alive.contains(b) {
                 missingSince[b] = nil
@@ -294,13 +308,14 @@ extension RebalanceStateMachine {
     /// Whether a pending move may start now: its partition must be as planned and the move safe; a destination
     /// missing from metadata is waited for (`deadBrokerSeconds`) before the move is refused.
     func eligibility(_ m: Int, _ view: View, now: Double) -> Eligibility {
-        let p = view.partition(m)
-        if let r = Self.refusal(
-            moves[m], partition: p?.info, minIsr: p?.minIsr ?? 1, reassignment: view.reassignment[m])
-        {
+        // Read in place: it runs for every queued move a poll looks at.
+        let at = view.location(m)
+        let replicas = at.map { view.snapshot.topics[$0].partitions[$1].replicas }
+        let minIsr = at.map { view.snapshot.topics[$0.topic].minInSyncReplicas } ?? 1
+        if let r = Self.refusal(moves[m], replicas: replicas, minIsr: minIsr, reassignment: view.reassignment[m]) {
             return r
         }
-        for b in moves[m].added where !view.alive.contains(b) {
+        for b in addedBrokers[m] where !view.alive.contains(b) {
             if (missingFor(b, now: now) ?? 0) >= options.timeouts.deadBrokerSeconds {
                 return .skip("stale: destination broker \(b) is not in the cluster")
             }
@@ -312,18 +327,18 @@ extension RebalanceStateMachine {
     /// Why `move` cannot start on its partition as it is now (`partition` nil: it no longer exists); nil when it
     /// can, destinations aside.
     static func refusal(
-        _ move: PlannedMove, partition p: PartitionInfo?, minIsr: Int, reassignment r: PartitionReassignment?
+        _ move: PlannedMove, replicas: [Int32]?, minIsr: Int, reassignment r: PartitionReassignment?
     ) -> Eligibility? {
-        guard let p else { return .skip("the partition no longer exists") }
+        guard let replicas else { return .skip("the partition no longer exists") }
         if let r {
             return .skip(
                 "a reassignment Ballast did not start is in progress on it (to \(r.targetReplicas)); "
                     + "it is left alone")
         }
-        if move.needsReassignment && p.replicas == move.newReplicas { return .alreadyInPlace }
-        if p.replicas != move.oldReplicas {
+        if move.needsReassignment && replicas == move.newReplicas { return .alreadyInPlace }
+        if replicas != move.oldReplicas {
             return .skip(
-                "stale: its replicas are \(p.replicas), the proposal was made for \(move.oldReplicas); re-plan it")
+                "stale: its replicas are \(replicas), the proposal was made for \(move.oldReplicas); re-plan it")
         }
         if move.newReplicas.count < minIsr {
             return .skip(
@@ -345,7 +360,9 @@ extension RebalanceStateMachine {
         var out: [RebalanceReport.MoveProblem] = []
         for move in moves {
             let p = partitions[move.topicPartition]
-            switch refusal(move, partition: p?.0, minIsr: p?.1 ?? 1, reassignment: inFlight[move.topicPartition]) {
+            switch refusal(
+                move, replicas: p?.0.replicas, minIsr: p?.1 ?? 1, reassignment: inFlight[move.topicPartition])
+            {
             case .skip(let reason):
                 out.append(.init(topicPartition: move.topicPartition, reason: reason))
             default:
@@ -417,10 +434,9 @@ extension RebalanceStateMachine {
                 case .ok:
                     break
                 }
-                let leader = view.partition(m).map { $0.info.leader } ?? moves[m].oldLeader
-                var needs = moves[m].added
-                if leader >= 0 { needs.append(leader) }
-                guard needs.allSatisfy({ (slots[$0] ?? 0) < cap }) else { continue }
+                guard addedBrokers[m].allSatisfy({ (slots[$0] ?? 0) < cap }) else { continue }
+                let leader = view.leader(m) ?? moves[m].oldLeader
+                guard leader < 0 || (slots[leader] ?? 0) < cap else { continue }
                 if let size = sizes?[moves[m].topicPartition], size != bytes[m] {
                     removeLoad(m)
                     bytes[m] = size

@@ -20,33 +20,38 @@ extension RebalanceStateMachine {
         var desired: [ThrottleKey: String?] = [:]
         if let rate = options.throttleBytesPerSecond {
             var brokers = Set<Int32>()
-            var entries: [ThrottleKey: [ReplicaEntry]] = [:]
+            // Per topic: the leader side's entries, then the follower side's.
+            var entries: [String: ([ReplicaEntry], [ReplicaEntry])] = [:]
             if phase == .running && !stopRequested && pendingCount > 0 {
                 for (b, bytes) in load where bytes > 0 && alive.contains(b) { brokers.insert(b) }
             }
             func add(_ m: Int) {
-                let move = moves[m]
-                guard move.copiesData else { return }
-                let tp = move.topicPartition
-                for b in move.oldReplicas + move.added where alive.contains(b) { brokers.insert(b) }
-                let topic = ConfigResource.topic(tp.topic)
-                entries[ThrottleKey(topic, ThrottleConfig.leaderReplicas), default: []] += move.oldReplicas.map {
-                    ReplicaEntry(partition: tp.partition, broker: $0)
-                }
-                entries[ThrottleKey(topic, ThrottleConfig.followerReplicas), default: []] += move.added.map {
+                let added = addedBrokers[m]
+                guard !added.isEmpty else { return }
+                let tp = moves[m].topicPartition
+                let old = moves[m].oldReplicas
+                for b in old where alive.contains(b) { brokers.insert(b) }
+                for b in added where alive.contains(b) { brokers.insert(b) }
+                entries[tp.topic, default: ([], [])].0 += old.map { ReplicaEntry(partition: tp.partition, broker: $0) }
+                entries[tp.topic, default: ([], [])].1 += added.map {
                     ReplicaEntry(partition: tp.partition, broker: $0)
                 }
             }
             for m in active where status[m].isInFlight { add(m) }
             for m in batch { add(m) }
+            let value = String(rate)
             for b in brokers {
-                for key in ThrottleConfig.brokerKeys {
-                    desired[ThrottleKey(.broker(b), key)] = .some(String(rate))
-                }
+                for key in ThrottleConfig.brokerKeys { desired[ThrottleKey(.broker(b), key)] = .some(value) }
             }
-            for (key, list) in entries where !list.isEmpty {
-                let base: String? = touched.contains(key) ? (priors[key] ?? nil) : lastRead[key]
-                desired[key] = .some(ThrottledReplicas.merge(prior: base, ours: Self.sortedEntries(list)))
+            for (topic, (leaders, followers)) in entries {
+                for (name, list) in [
+                    (ThrottleConfig.leaderReplicas, leaders), (ThrottleConfig.followerReplicas, followers),
+                ]
+                where !list.isEmpty {
+                    let key = ThrottleKey(.topic(topic), name)
+                    let base: String? = touched.contains(key) ? (priors[key] ?? nil) : lastRead[key]
+                    desired[key] = .some(ThrottledReplicas.merge(prior: base, ours: Self.sortedEntries(list)))
+                }
             }
         }
         for key in touched where desired[key] == nil { desired[key] = .some(priors[key] ?? nil) }
@@ -69,7 +74,9 @@ extension RebalanceStateMachine {
     /// execution holds, so only the few keys that change are sorted.
     func throttlePlan(batch: [Int], alive: Set<Int32>) -> ThrottlePlan {
         var plan = ThrottlePlan()
-        for (key, value) in desiredThrottles(batch: batch, alive: alive) {
+        let desired = desiredThrottles(batch: batch, alive: alive)
+        plan.changes.reserveCapacity(desired.count)
+        for (key, value) in desired {
             let isRestore = touched.contains(key) && value == (priors[key] ?? nil)
             if isRestore && (restoreAttempts[key] ?? 0) >= options.timeouts.cleanupAttempts { continue }
             guard lastReadResources.contains(key.resource) else {

@@ -127,6 +127,8 @@ public struct RebalanceStateMachine: Sendable {
     }
 
     public let moves: [PlannedMove]
+    /// Each move's `added` brokers, computed once (read at every poll).
+    let addedBrokers: FlatLists
     public let options: RebalanceOptions
     public internal(set) var status: [MoveStatus]
     public internal(set) var detail: [String]
@@ -158,6 +160,10 @@ public struct RebalanceStateMachine: Sendable {
     var inFlightCount = 0
     /// topic → partition → move index.
     let moveIndex: [String: [Int32: Int]]
+    /// Each topic of the moves numbered (in `topicNumbers`), and each move's topic number: a poll finds a move's
+    /// partition in the snapshot by number, with no string hashed per move.
+    let topicNumbers: [String: Int]
+    let moveTopic: [Int]
     /// Moves Kafka may be moving or whose leadership is still to move: reconciled at every read.
     var active: Set<Int> = []
     /// Moves that copy no data (reorder or leadership only), still pending.
@@ -202,6 +208,7 @@ public struct RebalanceStateMachine: Sendable {
         priors: [ThrottlePrior] = [], stopRequested: Bool = false
     ) {
         self.moves = moves
+        addedBrokers = FlatLists(moves.lazy.map(\.added))
         self.options = options
         let initial = moves.indices.map { journal[$0]?.0 ?? MoveStatus.pending }
         status = initial
@@ -212,6 +219,13 @@ public struct RebalanceStateMachine: Sendable {
         var index: [String: [Int32: Int]] = [:]
         for (i, m) in moves.enumerated() { index[m.topicPartition.topic, default: [:]][m.topicPartition.partition] = i }
         moveIndex = index
+        var numbers: [String: Int] = [:]
+        moveTopic = moves.map { m in
+            if let n = numbers[m.topicPartition.topic] { return n }
+            numbers[m.topicPartition.topic] = numbers.count
+            return numbers.count - 1
+        }
+        topicNumbers = numbers
         instant = moves.indices.filter { !moves[$0].copiesData && initial[$0] == .pending }
         pendingCount = initial.filter { $0 == .pending }.count
         bytesTotal = moves.reduce(0) { $0 + $1.bytesToCopy }
@@ -334,11 +348,16 @@ public struct RebalanceStateMachine: Sendable {
     /// What the next read must include: the throttles the execution changed or is about to change; replica sizes
     /// while moves may start.
     func readRequest() -> ReadRequest {
-        var resources = extraReads
-        for k in touched { resources.insert(k.resource) }
+        // Sorted, then each once: cheaper than a set of every touched key's resource at every poll.
+        var resources = Array(extraReads)
+        resources.reserveCapacity(extraReads.count + touched.count)
+        for k in touched { resources.append(k.resource) }
+        resources.sort(by: ThrottleKey.precedes)
+        var unique: [ConfigResource] = []
+        unique.reserveCapacity(resources.count / 2 + 1)
+        for r in resources where unique.last != r { unique.append(r) }
         let mayStart = phase == .running && !stopRequested && pendingCount > 0
-        return ReadRequest(
-            configs: resources.sorted { ThrottleKey($0, "") < ThrottleKey($1, "") }, logDirs: mayStart)
+        return ReadRequest(configs: unique, logDirs: mayStart)
     }
 
     /// The next action of this poll, once the previous one is done; a wait (or the end) when none is left.
@@ -416,20 +435,20 @@ public struct RebalanceStateMachine: Sendable {
     mutating func addLoad(_ m: Int) {
         guard !runtime[m].loaded, moves[m].copiesData else { return }
         runtime[m].loaded = true
-        for b in moves[m].added { load[b, default: 0] += bytes[m] }
-        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] += bytes[m] * Int64(moves[m].added.count) }
+        for b in addedBrokers[m] { load[b, default: 0] += bytes[m] }
+        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] += bytes[m] * Int64(addedBrokers[m].count) }
     }
 
     mutating func removeLoad(_ m: Int) {
         guard runtime[m].loaded else { return }
         runtime[m].loaded = false
-        for b in moves[m].added { load[b, default: 0] -= bytes[m] }
-        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] -= bytes[m] * Int64(moves[m].added.count) }
+        for b in addedBrokers[m] { load[b, default: 0] -= bytes[m] }
+        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] -= bytes[m] * Int64(addedBrokers[m].count) }
     }
 
     mutating func takeSlots(_ m: Int, leader: Int32) {
         guard runtime[m].slotBrokers.isEmpty else { return }
-        var brokers = moves[m].added
+        var brokers = Array(addedBrokers[m])
         if leader >= 0 && !brokers.contains(leader) { brokers.append(leader) }
         runtime[m].slotBrokers = brokers
         for b in brokers { slots[b, default: 0] += 1 }
@@ -486,7 +505,7 @@ public struct RebalanceStateMachine: Sendable {
         let t = options.timeouts
         let rate = options.throttleBytesPerSecond.map(Double.init) ?? t.unthrottledBytesPerSecond
         let share = Double(runtime[m].slotBrokers.map { slots[$0] ?? 1 }.max() ?? 1)
-        let copies = Double(max(1, moves[m].added.count))
+        let copies = Double(max(1, addedBrokers[m].count))
         let expected = Double(bytes[m]) * copies * share / rate
         let stuck = max(t.stuckFloorSeconds, t.stuckFactor * expected)
         runtime[m].startedAt = now
