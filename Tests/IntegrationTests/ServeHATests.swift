@@ -94,9 +94,7 @@ struct ServeHATests {
         #expect(takeover < .seconds(60), "takeover took \(takeover)")
 
         #expect(
-            try await eventually {
-                try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self).summary.state.isFinal
-            }, "the standby finished the operation")
+            try await finishes(id, on: b), "the standby finished the operation")
         let detail = try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self)
         #expect(detail.summary.state == .succeeded, "\(detail.summary.error ?? "") \(b.child.stderr.suffix(3000))")
         #expect(detail.summary.progress.done == moves.count)
@@ -175,9 +173,7 @@ struct ServeHATests {
                 "serve HA roll: SIGKILL at \(atKill.done)/\(atKill.total) nodes done (\(restartedAtKill) brokers asked "
                     + "to restart by then); engine-b led \(takeover) after the kill (leaseSeconds 3)")
             #expect(
-                try await eventually {
-                    try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self).summary.state.isFinal
-                }, "the standby finished the roll")
+                try await finishes(id, on: b), "the standby finished the roll")
             let detail = try await b.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self)
             #expect(detail.summary.state == .succeeded, "\(detail.summary.error ?? "") \(b.child.stderr.suffix(3000))")
             #expect(detail.events.contains { $0.message == "started by engine engine-a" })

@@ -87,3 +87,23 @@ func eventually(
     }
     return try await condition()
 }
+
+/// Waits until operation `id`, read from `server`, ends. A loaded machine slows a rebalance or a roll down without
+/// stopping it, so there is no overall deadline: this fails only once the operation's progress and events have not
+/// changed for `stall` seconds.
+func finishes(_ id: String, on server: ServeProcess, stall: Double = 300) async throws -> Bool {
+    var last: (done: Int, events: Int)?
+    var changedAt = ContinuousClock.now
+    while true {
+        let detail = try await server.call(.GET, "/v1/operations/\(id)").decode(OperationDetail.self)
+        if detail.summary.state.isFinal { return true }
+        let now = (detail.summary.progress.done, detail.events.count)
+        if last.map({ $0 != now }) ?? true {
+            last = now
+            changedAt = ContinuousClock.now
+        } else if ContinuousClock.now - changedAt > .seconds(stall) {
+            return false
+        }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+}
