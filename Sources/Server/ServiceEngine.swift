@@ -641,10 +641,12 @@ public actor ServiceEngine {
         return false
     }
 
-    func progress(_ id: String, done: Int, total: Int, message: String) async {
+    /// `unit` changes what done/total count (a scale operation counts brokers, then the moves that empty or fill them).
+    func progress(_ id: String, done: Int, total: Int, unit: String? = nil, message: String) async {
         _ = try? await update(id) {
             $0.summary.progress.done = done
             $0.summary.progress.total = total
+            if let unit { $0.summary.progress.unit = unit }
             $0.summary.progress.message = message
         }
     }
@@ -708,7 +710,7 @@ public actor ServiceEngine {
                     metrics.reassignmentBytesRemaining(cluster: c.name, max(0, p.bytesTotal - p.bytesDone))
                     Task {
                         await self.progress(
-                            id, done: p.done, total: total,
+                            id, done: p.done, total: total, unit: "moves",
                             message: "\(p.done)/\(total) moves done, \(p.inFlight) in flight")
                     }
                 case .finished:

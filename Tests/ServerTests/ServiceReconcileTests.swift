@@ -346,6 +346,8 @@ struct ServiceReconcileTests {
             let downId = try #require(downPlan.operationId)
             let downEnd = try await s.engine.finished(downId)
             #expect(downEnd.state == .succeeded, "\(downEnd.error ?? "")")
+            // Its progress counts the moves that emptied broker 7, and says so.
+            #expect(downEnd.progress.unit == "moves", "\(downEnd.progress)")
             #expect(!sim.simulator.withCluster { c in c.nodes.filter { !$0.removed }.map(\.id) }.contains(7))
             #expect(SimRebalanceHarness.placement(sim).values.allSatisfy { !$0.replicas.contains(7) })
             // The moves off broker 7 ended before the agent scaled the pool down.
