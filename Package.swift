@@ -323,7 +323,8 @@ let package = Package(
             swiftSettings: strict),
         // Both stores, the PostgreSQL one against a real server (BallastTestSupport's TestPostgres).
         .testTarget(
-            name: "BallastStoreTests", dependencies: ["BallastStore", "BallastTestSupport"], swiftSettings: strict),
+            name: "BallastStoreTests", dependencies: ["BallastStore", "BallastTestSupport", "KafkaModel"],
+            swiftSettings: strict),
         .testTarget(
             name: "OperationsTests",
             dependencies: [

@@ -116,19 +116,6 @@ extension Duration {
     }
 }
 
-/// The latest state of one item of an operation (a rebalance's move, by its index in the proposal).
-public struct ItemState: Sendable, Hashable {
-    public var index: Int
-    public var state: String
-    public var detail: String
-
-    public init(index: Int, state: String, detail: String = "") {
-        self.index = index
-        self.state = state
-        self.detail = detail
-    }
-}
-
 /// A setting's value from before an operation changed it (a throttle config): `scope` and `name` say what it is
 /// attached to (`broker` 3, `topic` orders), `value` nil means it was not set.
 public struct SavedSetting: Sendable, Hashable {
@@ -180,31 +167,6 @@ public struct OperationKind: RawRepresentable, Sendable, Hashable, Codable {
 
     public static let roll = OperationKind(rawValue: "roll")
     public static let rebalance = OperationKind(rawValue: "rebalance")
-}
-
-/// One step of a roll's journal.
-public enum RollStepKind: String, Sendable, Codable {
-    case batchStarted = "batch-started"
-    case restartRequested = "restart-requested"
-    case restartAccepted = "restart-accepted"
-    case restarted
-    case batchDone = "batch-done"
-    case finished
-    case failed
-}
-
-public struct RollStep: Sendable, Hashable {
-    public var batch: Int
-    public var node: Int32?
-    public var kind: RollStepKind
-    public var detail: String
-
-    public init(batch: Int, node: Int32?, kind: RollStepKind, detail: String) {
-        self.batch = batch
-        self.node = node
-        self.kind = kind
-        self.detail = detail
-    }
 }
 
 /// What a resumed roll starts from.

@@ -1,4 +1,5 @@
 public import Foundation
+public import KafkaModel
 import Logging
 import NIOSSL
 import PostgresNIO

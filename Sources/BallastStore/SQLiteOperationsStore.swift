@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import KafkaModel
 import Synchronization
 
 /// The operations store in one SQLite file (GRDB): `roller.sqlite` under the state directory (`--state-dir`).

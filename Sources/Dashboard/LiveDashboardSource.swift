@@ -170,10 +170,7 @@ extension LiveDashboardSource {
                 OperationView.fromJournal(
                     id: id, kind: record.kind.rawValue, state: record.status.rawValue, trigger: triggers[id],
                     startedAt: record.createdAt,
-                    steps: steps.map {
-                        JournalStep(batch: $0.batch, node: $0.node, kind: $0.kind.rawValue, detail: $0.detail)
-                    },
-                    items: items.map { JournalItem(index: $0.index, state: $0.state, detail: $0.detail) },
+                    steps: steps, items: items,
                     events: events[id] ?? [], total: totals[id]))
         }
         return out

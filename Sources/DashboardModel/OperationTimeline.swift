@@ -1,35 +1,5 @@
 public import Foundation
-
-/// One step of an operation's journal (the operations store's roll steps), as the timeline reads it.
-public struct JournalStep: Sendable, Hashable {
-    public var batch: Int
-    public var node: Int32?
-    /// The store's step kind: batch-started, restart-requested, restart-accepted, restarted, batch-done, finished,
-    /// failed.
-    public var kind: String
-    public var detail: String
-
-    public init(batch: Int, node: Int32?, kind: String, detail: String = "") {
-        self.batch = batch
-        self.node = node
-        self.kind = kind
-        self.detail = detail
-    }
-}
-
-/// One item of an operation (a rebalance's move) in its latest state.
-public struct JournalItem: Sendable, Hashable {
-    public var index: Int
-    /// The move's state: pending, requested, in-flight, reassigned, done, skipped, cancelling, cancelled, dropped.
-    public var state: String
-    public var detail: String
-
-    public init(index: Int, state: String, detail: String = "") {
-        self.index = index
-        self.state = state
-        self.detail = detail
-    }
-}
+public import KafkaModel
 
 /// Something the runner said while the operation ran (a hold and its reason, a wait), with its time.
 public struct OperationEvent: Sendable, Hashable {
@@ -53,35 +23,35 @@ extension OperationView {
     /// runner's events (holds). Progress: restarted nodes of `total` for a roll, finished moves for a rebalance.
     /// The current hold is the latest hold event after the latest step that moved on.
     public static func fromJournal(
-        id: String, kind: String, state: String, trigger: String? = nil, startedAt: Date?, steps: [JournalStep],
-        items: [JournalItem], events: [OperationEvent], total: Int? = nil
+        id: String, kind: String, state: String, trigger: String? = nil, startedAt: Date?, steps: [RollStep],
+        items: [ItemState], events: [OperationEvent], total: Int? = nil
     ) -> OperationView {
         var timeline: [TimelineEntry] = []
         var restarted = Set<Int32>()
         var batchNodes: [Int: [Int32]] = [:]
         for step in steps {
             switch step.kind {
-            case "batch-started":
+            case .batchStarted:
                 timeline.append(.init(kind: .batch, group: step.batch, text: "batch \(step.batch) started"))
-            case "restart-requested":
+            case .restartRequested:
                 if let n = step.node { batchNodes[step.batch, default: []].append(n) }
                 timeline.append(
                     .init(kind: .restart, group: step.batch, text: "restart of broker \(step.node ?? -1) requested"))
-            case "restarted":
+            case .restarted:
                 if let n = step.node { restarted.insert(n) }
                 timeline.append(
                     .init(kind: .restart, group: step.batch, text: "broker \(step.node ?? -1) back and in sync"))
-            case "batch-done":
+            case .batchDone:
                 let nodes = (batchNodes[step.batch] ?? []).map(String.init).joined(separator: ", ")
                 timeline.append(
                     .init(
                         kind: .done, group: step.batch,
                         text: "batch \(step.batch) done" + (nodes.isEmpty ? "" : " (brokers \(nodes))")))
-            case "finished":
+            case .finished:
                 timeline.append(.init(kind: .done, text: step.detail.isEmpty ? "finished" : step.detail))
-            case "failed":
+            case .failed:
                 timeline.append(.init(kind: .failed, text: step.detail.isEmpty ? "failed" : step.detail))
-            default:
+            case .restartAccepted:
                 break
             }
         }

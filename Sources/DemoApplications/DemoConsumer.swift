@@ -1,7 +1,6 @@
 import CRdKafka
 public import DashboardModel
 import Foundation
-import Synchronization
 
 /// The demo's consumer application: a member of the consumer group `ballast-demo` (librdkafka's group protocol over
 /// TCP: coordinator, join, sync, heartbeats, committed offsets) reading the demo topic from the start, reporting
@@ -22,10 +21,7 @@ public final class DemoConsumer: Sendable {
     let configuration: Configuration
     let stats: ApplicationStats
     let handle: RdHandle
-    let stopping = Atomic<Bool>(false)
-    let done = Atomic<Bool>(false)
-    let started = Atomic<Bool>(false)
-    let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    let thread = ApplicationThread(name: "ballast-demo-consumer")
 
     public init(_ configuration: Configuration, stats: ApplicationStats) throws(DemoApplicationError) {
         self.configuration = configuration
@@ -64,42 +60,20 @@ public final class DemoConsumer: Sendable {
         }
     }
 
-    public func start() {
-        guard !started.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        let thread = Thread { [self] in
-            run()
-            done.store(true, ordering: .sequentiallyConsistent)
-            finished.withLock { $0.take() }?.resume()
-        }
-        thread.name = "ballast-demo-consumer"
-        thread.start()
-    }
+    public func start() { thread.start { [self] in run() } }
 
     /// Leaves the group (committing its offsets) and returns the totals.
     public func stop() async -> ApplicationTotals {
-        stopping.store(true, ordering: .sequentiallyConsistent)
-        guard started.load(ordering: .sequentiallyConsistent) else { return stats.totals }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            finished.withLock { $0 = c }
-            if done.load(ordering: .sequentiallyConsistent) { finished.withLock { $0.take() }?.resume() }
-        }
+        await thread.stop()
         return stats.totals
     }
 
     func run() {
-        while !stopping.load(ordering: .sequentiallyConsistent) {
+        while !thread.isStopping {
             guard let message = rd_kafka_consumer_poll(handle.pointer, 200) else { continue }
             let m = message.pointee
             if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let key = m.key.map {
-                    String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self)
-                }
-                let value = m.payload.map {
-                    String(decoding: UnsafeRawBufferPointer(start: $0, count: m.len), as: UTF8.self)
-                }
-                if let key, let sequence = value.flatMap(DemoMessage.sequence) {
-                    stats.consumed(key: key, sequence: sequence)
-                }
+                if let (key, sequence) = DemoMessage.keyAndSequence(m) { stats.consumed(key: key, sequence: sequence) }
             } else if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 stats.consumeError(String(cString: rd_kafka_err2name(m.err)))
             }

@@ -1,7 +1,6 @@
 import CRdKafka
 public import DashboardModel
 import Foundation
-import Synchronization
 
 /// The demo's producer application: a real Kafka client (librdkafka, as most non-Java applications use) producing
 /// over TCP with acks=all and idempotence on (`enable.idempotence=true`: no duplicate and no reordering on retries),
@@ -27,10 +26,7 @@ public final class DemoProducer: Sendable {
     let stats: ApplicationStats
     let handle: RdHandle
     let topic: RdHandle
-    let stopping = Atomic<Bool>(false)
-    let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
-    let done = Atomic<Bool>(false)
-    let started = Atomic<Bool>(false)
+    let thread = ApplicationThread(name: "ballast-demo-producer")
 
     public init(_ configuration: Configuration, stats: ApplicationStats) throws(DemoApplicationError) {
         self.configuration = configuration
@@ -53,13 +49,7 @@ public final class DemoProducer: Sendable {
             let stats = Unmanaged<ApplicationStats>.fromOpaque(opaque).takeUnretainedValue()
             let m = message.pointee
             if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let key = m.key.map {
-                    String(decoding: UnsafeRawBufferPointer(start: $0, count: m.key_len), as: UTF8.self)
-                }
-                let value = m.payload.map {
-                    String(decoding: UnsafeRawBufferPointer(start: $0, count: m.len), as: UTF8.self)
-                }
-                if let key, let sequence = value.flatMap(DemoMessage.sequence) {
+                if let (key, sequence) = DemoMessage.keyAndSequence(m) {
                     stats.acknowledged(key: key, sequence: sequence)
                 }
             } else {
@@ -74,26 +64,12 @@ public final class DemoProducer: Sendable {
     }
 
     /// Produces until `stop()`, on a thread of its own.
-    public func start() {
-        guard !started.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        let thread = Thread { [self] in
-            run()
-            done.store(true, ordering: .sequentiallyConsistent)
-            finished.withLock { $0.take() }?.resume()
-        }
-        thread.name = "ballast-demo-producer"
-        thread.start()
-    }
+    public func start() { thread.start { [self] in run() } }
 
     /// Stops producing, waits for every message in flight to be acknowledged or failed (at most 60 s), and returns
     /// the totals.
     public func stop() async -> ApplicationTotals {
-        stopping.store(true, ordering: .sequentiallyConsistent)
-        guard started.load(ordering: .sequentiallyConsistent) else { return stats.totals }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            finished.withLock { $0 = c }
-            if done.load(ordering: .sequentiallyConsistent) { finished.withLock { $0.take() }?.resume() }
-        }
+        await thread.stop()
         return stats.totals
     }
 
@@ -103,13 +79,13 @@ public final class DemoProducer: Sendable {
         let padding = String(repeating: "x", count: max(0, configuration.valueBytes - 12))
         var next = Date()
         var index = 0
-        while !stopping.load(ordering: .sequentiallyConsistent) {
+        while !thread.isStopping {
             let keyIndex = index % configuration.keys
             index += 1
             let key = "key-\(keyIndex)"
             let value = DemoMessage.value(sequence: sequences[keyIndex], padding: padding)
             var queued = false
-            while !queued && !stopping.load(ordering: .sequentiallyConsistent) {
+            while !queued && !thread.isStopping {
                 let rc = value.withCString { v in
                     key.withCString { k in
                         rd_kafka_produce(
@@ -142,68 +118,5 @@ public final class DemoProducer: Sendable {
         // Messages still queued after the flush are failures the stats must count.
         let left = rd_kafka_outq_len(handle.pointer)
         for _ in 0..<max(0, left) { stats.failed(error: "not delivered within 60 s of stopping") }
-    }
-}
-
-/// The demo messages' value: the sequence number, then padding.
-enum DemoMessage {
-    static func value(sequence: Int, padding: String) -> String { "\(sequence) \(padding)" }
-
-    static func sequence(_ value: String) -> Int? {
-        Int(value.prefix { $0 != " " })
-    }
-}
-
-public struct DemoApplicationError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// A librdkafka configuration being built; `RdHandle.make` takes it over.
-final class RdConf {
-    var pointer: OpaquePointer
-    var owned = true
-
-    init(_ properties: [(String, String)]) throws(DemoApplicationError) {
-        guard let conf = rd_kafka_conf_new() else { throw DemoApplicationError("librdkafka could not allocate") }
-        pointer = conf
-        ballast_rd_kafka_conf_silence(conf)
-        for (key, value) in properties {
-            var errstr = [CChar](repeating: 0, count: 512)
-            if ballast_rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != 0 {
-                rd_kafka_conf_destroy(conf)
-                owned = false
-                throw DemoApplicationError(
-                    "librdkafka refused \(key)=\(value): \(String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
-                )
-            }
-        }
-    }
-
-    deinit { if owned { rd_kafka_conf_destroy(pointer) } }
-}
-
-/// One librdkafka object (a client or a topic handle), destroyed with its owner. librdkafka's handles are
-/// thread-safe, hence `@unchecked Sendable`.
-final class RdHandle: @unchecked Sendable {
-    let pointer: OpaquePointer
-    let destroy: (OpaquePointer) -> Void
-
-    init(pointer: OpaquePointer, destroy: @escaping (OpaquePointer) -> Void) {
-        self.pointer = pointer
-        self.destroy = destroy
-    }
-
-    deinit { destroy(pointer) }
-
-    static func make(_ type: rd_kafka_type_t, _ conf: RdConf) throws(DemoApplicationError) -> RdHandle {
-        var errstr = [CChar](repeating: 0, count: 512)
-        guard let rk = rd_kafka_new(type, conf.pointer, &errstr, errstr.count) else {
-            throw DemoApplicationError(
-                "librdkafka could not make a client: \(String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
-            )
-        }
-        conf.owned = false  // rd_kafka_new took it
-        return RdHandle(pointer: rk, destroy: rd_kafka_destroy)
     }
 }

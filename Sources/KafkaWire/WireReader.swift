@@ -125,36 +125,32 @@ public struct WireReader: Sendable {
 
     // MARK: Lengths
 
-    /// A string length: int16 (classic, -1 = null) or unsigned varint N+1 (compact, 0 = null). nil means null.
-    public mutating func readStringLength(compact: Bool, _ field: StaticString) throws(WireError) -> Int? {
-        let n: Int
+    /// A length that may be null: unsigned varint N+1 when compact (0 = null), else the classic int16 or int32
+    /// (-1 = null; another negative value is refused naming `what`).
+    @inline(__always)
+    mutating func readNullableLength(compact: Bool, int32: Bool, _ what: StaticString, _ field: StaticString)
+        throws(WireError) -> Int?
+    {
         if compact {
             let raw = Int(try readUnsignedVarint(field))
-            if raw == 0 { return nil }
-            n = raw - 1
-        } else {
-            let raw = Int(try readInt16(field))
-            if raw == -1 { return nil }
-            guard raw >= 0 else { throw WireError("\(field): negative string length \(raw)") }
-            n = raw
+            return raw == 0 ? nil : raw - 1
         }
+        let raw = int32 ? Int(try readInt32(field)) : Int(try readInt16(field))
+        if raw == -1 { return nil }
+        guard raw >= 0 else { throw WireError("\(field): negative \(what) length \(raw)") }
+        return raw
+    }
+
+    /// A string length: int16 (classic, -1 = null) or unsigned varint N+1 (compact, 0 = null). nil means null.
+    public mutating func readStringLength(compact: Bool, _ field: StaticString) throws(WireError) -> Int? {
+        guard let n = try readNullableLength(compact: compact, int32: false, "string", field) else { return nil }
         try need(n, field)
         return n
     }
 
     /// A bytes length: int32 (classic, -1 = null) or unsigned varint N+1 (compact, 0 = null). nil means null.
     public mutating func readBytesLength(compact: Bool, _ field: StaticString) throws(WireError) -> Int? {
-        let n: Int
-        if compact {
-            let raw = Int(try readUnsignedVarint(field))
-            if raw == 0 { return nil }
-            n = raw - 1
-        } else {
-            let raw = Int(try readInt32(field))
-            if raw == -1 { return nil }
-            guard raw >= 0 else { throw WireError("\(field): negative bytes length \(raw)") }
-            n = raw
-        }
+        guard let n = try readNullableLength(compact: compact, int32: true, "bytes", field) else { return nil }
         try need(n, field)
         return n
     }
@@ -162,17 +158,7 @@ public struct WireReader: Sendable {
     /// An array count: int32 (classic, -1 = null) or unsigned varint N+1 (compact, 0 = null). nil means null.
     /// A count larger than the bytes left is rejected (as Kafka does) so garbage cannot reserve huge arrays.
     public mutating func readArrayLength(compact: Bool, _ field: StaticString) throws(WireError) -> Int? {
-        let n: Int
-        if compact {
-            let raw = Int(try readUnsignedVarint(field))
-            if raw == 0 { return nil }
-            n = raw - 1
-        } else {
-            let raw = Int(try readInt32(field))
-            if raw == -1 { return nil }
-            guard raw >= 0 else { throw WireError("\(field): negative array length \(raw)") }
-            n = raw
-        }
+        guard let n = try readNullableLength(compact: compact, int32: true, "array", field) else { return nil }
         guard n <= remaining else {
             throw WireError("\(field): array length \(n) exceeds the \(remaining) bytes left")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaModel
 import Testing
 
 @testable import BallastStore

@@ -88,11 +88,11 @@ import Testing
         let op = OperationView.fromJournal(
             id: "roll-1", kind: "roll", state: "running", startedAt: Date(timeIntervalSince1970: 10),
             steps: [
-                JournalStep(batch: 1, node: nil, kind: "batch-started"),
-                JournalStep(batch: 1, node: 3, kind: "restart-requested"),
-                JournalStep(batch: 1, node: 3, kind: "restarted"),
-                JournalStep(batch: 1, node: nil, kind: "batch-done"),
-                JournalStep(batch: 2, node: nil, kind: "batch-started"),
+                RollStep(batch: 1, node: nil, kind: .batchStarted),
+                RollStep(batch: 1, node: 3, kind: .restartRequested),
+                RollStep(batch: 1, node: 3, kind: .restarted),
+                RollStep(batch: 1, node: nil, kind: .batchDone),
+                RollStep(batch: 2, node: nil, kind: .batchStarted),
             ], items: [],
             events: [OperationEvent(atMs: 20_000, text: "hold: t-0 under min ISR", holdReason: "under-min-isr")],
             total: 9)
@@ -107,7 +107,7 @@ import Testing
     @Test func aFinishedOperationShowsNoHold() {
         let op = OperationView.fromJournal(
             id: "r", kind: "roll", state: "finished", startedAt: nil,
-            steps: [JournalStep(batch: 1, node: nil, kind: "finished")], items: [],
+            steps: [RollStep(batch: 1, node: nil, kind: .finished)], items: [],
             events: [OperationEvent(atMs: 1, text: "hold", holdReason: "max-batch")])
         #expect(op.holdReason == nil)
     }
@@ -116,8 +116,8 @@ import Testing
         let op = OperationView.fromJournal(
             id: "rb", kind: "rebalance", state: "running", startedAt: nil, steps: [],
             items: [
-                JournalItem(index: 0, state: "done"), JournalItem(index: 1, state: "in-flight"),
-                JournalItem(index: 2, state: "skipped", detail: "already there"),
+                ItemState(index: 0, state: "done"), ItemState(index: 1, state: "in-flight"),
+                ItemState(index: 2, state: "skipped", detail: "already there"),
             ], events: [])
         #expect(op.done == 2)
         #expect(op.total == 3)
