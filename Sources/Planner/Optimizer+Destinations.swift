@@ -48,6 +48,15 @@ extension Optimizer {
         return kx < ky || (kx == ky && x < y)
     }
 
+    /// Makes `brokers` (those the mode allows) the only destinations, or every destination the mode allows again
+    /// (nil). The order is rebuilt at the next choice.
+    mutating func focus(on brokers: [Int32]?) {
+        dsts = (brokers ?? (0..<B).map { Int32($0) }).filter { ctx.dstAllowed[Int($0)] }
+        isDst = [Bool](repeating: false, count: B)
+        for d in dsts { isDst[Int(d)] = true }
+        orderLane = Int.min
+    }
+
     /// Sorts the destinations by `lane` unless they already are.
     mutating func sortDestinations(by lane: Int) {
         guard orderLane != lane else { return }
@@ -60,7 +69,7 @@ extension Optimizer {
 
     /// Moves `b` to its place in `order` after its load changed.
     mutating func rescore(_ b: Int) {
-        guard orderLane != Int.min, ctx.dstAllowed[b] else { return }
+        guard orderLane != Int.min, isDst[b] else { return }
         let old = orderKey[b]
         let new = orderScore(b, lane: orderLane)
         if new == old { return }

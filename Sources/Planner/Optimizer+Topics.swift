@@ -3,11 +3,16 @@ extension Optimizer {
     mutating func balanceTopics() {
         guard topicOn else { return }
         topicActive = true
+        shedTopicExcess(swaps: true)
+        fillTopicShortfall()
+    }
+
+    /// Over-represented (topic, broker) pairs shed their smallest replicas: a move, else (with `swaps`) a swap.
+    mutating func shedTopicExcess(swaps: Bool) {
         let m = ctx.model
         let disk = m.load[Resource.disk.rawValue]
         var wideSearches = 1000
         var bySize: [[Int32]]? = nil
-        // Over-represented (topic, broker) pairs shed their smallest replicas: a move, else a swap.
         for b in 0..<B where ctx.eligible[b] && ctx.srcAllowed[b] {
             let over = brokerSlots[b].filter { slot in
                 let t = Int(m.partitionTopic[Int(slotPartition[Int(slot)])])
@@ -19,7 +24,7 @@ extension Optimizer {
                 if topicCount[t, b] <= ctx.topicHi[t] { continue }
                 if let d = bestDestination(slot, lane: Metric.replicas) {
                     move(slot, to: d)
-                } else {
+                } else if swaps {
                     if bySize == nil { bySize = replicasBySize() }
                     if !swapForTopic(slot, partners: 16, tries: 64, bySize: bySize!) && wideSearches > 0 {
                         // Rarely needed, and costly on thousands of brokers: a bounded number of wider searches.
@@ -29,8 +34,12 @@ extension Optimizer {
                 }
             }
         }
-        // Under-represented pairs (only topics whose lower limit is above zero) pull a replica of the topic from
-        // the broker holding the most.
+    }
+
+    /// Under-represented pairs (only topics whose lower limit is above zero) pull a replica of the topic from the
+    /// broker holding the most.
+    mutating func fillTopicShortfall() {
+        let m = ctx.model
         for t in 0..<m.topicCount where ctx.topicLo[t] > 0 {
             let parts = ctx.topicPartitions(t)
             for d32 in dsts where ctx.eligible[Int(d32)] {

@@ -25,8 +25,11 @@ struct Optimizer {
     var swaps = 0
     var reorderOnly: [Bool]
     let preferSameCluster: Bool
-    /// Broker indices that may receive.
-    let dsts: [Int32]
+    /// Broker indices that may receive: every broker the mode allows, or only the added brokers while
+    /// `admit` fills them (`focus(on:)`).
+    var dsts: [Int32]
+    /// Whether each broker is in `dsts` (and so in `order`).
+    var isDst: [Bool]
     /// `dsts` ascending by (score in `orderLane`, index), kept as moves change scores: the least loaded
     /// destination that takes a replica is the first that passes the checks, not the best of a scan of all.
     var order: [Int32] = []
@@ -82,6 +85,7 @@ struct Optimizer {
         reorderOnly = [Bool](repeating: false, count: m.partitionCount)
         preferSameCluster = ctx.goals.contains(.movementCost)
         dsts = (0..<B).filter { ctx.dstAllowed[$0] }.map { Int32($0) }
+        isDst = ctx.dstAllowed
     }
 
     // MARK: - Running the goals

@@ -51,7 +51,7 @@ extension Planner {
         }
         let targetContext = try PlanContext(model: target, request: request)
         var opt = Optimizer(ctx: targetContext, tracing: false)
-        opt.run()
+        if let added = addedBrokers(target, targetContext) { opt.admit(added) } else { opt.run() }
         let after = opt.assignment()
         let now = try PlanContext(model: model, request: request)
         var replanned = 0
@@ -64,5 +64,19 @@ extension Planner {
             now, after: after, swaps: opt.swaps, trace: [:], before: evaluator.evaluation(now.currentAssignment),
             afterEvaluation: evaluator.evaluation(after), moves: proposalMoves(now, after: after))
         return Replan(result: result, partitionsReplanned: replanned)
+    }
+
+    /// The brokers added since `previous`, when that is the only change: new brokers holding nothing in the target,
+    /// and no dead or removing broker holding anything there. The optimizer then only admits them
+    /// (`Optimizer.admit`); nil for any other change (a broker lost is re-planned by every phase from the target).
+    static func addedBrokers(_ target: ClusterModel, _ ctx: PlanContext) -> [Int32]? {
+        var holds = [Bool](repeating: false, count: target.brokerCount)
+        for b in target.replicas { holds[Int(b)] = true }
+        var added: [Int32] = []
+        for b in 0..<target.brokerCount {
+            if holds[b] && !ctx.eligible[b] { return nil }
+            if !holds[b] && ctx.model.brokerState[b] == .new && ctx.dstAllowed[b] { added.append(Int32(b)) }
+        }
+        return added.isEmpty ? nil : added
     }
 }

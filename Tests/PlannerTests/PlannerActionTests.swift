@@ -99,6 +99,43 @@ struct IncrementalTests {
         #expect(re.partitionsReplanned * 10 < m.partitionCount)
     }
 
+    @Test func anAddedBrokerTakesItsShareAndAlmostEveryReplannedPartitionGainsAReplicaOnIt() throws {
+        let m = ClusterModel.skewed(spec())
+        let full = try Planner.plan(m, PlanRequest())
+        var changed = m
+        changed.addBroker(
+            id: 1000, rack: m.rackNames[0], cluster: m.clusterNames[Int(m.brokerCluster[0])], state: .new,
+            capacity: Resource.allCases.map { m.capacity[$0.rawValue][0] })
+        let re = try Planner.replan(changed, previous: full.proposal, PlanRequest())
+        let p = re.result.proposal
+        #expect(p.summary.hardGoalsSatisfied, "\(p.firstFailedHardGoal?.detail ?? "")")
+        // Checked independently: the moves apply to the cluster as it is, hard rules hold, and no soft goal ends
+        // with more violations than the full plan left (every default goal's range moved with the new mean).
+        let checker = ProposalChecker(changed)
+        let (replicas, leaders, problems) = checker.apply(p)
+        #expect(problems.isEmpty, "\(problems.prefix(3))")
+        let inv = checker.invariants(replicas)
+        #expect(inv.onIneligible == 0 && inv.rackUneven == 0 && inv.clusterOverLimit == 0)
+        let (fullReplicas, fullLeaders, _) = ProposalChecker(m).apply(full.proposal)
+        let before = ProposalChecker(m).softViolations(fullReplicas, leaders: fullLeaders)
+        let after = checker.softViolations(replicas, leaders: leaders)
+        for (goal, n) in after { #expect(n <= before[goal]!, "\(goal): \(before[goal]!) -> \(n)") }
+        // The new broker holds a broker's share of replicas and of disk (within the balanced ranges).
+        #expect(status(p, .replicaDistribution).satisfiedAfter && status(p, .diskDistribution).satisfiedAfter)
+        let share = Double(m.replicaCount) / Double(changed.brokerState.filter(\.isEligible).count)
+        let onNew = replicas.filter { $0.contains(1000) }.count
+        #expect(Double(onNew) >= share * 0.89 && Double(onNew) <= share * 1.11, "\(onNew) replicas, share \(share)")
+        // Re-planned: the partitions that gained a replica on the new broker, a few leadership changes, and little
+        // else; far fewer than a full plan moves.
+        let target = (0..<m.partitionCount).map { Set(full.finalReplicas($0)) }
+        let elsewhere = (0..<m.partitionCount).filter {
+            Set(re.result.finalReplicas($0)) != target[$0] && !re.result.finalReplicas($0).contains(1000)
+        }.count
+        #expect(elsewhere * 20 <= onNew, "\(elsewhere) partitions changed replicas without the new broker")
+        #expect(re.partitionsReplanned <= onNew * 5 / 4, "\(re.partitionsReplanned) re-planned, \(onNew) gained")
+        #expect(re.partitionsReplanned * 5 < full.proposal.moves.count)
+    }
+
     @Test func aPreviousProposalNamingUnknownPartitionsOrBrokersIsRefused() throws {
         let m = try model(modelJSON(brokers: sixBrokers, partitions: [[1, 3, 5]]))
         var previous = try Planner.plan(m, PlanRequest()).proposal
