@@ -9,12 +9,10 @@ extension RebalanceStateMachine {
         // was put back) is not re-read before each batch; when every read replaced the last, batches needing such
         // resources waited on reads that never covered all of them at once, and the execution never ended.
         for resource in o.throttlesRead {
-            for key in ThrottleConfig.keys(of: resource) {
-                let k = ThrottleKey(resource, key)
-                lastRead[k] = o.throttles[k]
-            }
+            let r = throttles.resourceNumber(resource)
+            throttles.read[r] = true
+            for k in throttles.readKeys(of: r) { throttles.lastRead[k] = o.throttles[throttles.keys[k]] }
         }
-        lastReadResources.formUnion(o.throttlesRead)
         let view = View(self, o)
         noteMissingBrokers(view.alive, now: now)
 
@@ -66,12 +64,15 @@ extension RebalanceStateMachine {
         let moveTopic: [Int]
         var reassignment: [Int: PartitionReassignment] = [:]  // by move
         let alive: Set<Int32>
+        /// `alive` for the numbered brokers (`brokerNumbers`).
+        let aliveByNumber: [Bool]
         var gateReason: String?
 
         init(_ machine: RebalanceStateMachine, _ o: Observation) {
             snapshot = o.snapshot
             moves = machine.moves
             alive = Set(o.snapshot.brokers.map(\.id))
+            aliveByNumber = machine.brokerIds.map(alive.contains)
             let topics = o.snapshot.topics
             var positions = [Int](repeating: -1, count: machine.topicNumbers.count)
             moveTopic = machine.moveTopic
@@ -126,10 +127,18 @@ extension RebalanceStateMachine {
             let ti = topicPosition[moveTopic[m]]
             guard ti >= 0 else { return nil }
             let id = moves[m].topicPartition.partition
-            let partitions = snapshot.topics[ti].partitions
-            let at = Int(id)
-            if at >= 0 && at < partitions.count && partitions[at].partition == id { return (ti, at) }
-            return partitions.firstIndex { $0.partition == id }.map { (ti, $0) }
+            return snapshot.topics[ti].partitions.withUnsafeBufferPointer { partitions in
+                let at = Int(id)
+                if at >= 0 && at < partitions.count && partitions[at].partition == id { return (ti, at) }
+                return partitions.firstIndex { $0.partition == id }.map { (ti, $0) }
+            }
+        }
+
+        /// Whether the partition at `at` has exactly `replicas`, read in place.
+        func hasReplicas(_ at: (topic: Int, partition: Int), _ replicas: ArraySlice<Int32>) -> Bool {
+            snapshot.topics[at.topic].partitions.withUnsafeBufferPointer { partitions in
+                partitions[at.partition].replicas.withUnsafeBufferPointer { $0.elementsEqual(replicas) }
+            }
         }
     }
 
@@ -308,8 +317,15 @@ extension RebalanceStateMachine {
     /// Whether a pending move may start now: its partition must be as planned and the move safe; a destination
     /// missing from metadata is waited for (`deadBrokerSeconds`) before the move is refused.
     func eligibility(_ m: Int, _ view: View, now: Double) -> Eligibility {
-        // Read in place: it runs for every queued move a poll looks at.
+        // Runs for every queued move a poll looks at: the common case (partition as planned, no reassignment on it,
+        // safe, destinations alive) is decided from numbers read in place; anything else takes the full check.
         let at = view.location(m)
+        if let at, view.reassignment.isEmpty || view.reassignment[m] == nil,
+            moves[m].newReplicas.count >= view.snapshot.topics[at.topic].minInSyncReplicas,
+            view.hasReplicas(at, oldReplicas[m]), addedNumbers[m].allSatisfy({ view.aliveByNumber[Int($0)] })
+        {
+            return .ok
+        }
         let replicas = at.map { view.snapshot.topics[$0].partitions[$1].replicas }
         let minIsr = at.map { view.snapshot.topics[$0.topic].minInSyncReplicas } ?? 1
         if let r = Self.refusal(moves[m], replicas: replicas, minIsr: minIsr, reassignment: view.reassignment[m]) {
@@ -434,7 +450,7 @@ extension RebalanceStateMachine {
                 case .ok:
                     break
                 }
-                guard addedBrokers[m].allSatisfy({ (slots[$0] ?? 0) < cap }) else { continue }
+                guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
                 let leader = view.leader(m) ?? moves[m].oldLeader
                 guard leader < 0 || (slots[leader] ?? 0) < cap else { continue }
                 if let size = sizes?[moves[m].topicPartition], size != bytes[m] {
