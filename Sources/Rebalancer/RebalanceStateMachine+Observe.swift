@@ -425,44 +425,73 @@ extension RebalanceStateMachine {
             let (a, b) = (load[$0] ?? 0, load[$1] ?? 0)
             return a != b ? a > b : $0 < $1
         }
-        for b in brokers {
-            guard free > 0 else { break }
+        // Round robin, busiest broker first: each broker starts at most one move per round. A broker's throttle is
+        // shared by its moves, so more of them do not make it faster; given all the slots of the destinations they
+        // share, the busiest source's moves left the other sources idle until its moves were done (the simulator's
+        // add-brokers run took 1.6× its physical limit).
+        var cursors = brokers.map { b in
             let queue = schedule.queues[b]!
             var head = schedule.heads[b] ?? 0
             while head < queue.count && status[queue[head]] != .pending { head += 1 }
             schedule.heads[b] = head
-            var i = head
-            var scanned = 0
-            while i < queue.count && (slots[b] ?? 0) < cap && free > 0 && scanned < 4 * cap + 16 {
-                let m = queue[i]
-                i += 1
-                guard status[m] == .pending else { continue }
-                scanned += 1
-                switch eligibility(m, view, now: now) {
-                case .skip(let reason):
-                    finishMove(m, .skipped, reason)
-                    continue
-                case .alreadyInPlace:
-                    finishMove(m, .reassigned, "already in place")
-                    continue
-                case .wait:
-                    continue
-                case .ok:
-                    break
-                }
-                guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
-                let leader = view.leader(m) ?? moves[m].oldLeader
-                guard leader < 0 || (slots[leader] ?? 0) < cap else { continue }
-                if let size = sizes?[moves[m].topicPartition], size != bytes[m] {
-                    removeLoad(m)
-                    bytes[m] = size
-                    addLoad(m)
-                }
-                start(m, leader: leader, into: &batch)
-                free -= 1
+            return QueueCursor(broker: b, queue: queue, next: head)
+        }
+        while free > 0 && !cursors.isEmpty {
+            var again: [QueueCursor] = []
+            for var c in cursors {
+                guard free > 0 else { break }
+                if startNext(from: &c, view, sizes, now: now, free: &free, into: &batch) { again.append(c) }
             }
+            cursors = again
         }
         tick.batch = batch
+    }
+
+    /// Where a poll's scan of one broker's queue is.
+    struct QueueCursor {
+        let broker: Int32
+        let queue: [Int]
+        var next: Int
+        var scanned = 0
+    }
+
+    /// Starts the next move of `c`'s queue that may start (looking at no more than `4 × cap + 16` pending moves per
+    /// poll); refuses the stale and unsafe moves it looks at on the way. Whether one started.
+    mutating func startNext(
+        from c: inout QueueCursor, _ view: View, _ sizes: [TopicPartition: Int64]?, now: Double, free: inout Int,
+        into batch: inout [Int]
+    ) -> Bool {
+        let cap = options.movesPerBroker
+        while c.next < c.queue.count && (slots[c.broker] ?? 0) < cap && free > 0 && c.scanned < 4 * cap + 16 {
+            let m = c.queue[c.next]
+            c.next += 1
+            guard status[m] == .pending else { continue }
+            c.scanned += 1
+            switch eligibility(m, view, now: now) {
+            case .skip(let reason):
+                finishMove(m, .skipped, reason)
+                continue
+            case .alreadyInPlace:
+                finishMove(m, .reassigned, "already in place")
+                continue
+            case .wait:
+                continue
+            case .ok:
+                break
+            }
+            guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
+            let leader = view.leader(m) ?? moves[m].oldLeader
+            guard leader < 0 || (slots[leader] ?? 0) < cap else { continue }
+            if let size = sizes?[moves[m].topicPartition], size != bytes[m] {
+                removeLoad(m)
+                bytes[m] = size
+                addLoad(m)
+            }
+            start(m, leader: leader, into: &batch)
+            free -= 1
+            return true
+        }
+        return false
     }
 
     mutating func start(_ m: Int, leader: Int32, into batch: inout [Int]) {
