@@ -73,14 +73,25 @@ public enum ServiceServer {
             try await answer {
                 let body = try await collect(request)
                 let r: RebalanceRequest =
-                    body.readableBytes == 0 ? RebalanceRequest() : try decode(body, "rebalance request")
+                    body.readableBytes == 0
+                    ? RebalanceRequest()
+                    : try decode(
+                        body, "rebalance request",
+                        keys: [
+                            "": ["dryRun", "mode", "brokers", "goals", "proposalHash", "throttleBytesPerSecond"]
+                        ])
                 let (response, created) = try await engine.rebalance(ctx.parameters.get("cluster") ?? "", r)
                 return json(response, status: created ? .accepted : .ok)
             }
         }
         v1.post("/clusters/{cluster}/reconcile") { request, ctx -> Response in
             try await answer {
-                let r: ReconcileRequest = try decode(try await collect(request), "reconcile request")
+                let r: ReconcileRequest = try decode(
+                    try await collect(request), "reconcile request",
+                    keys: [
+                        "": ["configs", "pools", "restart", "kafkaVersion"], "configs": ["cluster", "brokers"],
+                        "restart": ["generation", "reason"],
+                    ])
                 let (response, created) = try await engine.reconcile(ctx.parameters.get("cluster") ?? "", r)
                 return json(response, status: created ? .accepted : .ok)
             }
@@ -124,7 +135,10 @@ public enum ServiceServer {
             v1.post("/operations/{id}/\(action)") { request, ctx -> Response in
                 try await answer {
                     _ = try await collect(request)
-                    return json(try await perform(ctx.parameters.get("id") ?? ""))
+                    let id = ctx.parameters.get("id") ?? ""
+                    _ = try await perform(id)
+                    // The operation as `GET /v1/operations/{id}` shows it (its events included).
+                    return json(try await engine.operation(id))
                 }
             }
         }
@@ -177,7 +191,24 @@ public enum ServiceServer {
         }
     }
 
-    static func decode<T: Decodable>(_ body: ByteBuffer, _ what: String) throws -> T {
+    /// `keys`: for a body whose schema has `additionalProperties: false`, the keys each object may have, by its
+    /// key in the body ("" the body itself); any other key is refused (400) rather than ignored.
+    static func decode<T: Decodable>(_ body: ByteBuffer, _ what: String, keys: [String: Set<String>] = [:]) throws
+        -> T
+    {
+        if !keys.isEmpty,
+            let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        {
+            for (path, allowed) in keys {
+                guard let inner = (path.isEmpty ? object : object[path]) as? [String: Any] else { continue }
+                if let unknown = inner.keys.filter({ !allowed.contains($0) }).sorted().first {
+                    throw ServiceError(
+                        .badRequest,
+                        "the \(what) is not valid: \(path.isEmpty ? "" : path + ".")\(unknown) is not a known key (known: "
+                            + allowed.sorted().joined(separator: ", ") + ")")
+                }
+            }
+        }
         do {
             return try ServiceJSON.decoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let e as DecodingError {

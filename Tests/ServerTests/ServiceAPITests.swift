@@ -109,6 +109,34 @@ struct ServiceAPITests {
         }
     }
 
+    @Test(
+        "what openapi.yaml forbids is refused with 400 naming it: unknown keys in reconcile and rebalance bodies, a negative restart generation, a throttle below 1, an alert endsAt that is not a time; nothing is stored"
+    )
+    func schemaRulesTheSchemaCannotLeaveToChance() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let cases: [(String, String, String)] = [
+                ("/v1/clusters/prod/reconcile", #"{"configs": {}, "¦": null}"#, "¦ is not a known key"),
+                ("/v1/clusters/prod/reconcile", #"{"restart": {"generation": 1, "why": "x"}}"#, "restart.why"),
+                ("/v1/clusters/prod/reconcile", #"{"configs": {"brokerz": {}}}"#, "configs.brokerz"),
+                ("/v1/clusters/prod/reconcile", #"{"restart": {"generation": -1}}"#, "restart.generation"),
+                ("/v1/clusters/prod/rebalance", #"{"dryRun": true, "extra": 1}"#, "extra is not a known key"),
+                ("/v1/clusters/prod/rebalance", #"{"throttleBytesPerSecond": 0}"#, "throttleBytesPerSecond"),
+                (
+                    "/v1/alerts",
+                    #"{"version": "4", "status": "firing", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-12-01T08:00:00Z", "endsAt": "AAA", "fingerprint": "f"}]}"#,
+                    "alerts[0].endsAt 'AAA'"
+                ),
+            ]
+            for (path, body, why) in cases {
+                let answer = try await s.post(path, raw: body)
+                #expect(answer.status == 400, "\(path) \(body): \(answer.text)")
+                #expect(answer.error.contains(why), "\(answer.error)")
+            }
+            #expect(try await s.call(.GET, "/v1/alerts").decode(AlertList.self).alerts.isEmpty)
+            #expect(try await s.call(.GET, "/v1/operations").decode(OperationList.self).operations.isEmpty)
+        }
+    }
+
     @Test("an unreachable cluster's status still answers 200, with the reason and Ballast's own state")
     func clusterStatusWithoutTheCluster() async throws {
         try await ServiceHarness.with(clusters: unreachable) { s in
