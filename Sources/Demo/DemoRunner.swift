@@ -194,7 +194,8 @@ public enum DemoRunner {
         Dashboard.addRoutes(to: router, source: source)
         let port = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname(options.host, port: options.port)),
+            router: DeclaredMethods(router, metrics: metrics),
+            configuration: .init(address: .hostname(options.host, port: options.port)),
             onServerRunning: { channel in
                 let p = channel.localAddress?.port ?? 0
                 serviceURL.url.withLock { $0 = "http://127.0.0.1:\(p)" }

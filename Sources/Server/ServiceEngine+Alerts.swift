@@ -50,6 +50,9 @@ extension ServiceEngine {
             guard ServiceJSON.parseDate(a.startsAt) != nil else {
                 throw ServiceError(.badRequest, "alerts[\(i)].startsAt '\(a.startsAt)' is not an RFC 3339 time")
             }
+            if let endsAt = a.endsAt, ServiceJSON.parseDate(endsAt) == nil {
+                throw ServiceError(.badRequest, "alerts[\(i)].endsAt '\(endsAt)' is not an RFC 3339 time")
+            }
             let intent = AlertIntent(
                 a, common: payload.commonLabels ?? [:], commonAnnotations: payload.commonAnnotations ?? [:])
             if let text = intent.actionText, intent.action == nil {

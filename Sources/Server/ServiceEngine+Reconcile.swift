@@ -31,6 +31,9 @@ extension ServiceEngine {
         ReconcileResponse, created: Bool
     ) {
         let c = try cluster(name)
+        if let g = request.restart?.generation, g < 0 {
+            throw ServiceError(.badRequest, "restart.generation must be 0 or more, not \(g)")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let canonical = try encoder.encode(request)
@@ -38,27 +41,40 @@ extension ServiceEngine {
         let key = "reconcile:\(name):\(hash)"
         let pools = (request.pools ?? [:]).sorted { $0.key < $1.key }
         let plans = try await configPlans(c, request)
-        var existing: [OperationSummary] = []
+        var existing: [OperationBody] = []
         for k in [key] + pools.map({ "\(key)/pool:\($0.key)" }) {
             if let row = try await store.serviceOperations(ServiceOperationQuery(key: k, limit: 1)).first,
                 let body = live[row.id] ?? Self.decode(row)
             {
-                existing.append(body.summary)
+                existing.append(body)
             }
         }
-        if let first = existing.first {
+        let ended = existing.filter { $0.summary.state == .failed || $0.summary.state == .cancelled }
+        if let first = existing.first, ended.isEmpty {
             return (
                 ReconcileResponse(
                     noop: false, existing: true, desiredHash: hash,
-                    plan: Self.reconcilePlan(plans, request, roll: nil, scales: []), operationId: first.id,
-                    operation: first, operations: existing), false
+                    plan: Self.reconcilePlan(plans, request, roll: nil, scales: []), operationId: first.summary.id,
+                    operation: first.summary, operations: existing.map(\.summary)), false
             )
         }
+        // An operation for this desired state failed or was cancelled: the desired state is diffed again (what is
+        // done is no longer a difference), except that a roll whose restarts left read-only values not in effect is
+        // not repeated for the same desired state.
         if let problem = plans.flatMap(\.plan.problems).first {
             throw ServiceError(.unprocessable, "the desired configs cannot be applied as given: \(problem)")
         }
-        let scales = try await scalePlan(c, pools)
         let restart = Set(plans.flatMap(\.plan.restartNodes).map(Int.init))
+        if !restart.isEmpty, let failed = ended.first(where: { $0.job.notInEffect != nil }) {
+            throw ServiceError(
+                .conflict,
+                "operation \(failed.summary.id) rolled this desired state and its read-only config is not in effect: "
+                    + (failed.job.notInEffect ?? []).joined(separator: "; ")
+                    + ". The brokers read their old static configuration at their restart, so rolling them again "
+                    + "would change nothing: change server.properties (the ConfigMap or pod template), then post the "
+                    + "desired state with a higher restart.generation")
+        }
+        let scales = try await scalePlan(c, pools)
         var generation: Int64?
         if let g = request.restart?.generation {
             let rolled = try await lastRolledGeneration(name)
@@ -70,7 +86,8 @@ extension ServiceEngine {
         }
         let plan = Self.reconcilePlan(plans, request, roll: roll, scales: scales)
         var created: [OperationSummary] = []
-        let trigger = Trigger(source: .reconcile, detail: hash)
+        let again = ended.map { "\($0.summary.id) \($0.summary.state.rawValue)" }.joined(separator: ", ")
+        let trigger = Trigger(source: .reconcile, detail: ended.isEmpty ? hash : "\(hash), again after \(again)")
         let desired = String(decoding: canonical, as: UTF8.self)
         if let roll {
             created.append(
@@ -108,12 +125,18 @@ extension ServiceEngine {
         )
     }
 
-    /// The newest restart generation a roll of this cluster carried out.
+    /// The newest restart generation a roll of this cluster carried out (every node restarted: it succeeded, or
+    /// failed only because read-only values were not in effect afterwards).
     func lastRolledGeneration(_ cluster: String) async throws -> Int64? {
         let rows = try await store.serviceOperations(
             ServiceOperationQuery(
-                cluster: cluster, kind: ServiceOperationKind.roll.rawValue, states: ["succeeded"], limit: 10_000))
-        return rows.compactMap { Self.decode($0)?.job.generation }.max()
+                cluster: cluster, kind: ServiceOperationKind.roll.rawValue, states: ["succeeded", "failed"],
+                limit: 10_000))
+        return rows.compactMap { row in
+            Self.decode(row).flatMap {
+                $0.summary.state == .succeeded || $0.job.notInEffect != nil ? $0.job.generation : nil
+            }
+        }.max()
     }
 
     /// The nodes a roll restarts and its batches as the gate plans them now (the live roll plans again before

@@ -62,6 +62,10 @@ extension ServiceEngine {
             let lock = ClusterLock.name(clusterId: snapshot.clusterId, bootstrap: bootstrap)
             var resume: RollResumeState?
             if let record = try await store.operation(id) {
+                if record.kind == .roll && record.status == .finished {
+                    // The engine stopped after the restarts and before it wrote the outcome: check the values now.
+                    return await self.rolled(id, c, body, restarted: nil)
+                }
                 guard record.kind == .roll, record.status == .running else {
                     return (.failed, "the roll journal of \(id) already ended (\(record.status.rawValue))")
                 }
@@ -83,10 +87,7 @@ extension ServiceEngine {
             while true {
                 switch try await self.rollOnce(id, c, admin: admin, agents: agents, nodes: nodes, resume: resume) {
                 case .finished(let restarted):
-                    let list = restarted.sorted().map(String.init).joined(separator: ",")
-                    return (
-                        .succeeded, "rolled: \(restarted.count) node(s) restarted (\(list.isEmpty ? "none" : list))"
-                    )
+                    return await self.rolled(id, c, body, restarted: restarted)
                 case .failed(let failure):
                     // Ended, as far as the journal knows (also when it failed before its first batch): the lock goes.
                     try? await store.record(id, batch: 0, node: failure.node, .failed, detail: failure.message)
@@ -101,6 +102,63 @@ extension ServiceEngine {
                 }
             }
         }
+    }
+
+    /// The outcome of a roll whose restarts are done: a reconcile's read-only values must be in effect. Kafka reads
+    /// them from server.properties at start-up, so a broker that still reports the old value after its restart
+    /// read the old file (the operator did not change it): the operation fails naming broker, key, expected and
+    /// actual value, and keeps them (`job.notInEffect`) so that posting the same desired state again is refused
+    /// rather than rolling the same brokers into the same values.
+    func rolled(_ id: String, _ c: ServiceConfiguration.Cluster, _ body: OperationBody, restarted: [Int32]?) async
+        -> (ServiceOperationState, String)
+    {
+        let what =
+            restarted.map { r in
+                "\(r.count) node(s) restarted (\(r.isEmpty ? "none" : r.sorted().map(String.init).joined(separator: ",")))"
+            } ?? "every node restarted"
+        guard let text = body.job.reconcile,
+            let request = try? JSONDecoder().decode(ReconcileRequest.self, from: Data(text.utf8)),
+            !(request.configs?.cluster ?? [:]).isEmpty || !(request.configs?.brokers ?? [:]).isEmpty
+        else { return (.succeeded, "rolled: \(what)") }
+        let missing: [String]
+        do {
+            missing = try await readOnlyNotInEffect(c, request)
+        } catch {
+            return (.failed, "rolled: \(what); the read-only values could not be checked afterwards: \(error)")
+        }
+        guard !missing.isEmpty else {
+            try? await event(id, "the desired read-only values are in effect on every broker")
+            return (.succeeded, "rolled: \(what); the desired read-only values are in effect")
+        }
+        _ = try? await update(id) { $0.job.notInEffect = missing }
+        return (
+            .failed,
+            "rolled: \(what), but read-only config is not in effect: \(missing.joined(separator: "; ")). The "
+                + "restarted brokers read their old static configuration: change server.properties (the ConfigMap or "
+                + "pod template), then post the desired state with a higher restart.generation"
+        )
+    }
+
+    /// The read-only (restart) changes of a desired state that the brokers still do not report, one sentence each:
+    /// broker, key, actual and expected value (a sensitive value is not shown).
+    func readOnlyNotInEffect(_ c: ServiceConfiguration.Cluster, _ request: ReconcileRequest) async throws -> [String] {
+        var out: [(Int32, String, String)] = []
+        for (plan, _) in try await configPlans(c, request) {
+            for change in plan.changes where change.action == .restart {
+                func shown(_ v: String?) -> String {
+                    change.isSensitive ? "(sensitive)" : v.map { "'\($0)'" } ?? "unset"
+                }
+                for node in change.nodes {
+                    let actual: String? = change.fromByNode[node] ?? change.from
+                    out.append(
+                        (
+                            node, change.key,
+                            "broker \(node) reports \(change.key)=\(shown(actual)), expected \(shown(change.to))"
+                        ))
+                }
+            }
+        }
+        return out.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
 
     /// One run of the roll runner until it finishes, fails, or stops at its gate because something holds the roll.

@@ -73,6 +73,9 @@ struct OperationBody: Codable, Sendable {
         var generation: Int64?
         /// A reconcile's desired state (its canonical JSON).
         var reconcile: String?
+        /// A reconcile roll whose restarts were done but whose read-only values the brokers still do not report:
+        /// one sentence per broker and key (`ServiceEngine.rolled`).
+        var notInEffect: [String]?
     }
 }
 
@@ -191,22 +194,40 @@ public actor ServiceEngine {
     }
 
     /// Reads back what the store holds (see `start`).
+    ///
+    /// An operation that has started (its journal is open: it holds the cluster lock) goes first in its cluster's
+    /// queue, ahead of operations that have not started, whatever their age: they would wait for its lock. A roll
+    /// paused through the API after it started keeps that place, paused: its worker holds it before its next batch
+    /// until it is resumed or cancelled, and the operations behind it wait in the queue (not at the lock).
     func load() async throws {
         queues = [:]
-        let open = try await store.serviceOperations(
-            ServiceOperationQuery(states: ["pending", "running"], limit: 100_000, oldestFirst: true))
-        for row in open {
+        let rows = try await store.serviceOperations(
+            ServiceOperationQuery(states: ["pending", "running", "paused"], limit: 100_000, oldestFirst: true))
+        var started: [String: [String]] = [:]
+        for row in rows {
             guard var body = try? ServiceJSON.decoder().decode(OperationBody.self, from: row.body) else { continue }
-            if body.summary.state == .running {
+            let holdsTheCluster = await hasStarted(row.id)
+            switch body.summary.state {
+            case .running:
                 body.summary.state = .pending
                 body.summary.progress.message = "resuming after an engine restart"
+            case .paused where holdsTheCluster && body.summary.kind == .roll:
+                holdAsked.insert(row.id)
+                body.summary.progress.message = "paused: holds before its next batch"
+            case .paused:
+                // Not started: it waits outside the queue until resumed.
+                live[row.id] = body
+                continue
+            default: break
             }
             live[row.id] = body
-            queues[row.cluster, default: []].append(row.id)
+            if holdsTheCluster {
+                started[row.cluster, default: []].append(row.id)
+            } else {
+                queues[row.cluster, default: []].append(row.id)
+            }
         }
-        for row in try await store.serviceOperations(ServiceOperationQuery(states: ["paused"], limit: 100_000)) {
-            if let body = try? ServiceJSON.decoder().decode(OperationBody.self, from: row.body) { live[row.id] = body }
-        }
+        for (cluster, ids) in started { queues[cluster] = ids + (queues[cluster] ?? []) }
         for kind in ["upscale", "downscale"] {
             for row in try await store.serviceOperations(ServiceOperationQuery(kind: kind, limit: 1000)) {
                 let k = "\(row.cluster)/\(kind)"
@@ -337,6 +358,9 @@ public actor ServiceEngine {
         RebalanceResponse, created: Bool
     ) {
         let c = try cluster(name)
+        if let t = request.throttleBytesPerSecond, t < 1 {
+            throw ServiceError(.badRequest, "throttleBytesPerSecond must be at least 1, not \(t)")
+        }
         if let hash = request.proposalHash {
             guard request.dryRun == false else {
                 throw ServiceError(.badRequest, "proposalHash executes a proposal: it needs \"dryRun\": false")
@@ -408,6 +432,14 @@ public actor ServiceEngine {
             ClusterModel(
                 snapshot: try await admin.snapshot(), logDirs: try await admin.describeLogDirs(), rackCluster: c.racks)
         }
+        // Well-formed ids the cluster does not have: not acceptable now (422), rather than malformed.
+        let known = Set(model.brokerIds)
+        if let unknown = brokers?.filter({ !known.contains($0) }), !unknown.isEmpty {
+            throw ServiceError(
+                .unprocessable,
+                "brokers \(unknown.map(String.init).joined(separator: ",")) are not in cluster \(c.name) (its brokers: "
+                    + known.sorted().map(String.init).joined(separator: ",") + ")")
+        }
         let result: Planner.Result
         do {
             result = try await Planner.plan(model, request)
@@ -472,9 +504,32 @@ public actor ServiceEngine {
             id, ServiceEventRow(at: Date(), level: level.rawValue, message: message), keep: policy.eventsKept)
     }
 
+    /// Whether the operation's runner has begun its journal and not ended it: it holds (or is about to take) the
+    /// cluster lock, so nothing else of its cluster can run before it ends.
+    func hasStarted(_ id: String) async -> Bool {
+        (try? await store.operation(id))?.status == .running
+    }
+
     public func pause(_ id: String) async throws -> OperationSummary {
         let body = try await existing(id)
+        let started = body.summary.state == .pending ? await hasStarted(id) : false
         switch body.summary.state {
+        case .pending where started && body.summary.kind == .roll:
+            // A started roll waiting for its worker (after an engine restart) keeps its place and the cluster: its
+            // worker holds it before its next batch.
+            holdAsked.insert(id)
+            let b = try await update(id) {
+                $0.summary.state = .paused
+                $0.summary.progress.message = "paused: holds before its next batch"
+            }
+            try? await event(id, "paused: the roll holds before its next batch")
+            return b!.summary
+        case .pending where started:
+            throw ServiceError(
+                .conflict,
+                "operation \(id) has started (it resumes after an engine restart) and a started "
+                    + "\(body.summary.kind.rawValue) cannot pause; cancel it (moves in flight are cancelled and throttles "
+                    + "restored)")
         case .pending:
             queues[body.summary.cluster]?.removeAll { $0 == id }
             let b = try await update(id) {
@@ -512,7 +567,17 @@ public actor ServiceEngine {
             }
             try? await event(id, "resumed")
             return b!.summary
+        case .paused where holdAsked.contains(id):
+            // A started roll, paused, still waiting in its place at the head of the queue.
+            holdAsked.remove(id)
+            let b = try await update(id) {
+                $0.summary.state = .pending; $0.summary.progress.message = "resumed: waiting for its worker"
+            }
+            try? await event(id, "resumed")
+            kick(body.summary.cluster)
+            return b!.summary
         case .paused:
+            // Not started: it rejoins the queue at its end.
             let b = try await update(id) {
                 $0.summary.state = .pending; $0.summary.progress.message = "queued"
             }
@@ -537,6 +602,7 @@ public actor ServiceEngine {
         switch body.summary.state {
         case .pending, .paused:
             queues[body.summary.cluster]?.removeAll { $0 == id }
+            holdAsked.remove(id)
             // A roll paused across an engine restart has a journal under way: it ends, and the cluster lock goes.
             if let record = try? await store.operation(id), record.status == .running {
                 try? await store.record(id, batch: 0, node: nil, .failed, detail: "cancelled")
@@ -581,13 +647,20 @@ public actor ServiceEngine {
     }
 
     func run(_ id: String) async {
-        guard let body = live[id], body.summary.state == .pending else { return }
+        guard let body = live[id] else { return }
+        // A started roll paused through the API runs paused: its runner holds it before its next batch.
+        let heldRoll = body.summary.state == .paused && holdAsked.contains(id)
+        guard body.summary.state == .pending || heldRoll else { return }
         do {
-            try await update(id) {
-                $0.summary.state = .running
-                $0.summary.progress.message = "running"
+            if heldRoll {
+                try? await event(id, "taken up by engine \(engineId), paused: it holds before its next batch")
+            } else {
+                try await update(id) {
+                    $0.summary.state = .running
+                    $0.summary.progress.message = "running"
+                }
+                try? await event(id, "started by engine \(engineId)")
             }
-            try? await event(id, "started by engine \(engineId)")
             let outcome = try await runRetrying(id)
             try await update(id) {
                 $0.summary.state = outcome.0

@@ -41,7 +41,8 @@ public enum ServiceServer {
     public static func router(engine: ServiceEngine, tokens: Tokens, metrics: ServiceMetrics) -> Router<
         BasicRequestContext
     > {
-        let router = Router()
+        // HEAD answers as GET without the body (HTTP's rule for every GET resource).
+        let router = Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: Limits(metrics: metrics))
         router.get("/healthz") { _, _ -> Response in json(Health()) }
         router.get("/readyz") { _, _ -> Response in
@@ -72,14 +73,25 @@ public enum ServiceServer {
             try await answer {
                 let body = try await collect(request)
                 let r: RebalanceRequest =
-                    body.readableBytes == 0 ? RebalanceRequest() : try decode(body, "rebalance request")
+                    body.readableBytes == 0
+                    ? RebalanceRequest()
+                    : try decode(
+                        body, "rebalance request",
+                        keys: [
+                            "": ["dryRun", "mode", "brokers", "goals", "proposalHash", "throttleBytesPerSecond"]
+                        ])
                 let (response, created) = try await engine.rebalance(ctx.parameters.get("cluster") ?? "", r)
                 return json(response, status: created ? .accepted : .ok)
             }
         }
         v1.post("/clusters/{cluster}/reconcile") { request, ctx -> Response in
             try await answer {
-                let r: ReconcileRequest = try decode(try await collect(request), "reconcile request")
+                let r: ReconcileRequest = try decode(
+                    try await collect(request), "reconcile request",
+                    keys: [
+                        "": ["configs", "pools", "restart", "kafkaVersion"], "configs": ["cluster", "brokers"],
+                        "restart": ["generation", "reason"],
+                    ])
                 let (response, created) = try await engine.reconcile(ctx.parameters.get("cluster") ?? "", r)
                 return json(response, status: created ? .accepted : .ok)
             }
@@ -115,15 +127,18 @@ public enum ServiceServer {
         v1.get("/operations/{id}") { _, ctx -> Response in
             try await answer { json(try await engine.operation(ctx.parameters.get("id") ?? "")) }
         }
-        v1.post("/operations/{id}/{action}") { request, ctx -> Response in
-            try await answer {
-                _ = try await collect(request)
-                let id = ctx.parameters.get("id") ?? ""
-                switch ctx.parameters.get("action") ?? "" {
-                case "pause": return json(try await engine.pause(id))
-                case "resume": return json(try await engine.resume(id))
-                case "cancel": return json(try await engine.cancel(id))
-                default: return error(.notFound, "there is no such operation action; use pause, resume or cancel")
+        let actions: [(String, @Sendable (String) async throws -> OperationSummary)] = [
+            ("pause", { try await engine.pause($0) }), ("resume", { try await engine.resume($0) }),
+            ("cancel", { try await engine.cancel($0) }),
+        ]
+        for (action, perform) in actions {
+            v1.post("/operations/{id}/\(action)") { request, ctx -> Response in
+                try await answer {
+                    _ = try await collect(request)
+                    let id = ctx.parameters.get("id") ?? ""
+                    _ = try await perform(id)
+                    // The operation as `GET /v1/operations/{id}` shows it (its events included).
+                    return json(try await engine.operation(id))
                 }
             }
         }
@@ -151,7 +166,7 @@ public enum ServiceServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try Application(
-            router: router(engine: engine, tokens: tokens, metrics: metrics),
+            router: DeclaredMethods(router(engine: engine, tokens: tokens, metrics: metrics), metrics: metrics),
             server: tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
@@ -176,7 +191,24 @@ public enum ServiceServer {
         }
     }
 
-    static func decode<T: Decodable>(_ body: ByteBuffer, _ what: String) throws -> T {
+    /// `keys`: for a body whose schema has `additionalProperties: false`, the keys each object may have, by its
+    /// key in the body ("" the body itself); any other key is refused (400) rather than ignored.
+    static func decode<T: Decodable>(_ body: ByteBuffer, _ what: String, keys: [String: Set<String>] = [:]) throws
+        -> T
+    {
+        if !keys.isEmpty,
+            let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        {
+            for (path, allowed) in keys {
+                guard let inner = (path.isEmpty ? object : object[path]) as? [String: Any] else { continue }
+                if let unknown = inner.keys.filter({ !allowed.contains($0) }).sorted().first {
+                    throw ServiceError(
+                        .badRequest,
+                        "the \(what) is not valid: \(path.isEmpty ? "" : path + ".")\(unknown) is not a known key (known: "
+                            + allowed.sorted().joined(separator: ", ") + ")")
+                }
+            }
+        }
         do {
             return try ServiceJSON.decoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let e as DecodingError {
@@ -224,6 +256,70 @@ public enum ServiceServer {
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
         json(ServiceErrorBody(error: message), status: status)
+    }
+}
+
+/// The router, answering 405 with `Allow` (not the router's 404) when a path it has routes for is called with a
+/// method none of them takes. The table of paths and methods is read from the router itself when the server builds
+/// its responder, so routes added after `ServiceServer.router` (the dashboard's) count too.
+public struct DeclaredMethods: HTTPResponderBuilder {
+    let router: Router<BasicRequestContext>
+    let metrics: ServiceMetrics
+
+    public init(_ router: Router<BasicRequestContext>, metrics: ServiceMetrics) {
+        self.router = router
+        self.metrics = metrics
+    }
+
+    public func buildResponder() -> Responder {
+        var table: [String: (path: RouterPath, methods: Set<HTTPRequest.Method>)] = [:]
+        for route in router.routes {
+            table[route.path.description, default: (route.path, [])].methods.insert(route.method)
+        }
+        return Responder(
+            inner: router.buildResponder(),
+            paths: table.values.map { entry in
+                // `.autoGenerateHeadEndpoints`: a path with a GET route answers HEAD too.
+                (entry.path, entry.methods.contains(.get) ? entry.methods.union([.head]) : entry.methods)
+            }, metrics: metrics)
+    }
+
+    public struct Responder: HTTPResponder {
+        public typealias Context = BasicRequestContext
+        let inner: RouterResponder<BasicRequestContext>
+        let paths: [(path: RouterPath, methods: Set<HTTPRequest.Method>)]
+        let metrics: ServiceMetrics
+
+        public func respond(to request: Request, context: Context) async throws -> Response {
+            let allowed = allowedMethods(request.uri.path)
+            guard allowed.isEmpty || allowed.contains(request.method) else {
+                let list = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+                metrics.httpRequest(status: 405)
+                var response = ServiceServer.error(
+                    .methodNotAllowed, "\(request.uri.path) does not take \(request.method.rawValue); it takes \(list)")
+                response.headers[.allow] = list
+                return response
+            }
+            return try await inner.respond(to: request, context: context)
+        }
+
+        /// The methods of the routes whose path matches; empty when no route's does.
+        func allowedMethods(_ path: String) -> Set<HTTPRequest.Method> {
+            let segments = path.split(separator: "/")
+            var allowed: Set<HTTPRequest.Method> = []
+            for entry in paths where Self.matches(entry.path, segments) { allowed.formUnion(entry.methods) }
+            return allowed
+        }
+
+        static func matches(_ path: RouterPath, _ segments: [Substring]) -> Bool {
+            var i = 0
+            for element in path.components {
+                if element.description == "**" { return true }
+                guard i < segments.count, element ~= segments[i] else { return false }
+                i += 1
+            }
+            return i == segments.count
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Server
 import ServiceContract
 import Testing
@@ -72,6 +73,67 @@ struct ServiceAPITests {
             let bad = try await s.post("/v1/clusters/prod/rebalance", raw: "{\"dryRun\": \"yes\"}")
             #expect(bad.status == 400)
             #expect(bad.error.contains("dryRun"))
+        }
+    }
+
+    @Test(
+        "every method openapi.yaml declares is routed; any other method on a declared path answers 405 with Allow naming exactly the declared ones (not 404); a path nobody declares stays 404"
+    )
+    func undeclaredMethodsAre405WithAllow() async throws {
+        let declared = try OpenAPIDocument.pathsAndMethods()
+        #expect(declared.count == 13 && declared.values.map(\.count).reduce(0, +) == 14, "\(declared)")
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            for (path, methods) in declared.sorted(by: { $0.key < $1.key }) {
+                let concrete = path.replacingOccurrences(of: "{cluster}", with: "prod")
+                    .replacingOccurrences(of: "{id}", with: "op-1")
+                let allowed = methods.union(methods.contains("GET") ? ["HEAD"] : [])
+                for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] {
+                    let answer = try await s.call(HTTPMethod(rawValue: method), concrete)
+                    if allowed.contains(method) {
+                        #expect(answer.status != 405, "\(method) \(path)")
+                        // Routed: a 404 can only be the engine's (no operation op-1).
+                        if !concrete.contains("op-1") { #expect(answer.status != 404, "\(method) \(path)") }
+                    } else {
+                        #expect(answer.status == 405, "\(method) \(path): \(answer.status)")
+                        #expect(
+                            answer.headers.first(name: "Allow") == allowed.sorted().joined(separator: ", "),
+                            "\(method) \(path)")
+                        if method != "HEAD" { #expect(answer.error.contains(method), "\(answer.text)") }
+                    }
+                }
+            }
+            #expect(try await s.call(.PUT, "/v1/nothing").status == 404)
+            #expect(try await s.call(.POST, "/v1/operations/op-1/explode").status == 404)
+            let metrics = try await s.call(.GET, "/metrics").text
+            #expect(metrics.contains("ballast_http_requests_total{code=\"405\"}"))
+        }
+    }
+
+    @Test(
+        "what openapi.yaml forbids is refused with 400 naming it: unknown keys in reconcile and rebalance bodies, a negative restart generation, a throttle below 1, an alert endsAt that is not a time; nothing is stored"
+    )
+    func schemaRulesTheSchemaCannotLeaveToChance() async throws {
+        try await ServiceHarness.with(clusters: unreachable) { s in
+            let cases: [(String, String, String)] = [
+                ("/v1/clusters/prod/reconcile", #"{"configs": {}, "¦": null}"#, "¦ is not a known key"),
+                ("/v1/clusters/prod/reconcile", #"{"restart": {"generation": 1, "why": "x"}}"#, "restart.why"),
+                ("/v1/clusters/prod/reconcile", #"{"configs": {"brokerz": {}}}"#, "configs.brokerz"),
+                ("/v1/clusters/prod/reconcile", #"{"restart": {"generation": -1}}"#, "restart.generation"),
+                ("/v1/clusters/prod/rebalance", #"{"dryRun": true, "extra": 1}"#, "extra is not a known key"),
+                ("/v1/clusters/prod/rebalance", #"{"throttleBytesPerSecond": 0}"#, "throttleBytesPerSecond"),
+                (
+                    "/v1/alerts",
+                    #"{"version": "4", "status": "firing", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-12-01T08:00:00Z", "endsAt": "AAA", "fingerprint": "f"}]}"#,
+                    "alerts[0].endsAt 'AAA'"
+                ),
+            ]
+            for (path, body, why) in cases {
+                let answer = try await s.post(path, raw: body)
+                #expect(answer.status == 400, "\(path) \(body): \(answer.text)")
+                #expect(answer.error.contains(why), "\(answer.error)")
+            }
+            #expect(try await s.call(.GET, "/v1/alerts").decode(AlertList.self).alerts.isEmpty)
+            #expect(try await s.call(.GET, "/v1/operations").decode(OperationList.self).operations.isEmpty)
         }
     }
 
@@ -226,15 +288,55 @@ struct ServiceAlertTests {
 
 @Suite("Service operations: queue, pause, resume, cancel")
 struct ServiceOperationTests {
-    @Test("a rebalance by an unknown proposal hash is 409; proposalHash with a dry run is 400")
+    @Test(
+        "a rebalance by an unknown proposal hash is 409; proposalHash with a dry run (given or by default) is 400, as openapi.yaml says"
+    )
     func unknownHash() async throws {
         try await ServiceHarness.with(clusters: unreachable) { s in
             let answer = try await s.post(
                 "/v1/clusters/prod/rebalance", json: RebalanceRequest(dryRun: false, proposalHash: "abc"))
             #expect(answer.status == 409)
             #expect(answer.error.contains("abc"))
-            let dry = try await s.post("/v1/clusters/prod/rebalance", json: RebalanceRequest(proposalHash: "abc"))
-            #expect(dry.status == 400)
+            for request in [RebalanceRequest(proposalHash: "abc"), RebalanceRequest(dryRun: true, proposalHash: "abc")]
+            {
+                let dry = try await s.post("/v1/clusters/prod/rebalance", json: request)
+                #expect(dry.status == 400)
+                #expect(dry.error.contains("\"dryRun\": false"), "\(dry.text)")
+            }
+            // openapi.yaml says so: a proposalHash goes with dryRun false (schemathesis generates no such request).
+            let schema = try OpenAPIDocument.text()
+            #expect(
+                schema.contains("- required: [dryRun, proposalHash]\n          properties: {dryRun: {enum: [false]}}"))
         }
+    }
+}
+
+/// openapi.yaml at the root of the repository.
+enum OpenAPIDocument {
+    static func text() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+    }
+
+    /// Each path of `paths:` and its methods (upper case), read from the document's indentation.
+    static func pathsAndMethods() throws -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        var path: String?
+        var inPaths = false
+        for line in try text().split(separator: "\n", omittingEmptySubsequences: false) {
+            if !line.hasPrefix(" ") && !line.isEmpty { inPaths = line == "paths:" }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /") && !line.hasPrefix("   ") {
+                path = String(line.dropFirst(2).dropLast())
+                out[path!] = []
+            } else if let p = path, line.hasPrefix("    "), !line.hasPrefix("     "),
+                let key = line.dropFirst(4).split(separator: ":").first,
+                ["get", "post", "put", "delete", "patch", "head", "options", "trace"].contains(String(key))
+            {
+                out[p]?.insert(key.uppercased())
+            }
+        }
+        return out
     }
 }

@@ -109,7 +109,7 @@ struct ServiceReconcileTests {
     }
 
     @Test(
-        "a read-only change on two brokers rolls exactly those two, once each, with an acks=all producer seeing no failed delivery; the same desired state again is the same operation"
+        "a read-only change on two brokers (their server.properties edited first) rolls exactly those two, once each, with an acks=all producer seeing no failed delivery; the values are in effect afterwards; the same desired state again is the same operation"
     )
     func readOnlyChangeRollsTheAffectedBrokersOnce() async throws {
         guard AcksAllProducer.isAvailable else {
@@ -121,6 +121,8 @@ struct ServiceReconcileTests {
         let topics = sim.simulator.withCluster { c in c.topics.map(\.name) }
         let producer = try await AcksAllProducer.start(bootstrap: sim.bootstrap, topics: topics)
         try await Self.withService(sim) { s, driver in
+            // The operator changes the brokers' static configuration first; the running brokers keep the old value.
+            #expect(Self.editServerProperties(sim, ["num.partitions": "3"], of: [4, 8]))
             let desired = ReconcileRequest(
                 configs: .init(brokers: ["4": ["num.partitions": "3"], "8": ["num.partitions": "3"]]))
             let answer = try await s.post("/v1/clusters/sim/reconcile", json: desired)
@@ -145,11 +147,55 @@ struct ServiceReconcileTests {
             #expect(steps.last?.kind == .finished)
             let events = try await Self.events(s, op.id)
             #expect(events.contains { $0.hasPrefix("batch 1: restarting node(s)") }, "\(events)")
+            #expect(events.contains("the desired read-only values are in effect on every broker"), "\(events)")
+            #expect(Self.staticValue(sim, "num.partitions", of: [4, 8]) == ["3", "3"])
         }
         let counts = try await producer.stop()
         #expect(counts.ok > 0)
         #expect(counts.failed == 0, "failed deliveries: \(counts.errors)")
         #expect(counts.ok == counts.sent)
+    }
+
+    @Test(
+        "a read-only change whose server.properties nobody edited: the roll restarts the broker, reads the value back, and fails naming broker, key, actual and expected value; the same desired state again is refused with 409 naming them, nothing restarted again"
+    )
+    func readOnlyValueNotInEffectFailsTheRoll() async throws {
+        let sim = try await SimRollHarness.start()
+        defer { sim.cancel() }
+        try await Self.withService(sim) { s, driver in
+            let desired = ReconcileRequest(configs: .init(brokers: ["4": ["num.partitions": "3"]]))
+            let answer = try await s.post("/v1/clusters/sim/reconcile", json: desired)
+            #expect(answer.status == 202, "\(answer.text)")
+            let id = try #require(try answer.decode(ReconcileResponse.self).operationId)
+            let end = try await s.engine.finished(id)
+            #expect(end.state == .failed)
+            let reason = end.error ?? ""
+            // The simulator's default (1): the broker kept it across its restart.
+            #expect(reason.contains("broker 4 reports num.partitions='1', expected '3'"), "\(reason)")
+            #expect(reason.contains("server.properties"), "\(reason)")
+            #expect(driver.restarts == [4: 1], "the roll itself ran: \(driver.restarts)")
+
+            let again = try await s.post("/v1/clusters/sim/reconcile", json: desired)
+            #expect(again.status == 409, "\(again.text)")
+            #expect(
+                again.error.contains(id) && again.error.contains("broker 4 reports num.partitions"), "\(again.error)")
+            #expect(again.error.contains("higher restart.generation"), "\(again.error)")
+            let rolls = try await s.engine.operations(cluster: "sim", state: nil, kind: .roll, limit: 10)
+            #expect(rolls.map(\.id) == [id], "no new operation")
+            #expect(driver.restarts == [4: 1])
+        }
+    }
+
+    /// Edits server.properties of the simulator's nodes (read at their next start).
+    static func editServerProperties(_ sim: EmbeddedSimulator, _ configs: [String: String], of ids: [Int32]) -> Bool {
+        sim.simulator.withCluster { c in
+            ids.allSatisfy { id in (try? c.editServerProperties(configs, of: id)) != nil }
+        }
+    }
+
+    /// The static value of `key` on each node (nil: not set, the default applies).
+    static func staticValue(_ sim: EmbeddedSimulator, _ key: String, of ids: [Int32]) -> [String?] {
+        sim.simulator.withCluster { c in ids.map { id in c.node(id)?.staticConfigs[key] } }
     }
 
     @Test(
@@ -223,7 +269,10 @@ struct ServiceReconcileTests {
             // A pause through the API: the roll holds again before its next batch, until resumed.
             let paused = try await s.call(.POST, "/v1/operations/\(id)/pause")
             #expect(paused.status == 200, "\(paused.text)")
-            #expect(try paused.decode(OperationSummary.self).state == .paused)
+            // The answer is the operation as GET shows it, its events included.
+            let pausedDetail = try paused.decode(OperationDetail.self)
+            #expect(pausedDetail.summary.state == .paused)
+            #expect(pausedDetail.events.contains { $0.message.hasPrefix("paused: the roll holds") })
             #expect(
                 try await ServiceAlertmanagerTests.eventually {
                     try await Self.events(s, id).contains {
@@ -290,6 +339,130 @@ struct ServiceReconcileTests {
             #expect(events.contains { $0.hasPrefix("the roll resumes from its journal") }, "\(events)")
             await b.stop()
         }
+    }
+
+    @Test(
+        "a roll paused through the API keeps the cluster across a takeover: a rebalance accepted by the new leader waits in the queue behind it, the resumed roll finishes (every node once), then the rebalance runs without waiting for a lock"
+    )
+    func pausedRollKeepsItsPlaceAcrossATakeover() async throws {
+        let sim = try await SimRollHarness.start()
+        defer { sim.cancel() }
+        let (dir, tokensLine) = try ServiceHarness.tokenFiles()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "agent-token".write(toFile: dir + "/agent.token", atomically: true, encoding: .utf8)
+        let driver = CountingDriver(sim)
+        try await withAgent(driver: driver, token: "agent-token") { agentURL in
+            let configuration = try ServiceConfiguration.parse(
+                yaml: """
+                    \(tokensLine)
+                    clusters:
+                      - name: sim
+                        bootstrap: \(sim.bootstrap)
+                        agents: [{name: k8s-1, url: "\(agentURL)", tokenFile: \(dir)/agent.token}]
+                    """)
+            var policy = Self.policy(maxBatch: 1)
+            policy.leaseTTL = .seconds(3600)
+            let a = ServiceEngine(
+                configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"),
+                engineId: "a", policy: policy)
+            let b = ServiceEngine(
+                configuration: configuration, store: try SQLiteOperationsStore(file: dir + "/s.sqlite"),
+                engineId: "b", policy: policy)
+            try await a.start()
+            try await b.start()
+            let (response, _) = try await a.reconcile("sim", ReconcileRequest(restart: .init(generation: 1)))
+            let id = try #require(response.operationId)
+            #expect(
+                try await ServiceAlertmanagerTests.eventually { try await a.operation(id).summary.progress.done >= 1 })
+            #expect(try await a.pause(id).state == .paused)
+            #expect(
+                try await ServiceAlertmanagerTests.eventually {
+                    try await a.operation(id).events.contains {
+                        $0.message.hasPrefix("held between batches: paused through the API")
+                    }
+                })
+            // The leader stops with the roll paused (its journal open, the cluster lock its) and hands the lease over.
+            await a.stop()
+            await a.yieldLeadership()
+            try await a.store.releaseLease(ServiceEngine.leaseName, holder: "a")
+            await b.renewLease()
+            #expect(
+                try await ServiceAlertmanagerTests.eventually {
+                    try await b.operation(id).events.filter {
+                        $0.message.hasPrefix("held between batches: paused through the API")
+                    }.count == 2
+                })
+            #expect(try await b.operation(id).summary.state == .paused)
+            let restartsWhilePaused = driver.restarts
+            #expect(restartsWhilePaused.count < 9)
+
+            // A rebalance accepted by the new leader: one replica to another broker of its rack.
+            let move = try #require(Self.sameRackMove(sim))
+            let job = try JSONDecoder().decode(
+                OperationBody.Job.self,
+                from: JSONSerialization.data(withJSONObject: [
+                    "mode": "rebalance",
+                    "moves": [
+                        [
+                            "topic": move.topic, "partition": move.partition, "oldReplicas": move.old,
+                            "newReplicas": move.new, "oldLeader": move.leader, "newLeader": move.new[0],
+                            "dataToMoveMiB": 0, "crossCluster": false,
+                        ]
+                    ],
+                ]))
+            let rebalance = try await b.create(
+                cluster: "sim", kind: .rebalance, trigger: Trigger(source: .api, detail: "test"), job: job, total: 1,
+                unit: "moves")
+            let held = try await b.status("sim")
+            #expect(held.lockHolder == id)
+            #expect(held.operations.map(\.id) == [id, rebalance.id], "the paused roll first, the rebalance behind it")
+            #expect(try await b.operation(rebalance.id).summary.state == .pending)
+            #expect(driver.restarts == restartsWhilePaused, "nothing restarts while paused")
+
+            #expect(try await b.resume(id).state == .running)
+            // A deadlock would leave both waiting for ever: polled with a deadline for a loaded machine, not awaited.
+            #expect(try await Self.ends(b, rebalance.id, within: .seconds(600)))
+            let roll = try await b.operation(id)
+            #expect(roll.summary.state == .succeeded, "\(roll.summary.error ?? "")")
+            #expect(driver.restarts == Dictionary(uniqueKeysWithValues: (1...9).map { (Int32($0), 1) }))
+            let moved = try await b.operation(rebalance.id)
+            #expect(moved.summary.state == .succeeded, "\(moved.summary.error ?? "")")
+            let started = try #require(moved.events.first { $0.message.hasPrefix("started by engine b") })
+            #expect(started.at >= roll.summary.updatedAt, "the rebalance started once the roll had ended")
+            #expect(
+                !moved.events.contains { $0.message.hasPrefix("waiting: Kafka cluster") }, "it never waited at the lock"
+            )
+            let placed = SimRebalanceHarness.placement(sim)[TopicPartition(move.topic, Int32(move.partition))]
+            #expect(placed?.replicas.map(Int.init) == move.new)
+            await b.stop()
+        }
+    }
+
+    /// Polls until the operation has ended; false when the deadline passed first.
+    static func ends(_ engine: ServiceEngine, _ id: String, within: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + within
+        while ContinuousClock.now < deadline {
+            if try await engine.operation(id).summary.state.isFinal { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
+    /// A move of one partition's last replica to a broker of the same rack that does not hold it.
+    static func sameRackMove(_ sim: EmbeddedSimulator) -> (
+        topic: String, partition: Int, old: [Int], new: [Int], leader: Int
+    )? {
+        let racks = sim.simulator.withCluster { c in
+            Dictionary(uniqueKeysWithValues: c.nodes.filter(\.isBroker).map { ($0.id, $0.rack ?? "") })
+        }
+        for (tp, p) in SimRebalanceHarness.placement(sim).sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            guard let last = p.replicas.last,
+                let other = racks.keys.sorted().first(where: { racks[$0] == racks[last] && !p.replicas.contains($0) })
+            else { continue }
+            let new = p.replicas.dropLast().map(Int.init) + [Int(other)]
+            return (tp.topic, Int(tp.partition), p.replicas.map(Int.init), new, Int(p.leader))
+        }
+        return nil
     }
 
     @Test("a cancel reaches a running roll between batches: it ends cancelled, its journal ended and its lock released")

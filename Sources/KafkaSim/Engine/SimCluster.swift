@@ -410,8 +410,18 @@ public struct SimCluster: Sendable {
         nodes[i].state = .starting
         nodes[i].stateSince = now
         nodes[i].starts += 1
+        // The process reads server.properties as it is now.
+        nodes[i].staticConfigs.merge(nodes[i].editedServerProperties) { $1 }
+        nodes[i].editedServerProperties = [:]
         nodes[i].startHung = false
         healthDirty = true
+    }
+
+    /// Edits the node's server.properties (what an operator's ConfigMap or pod template change does): the running
+    /// process keeps its static configs; the node's next start reads these.
+    public mutating func editServerProperties(_ configs: [String: String], of id: Int32) throws(SimFailure) {
+        let i = try nodeIdx(id)
+        nodes[i].editedServerProperties.merge(configs) { $1 }
     }
 
     /// Injects the "never comes back" fault: the node's next `count` starts fail at the end of the start-up

@@ -31,6 +31,9 @@ public struct SimNode: Sendable {
     public var fenceAt: Int64?
     /// Static configs (server.properties); `node.id`, `broker.rack` and the like included.
     public var staticConfigs: [String: String]
+    /// server.properties as edited since the node started (keys set or replaced): Kafka reads the file only at
+    /// start-up, so these become static configs at the node's next start (`SimCluster.editServerProperties`).
+    public var editedServerProperties: [String: String] = [:]
     /// Dynamic per-broker overrides.
     public var dynamicConfigs: [String: String]
     /// Removed from the cluster: kept only so ids are not reused.

@@ -23,6 +23,10 @@ public enum ControlAPI {
         var failStarts: Int
     }
 
+    struct ServerProperties: Decodable, Sendable {
+        var configs: [String: String]
+    }
+
     struct NodeList: ResponseEncodable, Decodable, Sendable {
         var brokers: [NodeView]
     }
@@ -90,6 +94,8 @@ public enum ControlAPI {
             let id = try ctx.parameters.require("id", as: Int32.self)
             let action = try ctx.parameters.require("action")
             let faults = action == "faults" ? try await req.decode(as: Faults.self, context: ctx) : nil
+            let properties =
+                action == "server-properties" ? try await req.decode(as: ServerProperties.self, context: ctx) : nil
             let result: Result<NodeView, SimFailure> = sim.withCluster { c in
                 do throws(SimFailure) {
                     switch action {
@@ -97,9 +103,11 @@ public enum ControlAPI {
                     case "kill": try c.kill(id)
                     case "start": try c.start(id)
                     case "faults": try c.setFailStarts(faults!.failStarts, of: id)
+                    case "server-properties": try c.editServerProperties(properties!.configs, of: id)
                     default:
                         throw SimFailure(
-                            .invalidRequest, "unknown action '\(action)'; expected stop, kill, start or faults")
+                            .invalidRequest,
+                            "unknown action '\(action)'; expected stop, kill, start, faults or server-properties")
                     }
                     return .success(view(c.node(id)!))
                 } catch {
