@@ -58,8 +58,35 @@ import Testing
         var notPreferredAtEnd: Int
     }
 
+    /// `Scripts/sim-roll-scale.sh`'s cluster: 60 brokers over 3 racks (nodes 1-3 combined controllers), 20 topics ×
+    /// 30 partitions, RF 3, min ISR 2, rack-aware (consecutive brokers); 200 MiB per partition and 40 KiB/s of
+    /// writes on each; replication into a broker limited to 20 MB/s; 30 s start-up.
+    static func scaleCluster() throws -> SimCluster {
+        let n = 60
+        let brokers = (1...n).map { ClusterModelFile.Broker(id: Int32($0), rack: "r\(($0 - 1) % 3)") }
+        var topics: [ClusterModelFile.Topic] = []
+        var k = 0
+        for t in 0..<20 {
+            var partitions: [ClusterModelFile.Partition] = []
+            for p in 0..<30 {
+                let replicas = (0..<3).map { Int32((k + $0) % n + 1) }
+                k += 1
+                partitions.append(.init(id: Int32(p), replicas: replicas, load: .init(disk: 200, networkIn: 40)))
+            }
+            topics.append(.init(name: "data-\(t)", minInSyncReplicas: 2, partitions: partitions))
+        }
+        var topology = SimTopology()
+        topology.model = ClusterModelFile(brokers: brokers, topics: topics)
+        var settings = SimSettings()
+        settings.startupDelayMs = 30_000
+        settings.replicationBytesPerSecond = 20_000_000
+        var c = try topology.build(settings: settings)
+        c.advance(to: c.now + 1000)
+        return c
+    }
+
     /// Rolls every node of a fresh cluster with `options`; the roll's cluster time, batches and health.
-    static func roll(_ options: RollOptions) async throws -> Measured {
+    static func roll(_ options: RollOptions, cluster: () throws -> SimCluster = cluster) async throws -> Measured {
         let sim = InProcessSim(try cluster())
         let events = RollExecutorTests.Events()
         let start = sim.clock.now
@@ -98,6 +125,24 @@ import Testing
         // Without it (the roller before #15): the rack {1,4} goes together, and the roll is slower than careful.
         #expect(u.batches.contains { Set($0) == [1, 4] })
         #expect(u.seconds > c.seconds)
+    }
+
+    /// Issue #15's scale target in cluster time: at 60 brokers Ballast's roll takes at most 0.15 × the careful one's.
+    @Test func atSixtyBrokersBallastsRollTakesAtMostFifteenHundredthsOfCarefulsClusterTime() async throws {
+        var careful = RollOptions()
+        careful.maxBatch = 1
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let c = try await Self.roll(careful, cluster: Self.scaleCluster)
+        let t1 = clock.now
+        let b = try await Self.roll(RollOptions(), cluster: Self.scaleCluster)
+        print(
+            "60 brokers, cluster time: careful \(c.seconds) s (\(c.batches.count) batches, computed in \(t0.duration(to: t1))); "
+                + "ballast \(b.seconds) s \(b.batches.map(\.count)) (computed in \(t1.duration(to: clock.now))); "
+                + "ratio \(b.seconds / c.seconds)")
+        #expect(c.batches.count == 60)
+        #expect(b.seconds <= 0.15 * c.seconds)
+        #expect(b.underMinIsr == 0 && c.underMinIsr == 0)
     }
 
     /// The same roll twice gives the same cluster time and batches: nothing in it depends on the machine.
