@@ -40,14 +40,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-# On a loaded 2-core host a node sometimes dies during the first start: keep its logs, wipe, try once more.
-if ! "$cluster" start >&2; then
+# The controllers first, then the broker-only nodes: started all at once on a loaded 2-core host, a broker-only node
+# can give up registering with a quorum that is still starting ("unable to register with the controller quorum").
+start_cluster() {
+    RK_BROKERS=0 "$cluster" start >&2 && for n in 4 5 6; do "$cluster" start-node "$n" >&2 || return 1; done
+}
+if ! start_cluster; then
     logs=${TMPDIR:-/tmp}/realkafka-roll-session-logs
     rm -rf "$logs" && cp -r "${TMPDIR:-/tmp}/realkafka/logs" "$logs" 2>/dev/null || true
     echo "realkafka-roll-session: the cluster did not start (node logs kept in $logs); once more" >&2
     "$cluster" stop >&2 || true
     "$cluster" wipe >&2
-    "$cluster" start >&2
+    start_cluster
 fi
 bootstrap=$("$cluster" bootstrap)
 
