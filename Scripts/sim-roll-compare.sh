@@ -18,26 +18,9 @@ while [ $# -gt 0 ]; do
         *) echo "sim-roll-compare: unknown option $1" >&2; exit 2 ;;
     esac
 done
-cd "$(dirname "$0")/.."
-swift build --product ballast >&2
-ballast=$PWD/.build/debug/ballast
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-export BALLAST_AGENT_TOKEN="compare-$RANDOM$RANDOM"
-
-await_line() {
-    for _ in $(seq 1 600); do
-        if grep -q "^$2=" "$1" 2>/dev/null; then grep -m1 "^$2=" "$1" | cut -d= -f2-; return; fi
-        sleep 0.1
-    done
-    echo "sim-roll-compare: no '$2=' line in $1 within 60 s" >&2
-    exit 1
-}
-await_ready() {
-    for _ in $(seq 1 600); do grep -q '^ready' "$1" && return; sleep 0.1; done
-    echo "sim-roll-compare: $1 was not ready within 60 s" >&2
-    exit 1
-}
+name=sim-roll-compare
+# shellcheck source=sim-roll-common.sh
+source "$(dirname "$0")/sim-roll-common.sh"
 
 "$ballast" sim --brokers 9 --racks 3 --topics 3 --partitions 6 --replication-factor 3 --min-isr 2 --port 0 \
     --control-port 0 --time-scale "$scale" --startup-delay-ms 2000 --replication-rate "$rate" >"$work/sim.out" 2>/dev/null &

@@ -25,21 +25,9 @@ while [ $# -gt 0 ]; do
         *) echo "sim-roll-scale: unknown option $1" >&2; exit 2 ;;
     esac
 done
-cd "$(dirname "$0")/.."
-swift build --product ballast >&2
-ballast=$PWD/.build/debug/ballast
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-export BALLAST_AGENT_TOKEN="scale-$RANDOM$RANDOM"
-
-await_line() {
-    for _ in $(seq 1 1200); do
-        if grep -q "^$2=" "$1" 2>/dev/null; then grep -m1 "^$2=" "$1" | cut -d= -f2-; return; fi
-        sleep 0.1
-    done
-    echo "sim-roll-scale: no '$2=' line in $1 within 120 s" >&2
-    exit 1
-}
+name=sim-roll-scale
+# shellcheck source=sim-roll-common.sh
+source "$(dirname "$0")/sim-roll-common.sh"
 
 /usr/bin/python3 - "$brokers" >"$work/model.json" <<'EOF'
 import json, sys
@@ -70,7 +58,7 @@ control=$(await_line "$work/sim.out" control)
 /usr/bin/python3 Scripts/acks-all-producer.py --bootstrap "$bootstrap" --topics client --rate 300 \
     --value-bytes 1000 >"$work/producer.out" 2>/dev/null &
 producer=$!
-for _ in $(seq 1 600); do grep -q '^ready' "$work/producer.out" && break; sleep 0.1; done
+await_ready "$work/producer.out"
 sleep 2
 
 stats() { curl -sf "$control/v1/stats"; }

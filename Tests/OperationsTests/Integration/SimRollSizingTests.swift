@@ -28,38 +28,13 @@ import Testing
 ///
 /// Not run by default (set `BALLAST_SIM_TIMING=1`): the decision rests on the catch-up rates the roller observes, and
 /// those depend on the machine. In a fresh clone's CI run, beside the other OperationsTests, careful took 408 s of
-/// cluster time and Ballast itself restarted {1,4} together. Run it on a quiet machine, like a benchmark.
+/// cluster time and Ballast itself restarted {1,4} together. Run it on a quiet machine, like a benchmark. The
+/// deterministic version, which CI runs, is `SimRollSizingClusterTimeTests` (in process, on a driven clock).
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["BALLAST_SIM_TIMING"] != nil))
 struct SimRollSizingTests {
-    static let write = 10.0  // KiB/s per partition
-
+    /// The cluster of `SimRollSizingClusterTimeTests` (the same placement, load and throttles), served over TCP.
     static func start() async throws -> EmbeddedSimulator {
-        let brokers = (1...6).map { ClusterModelFile.Broker(id: Int32($0), rack: "r\(($0 - 1) % 3)") }
-        var partitions: [ClusterModelFile.Partition] = []
-        for (i, r) in ([[1, 2, 3], [4, 2, 6], [2, 3, 5]] as [[Int32]]).enumerated() {
-            for k in 0..<4 {
-                partitions.append(
-                    .init(id: Int32(i * 4 + k), replicas: r, load: .init(disk: 1, networkIn: write)))
-            }
-        }
-        var topology = SimTopology()
-        topology.model = ClusterModelFile(
-            brokers: brokers, topics: [.init(name: "orders", minInSyncReplicas: 2, partitions: partitions)])
-        var settings = SimSettings()
-        settings.startupDelayMs = 2000
-        let sim = try await EmbeddedSimulator.start(try topology.build(settings: settings), timeScale: 10)
-        let quota = String(Int(25 * write * 1024))
-        sim.simulator.withCluster { c in
-            for b in Int32(1)...6 {
-                try? c.alterConfigs(
-                    .broker(b), [.init(name: "leader.replication.throttled.rate", value: quota)], incremental: true,
-                    validateOnly: false, answeringBroker: b)
-            }
-            try? c.alterConfigs(
-                .topic("orders"), [.init(name: "leader.replication.throttled.replicas", value: "*")],
-                incremental: true, validateOnly: false, answeringBroker: 1)
-        }
-        return sim
+        try await EmbeddedSimulator.start(try SimRollSizingClusterTimeTests.cluster(), timeScale: 10)
     }
 
     struct Measured {
