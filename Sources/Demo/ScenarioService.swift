@@ -178,6 +178,13 @@ struct ScenarioService: Service {
                 }
                 return try await follow(id, api)
             case .reconcileRoll:
+                // The operator changes the brokers' server.properties (the pod spec) with the desired state: the
+                // restarted brokers read it, and the service checks the value is in effect after the roll.
+                env.sim.simulator.withCluster { c in
+                    for id in c.nodes.map(\.id) {
+                        try? c.editServerProperties(["auto.create.topics.enable": "false"], of: id)
+                    }
+                }
                 let answer = try await api.reconcile(
                     cluster: Self.cluster,
                     configs: ["log.retention.ms": "259200000", "auto.create.topics.enable": "false"])
