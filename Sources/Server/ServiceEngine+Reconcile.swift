@@ -224,23 +224,40 @@ extension ServiceEngine {
         return out
     }
 
+    /// openapi.yaml's `kafkaVersion` pattern: `MAJOR.MINOR[.PATCH]` (up to 9 digits each), then optionally `-` or
+    /// `+` and a suffix of letters, digits, `.`, `+`, `-` ("3.9.1-SNAPSHOT"): what a request may name, stricter than
+    /// the parser that also reads config dumps.
+    static func isVersionText(_ v: String) -> Bool {
+        let numeric = v.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        let parts = numeric.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ (1...9).contains($0.count) }) else {
+            return false
+        }
+        let suffix = v.dropFirst(numeric.count)
+        guard let first = suffix.first else { return true }
+        return (first == "-" || first == "+")
+            && suffix.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
+    }
+
     /// One classified plan for the cluster-wide configs (every broker) and one per broker with its own configs.
     func configPlans(_ c: ServiceConfiguration.Cluster, _ request: ReconcileRequest) async throws
         -> [(plan: ConfigChangePlan, current: CurrentClusterConfig)]
     {
         let cluster = request.configs?.cluster ?? [:]
         let brokers = request.configs?.brokers ?? [:]
-        if cluster.isEmpty && brokers.isEmpty { return [] }
+        // Checked even when no config changes: a request is refused for what it says, whatever else it asks.
         var requested: KafkaVersion?
         if let v = request.kafkaVersion {
-            guard let parsed = KafkaVersion(v) else {
+            guard Self.isVersionText(v), let parsed = KafkaVersion(v) else {
                 throw ServiceError(.badRequest, "kafkaVersion '\(v)' is not a version like 4.1 or 3.9.1")
             }
             requested = parsed
         }
+        if cluster.isEmpty && brokers.isEmpty { return [] }
         var perBroker: [(Int32, [String: String])] = []
         for (id, configs) in brokers.sorted(by: { $0.key < $1.key }) {
-            guard let n = Int32(id), n >= 0 else {
+            // As openapi.yaml's pattern says: decimal, no sign or leading zero (so one broker has one key).
+            guard let n = Int32(id), n >= 0, String(n) == id else {
                 throw ServiceError(.badRequest, "configs.brokers: '\(id)' is not a broker id")
             }
             perBroker.append((n, configs))

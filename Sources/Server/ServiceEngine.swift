@@ -361,6 +361,17 @@ public actor ServiceEngine {
         if let t = request.throttleBytesPerSecond, t < 1 {
             throw ServiceError(.badRequest, "throttleBytesPerSecond must be at least 1, not \(t)")
         }
+        // As openapi.yaml says, before the cluster is read: brokers name what add-brokers / remove-brokers add or
+        // remove, and only they take them.
+        let mode = request.mode ?? "rebalance"
+        let named = !(request.brokers ?? []).isEmpty
+        if named != ["add-brokers", "remove-brokers"].contains(mode) && PlanMode(rawValue: mode) != nil {
+            throw ServiceError(
+                .badRequest,
+                named
+                    ? "brokers applies only to the add-brokers and remove-brokers modes, not \(mode)"
+                    : "\(mode) needs brokers: name the brokers to \(mode == "add-brokers" ? "add" : "remove")")
+        }
         if let hash = request.proposalHash {
             guard request.dryRun == false else {
                 throw ServiceError(.badRequest, "proposalHash executes a proposal: it needs \"dryRun\": false")
@@ -382,8 +393,7 @@ public actor ServiceEngine {
                     dryRun: false, hash: hash, proposal: cached.proposal, operationId: op.id, operation: op), true
             )
         }
-        let proposal = try await plan(
-            c, mode: request.mode ?? "rebalance", brokers: request.brokers, goals: request.goals)
+        let proposal = try await plan(c, mode: mode, brokers: request.brokers, goals: request.goals)
         let hash = Proposal.canonicalHash(proposal.moves)
         remember(hash, cluster: name, proposal)
         guard request.dryRun == false else {

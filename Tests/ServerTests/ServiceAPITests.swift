@@ -110,7 +110,7 @@ struct ServiceAPITests {
     }
 
     @Test(
-        "what openapi.yaml forbids is refused with 400 naming it: unknown keys in reconcile and rebalance bodies, a negative restart generation, a throttle below 1, an alert endsAt that is not a time; nothing is stored"
+        "what openapi.yaml forbids is refused with 400 naming it: unknown keys in reconcile and rebalance bodies, a negative restart generation, a throttle below 1, brokers without add-brokers / remove-brokers and those modes without brokers, a per-broker config key that is not a broker id as Kafka writes it, an alert endsAt that is not a time; nothing is stored"
     )
     func schemaRulesTheSchemaCannotLeaveToChance() async throws {
         try await ServiceHarness.with(clusters: unreachable) { s in
@@ -121,6 +121,23 @@ struct ServiceAPITests {
                 ("/v1/clusters/prod/reconcile", #"{"restart": {"generation": -1}}"#, "restart.generation"),
                 ("/v1/clusters/prod/rebalance", #"{"dryRun": true, "extra": 1}"#, "extra is not a known key"),
                 ("/v1/clusters/prod/rebalance", #"{"throttleBytesPerSecond": 0}"#, "throttleBytesPerSecond"),
+                ("/v1/clusters/prod/rebalance", #"{"brokers": [1], "mode": null}"#, "brokers applies only to"),
+                ("/v1/clusters/prod/rebalance", #"{"brokers": [1], "mode": "fix-offline"}"#, "not fix-offline"),
+                ("/v1/clusters/prod/rebalance", #"{"mode": "remove-brokers"}"#, "remove-brokers needs brokers"),
+                (
+                    "/v1/clusters/prod/rebalance", #"{"mode": "add-brokers", "brokers": []}"#,
+                    "add-brokers needs brokers"
+                ),
+                ("/v1/clusters/prod/reconcile", #"{"configs": {"brokers": {"007": {}}}}"#, "'007' is not a broker id"),
+                ("/v1/clusters/prod/reconcile", #"{"configs": {"brokers": {"+1": {}}}}"#, "'+1' is not a broker id"),
+                (
+                    "/v1/clusters/prod/reconcile", #"{"configs": {"cluster": {"a": "b"}}, "kafkaVersion": "4.1\n"}"#,
+                    "kafkaVersion"
+                ),
+                (
+                    "/v1/clusters/prod/reconcile", #"{"kafkaVersion": ""}"#,
+                    "kafkaVersion"
+                ),
                 (
                     "/v1/alerts",
                     #"{"version": "4", "status": "firing", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-12-01T08:00:00Z", "endsAt": "AAA", "fingerprint": "f"}]}"#,
