@@ -524,7 +524,8 @@ public struct RebalanceStateMachine: Sendable {
         }
     }
 
-    /// A move whose start did not happen goes back to waiting.
+    /// A move whose start did not happen goes back to waiting, where a batch looks for it again: its brokers' queues
+    /// (or the moves that copy no data).
     mutating func backToPending(_ m: Int) {
         releaseSlots(m)
         active.remove(m)
@@ -533,6 +534,7 @@ public struct RebalanceStateMachine: Sendable {
             pendingCount += 1
             tick.journal.append(JournalEntry(index: m, status: .pending))
         }
+        schedule.requeue(m)
         if !moves[m].copiesData && !instant.contains(m) { instant.append(m) }
     }
 
