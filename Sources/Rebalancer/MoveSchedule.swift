@@ -9,6 +9,10 @@ struct MoveSchedule: Sendable {
     /// Move indices per broker, in start order; `heads[b]` skips entries that already left `pending`.
     var queues: [Int32: [Int]] = [:]
     var heads: [Int32: Int] = [:]
+    /// Each move's queues (`brokers(of:)`) and its position in each: a move that is pending again goes back in
+    /// front of their heads (`requeue`).
+    let queuedOn: FlatLists
+    let queuedAt: FlatLists
 
     init(moves: [PlannedMove]) {
         let copying = moves.indices.filter { moves[$0].copiesData }
@@ -19,10 +23,28 @@ struct MoveSchedule: Sendable {
         let order = Self.interleave(
             Self.spread(bySize.filter { moves[$0].crossCluster }),
             Self.spread(bySize.filter { !moves[$0].crossCluster }))
+        var on = [[Int32]](repeating: [], count: moves.count)
+        var at = [[Int32]](repeating: [], count: moves.count)
         for m in order {
-            for b in Self.brokers(of: moves[m]) { queues[b, default: []].append(m) }
+            for b in Self.brokers(of: moves[m]) {
+                on[m].append(b)
+                at[m].append(Int32(queues[b, default: []].count))
+                queues[b, default: []].append(m)
+            }
         }
+        queuedOn = FlatLists(on)
+        queuedAt = FlatLists(at)
         for b in queues.keys { heads[b] = 0 }
+    }
+
+    /// Puts move `m`, pending again (its start never reached Kafka), back in front of the heads of its queues. A head
+    /// skips every move that is not pending, so without this a move journaled `requested` whose request never
+    /// arrived (a crash between the journal and the request, or a request without an answer) was behind every
+    /// head by the time the reads showed it had not started, and it never started: the execution never ended.
+    mutating func requeue(_ m: Int) {
+        for (b, position) in zip(queuedOn[m], queuedAt[m]) where heads[b]! > Int(position) {
+            heads[b] = Int(position)
+        }
     }
 
     /// The brokers a move is queued on: its destinations and the leader it copies from (as planned).

@@ -129,6 +129,15 @@ public struct RebalanceStateMachine: Sendable {
     public let moves: [PlannedMove]
     /// Each move's `added` brokers, computed once (read at every poll).
     let addedBrokers: FlatLists
+    /// The same by broker number (`brokerNumbers`), and each move's old replicas: what a poll checks for every
+    /// queued move it looks at, read from two flat arrays rather than from each move's own arrays.
+    let addedNumbers: FlatLists
+    let oldReplicas: FlatLists
+    /// Every broker the moves name, numbered (the order of `brokerIds`).
+    let brokerNumbers: [Int32: Int]
+    let brokerIds: [Int32]
+    /// Each numbered broker's in-flight slots (the same counts as `slots`, read without hashing).
+    var slotsByNumber: [Int]
     public let options: RebalanceOptions
     public internal(set) var status: [MoveStatus]
     public internal(set) var detail: [String]
@@ -141,15 +150,13 @@ public struct RebalanceStateMachine: Sendable {
     var failure: String?
 
     // Throttles.
-    /// Values before the execution changed them (nil: not set), for the keys it changed.
-    var priors: [ThrottleKey: String?] = [:]
-    /// Keys the execution changed and has not yet seen back at their prior value.
-    var touched: Set<ThrottleKey> = []
-    /// Resources to read back at the next read besides those of `touched` keys.
-    var extraReads: Set<ConfigResource> = []
-    var restoreAttempts: [ThrottleKey: Int] = [:]
+    /// Every throttle key read or changed: priors, values read, restore attempts (see `ThrottleTable`).
+    var throttles = ThrottleTable()
+    /// Each topic of the moves' resource number in `throttles`, by topic number.
+    var topicResource: [Int] = []
+    /// Resources (numbers in `throttles`) to read back at the next read besides those of touched keys.
+    var extraReads: [Int] = []
     var rereadAtOnce = false
-    var restoreErrors: [ThrottleKey: String] = [:]
     var setFailures = 0
 
     // The schedule.
@@ -188,9 +195,6 @@ public struct RebalanceStateMachine: Sendable {
         var changesSent: [ThrottleChange] = []
     }
 
-    /// The throttle values of the last read, and the resources it covered.
-    var lastRead: [ThrottleKey: String] = [:]
-    var lastReadResources: Set<ConfigResource> = []
     /// Moves reassigned or done, and the bytes they copied.
     var movedCount = 0
     /// Moves skipped, cancelled or dropped.
@@ -209,6 +213,18 @@ public struct RebalanceStateMachine: Sendable {
     ) {
         self.moves = moves
         addedBrokers = FlatLists(moves.lazy.map(\.added))
+        oldReplicas = FlatLists(moves.lazy.map(\.oldReplicas))
+        var brokerSet = Set<Int32>()
+        for m in moves {
+            brokerSet.formUnion(m.oldReplicas)
+            brokerSet.formUnion(m.newReplicas)
+            if m.oldLeader >= 0 { brokerSet.insert(m.oldLeader) }
+        }
+        brokerIds = brokerSet.sorted()
+        let brokerNumbers = Dictionary(uniqueKeysWithValues: brokerIds.enumerated().map { ($1, $0) })
+        self.brokerNumbers = brokerNumbers
+        addedNumbers = FlatLists(moves.lazy.map { $0.added.map { Int32(brokerNumbers[$0]!) } })
+        slotsByNumber = Array(repeating: 0, count: brokerIds.count)
         self.options = options
         let initial = moves.indices.map { journal[$0]?.0 ?? MoveStatus.pending }
         status = initial
@@ -229,10 +245,18 @@ public struct RebalanceStateMachine: Sendable {
         instant = moves.indices.filter { !moves[$0].copiesData && initial[$0] == .pending }
         pendingCount = initial.filter { $0 == .pending }.count
         bytesTotal = moves.reduce(0) { $0 + $1.bytesToCopy }
+        // Every resource a poll may throttle, numbered once: the moves' topics and brokers, and the priors' keys.
+        var table = ThrottleTable()
+        let topicsInOrder = numbers.sorted { $0.value < $1.value }.map(\.key)
+        topicResource = topicsInOrder.map { table.addResource(.topic($0)) }
+        for b in brokerIds { table.addResource(.broker(b)) }
+        table.rank()
         for p in priors {
-            self.priors[p.key] = .some(p.value)
-            touched.insert(p.key)
+            let k = table.keyNumber(p.key)
+            table.prior[k] = p.value
+            table.touched[k] = true
         }
+        throttles = table
         self.stopRequested = stopRequested
         for i in moves.indices {
             switch status[i] {
@@ -306,7 +330,7 @@ public struct RebalanceStateMachine: Sendable {
         } else {
             // (A failed restore already counted as an attempt when it was sent.)
             for change in tick.changesSent where failures[change.key.resource] != nil {
-                restoreErrors[change.key] = failures[change.key.resource]
+                throttles.restoreError[throttles.keyNumber(change.key)] = failures[change.key.resource]
             }
             // No move starts unthrottled: the batch waits for the next poll.
             if !tick.batch.isEmpty {
@@ -348,16 +372,21 @@ public struct RebalanceStateMachine: Sendable {
     /// What the next read must include: the throttles the execution changed or is about to change; replica sizes
     /// while moves may start.
     func readRequest() -> ReadRequest {
-        // Sorted, then each once: cheaper than a set of every touched key's resource at every poll.
-        var resources = Array(extraReads)
-        resources.reserveCapacity(extraReads.count + touched.count)
-        for k in touched { resources.append(k.resource) }
-        resources.sort(by: ThrottleKey.precedes)
-        var unique: [ConfigResource] = []
-        unique.reserveCapacity(resources.count / 2 + 1)
-        for r in resources where unique.last != r { unique.append(r) }
+        // Resource numbers marked once each, then sorted by their rank (no string compared or hashed).
+        let t = throttles
+        var marked = [Bool](repeating: false, count: t.resources.count)
+        var wanted: [Int] = []
+        for r in extraReads where !marked[r] {
+            marked[r] = true
+            wanted.append(r)
+        }
+        for k in t.keys.indices where t.touched[k] && !marked[t.keyResource[k]] {
+            marked[t.keyResource[k]] = true
+            wanted.append(t.keyResource[k])
+        }
+        wanted.sort { t.resourceRank[$0] < t.resourceRank[$1] }
         let mayStart = phase == .running && !stopRequested && pendingCount > 0
-        return ReadRequest(configs: unique, logDirs: mayStart)
+        return ReadRequest(configs: wanted.map { t.resources[$0] }, logDirs: mayStart)
     }
 
     /// The next action of this poll, once the previous one is done; a wait (or the end) when none is left.
@@ -415,10 +444,12 @@ public struct RebalanceStateMachine: Sendable {
     /// poll's observation.
     mutating func recordPriors(for changes: [ThrottleChange]) -> [ThrottlePrior] {
         var out: [ThrottlePrior] = []
-        for c in changes where !touched.contains(c.key) {
-            let before = lastRead[c.key]
-            priors[c.key] = .some(before)
-            touched.insert(c.key)
+        for c in changes {
+            let k = throttles.keyNumber(c.key)
+            guard !throttles.touched[k] else { continue }
+            let before = throttles.lastRead[k]
+            throttles.prior[k] = before
+            throttles.touched[k] = true
             out.append(ThrottlePrior(key: c.key, value: before))
         }
         return out
@@ -451,13 +482,19 @@ public struct RebalanceStateMachine: Sendable {
         var brokers = Array(addedBrokers[m])
         if leader >= 0 && !brokers.contains(leader) { brokers.append(leader) }
         runtime[m].slotBrokers = brokers
-        for b in brokers { slots[b, default: 0] += 1 }
+        for b in brokers {
+            slots[b, default: 0] += 1
+            if let n = brokerNumbers[b] { slotsByNumber[n] += 1 }
+        }
         inFlightCount += 1
     }
 
     mutating func releaseSlots(_ m: Int) {
         guard !runtime[m].slotBrokers.isEmpty else { return }
-        for b in runtime[m].slotBrokers { slots[b, default: 0] -= 1 }
+        for b in runtime[m].slotBrokers {
+            slots[b, default: 0] -= 1
+            if let n = brokerNumbers[b] { slotsByNumber[n] -= 1 }
+        }
         runtime[m].slotBrokers = []
         inFlightCount -= 1
     }
@@ -487,7 +524,8 @@ public struct RebalanceStateMachine: Sendable {
         }
     }
 
-    /// A move whose start did not happen goes back to waiting.
+    /// A move whose start did not happen goes back to waiting, where a batch looks for it again: its brokers' queues
+    /// (or the moves that copy no data).
     mutating func backToPending(_ m: Int) {
         releaseSlots(m)
         active.remove(m)
@@ -496,6 +534,7 @@ public struct RebalanceStateMachine: Sendable {
             pendingCount += 1
             tick.journal.append(JournalEntry(index: m, status: .pending))
         }
+        schedule.requeue(m)
         if !moves[m].copiesData && !instant.contains(m) { instant.append(m) }
     }
 

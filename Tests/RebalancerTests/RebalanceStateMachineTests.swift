@@ -426,6 +426,30 @@ import Testing
         #expect(cluster.requests.count == 1)
     }
 
+    /// The request was lost before Kafka got it: the moves stay `requested` until the reads agree they did not
+    /// start, then start again. Meanwhile the heads of their brokers' queues passed them (a head skips what is not
+    /// pending): they were never looked at again and the execution never ended.
+    @Test func aStartWithoutAnAnswerThatNeverArrivedStartsAgainOnceTheReadsAgree() throws {
+        var cluster = FakeCluster(brokers: 1...6)
+        cluster.topic("t", (0..<4).map { _ in [1, 2, 3] })
+        let moves = (0..<4).map { move("t", Int32($0), [1, 2, 3], [4, 5, 6]) }
+        var d = Drive(RebalanceStateMachine(moves: moves, options: Self.options(maxMoves: 2)), cluster)
+        while true {
+            if case .startMoves = d.step.action { break }
+            d.step = d.cluster.perform(d.step, on: &d.machine, now: d.now)
+        }
+        guard case .startMoves(let lost) = d.step.action else { return }
+        #expect(lost.count == 2)
+        d.step = d.machine.movesStarted(refused: [:], unknown: Set(lost), now: d.now)
+        let ended = d.runToEnd(limit: 30)
+        let pending = d.machine.status.indices.filter { d.machine.status[$0] == .pending }
+        let report = try #require(ended, "pending: \(pending)")
+        #expect(report.isClean, "\(report.summary)")
+        #expect(report.done == 4)
+        for m in moves { #expect(d.cluster.requests.filter { $0.0 == m.topicPartition }.count == 1) }
+        #expect(d.cluster.configs.isEmpty)
+    }
+
     @Test func aMoveMissingFromKafkasListIsNotJudgedWhileTheMetadataLagsBehind() throws {
         var cluster = FakeCluster(brokers: 1...4)
         cluster.topic("t", [[1, 2, 3]])

@@ -63,8 +63,10 @@ import Testing
         #expect(report.skipped.count == 3)
         #expect(!report.isClean)
         #expect(d.cluster.configs == [ThrottleKey(.broker(5), ThrottleConfig.leaderRate): "123"])
-        #expect(d.steps.count == 177)
-        // Recorded from main at 050534c (before the bookkeeping work) with this scenario.
-        #expect(Self.digest(d.steps) == "512bbe37fc79658c")
+        #expect(d.steps.count == 179)
+        // Recorded from main at 050534c (before the bookkeeping work) with this scenario: 512bbe37fc79658c, 177
+        // steps; the bookkeeping work of 133c89f kept it. Re-recorded once, on purpose, when batches became round
+        // robin over the brokers (one move per broker per round, busiest first), which changes which moves start.
+        #expect(Self.digest(d.steps) == "649c9577953e738f")
     }
 }
