@@ -196,8 +196,14 @@ struct RebalanceCLITests {
         let resumed = try await run.rebalance(["--resume", "--json"])
         let counts = try await producer.stop()
         #expect(resumed.status == 0, "\(resumed.stderr)")
+        // Each move in flight at the kill is followed to its end, never started again: adopted if Kafka still lists
+        // it when the resume first reads, or found reassigned if Kafka finished it while no Ballast ran (the
+        // simulator runs at 10x real time: on a loaded machine a 2 MiB move can end before the resume starts).
         let adopted = Set(Self.events(resumed.stdout, "moveAdopted").compactMap { $0["partition"] as? String })
-        #expect(adopted == inFlight)
+        let reassigned = Set(
+            Self.events(resumed.stdout, "moveReassigned").compactMap { $0["partition"] as? String })
+        #expect(adopted.isSubset(of: inFlight), "adopted \(adopted), in flight at the kill \(inFlight)")
+        #expect(inFlight.isSubset(of: adopted.union(reassigned)), "\(resumed.stdout)")
         let started = run.sim.simulator.withCluster { $0.stats.reassignmentsStarted }
         #expect(started.values.allSatisfy { $0 == 1 }, "a move was started twice: \(started)")
         run.expectPlacement(proposal.moves)
