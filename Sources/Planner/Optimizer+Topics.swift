@@ -178,12 +178,15 @@ extension Optimizer {
         return false
     }
 
-    /// Each broker's replicas, smallest first.
+    /// Each broker's replicas, smallest first (ties: the lower slot). The sizes are gathered before sorting: looking
+    /// them up in every comparison made this sort of all 10M replicas a tenth of a 3,000-broker plan.
     func replicasBySize() -> [[Int32]] {
-        brokerSlots.map { slots in
-            slots.sorted {
-                (ctx.diskLoad[Int(slotPartition[Int($0)])], $0) < (ctx.diskLoad[Int(slotPartition[Int($1)])], $1)
-            }
+        var keyed: [(size: Double, slot: Int32)] = []
+        return brokerSlots.map { slots in
+            keyed.removeAll(keepingCapacity: true)
+            for slot in slots { keyed.append((ctx.diskLoad[Int(slotPartition[Int(slot)])], slot)) }
+            keyed.sort { $0.size < $1.size || ($0.size == $1.size && $0.slot < $1.slot) }
+            return keyed.map(\.slot)
         }
     }
 }
