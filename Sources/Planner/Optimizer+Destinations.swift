@@ -38,11 +38,34 @@ extension Optimizer {
                     best = d
                     // Without the penalty, the destinations after `best` score more or tie with a higher index.
                     if penalty == 0 { break }
+                    return lowestTying(best, penalty: penalty, slot: slot, from: s, strict: strict, source: source)
                 }
             }
             if best >= 0 { return best }
         }
         return nil
+    }
+
+    /// With the cross-cluster penalty, the destinations whose score ties `first`'s once it is added (the rest of
+    /// each group's order up to that score) are candidates too, and the lowest index that accepts wins: their
+    /// order does not matter, so each group is walked on its own instead of merged.
+    func lowestTying(_ first: Int, penalty: Double, slot: Int, from s: Int, strict: Bool, source: Int32) -> Int {
+        let p = Int(slotPartition[slot])
+        let v = value(slot)
+        let limit = orderKey[first] + penalty
+        var best = first
+        for j in 0..<mergeCount {
+            let list = groups[Int(mergeGroup[j])]
+            var pos = mergePos[j]
+            while pos < list.count {
+                let d = Int(list[pos])
+                pos += 1
+                if !(orderKey[d] + penalty <= limit) { break }
+                if d >= best || d == s || cluster[d] == source || !brokerAccepts(d, v) { continue }
+                if partitionAllows(p, from: s, to: d, strict: strict) && topicAllows(p, from: s, to: d) { best = d }
+            }
+        }
+        return best
     }
 
     /// The groups `bestDestination` walks for moving `p`'s replica off `s`: every group but those whose rack or
