@@ -53,7 +53,8 @@ struct Optimizer {
     var trace: [Goal: Int] = [:]
     let tracing: Bool
 
-    init(ctx: PlanContext, tracing: Bool) {
+    /// `groupByRack: false` keeps one destination list whatever the racks (the tests compare the two).
+    init(ctx: PlanContext, tracing: Bool, groupByRack: Bool = true) {
         self.ctx = ctx
         self.tracing = tracing
         let m = ctx.model
@@ -96,7 +97,7 @@ struct Optimizer {
         dsts = (0..<B).filter { ctx.dstAllowed[$0] }.map { Int32($0) }
         isDst = ctx.dstAllowed
         // Grouping by rack pays while racks are few; with many (a rack per broker, say) merging would cost more.
-        let byRack = m.rackNames.count <= 64
+        let byRack = groupByRack && m.rackNames.count <= 64
         groupOf = byRack ? m.brokerRack : [Int32](repeating: 0, count: B)
         let groupCount = byRack ? max(m.rackNames.count, 1) : 1
         groups = Array(repeating: [], count: groupCount)
