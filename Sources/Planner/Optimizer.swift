@@ -28,14 +28,23 @@ struct Optimizer {
     /// Broker indices that may receive: every broker the mode allows, or only the added brokers while
     /// `admit` fills them (`focus(on:)`).
     var dsts: [Int32]
-    /// Whether each broker is in `dsts` (and so in `order`).
+    /// Whether each broker is in `dsts` (and so in `groups`).
     var isDst: [Bool]
-    /// `dsts` ascending by (score in `orderLane`, index), kept as moves change scores: the least loaded
-    /// destination that takes a replica is the first that passes the checks, not the best of a scan of all.
-    var order: [Int32] = []
-    /// Each destination's score when it was last placed in `order` (infinity for NaN: never chosen).
+    /// `dsts` by group (rack; one group when racks are many), each ascending by (score in `orderLane`, index) and
+    /// kept so as moves change scores: the least loaded destination that takes a replica is the first of their
+    /// merge that passes the checks, not the best of a scan of all.
+    var groups: [[Int32]]
+    let groupOf: [Int32]
+    /// Each group's rack, and its Kubernetes cluster when all its brokers share one (else -1).
+    let groupRack: [Int32]
+    let groupCluster: [Int32]
+    /// The groups `bestDestination` is merging and its position in each (scratch, to allocate nothing per move).
+    var mergeGroup: [Int32]
+    var mergePos: [Int]
+    var mergeCount = 0
+    /// Each destination's score when it was last placed in `groups` (infinity for NaN: never chosen).
     var orderKey: [Double] = []
-    /// The lane `order` is sorted by; `Int.min` before the first use.
+    /// The lane `groups` are sorted by; `Int.min` before the first use.
     var orderLane = Int.min
     let rack: [Int32]
     let cluster: [Int32]
@@ -44,7 +53,8 @@ struct Optimizer {
     var trace: [Goal: Int] = [:]
     let tracing: Bool
 
-    init(ctx: PlanContext, tracing: Bool) {
+    /// `groupByRack: false` keeps one destination list whatever the racks (the tests compare the two).
+    init(ctx: PlanContext, tracing: Bool, groupByRack: Bool = true) {
         self.ctx = ctx
         self.tracing = tracing
         let m = ctx.model
@@ -86,6 +96,20 @@ struct Optimizer {
         preferSameCluster = ctx.goals.contains(.movementCost)
         dsts = (0..<B).filter { ctx.dstAllowed[$0] }.map { Int32($0) }
         isDst = ctx.dstAllowed
+        // Grouping by rack pays while racks are few; with many (a rack per broker, say) merging would cost more.
+        let byRack = groupByRack && m.rackNames.count <= 64
+        groupOf = byRack ? m.brokerRack : [Int32](repeating: 0, count: B)
+        let groupCount = byRack ? max(m.rackNames.count, 1) : 1
+        groups = Array(repeating: [], count: groupCount)
+        groupRack = byRack ? (0..<groupCount).map { Int32($0) } : [-1]
+        var clusterOfGroup = [Int32](repeating: -2, count: groupCount)
+        for b in 0..<B {
+            let g = Int(groupOf[b])
+            clusterOfGroup[g] = clusterOfGroup[g] == -2 || clusterOfGroup[g] == cluster[b] ? cluster[b] : -1
+        }
+        groupCluster = clusterOfGroup.map { $0 == -2 ? -1 : $0 }
+        mergeGroup = [Int32](repeating: 0, count: groupCount)
+        mergePos = [Int](repeating: 0, count: groupCount)
     }
 
     // MARK: - Running the goals

@@ -235,6 +235,19 @@ struct ScaleTests {
         for t in 0..<50 { for b in 0..<40 { #expect(dense[t, b] == sparse[t, b]) } }
     }
 
+    @Test func destinationsKeptPerRackChooseWhatOneSortedListChooses() throws {
+        let m = ClusterModel.skewed(SkewedModelSpec(brokers: 36, replicas: 3_000, seed: 5))
+        let ctx = try PlanContext(model: m, request: PlanRequest())
+        var perRack = Optimizer(ctx: ctx, tracing: false)
+        var oneList = Optimizer(ctx: ctx, tracing: false, groupByRack: false)
+        #expect(perRack.groups.count == 9 && oneList.groups.count == 1)
+        perRack.run()
+        oneList.run()
+        #expect(perRack.reps == oneList.reps)
+        #expect(perRack.swaps == oneList.swaps)
+        #expect((0..<m.partitionCount).filter { perRack.changed($0) }.count > 100)
+    }
+
     @Test func theConcurrentPlanIsTheSequentialPlan() async throws {
         var s = SkewedModelSpec(brokers: 30, replicas: 6_000, seed: 3)
         s.racksPerCluster = 2
