@@ -115,6 +115,10 @@ public actor ServiceEngine {
     var lease: Lease?
     /// Callers of `finished(_:)` waiting for an operation to end.
     var waiters: [String: [CheckedContinuation<OperationSummary, Never>]] = [:]
+    /// Each live operation's last store write: the next one waits for it, so the store gets an operation's states
+    /// in the order they were made. Unordered, a progress write made before the final state but committed after it
+    /// put a finished operation back to `running` for good (ServeHATests, under load, on PostgreSQL's pool).
+    var writes: [String: Task<Void, any Error>] = [:]
 
     public init(
         configuration: ServiceConfiguration, store: any ServiceRecordsStore, engineId: String? = nil,
@@ -505,7 +509,14 @@ public actor ServiceEngine {
             metrics.operationState(
                 kind: body.summary.kind.rawValue, from: before.rawValue, to: body.summary.state.rawValue)
         }
-        try await write(body)
+        let previous = writes[id]
+        let written = Task { [body] in
+            _ = await previous?.result
+            try await self.write(body)
+        }
+        // Nothing is written after the final state (the operation is no longer live).
+        writes[id] = body.summary.state.isFinal ? nil : written
+        try await written.value
         return body
     }
 
