@@ -467,6 +467,10 @@ extension RebalanceStateMachine {
             c.next += 1
             guard status[m] == .pending else { continue }
             c.scanned += 1
+            // Destinations' slots first: integer reads, where the eligibility check reads the move's partition in
+            // the snapshot (cache misses). Most moves looked at wait for a full destination; a stale one among
+            // them is reported when a slot frees, still never started.
+            guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
             switch eligibility(m, view, now: now) {
             case .skip(let reason):
                 finishMove(m, .skipped, reason)
@@ -479,7 +483,6 @@ extension RebalanceStateMachine {
             case .ok:
                 break
             }
-            guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
             let leader = view.leader(m) ?? moves[m].oldLeader
             guard leader < 0 || (slots[leader] ?? 0) < cap else { continue }
             if let size = sizes?[moves[m].topicPartition], size != bytes[m] {
