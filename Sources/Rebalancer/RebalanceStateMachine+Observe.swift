@@ -89,10 +89,11 @@ extension RebalanceStateMachine {
                             offline = TopicPartition(topics[ti].name, partitions[pi].partition)
                             return
                         }
-                        if underMin == nil && partitions[pi].isr.count < minIsr {
+                        // `isrCount`, inline: the ISR array itself would be a cache miss per partition.
+                        if underMin == nil && Int(partitions[pi].isrCount) < minIsr {
                             let tp = TopicPartition(topics[ti].name, partitions[pi].partition)
                             if machine.index(of: tp).map({ !machine.isUnfinished($0) }) ?? true {
-                                underMin = (tp, partitions[pi].isr.count, minIsr)
+                                underMin = (tp, Int(partitions[pi].isrCount), minIsr)
                             }
                         }
                     }
