@@ -89,10 +89,11 @@ extension RebalanceStateMachine {
                             offline = TopicPartition(topics[ti].name, partitions[pi].partition)
                             return
                         }
-                        if underMin == nil && partitions[pi].isr.count < minIsr {
+                        // `isrCount`, inline: the ISR array itself would be a cache miss per partition.
+                        if underMin == nil && Int(partitions[pi].isrCount) < minIsr {
                             let tp = TopicPartition(topics[ti].name, partitions[pi].partition)
                             if machine.index(of: tp).map({ !machine.isUnfinished($0) }) ?? true {
-                                underMin = (tp, partitions[pi].isr.count, minIsr)
+                                underMin = (tp, Int(partitions[pi].isrCount), minIsr)
                             }
                         }
                     }
@@ -467,6 +468,10 @@ extension RebalanceStateMachine {
             c.next += 1
             guard status[m] == .pending else { continue }
             c.scanned += 1
+            // Destinations' slots first: integer reads, where the eligibility check reads the move's partition in
+            // the snapshot (cache misses). Most moves looked at wait for a full destination; a stale one among
+            // them is reported when a slot frees, still never started.
+            guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
             switch eligibility(m, view, now: now) {
             case .skip(let reason):
                 finishMove(m, .skipped, reason)
@@ -479,7 +484,6 @@ extension RebalanceStateMachine {
             case .ok:
                 break
             }
-            guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
             let leader = view.leader(m) ?? moves[m].oldLeader
             guard leader < 0 || (slots[leader] ?? 0) < cap else { continue }
             if let size = sizes?[moves[m].topicPartition], size != bytes[m] {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import KafkaModel
@@ -111,5 +112,27 @@ import Testing
     @Test func whitespaceIsTrimmedAtBothEndsOnly() {
         #expect(" \ta b \n".trimmingWhitespace() == "a b")
         #expect(Duration.milliseconds(1500).seconds == 1.5)
+    }
+}
+
+@Suite struct PartitionInfoTests {
+    @Test func theInlineISRCountFollowsEveryChangeOfTheISR() {
+        var p = PartitionInfo(topic: "t", partition: 0, leader: 1, replicas: [1, 2, 3], isr: [1, 2, 3])
+        #expect(p.isrCount == 3)
+        p.isr.removeLast()
+        #expect(p.isrCount == 2)
+        p.isr = [1]
+        #expect(p.isrCount == 1)
+        p.isr.append(contentsOf: [2, 3])
+        #expect(p.isrCount == 3)
+    }
+
+    @Test func itsJSONHasNoISRCountAndDecodingSetsIt() throws {
+        let p = PartitionInfo(topic: "t", partition: 4, leader: 2, leaderEpoch: 7, replicas: [2, 3], isr: [2])
+        let json = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
+        #expect(!json.contains("isrCount"))
+        let back = try JSONDecoder().decode(PartitionInfo.self, from: Data(json.utf8))
+        #expect(back == p)
+        #expect(back.isrCount == 1)
     }
 }
