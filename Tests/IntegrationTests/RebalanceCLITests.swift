@@ -223,13 +223,14 @@ struct RebalanceCLITests {
             [
                 "rebalance", "--bootstrap", run.sim.bootstrap, "--timeout", "60", "--state-dir", run.dir,
                 "--proposal", proposal.path,
-                "--execute", "--throttle", "30000", "--json",
+                "--execute", "--throttle", "100000", "--json",
             ] + policy)
         #expect(await executing.firstLine(where: Self.isEvent("moveDone")) != nil, "\(executing.stderr)")
         #expect(await executing.firstLine(from: executing.lines.count, where: Self.isEvent("movesStarted")) != nil)
-        // 30 kB/s: a 2 MiB move takes 70 s of cluster time (7 s of real time at the simulator's 10x), so the moves
-        // started with this batch are still in flight when the stop arrives, even from a process slow to start on
-        // a loaded machine (at 300 kB/s, at load 12, every move had ended before it did).
+        // 100 kB/s: the batch's moves share a broker's rate, so a 2 MiB move takes about 40 s of cluster time (4 s of
+        // real time at the simulator's 10x) and is still in flight when the stop arrives from a process slow to start
+        // on a loaded machine (at 300 kB/s, at load 12, every move had ended before it did; at 30 kB/s, below the
+        // producer's rate, the moves crawled and the test took 157 s).
         let stop = try await ballast(["rebalance", "--stop", "--state-dir", run.dir])
         let status = await executing.exit()
         let counts = try await producer.stop()
