@@ -369,12 +369,12 @@ public actor ServiceEngine {
         // remove, and only they take them.
         let mode = request.mode ?? "rebalance"
         let named = !(request.brokers ?? []).isEmpty
-        if named != ["add-brokers", "remove-brokers"].contains(mode) && PlanMode(rawValue: mode) != nil {
+        if let m = PlanMode(rawValue: mode), named != (m == .addBrokers || m == .removeBrokers) {
             throw ServiceError(
                 .badRequest,
                 named
                     ? "brokers applies only to the add-brokers and remove-brokers modes, not \(mode)"
-                    : "\(mode) needs brokers: name the brokers to \(mode == "add-brokers" ? "add" : "remove")")
+                    : "\(mode) needs brokers: name the brokers to \(m == .addBrokers ? "add" : "remove")")
         }
         if let hash = request.proposalHash {
             guard request.dryRun == false else {
