@@ -235,7 +235,9 @@ def one_roll(args, admin, agent, brokers, mode, throttle):
 
     log(f"rolling: {mode}, throttle {throttle}")
     result = {"mode": mode, "throttle": throttle, "at": time.strftime("%H:%M:%S", time.gmtime()),
-              "load": round(os.getloadavg()[0], 1)}
+              "load": round(os.getloadavg()[0], 1),
+              # The brokers' JVM flags (cluster.sh passes the environment on): "default" is Kafka's own.
+              "jvm": os.environ.get("KAFKA_JVM_PERFORMANCE_OPTS", "default")}
     start = time.monotonic()
     if mode == "naive":
         nodes = [int(n) for n in args.nodes.split(",")]
