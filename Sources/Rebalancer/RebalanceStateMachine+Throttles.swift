@@ -18,38 +18,42 @@ extension RebalanceStateMachine {
     /// changed earlier and no longer needed, its prior value. A rate alone throttles nothing (only listed replicas
     /// are throttled), so a broker keeps it from its first move to its last rather than losing and regaining it
     /// between batches.
-    mutating func desiredThrottles(batch: [Int], alive: Set<Int32>) -> (keys: [Int], values: [String?]) {
+    ///
+    /// `alive`: whether each numbered broker (`brokerNumbers`) is in the cluster; every broker given a rate is one.
+    mutating func desiredThrottles(batch: [Int], alive: [Bool]) -> (keys: [Int], values: [String?]) {
         let count = throttles.keys.count
         var values = [String?](repeating: nil, count: count)
         var wanted = [Bool](repeating: false, count: count)
         var keys: [Int] = []
         if let rate = options.throttleBytesPerSecond {
-            var brokers = Set<Int32>()
+            // By broker number.
+            var brokers = [Bool](repeating: false, count: brokerIds.count)
             // Entries of both sides, sorted by topic number, then partition and broker (Kafka's entry order).
             var leaders: [ReplicaEntry] = []
             var followers: [ReplicaEntry] = []
             if phase == .running && !stopRequested && pendingCount > 0 {
-                for (b, bytes) in load where bytes > 0 && alive.contains(b) { brokers.insert(b) }
+                for n in load.indices where load[n] > 0 && alive[n] { brokers[n] = true }
             }
             func add(_ m: Int) {
                 let added = addedBrokers[m]
                 guard !added.isEmpty else { return }
                 let topic = Int32(moveTopic[m])
                 let partition = moves[m].topicPartition.partition
-                for b in moves[m].oldReplicas {
-                    if alive.contains(b) { brokers.insert(b) }
+                for (b, n) in zip(oldReplicas[m], oldNumbers[m]) {
+                    if alive[Int(n)] { brokers[Int(n)] = true }
                     leaders.append(ReplicaEntry(topic: topic, partition: partition, broker: b))
                 }
-                for b in added {
-                    if alive.contains(b) { brokers.insert(b) }
+                for (b, n) in zip(added, addedNumbers[m]) {
+                    if alive[Int(n)] { brokers[Int(n)] = true }
                     followers.append(ReplicaEntry(topic: topic, partition: partition, broker: b))
                 }
             }
             for m in active where status[m].isInFlight { add(m) }
             for m in batch { add(m) }
             let value = String(rate)
-            for b in brokers {
-                let r = throttles.broker(b) ?? throttles.resourceNumber(.broker(b))
+            // (The keys' order does not matter: the plan sorts what it returns by rank.)
+            for n in brokers.indices where brokers[n] {
+                let r = brokerResource[n]
                 for k in throttles.readKeys(of: r) where !wanted[k] {
                     wanted[k] = true
                     keys.append(k)
@@ -127,7 +131,7 @@ extension RebalanceStateMachine {
 
     /// The changes (in key order) that bring every key to its desired value. Runs at every poll, over every key the
     /// execution holds, so only the few keys that change are sorted, by rank.
-    mutating func throttlePlan(batch: [Int], alive: Set<Int32>) -> ThrottlePlan {
+    mutating func throttlePlan(batch: [Int], alive: [Bool]) -> ThrottlePlan {
         var plan = ThrottlePlan()
         let (keys, desired) = desiredThrottles(batch: batch, alive: alive)
         let t = throttles
@@ -158,12 +162,12 @@ extension RebalanceStateMachine {
     /// This poll's throttle changes. A batch whose throttles cannot be read back yet waits one poll (its resources
     /// are read next time): no move starts unthrottled.
     mutating func planThrottles(_ view: View) {
-        var plan = throttlePlan(batch: tick.batch, alive: view.alive)
+        var plan = throttlePlan(batch: tick.batch, alive: view.aliveByNumber)
         if !tick.batch.isEmpty && !plan.unread.isEmpty {
             for m in tick.batch { backToPending(m) }
             tick.batch = []
             let unread = plan.unread
-            plan = throttlePlan(batch: [], alive: view.alive)
+            plan = throttlePlan(batch: [], alive: view.aliveByNumber)
             plan.unread += unread.filter { !plan.unread.contains($0) }
         }
         // A touched key of a broker that is gone cannot be restored now: that counts as a failed attempt.
@@ -191,6 +195,7 @@ extension RebalanceStateMachine {
             }
         }
         tick.changes = plan.changes.map { ThrottleChange(key: throttles.keys[$0.key], value: $0.value) }
+        tick.changeKeys = plan.changes.map(\.key)
     }
 
     /// Keys changed by the execution and not yet put back (and not given up on).
