@@ -114,15 +114,16 @@ struct MoveSchedule: Sendable {
 /// the moves queued at every poll a cache miss each.
 struct FlatLists: Sendable {
     private var items: [Int32] = []
-    /// `ends[i]`: where list `i` ends in `items` (it starts where list `i - 1` ends).
-    private var ends: [Int] = []
+    /// `ends[i]`: where list `i` ends in `items` (it starts where list `i - 1` ends); 32 bits, half the cache
+    /// footprint of `Int` (read at random for the moves a poll looks at).
+    private var ends: [Int32] = []
 
     init(_ lists: some Sequence<[Int32]>) {
         for list in lists {
             items += list
-            ends.append(items.count)
+            ends.append(Int32(items.count))
         }
     }
 
-    subscript(_ i: Int) -> ArraySlice<Int32> { items[(i == 0 ? 0 : ends[i - 1])..<ends[i]] }
+    subscript(_ i: Int) -> ArraySlice<Int32> { items[(i == 0 ? 0 : Int(ends[i - 1]))..<Int(ends[i])] }
 }

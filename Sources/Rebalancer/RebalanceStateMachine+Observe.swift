@@ -474,10 +474,10 @@ extension RebalanceStateMachine {
 
         let cap = options.movesPerBroker
         // Broker numbers, in the order of the ids.
-        let brokers = schedule.queued.filter { slotsByNumber[$0] < cap }.sorted {
-            let (a, b) = (load[$0], load[$1])
-            return a != b ? a > b : $0 < $1
-        }
+        var keyed: [(load: Int64, broker: Int)] = []
+        for n in schedule.queued where slotsByNumber[n] < cap { keyed.append((load[n], n)) }
+        keyed.sort { $0.load != $1.load ? $0.load > $1.load : $0.broker < $1.broker }
+        let brokers = keyed.map(\.broker)
         // Round robin, busiest broker first: each broker starts at most one move per round. A broker's throttle is
         // shared by its moves, so more of them do not make it faster; given all the slots of the destinations they
         // share, the busiest source's moves left the other sources idle until its moves were done (the simulator's
