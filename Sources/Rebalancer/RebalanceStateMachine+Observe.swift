@@ -8,13 +8,23 @@ extension RebalanceStateMachine {
         // What was read stays known until it is read again: a resource needed again later (a broker whose rate
         // was put back) is not re-read before each batch; when every read replaced the last, batches needing such
         // resources waited on reads that never covered all of them at once, and the execution never ended.
-        for resource in o.throttlesRead {
-            let r = throttles.resourceNumber(resource)
+        // Each key of a resource read is unset unless the read gave it a value; the values are found by their key's
+        // number (a read lists fewer values than the keys it covers, and a lookup hashes the key's names).
+        let covered = o.throttlesRead.map { throttles.resourceNumber($0) }
+        var isCovered = [Bool](repeating: false, count: throttles.resources.count)
+        for r in covered {
+            isCovered[r] = true
             throttles.read[r] = true
-            for k in throttles.readKeys(of: r) { throttles.lastRead[k] = o.throttles[throttles.keys[k]] }
+            for k in throttles.readKeys(of: r) { throttles.lastRead[k] = nil }
         }
+        for (key, value) in o.throttles {
+            guard let k = throttles.existingKeyNumber(key) else { continue }
+            let r = throttles.keyResource[k]
+            if isCovered[r] && throttles.readKeys(of: r).contains(k) { throttles.lastRead[k] = value }
+        }
+        numberTopics(of: o.snapshot)
         let view = View(self, o)
-        noteMissingBrokers(view.alive, now: now)
+        noteMissingBrokers(view.aliveByNumber, now: now)
 
         reconcile(view, now: now)
         if stopRequested && phase != .stopping && phase != .finished {
@@ -58,7 +68,8 @@ extension RebalanceStateMachine {
     /// proposal quadratic: polls grow with the moves.)
     struct View {
         let snapshot: ClusterSnapshot
-        let moves: [PlannedMove]
+        /// Each move's partition id (`movePartition`): one small array rather than each move's record.
+        let movePartition: [Int32]
         /// Each topic's index in the snapshot, by its number in `topicNumbers` (-1: not in the snapshot).
         let topicPosition: [Int]
         let moveTopic: [Int]
@@ -70,7 +81,7 @@ extension RebalanceStateMachine {
 
         init(_ machine: RebalanceStateMachine, _ o: Observation) {
             snapshot = o.snapshot
-            moves = machine.moves
+            movePartition = machine.movePartition
             alive = Set(o.snapshot.brokers.map(\.id))
             aliveByNumber = machine.brokerIds.map(alive.contains)
             let topics = o.snapshot.topics
@@ -79,7 +90,8 @@ extension RebalanceStateMachine {
             var offline: TopicPartition?
             var underMin: (TopicPartition, Int, Int)?
             for ti in topics.indices {
-                if let n = machine.topicNumbers[topics[ti].name] { positions[n] = ti }
+                let n = machine.snapshotTopicNumbers[ti]
+                if n >= 0 { positions[n] = ti }
                 guard offline == nil else { continue }
                 let minIsr = topics[ti].minInSyncReplicas
                 // Read in place (no copy of each partition, no bounds checks): every partition, at every poll.
@@ -127,7 +139,7 @@ extension RebalanceStateMachine {
         func location(_ m: Int) -> (topic: Int, partition: Int)? {
             let ti = topicPosition[moveTopic[m]]
             guard ti >= 0 else { return nil }
-            let id = moves[m].topicPartition.partition
+            let id = movePartition[m]
             return snapshot.topics[ti].partitions.withUnsafeBufferPointer { partitions in
                 let at = Int(id)
                 if at >= 0 && at < partitions.count && partitions[at].partition == id { return (ti, at) }
@@ -141,6 +153,35 @@ extension RebalanceStateMachine {
                 partitions[at.partition].replicas.withUnsafeBufferPointer { $0.elementsEqual(replicas) }
             }
         }
+
+        func hasReplicas(_ at: (topic: Int, partition: Int), _ replicas: [Int32]) -> Bool {
+            hasReplicas(at, replicas[...])
+        }
+
+        /// The leader of the partition at `at`, read in place.
+        func leader(at: (topic: Int, partition: Int)) -> Int32 {
+            snapshot.topics[at.topic].partitions.withUnsafeBufferPointer { $0[at.partition].leader }
+        }
+
+        func replicas(at: (topic: Int, partition: Int)) -> [Int32] {
+            snapshot.topics[at.topic].partitions[at.partition].replicas
+        }
+    }
+
+    /// Each of the snapshot's topics' number (`topicNumbers`, -1 for a topic of no move), hashed only when the
+    /// snapshot's topics are not those of the previous read (names compared in order: no string hashed).
+    mutating func numberTopics(of snapshot: ClusterSnapshot) {
+        let topics = snapshot.topics
+        var same = topics.count == snapshotTopicNames.count
+        if same {
+            for ti in topics.indices where topics[ti].name != snapshotTopicNames[ti] {
+                same = false
+                break
+            }
+        }
+        guard !same else { return }
+        snapshotTopicNames = topics.map(\.name)
+        snapshotTopicNumbers = topics.map { topicNumbers[$0.name] ?? -1 }
     }
 
     func isUnfinished(_ m: Int) -> Bool {
@@ -160,12 +201,16 @@ extension RebalanceStateMachine {
             bytesDone: bytesMoved, bytesTotal: bytesTotal)
     }
 
-    mutating func noteMissingBrokers(_ alive: Set<Int32>, now: Double) {
-        var referenced = Set(schedule.queues.keys)
-        for m in active { referenced.formUnion(addedBrokers[m]) }
-        for b in referenced {
-            if alive.contains(b) {
-                missingSince[b] = nil
+    /// Notes when each broker a queue or an active move names went missing from metadata (by broker number: every
+    /// such broker is numbered).
+    mutating func noteMissingBrokers(_ aliveByNumber: [Bool], now: Double) {
+        var referenced = [Bool](repeating: false, count: brokerIds.count)
+        for n in schedule.queued { referenced[n] = true }
+        for m in active { for n in addedNumbers[m] { referenced[Int(n)] = true } }
+        for n in referenced.indices where referenced[n] {
+            let b = brokerIds[n]
+            if aliveByNumber[n] {
+                if !missingSince.isEmpty { missingSince[b] = nil }
             } else if missingSince[b] == nil {
                 missingSince[b] = now
             }
@@ -181,15 +226,16 @@ extension RebalanceStateMachine {
 
     /// Each move Kafka may be moving, or whose leadership is still to move, against what Kafka says now.
     mutating func reconcile(_ view: View, now: Double) {
+        // Fields of the move and of its partition are read in place: a copy of each (`PlannedMove`,
+        // `PartitionInfo`) retains and releases every array in it, for every active move at every poll.
         for m in active.sorted() {
-            let move = moves[m]
-            let p = view.partition(m)
-            let r = view.reassignment[m]
+            let at = view.location(m)
+            let r = view.reassignment.isEmpty ? nil : view.reassignment[m]
             switch status[m] {
             case .requested, .inFlight:
                 if r != nil { runtime[m].unexplained = 0 }
                 if let r {
-                    if r.targetReplicas == move.newReplicas {
+                    if r.targetReplicas == moves[m].newReplicas {
                         if !runtime[m].tracked {
                             // Ours, found in flight (a previous run started it, or its start got no answer):
                             // followed to the end, never started again.
@@ -197,24 +243,26 @@ extension RebalanceStateMachine {
                                 status[m] = .inFlight
                                 tick.journal.append(JournalEntry(index: m, status: .inFlight))
                             }
-                            if move.copiesData { takeSlots(m, leader: p?.info.leader ?? move.oldLeader) }
+                            if copiesData(m) {
+                                takeSlots(m, leader: at.map { view.leader(at: $0) } ?? moves[m].oldLeader)
+                            }
                             setDeadlines(m, now: now)
                             runtime[m].tracked = true
-                            tick.events.append(.moveAdopted(move.topicPartition))
+                            tick.events.append(.moveAdopted(moves[m].topicPartition))
                         }
                     } else {
                         finishMove(
                             m, .cancelled,
                             "a reassignment to \(r.targetReplicas) that Ballast did not ask for replaced it")
                     }
-                } else if let (info, _) = p {
-                    if info.replicas == move.newReplicas {
+                } else if let at {
+                    if view.hasReplicas(at, moves[m].newReplicas) {
                         finishMove(m, .reassigned)
                         continue
                     }
                     runtime[m].unexplained += 1
                     guard runtime[m].unexplained >= Self.settledReads else { continue }
-                    if info.replicas == move.oldReplicas {
+                    if view.hasReplicas(at, moves[m].oldReplicas) {
                         if status[m] == .requested {
                             // The request never reached Kafka: the move has not started.
                             backToPending(m)
@@ -222,16 +270,17 @@ extension RebalanceStateMachine {
                             finishMove(m, .cancelled, "it was reverted outside Ballast")
                         }
                     } else {
-                        finishMove(m, .cancelled, "its replicas were changed outside Ballast to \(info.replicas)")
+                        finishMove(
+                            m, .cancelled, "its replicas were changed outside Ballast to \(view.replicas(at: at))")
                     }
                 } else {
                     finishMove(m, .cancelled, "the partition no longer exists")
                 }
             case .cancelling:
-                if let r, r.targetReplicas == move.newReplicas {
+                if let r, r.targetReplicas == moves[m].newReplicas {
                     // Still there: the cancellation did not arrive; it is sent again (a bounded number of times).
                     if runtime[m].cancelAttempts < options.timeouts.cleanupAttempts { tick.cancels.append(m) }
-                } else if let (info, _) = p, r == nil, info.replicas == move.newReplicas {
+                } else if let at, r == nil, view.hasReplicas(at, moves[m].newReplicas) {
                     // It completed before the cancellation arrived.
                     finishMove(m, .reassigned)
                 } else {
@@ -239,16 +288,18 @@ extension RebalanceStateMachine {
                         m, .cancelled, runtime[m].cancelReason.isEmpty ? "cancelled" : runtime[m].cancelReason)
                 }
             case .reassigned:
-                guard let (info, _) = p else {
+                guard let at else {
                     finishMove(m, .done, "the partition no longer exists")
                     continue
                 }
-                if info.leader == move.newLeader || info.replicas != move.newReplicas {
+                let leader = view.leader(at: at)
+                let newLeader = newLeaders[m]
+                if leader == newLeader || !view.hasReplicas(at, moves[m].newReplicas) {
                     finishMove(m, .done)
                 } else if let since = runtime[m].electSince, now - since > options.timeouts.electSeconds {
                     finishMove(
                         m, .done,
-                        "leader is \(info.leader), not the proposed \(move.newLeader)"
+                        "leader is \(leader), not the proposed \(newLeader)"
                             + (runtime[m].electError.map { " (\($0))" } ?? ""))
                 }
             default:
@@ -274,7 +325,7 @@ extension RebalanceStateMachine {
             var reason: String?
             if phase == .stopping {
                 reason = "stopped by request"
-            } else if let dead = move.added.first(where: {
+            } else if let dead = addedBrokers[m].first(where: {
                 (missingFor($0, now: now) ?? 0) >= options.timeouts.deadBrokerSeconds
             }) {
                 reason =
@@ -422,20 +473,21 @@ extension RebalanceStateMachine {
         instant = waiting
 
         let cap = options.movesPerBroker
-        let brokers = schedule.queues.keys.filter { (slots[$0] ?? 0) < cap }.sorted {
-            let (a, b) = (load[$0] ?? 0, load[$1] ?? 0)
-            return a != b ? a > b : $0 < $1
-        }
+        // Broker numbers, in the order of the ids.
+        var keyed: [(load: Int64, broker: Int)] = []
+        for n in schedule.queued where slotsByNumber[n] < cap { keyed.append((load[n], n)) }
+        keyed.sort { $0.load != $1.load ? $0.load > $1.load : $0.broker < $1.broker }
+        let brokers = keyed.map(\.broker)
         // Round robin, busiest broker first: each broker starts at most one move per round. A broker's throttle is
         // shared by its moves, so more of them do not make it faster; given all the slots of the destinations they
         // share, the busiest source's moves left the other sources idle until its moves were done (the simulator's
         // add-brokers run took 1.6× its physical limit).
-        var cursors = brokers.map { b in
-            let queue = schedule.queues[b]!
-            var head = schedule.heads[b] ?? 0
-            while head < queue.count && status[queue[head]] != .pending { head += 1 }
-            schedule.heads[b] = head
-            return QueueCursor(broker: b, queue: queue, next: head)
+        var cursors = brokers.map { n in
+            let queue = schedule.queues[n]
+            var head = schedule.heads[n]
+            while head < queue.count && !(status[queue[head]] == .pending) { head += 1 }
+            schedule.heads[n] = head
+            return QueueCursor(broker: n, queue: queue, destination: schedule.queuedDestination[n], next: head)
         }
         while free > 0 && !cursors.isEmpty {
             var again: [QueueCursor] = []
@@ -450,8 +502,11 @@ extension RebalanceStateMachine {
 
     /// Where a poll's scan of one broker's queue is.
     struct QueueCursor {
-        let broker: Int32
+        /// The broker's number.
+        let broker: Int
         let queue: [Int]
+        /// `MoveSchedule.queuedDestination` of the queue.
+        let destination: [Int32]
         var next: Int
         var scanned = 0
     }
@@ -463,15 +518,25 @@ extension RebalanceStateMachine {
         into batch: inout [Int]
     ) -> Bool {
         let cap = options.movesPerBroker
-        while c.next < c.queue.count && (slots[c.broker] ?? 0) < cap && free > 0 && c.scanned < 4 * cap + 16 {
+        // No destination of the queue's moves has a free slot (none at all, or none of this queue's): the scan would
+        // pass over every move it looks at, with no effect (a move is looked at for more only once its destinations
+        // have a slot). On the sources of a big execution this is most of the queues at most rounds.
+        guard freeDestinations > 0, schedule.destinations[c.broker].contains(where: { slotsByNumber[Int($0)] < cap })
+        else { return false }
+        while c.next < c.queue.count && slotsByNumber[c.broker] < cap && free > 0 && c.scanned < 4 * cap + 16 {
             let m = c.queue[c.next]
+            let destination = c.destination[c.next]
             c.next += 1
             guard status[m] == .pending else { continue }
             c.scanned += 1
             // Destinations' slots first: integer reads, where the eligibility check reads the move's partition in
             // the snapshot (cache misses). Most moves looked at wait for a full destination; a stale one among
             // them is reported when a slot frees, still never started.
-            guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
+            if destination >= 0 {
+                guard slotsByNumber[Int(destination)] < cap else { continue }
+            } else {
+                guard addedNumbers[m].allSatisfy({ slotsByNumber[Int($0)] < cap }) else { continue }
+            }
             switch eligibility(m, view, now: now) {
             case .skip(let reason):
                 finishMove(m, .skipped, reason)
@@ -485,7 +550,7 @@ extension RebalanceStateMachine {
                 break
             }
             let leader = view.leader(m) ?? moves[m].oldLeader
-            guard leader < 0 || (slots[leader] ?? 0) < cap else { continue }
+            guard leader < 0 || slotCount(leader) < cap else { continue }
             if let size = sizes?[moves[m].topicPartition], size != bytes[m] {
                 removeLoad(m)
                 bytes[m] = size
@@ -502,7 +567,7 @@ extension RebalanceStateMachine {
         status[m] = .requested
         pendingCount -= 1
         active.insert(m)
-        if moves[m].copiesData { takeSlots(m, leader: leader) }
+        if copiesData(m) { takeSlots(m, leader: leader) }
         batch.append(m)
     }
 
@@ -512,9 +577,10 @@ extension RebalanceStateMachine {
     mutating func planElections(_ view: View, now: Double) {
         var wanted: [TopicPartition] = []
         for m in active.sorted() where status[m] == .reassigned {
-            guard let (p, _) = view.partition(m), p.leader != moves[m].newLeader else { continue }
+            // The leader read in place: most reassigned moves already have the proposed one.
+            guard let at = view.location(m), view.leader(at: at) != newLeaders[m] else { continue }
             // Only an in-sync proposed leader can be elected; the others wait (within electSeconds).
-            guard p.isr.contains(moves[m].newLeader) else {
+            guard view.snapshot.topics[at.topic].partitions[at.partition].isr.contains(moves[m].newLeader) else {
                 if runtime[m].electSince == nil { runtime[m].electSince = now }
                 runtime[m].electError = "the proposed leader is not in sync"
                 continue

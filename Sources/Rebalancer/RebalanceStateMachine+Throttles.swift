@@ -18,53 +18,58 @@ extension RebalanceStateMachine {
     /// changed earlier and no longer needed, its prior value. A rate alone throttles nothing (only listed replicas
     /// are throttled), so a broker keeps it from its first move to its last rather than losing and regaining it
     /// between batches.
-    mutating func desiredThrottles(batch: [Int], alive: Set<Int32>) -> (keys: [Int], values: [String?]) {
+    ///
+    /// `alive`: whether each numbered broker (`brokerNumbers`) is in the cluster; every broker given a rate is one.
+    mutating func desiredThrottles(batch: [Int], alive: [Bool]) -> (keys: [Int], values: [String?]) {
         let count = throttles.keys.count
         var values = [String?](repeating: nil, count: count)
         var wanted = [Bool](repeating: false, count: count)
         var keys: [Int] = []
         if let rate = options.throttleBytesPerSecond {
-            var brokers = Set<Int32>()
-            // Entries of both sides, sorted by topic number, then partition and broker (Kafka's entry order).
-            var leaders: [ReplicaEntry] = []
-            var followers: [ReplicaEntry] = []
+            // By broker number.
+            var brokers = [Bool](repeating: false, count: brokerIds.count)
             if phase == .running && !stopRequested && pendingCount > 0 {
-                for (b, bytes) in load where bytes > 0 && alive.contains(b) { brokers.insert(b) }
+                for n in load.indices where load[n] > 0 && alive[n] { brokers[n] = true }
             }
-            func add(_ m: Int) {
-                let added = addedBrokers[m]
-                guard !added.isEmpty else { return }
-                let topic = Int32(moveTopic[m])
-                let partition = moves[m].topicPartition.partition
-                for b in moves[m].oldReplicas {
-                    if alive.contains(b) { brokers.insert(b) }
-                    leaders.append(ReplicaEntry(topic: topic, partition: partition, broker: b))
-                }
-                for b in added {
-                    if alive.contains(b) { brokers.insert(b) }
-                    followers.append(ReplicaEntry(topic: topic, partition: partition, broker: b))
-                }
+            // The moves that copy data in flight or in the batch (a batch's moves are in flight too), in topic
+            // number, then partition order: a topic's entries are written from them in Kafka's entry order
+            // (partition, then broker, numerically) without sorting every entry.
+            // (Sorted by a key made once per move: the comparisons then read no per-move array.)
+            var keyed: [(topic: Int, partition: Int32, move: Int)] = []
+            for m in active where status[m].isInFlight && copiesData(m) {
+                keyed.append((moveTopic[m], movePartition[m], m))
             }
-            for m in active where status[m].isInFlight { add(m) }
-            for m in batch { add(m) }
+            for m in batch where copiesData(m) { keyed.append((moveTopic[m], movePartition[m], m)) }
+            keyed.sort { $0 < $1 }
+            let list = keyed.map(\.move)
+            for m in list {
+                for n in oldNumbers[m] where alive[Int(n)] { brokers[Int(n)] = true }
+                for n in addedNumbers[m] where alive[Int(n)] { brokers[Int(n)] = true }
+            }
             let value = String(rate)
-            for b in brokers {
-                let r = throttles.broker(b) ?? throttles.resourceNumber(.broker(b))
+            // (The keys' order does not matter: the plan sorts what it returns by rank.)
+            for n in brokers.indices where brokers[n] {
+                let r = brokerResource[n]
                 for k in throttles.readKeys(of: r) where !wanted[k] {
                     wanted[k] = true
                     keys.append(k)
                     values[k] = value
                 }
             }
-            for (side, list) in [(0, leaders), (1, followers)] {
-                forEachTopic(list.sorted()) { topic, entries in
-                    // The topic's keys: leader replicas, then follower replicas (`ThrottleConfig.topicKeys`).
-                    let k = throttles.resourceKeys[topicResource[topic]][side]
+            var i = 0
+            while i < list.count {
+                var j = i + 1
+                while j < list.count && moveTopic[list[j]] == moveTopic[list[i]] { j += 1 }
+                // The topic's keys: leader replicas (the current ones, any of which may lead), then follower replicas
+                // (the new ones): `ThrottleConfig.topicKeys`.
+                for side in 0..<2 {
+                    let k = throttles.resourceKeys[topicResource[moveTopic[list[i]]]][side]
                     let base = throttles.touched[k] ? throttles.prior[k] : throttles.lastRead[k]
-                    values[k] = Self.entriesValue(entries, base: base)
+                    values[k] = topicEntries(list[i..<j], side == 0 ? oldReplicas : addedBrokers, base: base)
                     wanted[k] = true
                     keys.append(k)
                 }
+                i = j
             }
         }
         for k in throttles.keys.indices where throttles.touched[k] && !wanted[k] {
@@ -75,38 +80,55 @@ extension RebalanceStateMachine {
         return (keys, values)
     }
 
-    /// Calls `body` with each topic's entries (each once) of a sorted list.
-    private func forEachTopic(_ sorted: [ReplicaEntry], _ body: (Int, ArraySlice<ReplicaEntry>) -> Void) {
-        var i = 0
-        while i < sorted.count {
-            var j = i + 1
-            while j < sorted.count && sorted[j].topic == sorted[i].topic { j += 1 }
-            body(Int(sorted[i].topic), sorted[i..<j])
-            i = j
+    /// A topic's throttled-replicas value from its moves (`moves`, in partition order; `brokers`: each move's brokers
+    /// on this side): `base` (what it had) with Ballast's `partition:broker` entries merged in, each once, in Kafka's
+    /// order, as `ThrottledReplicas.merge` does; written straight into one string when there is no base.
+    func topicEntries(_ moves: ArraySlice<Int>, _ brokers: FlatLists, base: String?) -> String? {
+        var ours: [String] = []
+        var text: [UInt8] = []
+        if base == nil { text.reserveCapacity(moves.count * 24) }
+        var partitionBrokers: [Int32] = []
+        var a = moves.startIndex
+        while a < moves.endIndex {
+            // The moves of one partition (one, unless the proposal names a partition twice), its brokers sorted once.
+            let partition = movePartition[moves[a]]
+            var b = a
+            partitionBrokers.removeAll(keepingCapacity: true)
+            while b < moves.endIndex && movePartition[moves[b]] == partition {
+                for broker in brokers[moves[b]] { partitionBrokers.append(broker) }
+                b += 1
+            }
+            partitionBrokers.sort()
+            var last: Int32?
+            for broker in partitionBrokers where broker != last {
+                last = broker
+                if base != nil {
+                    ours.append(ThrottledReplicas.entry(partition: partition, broker: broker))
+                } else {
+                    if !text.isEmpty { text.append(UInt8(ascii: ",")) }
+                    Self.appendDecimal(partition, to: &text)
+                    text.append(UInt8(ascii: ":"))
+                    Self.appendDecimal(broker, to: &text)
+                }
+            }
+            a = b
         }
+        guard base == nil else { return ThrottledReplicas.merge(prior: base, ours: ours) }
+        return String(decoding: text, as: UTF8.self)
     }
 
-    /// A topic's throttled-replicas value: `base` (what it had) with Ballast's entries (sorted, maybe repeated)
-    /// merged in, as `ThrottledReplicas.merge` does; written straight into one string when there is no base.
-    static func entriesValue(_ entries: ArraySlice<ReplicaEntry>, base: String?) -> String? {
-        var last: ReplicaEntry?
-        guard base == nil else {
-            var ours: [String] = []
-            for e in entries where e != last {
-                ours.append(ThrottledReplicas.entry(partition: e.partition, broker: e.broker))
-                last = e
-            }
-            return ThrottledReplicas.merge(prior: base, ours: ours)
+    /// `String(x)`'s digits, appended to `text`.
+    static func appendDecimal(_ x: Int32, to text: inout [UInt8]) {
+        if x < 0 { text.append(UInt8(ascii: "-")) }
+        let magnitude = x.magnitude
+        var divisor: UInt32 = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        var rest = magnitude
+        while divisor > 0 {
+            text.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
-        var value = ""
-        for e in entries where e != last {
-            if last != nil { value += "," }
-            value += String(e.partition)
-            value += ":"
-            value += String(e.broker)
-            last = e
-        }
-        return value
     }
 
     /// A `partition:broker` entry of a throttled-replicas list, kept as numbers until it is written; ordered by
@@ -127,7 +149,7 @@ extension RebalanceStateMachine {
 
     /// The changes (in key order) that bring every key to its desired value. Runs at every poll, over every key the
     /// execution holds, so only the few keys that change are sorted, by rank.
-    mutating func throttlePlan(batch: [Int], alive: Set<Int32>) -> ThrottlePlan {
+    mutating func throttlePlan(batch: [Int], alive: [Bool]) -> ThrottlePlan {
         var plan = ThrottlePlan()
         let (keys, desired) = desiredThrottles(batch: batch, alive: alive)
         let t = throttles
@@ -158,12 +180,12 @@ extension RebalanceStateMachine {
     /// This poll's throttle changes. A batch whose throttles cannot be read back yet waits one poll (its resources
     /// are read next time): no move starts unthrottled.
     mutating func planThrottles(_ view: View) {
-        var plan = throttlePlan(batch: tick.batch, alive: view.alive)
+        var plan = throttlePlan(batch: tick.batch, alive: view.aliveByNumber)
         if !tick.batch.isEmpty && !plan.unread.isEmpty {
             for m in tick.batch { backToPending(m) }
             tick.batch = []
             let unread = plan.unread
-            plan = throttlePlan(batch: [], alive: view.alive)
+            plan = throttlePlan(batch: [], alive: view.aliveByNumber)
             plan.unread += unread.filter { !plan.unread.contains($0) }
         }
         // A touched key of a broker that is gone cannot be restored now: that counts as a failed attempt.
@@ -191,6 +213,7 @@ extension RebalanceStateMachine {
             }
         }
         tick.changes = plan.changes.map { ThrottleChange(key: throttles.keys[$0.key], value: $0.value) }
+        tick.changeKeys = plan.changes.map(\.key)
     }
 
     /// Keys changed by the execution and not yet put back (and not given up on).

@@ -108,8 +108,10 @@ public struct RebalanceStateMachine: Sendable {
         var stuckAt = Double.infinity
         var cancelAt = Double.infinity
         var reportedStuck = false
-        /// Brokers whose in-flight slots the move holds.
-        var slotBrokers: [Int32] = []
+        /// It holds in-flight slots: on its `added` brokers, and on `slotLeader` when that is not one of them.
+        var holdsSlots = false
+        /// The leader it copies from, holding a slot besides the `added` brokers; -1 when none.
+        var slotLeader: Int32 = -1
         var electSince: Double?
         var electError: String?
         var cancelAttempts = 0
@@ -129,15 +131,24 @@ public struct RebalanceStateMachine: Sendable {
     public let moves: [PlannedMove]
     /// Each move's `added` brokers, computed once (read at every poll).
     let addedBrokers: FlatLists
-    /// The same by broker number (`brokerNumbers`), and each move's old replicas: what a poll checks for every
-    /// queued move it looks at, read from two flat arrays rather than from each move's own arrays.
+    /// The same by broker number (`brokerNumbers`), and each move's old replicas (ids, and numbers): what a poll
+    /// checks for every queued move it looks at, read from flat arrays rather than from each move's own arrays.
     let addedNumbers: FlatLists
     let oldReplicas: FlatLists
+    let oldNumbers: FlatLists
+    /// Each move's `oldLeader` by broker number; -1 when it had none.
+    let oldLeaderNumber: [Int32]
     /// Every broker the moves name, numbered (the order of `brokerIds`).
     let brokerNumbers: [Int32: Int]
     let brokerIds: [Int32]
-    /// Each numbered broker's in-flight slots (the same counts as `slots`, read without hashing).
+    /// Each numbered broker's in-flight slots (`otherSlots`: those of brokers the moves do not name, a leader
+    /// elected outside them).
     var slotsByNumber: [Int]
+    var otherSlots: [Int32: Int] = [:]
+    /// Whether each numbered broker is a destination of some move, and how many destinations have a free slot:
+    /// when none has, no move that copies data can start and a poll looks at no queue.
+    let isDestination: [Bool]
+    var freeDestinations = 0
     public let options: RebalanceOptions
     public internal(set) var status: [MoveStatus]
     public internal(set) var detail: [String]
@@ -152,8 +163,9 @@ public struct RebalanceStateMachine: Sendable {
     // Throttles.
     /// Every throttle key read or changed: priors, values read, restore attempts (see `ThrottleTable`).
     var throttles = ThrottleTable()
-    /// Each topic of the moves' resource number in `throttles`, by topic number.
+    /// Each topic of the moves' resource number in `throttles`, by topic number; each numbered broker's.
     var topicResource: [Int] = []
+    var brokerResource: [Int] = []
     /// Resources (numbers in `throttles`) to read back at the next read besides those of touched keys.
     var extraReads: [Int] = []
     var rereadAtOnce = false
@@ -161,9 +173,8 @@ public struct RebalanceStateMachine: Sendable {
 
     // The schedule.
     var schedule: MoveSchedule
-    /// Bytes still to move per broker (unfinished moves), to serve the busiest broker first.
-    var load: [Int32: Int64] = [:]
-    var slots: [Int32: Int] = [:]
+    /// Bytes still to move per broker number (unfinished moves), to serve the busiest broker first.
+    var load: [Int64]
     var inFlightCount = 0
     /// topic → partition → move index.
     let moveIndex: [String: [Int32: Int]]
@@ -171,6 +182,9 @@ public struct RebalanceStateMachine: Sendable {
     /// partition in the snapshot by number, with no string hashed per move.
     let topicNumbers: [String: Int]
     let moveTopic: [Int]
+    /// Each move's partition id and proposed leader (-1: none), read at every poll for the moves in flight.
+    let movePartition: [Int32]
+    let newLeaders: [Int32]
     /// Moves Kafka may be moving or whose leadership is still to move: reconciled at every read.
     var active: Set<Int> = []
     /// Moves that copy no data (reorder or leadership only), still pending.
@@ -178,6 +192,9 @@ public struct RebalanceStateMachine: Sendable {
     var pendingCount: Int
 
     // Observed.
+    /// The topics of the last snapshot read, in its order, and each one's number (`numberTopics`).
+    var snapshotTopicNames: [String] = []
+    var snapshotTopicNumbers: [Int] = []
     var missingSince: [Int32: Double] = [:]
     var gateSince: Double?
     var lastGateReason = ""
@@ -187,6 +204,8 @@ public struct RebalanceStateMachine: Sendable {
     struct Tick: Sendable {
         var cancels: [Int] = []
         var changes: [ThrottleChange] = []
+        /// `changes`' key numbers in `throttles`.
+        var changeKeys: [Int] = []
         var batch: [Int] = []
         var elections: [[TopicPartition]] = []
         var events: [RebalanceEvent] = []
@@ -224,14 +243,21 @@ public struct RebalanceStateMachine: Sendable {
         let brokerNumbers = Dictionary(uniqueKeysWithValues: brokerIds.enumerated().map { ($1, $0) })
         self.brokerNumbers = brokerNumbers
         addedNumbers = FlatLists(moves.lazy.map { $0.added.map { Int32(brokerNumbers[$0]!) } })
+        oldNumbers = FlatLists(moves.lazy.map { $0.oldReplicas.map { Int32(brokerNumbers[$0]!) } })
         slotsByNumber = Array(repeating: 0, count: brokerIds.count)
+        load = Array(repeating: 0, count: brokerIds.count)
+        oldLeaderNumber = moves.map { $0.oldLeader >= 0 ? Int32(brokerNumbers[$0.oldLeader]!) : -1 }
+        var isDestination = [Bool](repeating: false, count: brokerIds.count)
+        for m in moves { for b in m.added { isDestination[brokerNumbers[b]!] = true } }
+        self.isDestination = isDestination
+        freeDestinations = options.movesPerBroker > 0 ? isDestination.filter { $0 }.count : 0
         self.options = options
         let initial = moves.indices.map { journal[$0]?.0 ?? MoveStatus.pending }
         status = initial
         detail = moves.indices.map { journal[$0]?.1 ?? "" }
         runtime = Array(repeating: MoveRuntime(), count: moves.count)
         bytes = moves.map(\.bytes)
-        schedule = MoveSchedule(moves: moves)
+        schedule = MoveSchedule(moves: moves, brokerNumbers: brokerNumbers)
         var index: [String: [Int32: Int]] = [:]
         for (i, m) in moves.enumerated() { index[m.topicPartition.topic, default: [:]][m.topicPartition.partition] = i }
         moveIndex = index
@@ -242,6 +268,8 @@ public struct RebalanceStateMachine: Sendable {
             return numbers.count - 1
         }
         topicNumbers = numbers
+        movePartition = moves.map(\.topicPartition.partition)
+        newLeaders = moves.map(\.newLeader)
         instant = moves.indices.filter { !moves[$0].copiesData && initial[$0] == .pending }
         pendingCount = initial.filter { $0 == .pending }.count
         bytesTotal = moves.reduce(0) { $0 + $1.bytesToCopy }
@@ -249,7 +277,7 @@ public struct RebalanceStateMachine: Sendable {
         var table = ThrottleTable()
         let topicsInOrder = numbers.sorted { $0.value < $1.value }.map(\.key)
         topicResource = topicsInOrder.map { table.addResource(.topic($0)) }
-        for b in brokerIds { table.addResource(.broker(b)) }
+        brokerResource = brokerIds.map { table.addResource(.broker($0)) }
         table.rank()
         for p in priors {
             let k = table.keyNumber(p.key)
@@ -297,9 +325,9 @@ public struct RebalanceStateMachine: Sendable {
         tick.batch = []
         var started: [TopicPartition] = []
         for m in batch {
-            if let reason = refused[m] {
+            if !refused.isEmpty, let reason = refused[m] {
                 finishMove(m, .skipped, "Kafka refused the reassignment: \(reason)")
-            } else if unknown.contains(m) {
+            } else if !unknown.isEmpty && unknown.contains(m) {
                 // Stays `requested`: the next read adopts it if Kafka has it, else it starts again.
                 continue
             } else {
@@ -403,20 +431,30 @@ public struct RebalanceStateMachine: Sendable {
             tick.events.append(.cancelRequested(c.map { moves[$0].topicPartition }))
         } else if !tick.changes.isEmpty {
             let changes = tick.changes
+            let keys = tick.changeKeys
             tick.changes = []
+            tick.changeKeys = []
             tick.changesSent = changes
-            step.priors = recordPriors(for: changes)
+            step.priors = recordPriors(for: keys)
             step.action = .alterThrottles(changes)
-            let brokers = Set(
-                changes.filter { $0.key.resource.kind == .broker && $0.value != nil }.compactMap {
-                    Int32($0.key.resource.name)
-                })
-            let topics = Set(
-                changes.filter { $0.key.resource.kind == .topic && $0.value != nil }.map {
-                    $0.key.resource.name
-                })
+            // The brokers and topics given a value, each once (by resource number, in name order: no string hashed).
+            var seen = [Bool](repeating: false, count: throttles.resources.count)
+            var brokers: [Int32] = []
+            var topics: [Int] = []
+            for (k, change) in zip(keys, changes) where change.value != nil && !seen[throttles.keyResource[k]] {
+                let r = throttles.keyResource[k]
+                seen[r] = true
+                switch throttles.resources[r].kind {
+                case .broker: if let id = Int32(throttles.resources[r].name) { brokers.append(id) }
+                case .topic: topics.append(r)
+                case .brokerLogger: break
+                }
+            }
             if !brokers.isEmpty || !topics.isEmpty {
-                tick.events.append(.throttlesSet(brokers: brokers.sorted(), topics: topics.sorted()))
+                topics.sort { throttles.nameRank[$0] < throttles.nameRank[$1] }
+                tick.events.append(
+                    .throttlesSet(
+                        brokers: Array(Set(brokers)).sorted(), topics: topics.map { throttles.resources[$0].name }))
             }
         } else if !tick.batch.isEmpty {
             for m in tick.batch { tick.journal.append(JournalEntry(index: m, status: .requested)) }
@@ -440,17 +478,16 @@ public struct RebalanceStateMachine: Sendable {
         return step
     }
 
-    /// Priors for keys about to change for the first time (or again after being restored), read back from this
-    /// poll's observation.
-    mutating func recordPriors(for changes: [ThrottleChange]) -> [ThrottlePrior] {
+    /// Priors for keys (numbers) about to change for the first time (or again after being restored), read back
+    /// from this poll's observation.
+    mutating func recordPriors(for keys: [Int]) -> [ThrottlePrior] {
         var out: [ThrottlePrior] = []
-        for c in changes {
-            let k = throttles.keyNumber(c.key)
+        for k in keys {
             guard !throttles.touched[k] else { continue }
             let before = throttles.lastRead[k]
             throttles.prior[k] = before
             throttles.touched[k] = true
-            out.append(ThrottlePrior(key: c.key, value: before))
+            out.append(ThrottlePrior(key: throttles.keys[k], value: before))
         }
         return out
     }
@@ -463,39 +500,67 @@ public struct RebalanceStateMachine: Sendable {
         phase = .draining(reason)
     }
 
+    /// Whether move `m` copies data (`PlannedMove.copiesData`, without building its `added` list).
+    func copiesData(_ m: Int) -> Bool { !addedBrokers[m].isEmpty }
+
+    /// `PlannedMove.bytesToCopy` of move `m`, without building its `added` list.
+    func bytesToCopy(_ m: Int) -> Int64 { moves[m].bytes * Int64(addedBrokers[m].count) }
+
     mutating func addLoad(_ m: Int) {
-        guard !runtime[m].loaded, moves[m].copiesData else { return }
+        guard !runtime[m].loaded, copiesData(m) else { return }
         runtime[m].loaded = true
-        for b in addedBrokers[m] { load[b, default: 0] += bytes[m] }
-        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] += bytes[m] * Int64(addedBrokers[m].count) }
+        for n in addedNumbers[m] { load[Int(n)] += bytes[m] }
+        let leader = Int(oldLeaderNumber[m])
+        if leader >= 0 { load[leader] += bytes[m] * Int64(addedBrokers[m].count) }
     }
 
     mutating func removeLoad(_ m: Int) {
         guard runtime[m].loaded else { return }
         runtime[m].loaded = false
-        for b in addedBrokers[m] { load[b, default: 0] -= bytes[m] }
-        if moves[m].oldLeader >= 0 { load[moves[m].oldLeader, default: 0] -= bytes[m] * Int64(addedBrokers[m].count) }
+        for n in addedNumbers[m] { load[Int(n)] -= bytes[m] }
+        let leader = Int(oldLeaderNumber[m])
+        if leader >= 0 { load[leader] -= bytes[m] * Int64(addedBrokers[m].count) }
+    }
+
+    /// The in-flight slots held on broker `b`.
+    func slotCount(_ b: Int32) -> Int {
+        if let n = brokerNumbers[b] { return slotsByNumber[n] }
+        return otherSlots[b] ?? 0
+    }
+
+    /// One more (`by` 1) or one fewer (-1) slot held on broker number `n`, keeping `freeDestinations`.
+    mutating func addSlot(number n: Int, by delta: Int) {
+        let cap = options.movesPerBroker
+        let wasFree = slotsByNumber[n] < cap
+        slotsByNumber[n] += delta
+        if isDestination[n] && wasFree != (slotsByNumber[n] < cap) { freeDestinations += wasFree ? -1 : 1 }
+    }
+
+    mutating func addSlot(_ b: Int32, by delta: Int) {
+        if let n = brokerNumbers[b] {
+            addSlot(number: n, by: delta)
+        } else {
+            otherSlots[b, default: 0] += delta
+        }
     }
 
     mutating func takeSlots(_ m: Int, leader: Int32) {
-        guard runtime[m].slotBrokers.isEmpty else { return }
-        var brokers = Array(addedBrokers[m])
-        if leader >= 0 && !brokers.contains(leader) { brokers.append(leader) }
-        runtime[m].slotBrokers = brokers
-        for b in brokers {
-            slots[b, default: 0] += 1
-            if let n = brokerNumbers[b] { slotsByNumber[n] += 1 }
+        guard !runtime[m].holdsSlots else { return }
+        runtime[m].holdsSlots = true
+        for n in addedNumbers[m] { addSlot(number: Int(n), by: 1) }
+        if leader >= 0 && !addedBrokers[m].contains(leader) {
+            runtime[m].slotLeader = leader
+            addSlot(leader, by: 1)
         }
         inFlightCount += 1
     }
 
     mutating func releaseSlots(_ m: Int) {
-        guard !runtime[m].slotBrokers.isEmpty else { return }
-        for b in runtime[m].slotBrokers {
-            slots[b, default: 0] -= 1
-            if let n = brokerNumbers[b] { slotsByNumber[n] -= 1 }
-        }
-        runtime[m].slotBrokers = []
+        guard runtime[m].holdsSlots else { return }
+        for n in addedNumbers[m] { addSlot(number: Int(n), by: -1) }
+        if runtime[m].slotLeader >= 0 { addSlot(runtime[m].slotLeader, by: -1) }
+        runtime[m].holdsSlots = false
+        runtime[m].slotLeader = -1
         inFlightCount -= 1
     }
 
@@ -505,7 +570,7 @@ public struct RebalanceStateMachine: Sendable {
         let wasMoved = status[m] == .reassigned || status[m] == .done
         if !wasMoved && (new == .reassigned || new == .done) {
             movedCount += 1
-            bytesMoved += moves[m].bytesToCopy
+            bytesMoved += bytesToCopy(m)
         }
         if new == .skipped || new == .cancelled || new == .dropped { notDoneCount += 1 }
         status[m] = new
@@ -535,7 +600,7 @@ public struct RebalanceStateMachine: Sendable {
             tick.journal.append(JournalEntry(index: m, status: .pending))
         }
         schedule.requeue(m)
-        if !moves[m].copiesData && !instant.contains(m) { instant.append(m) }
+        if !copiesData(m) && !instant.contains(m) { instant.append(m) }
     }
 
     /// The expected time of a move that starts now, from its bytes and its share of the busiest broker's throttle;
@@ -543,7 +608,14 @@ public struct RebalanceStateMachine: Sendable {
     mutating func setDeadlines(_ m: Int, now: Double) {
         let t = options.timeouts
         let rate = options.throttleBytesPerSecond.map(Double.init) ?? t.unthrottledBytesPerSecond
-        let share = Double(runtime[m].slotBrokers.map { slots[$0] ?? 1 }.max() ?? 1)
+        // The most moves on one of its brokers (itself included), 1 when it holds no slot.
+        var most = 1
+        if runtime[m].holdsSlots {
+            most = 0
+            for n in addedNumbers[m] { most = max(most, slotsByNumber[Int(n)]) }
+            if runtime[m].slotLeader >= 0 { most = max(most, slotCount(runtime[m].slotLeader)) }
+        }
+        let share = Double(most)
         let copies = Double(max(1, addedBrokers[m].count))
         let expected = Double(bytes[m]) * copies * share / rate
         let stuck = max(t.stuckFloorSeconds, t.stuckFactor * expected)

@@ -17,6 +17,8 @@ struct ThrottleTable: Sendable {
     private(set) var keyResource: [Int] = []
     private(set) var keyRank: [Int] = []
     private(set) var resourceRank: [Int] = []
+    /// The resources' order by name alone (an event lists topics in that order).
+    private(set) var nameRank: [Int] = []
     private var brokerNumbers: [Int32: Int] = [:]
 
     // Per key.
@@ -68,6 +70,7 @@ struct ThrottleTable: Sendable {
     mutating func rank() {
         keyRank = Self.ranks(keys.indices.sorted { keys[$0] < keys[$1] })
         resourceRank = Self.ranks(resources.indices.sorted { ThrottleKey.precedes(resources[$0], resources[$1]) })
+        nameRank = Self.ranks(resources.indices.sorted { resources[$0].name < resources[$1].name })
     }
 
     private static func ranks(_ order: [Int]) -> [Int] {
