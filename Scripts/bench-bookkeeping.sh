@@ -45,41 +45,37 @@ checkout() {
   local rev=$1 out=$2
   rm -rf "$out/src" && mkdir -p "$out/src"
   if [ "$rev" = . ]; then
-    (cd "$repo" && tar -cf - Sources/KafkaModel Sources/Rebalancer Sources/ballast/Bench+Executor.swift) |
+    (cd "$repo" && tar -cf - Sources/KafkaModel Sources/Rebalancer Sources/ballast/Bench+Executor.swift \
+      Sources/ballast/Bench+Planner.swift) |
       tar -xf - -C "$out/src"
   else
-    git -C "$repo" archive "$rev" Sources/KafkaModel Sources/Rebalancer Sources/ballast/Bench+Executor.swift |
+    git -C "$repo" archive "$rev" Sources/KafkaModel Sources/Rebalancer Sources/ballast/Bench+Executor.swift \
+      Sources/ballast/Bench+Planner.swift |
       tar -xf - -C "$out/src"
   fi
 }
 
 # The driver: the benchmark's code, verbatim, in a struct with the same names.
 driver() {
-  python3 - "$1/src/Sources/ballast/Bench+Executor.swift" > "$1/driver.swift" <<'PY'
+  python3 - "$1/src/Sources/ballast" > "$1/driver.swift" <<'PY'
 import sys
-lines = open(sys.argv[1]).read().split('\n')
-def block(start):
-    """The lines from the one starting with `start` to its closing brace at the same indentation."""
+def block(start, file='Bench+Executor.swift'):
+    """The lines of `file` from the one starting with `start` to its closing brace at the same indentation."""
+    lines = open(f'{sys.argv[1]}/{file}').read().split('\n')
     for i, line in enumerate(lines):
         if line.startswith(start):
             indent = line[:len(line) - len(line.lstrip())]
             for j in range(i + 1, len(lines)):
                 if lines[j] == indent + '}':
                     return '\n'.join(lines[i:j + 1])
-    sys.exit(f'bench-bookkeeping: `{start.strip()}` not found in Bench+Executor.swift')
+    sys.exit(f'bench-bookkeeping: `{start.strip()}` not found in {file}')
 print('''import Foundation
 import KafkaModel
 import Rebalancer
 
-enum PlannerBench {
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let u = usage.ru_utime
-        let s = usage.ru_stime
-        return Double(u.tv_sec + s.tv_sec) + Double(u.tv_usec + s.tv_usec) / 1_000_000
-    }
-}
+enum PlannerBench {''')
+print(block('    static func cpuSeconds() -> Double {', 'Bench+Planner.swift'))
+print('''}
 
 struct ExecutorBench {
     var moves = 100_000

@@ -454,7 +454,7 @@ public struct RebalanceStateMachine: Sendable {
                 topics.sort { throttles.nameRank[$0] < throttles.nameRank[$1] }
                 tick.events.append(
                     .throttlesSet(
-                        brokers: Array(Set(brokers)).sorted(), topics: topics.map { throttles.resources[$0].name }))
+                        brokers: brokers.sorted(), topics: topics.map { throttles.resources[$0].name }))
             }
         } else if !tick.batch.isEmpty {
             for m in tick.batch { tick.journal.append(JournalEntry(index: m, status: .requested)) }
