@@ -8,19 +8,20 @@ extension RebalanceStateMachine {
         // What was read stays known until it is read again: a resource needed again later (a broker whose rate
         // was put back) is not re-read before each batch; when every read replaced the last, batches needing such
         // resources waited on reads that never covered all of them at once, and the execution never ended.
-        // Each key of a resource read is unset unless the read gave it a value; the values are found by their key's
-        // number (a read lists fewer values than the keys it covers, and a lookup hashes the key's names).
-        let covered = o.throttlesRead.map { throttles.resourceNumber($0) }
-        var isCovered = [Bool](repeating: false, count: throttles.resources.count)
-        for r in covered {
-            isCovered[r] = true
+        // The reads come in the order asked: each resource is found by comparing it with the next one asked for
+        // (no name hashed); one that is not (the one asked for could not be read) is looked up, and the next one
+        // asked for is then the one after it.
+        var askedAt = [Int](repeating: -1, count: throttles.resources.count)
+        for (i, r) in asked.enumerated() { askedAt[r] = i }
+        var next = 0
+        for read in o.throttles {
+            let r =
+                next < asked.count && throttles.resources[asked[next]] == read.resource
+                ? asked[next] : throttles.resourceNumber(read.resource)
+            if r < askedAt.count && askedAt[r] >= next { next = askedAt[r] + 1 }
             throttles.read[r] = true
-            for k in throttles.readKeys(of: r) { throttles.lastRead[k] = nil }
-        }
-        for (key, value) in o.throttles {
-            guard let k = throttles.existingKeyNumber(key) else { continue }
-            let r = throttles.keyResource[k]
-            if isCovered[r] && throttles.readKeys(of: r).contains(k) { throttles.lastRead[k] = value }
+            let keys = throttles.readKeys(of: r)
+            for (i, k) in keys.enumerated() { throttles.lastRead[k] = i < read.values.count ? read.values[i] : nil }
         }
         numberTopics(of: o.snapshot)
         let view = View(self, o)
@@ -228,7 +229,7 @@ extension RebalanceStateMachine {
     mutating func reconcile(_ view: View, now: Double) {
         // Fields of the move and of its partition are read in place: a copy of each (`PlannedMove`,
         // `PartitionInfo`) retains and releases every array in it, for every active move at every poll.
-        for m in active.sorted() {
+        for m in active {
             let at = view.location(m)
             let r = view.reassignment.isEmpty ? nil : view.reassignment[m]
             switch status[m] {
@@ -320,7 +321,7 @@ extension RebalanceStateMachine {
     /// Moves in flight that must be cancelled: the stop, a destination that left the cluster, a move past its
     /// second deadline. A move whose cancellation would leave its partition below min ISR is left to finish.
     mutating func cancelWhereNeeded(_ view: View, now: Double) {
-        for m in active.sorted() where status[m] == .inFlight && view.reassignment[m] != nil {
+        for m in active where status[m] == .inFlight && view.reassignment[m] != nil {
             let move = moves[m]
             var reason: String?
             if phase == .stopping {
@@ -576,7 +577,7 @@ extension RebalanceStateMachine {
     /// Reassigned moves whose proposed leader does not lead yet, in requests of `leaderMoves` partitions.
     mutating func planElections(_ view: View, now: Double) {
         var wanted: [TopicPartition] = []
-        for m in active.sorted() where status[m] == .reassigned {
+        for m in active where status[m] == .reassigned {
             // The leader read in place: most reassigned moves already have the proposed one.
             guard let at = view.location(m), view.leader(at: at) != newLeaders[m] else { continue }
             // Only an in-sync proposed leader can be elected; the others wait (within electSeconds).

@@ -56,6 +56,9 @@ extension RebalanceStateMachine {
                     values[k] = value
                 }
             }
+            // Buffers of `topicEntries`, kept from one topic to the next.
+            var text: [UInt8] = []
+            var partitionBrokers: [Int32] = []
             var i = 0
             while i < list.count {
                 var j = i + 1
@@ -65,7 +68,9 @@ extension RebalanceStateMachine {
                 for side in 0..<2 {
                     let k = throttles.resourceKeys[topicResource[moveTopic[list[i]]]][side]
                     let base = throttles.touched[k] ? throttles.prior[k] : throttles.lastRead[k]
-                    values[k] = topicEntries(list[i..<j], side == 0 ? oldReplicas : addedBrokers, base: base)
+                    values[k] = topicEntries(
+                        list[i..<j], side == 0 ? oldReplicas : addedBrokers, base: base, text: &text,
+                        partitionBrokers: &partitionBrokers)
                     wanted[k] = true
                     keys.append(k)
                 }
@@ -82,12 +87,14 @@ extension RebalanceStateMachine {
 
     /// A topic's throttled-replicas value from its moves (`moves`, in partition order; `brokers`: each move's brokers
     /// on this side): `base` (what it had) with Ballast's `partition:broker` entries merged in, each once, in Kafka's
-    /// order, as `ThrottledReplicas.merge` does; written straight into one string when there is no base.
-    func topicEntries(_ moves: ArraySlice<Int>, _ brokers: FlatLists, base: String?) -> String? {
+    /// order, as `ThrottledReplicas.merge` does; written straight into one string when there is no base. `text` and
+    /// `partitionBrokers` are buffers (their contents are not used).
+    func topicEntries(
+        _ moves: ArraySlice<Int>, _ brokers: FlatLists, base: String?, text: inout [UInt8],
+        partitionBrokers: inout [Int32]
+    ) -> String? {
         var ours: [String] = []
-        var text: [UInt8] = []
-        if base == nil { text.reserveCapacity(moves.count * 24) }
-        var partitionBrokers: [Int32] = []
+        text.removeAll(keepingCapacity: true)
         var a = moves.startIndex
         while a < moves.endIndex {
             // The moves of one partition (one, unless the proposal names a partition twice), its brokers sorted once.

@@ -42,22 +42,19 @@ public struct RebalanceStateMachine: Sendable {
         public var snapshot: ClusterSnapshot
         /// ListPartitionReassignments: every reassignment in flight, Ballast's or not.
         public var reassignments: [PartitionReassignment]
-        /// Throttle values set at each read resource's own level (a broker's DYNAMIC_BROKER_CONFIG, a topic's
-        /// DYNAMIC_TOPIC_CONFIG).
-        public var throttles: [ThrottleKey: String]
-        /// The resources read: a key of theirs missing from `throttles` is not set.
-        public var throttlesRead: Set<ConfigResource>
+        /// The throttle configs of each resource read, in the order of the request's `configs` (a resource that
+        /// could not be read is left out).
+        public var throttles: [ThrottleRead]
         /// The size of each partition (its largest replica), when asked for.
         public var replicaSizes: [TopicPartition: Int64]?
 
         public init(
-            snapshot: ClusterSnapshot, reassignments: [PartitionReassignment], throttles: [ThrottleKey: String] = [:],
-            throttlesRead: Set<ConfigResource> = [], replicaSizes: [TopicPartition: Int64]? = nil
+            snapshot: ClusterSnapshot, reassignments: [PartitionReassignment], throttles: [ThrottleRead] = [],
+            replicaSizes: [TopicPartition: Int64]? = nil
         ) {
             self.snapshot = snapshot
             self.reassignments = reassignments
             self.throttles = throttles
-            self.throttlesRead = throttlesRead
             self.replicaSizes = replicaSizes
         }
     }
@@ -169,6 +166,8 @@ public struct RebalanceStateMachine: Sendable {
     /// Resources (numbers in `throttles`) to read back at the next read besides those of touched keys.
     var extraReads: [Int] = []
     var rereadAtOnce = false
+    /// The resources (numbers) of the last read asked for, in its order: the order the values come back in.
+    var asked: [Int] = []
     var setFailures = 0
 
     // The schedule.
@@ -186,7 +185,7 @@ public struct RebalanceStateMachine: Sendable {
     let movePartition: [Int32]
     let newLeaders: [Int32]
     /// Moves Kafka may be moving or whose leadership is still to move: reconciled at every read.
-    var active: Set<Int> = []
+    var active: MoveSet
     /// Moves that copy no data (reorder or leadership only), still pending.
     var instant: [Int]
     var pendingCount: Int
@@ -272,6 +271,7 @@ public struct RebalanceStateMachine: Sendable {
         newLeaders = moves.map(\.newLeader)
         instant = moves.indices.filter { !moves[$0].copiesData && initial[$0] == .pending }
         pendingCount = initial.filter { $0 == .pending }.count
+        active = MoveSet(capacity: moves.count)
         bytesTotal = moves.reduce(0) { $0 + $1.bytesToCopy }
         // Every resource a poll may throttle, numbered once: the moves' topics and brokers, and the priors' keys.
         var table = ThrottleTable()
@@ -399,7 +399,7 @@ public struct RebalanceStateMachine: Sendable {
 
     /// What the next read must include: the throttles the execution changed or is about to change; replica sizes
     /// while moves may start.
-    func readRequest() -> ReadRequest {
+    mutating func readRequest() -> ReadRequest {
         // Resource numbers marked once each, then sorted by their rank (no string compared or hashed).
         let t = throttles
         var marked = [Bool](repeating: false, count: t.resources.count)
@@ -413,6 +413,7 @@ public struct RebalanceStateMachine: Sendable {
             wanted.append(t.keyResource[k])
         }
         wanted.sort { t.resourceRank[$0] < t.resourceRank[$1] }
+        asked = wanted
         let mayStart = phase == .running && !stopRequested && pendingCount > 0
         return ReadRequest(configs: wanted.map { t.resources[$0] }, logDirs: mayStart)
     }

@@ -12,6 +12,7 @@ struct ThrottleTable: Sendable {
     private var resourceNumbers: [ConfigResource: Int] = [:]
     /// Each resource's keys, by number.
     private(set) var resourceKeys: [[Int]] = []
+    private var readKeyRange: [Range<Int>] = []
     private(set) var keys: [ThrottleKey] = []
     private var keyNumbers: [ThrottleKey: Int] = [:]
     private(set) var keyResource: [Int] = []
@@ -46,7 +47,9 @@ struct ThrottleTable: Sendable {
         if resource.kind == .broker, let id = Int32(resource.name), resource.name == String(id) {
             brokerNumbers[id] = r
         }
-        for name in ThrottleConfig.keys(of: resource) { addKey(ThrottleKey(resource, name), resource: r) }
+        let names = ThrottleConfig.keys(of: resource)
+        for name in names { addKey(ThrottleKey(resource, name), resource: r) }
+        readKeyRange.append(resourceKeys[r][0]..<resourceKeys[r][0] + names.count)
         return r
     }
 
@@ -96,13 +99,9 @@ struct ThrottleTable: Sendable {
         return k
     }
 
-    /// The keys a read of resource `r` reports: those of `ThrottleConfig.keys(of:)`, numbered first.
-    func readKeys(of r: Int) -> ArraySlice<Int> {
-        resourceKeys[r].prefix(ThrottleConfig.keys(of: resources[r]).count)
-    }
-
-    /// A numbered key's number, if it has one (no numbering).
-    func existingKeyNumber(_ key: ThrottleKey) -> Int? { keyNumbers[key] }
+    /// The keys a read of resource `r` reports: those of `ThrottleConfig.keys(of:)`, numbered first, one after
+    /// the other.
+    func readKeys(of r: Int) -> Range<Int> { readKeyRange[r] }
 
     /// The resource number of a broker already numbered.
     func broker(_ id: Int32) -> Int? { brokerNumbers[id] }

@@ -70,6 +70,24 @@ extension ConfigResource.Kind {
     }
 }
 
+/// The throttle configs of one resource as read back: the value of each key of `ThrottleConfig.keys(of:)` set at
+/// the resource's own level (a broker's DYNAMIC_BROKER_CONFIG, a topic's DYNAMIC_TOPIC_CONFIG), in that order; nil
+/// when not set.
+public struct ThrottleRead: Sendable, Hashable {
+    public var resource: ConfigResource
+    public var values: [String?]
+
+    public init(resource: ConfigResource, values: [String?]) {
+        self.resource = resource
+        self.values = values
+    }
+
+    /// From the values set, by key name (names other than the resource's throttle keys are ignored).
+    public init(_ resource: ConfigResource, _ set: [String: String]) {
+        self.init(resource: resource, values: ThrottleConfig.keys(of: resource).map { set[$0] })
+    }
+}
+
 /// A throttle config's value before the execution touched it (nil: not set at that level); restored exactly.
 public struct ThrottlePrior: Sendable, Hashable, Codable {
     public var key: ThrottleKey

@@ -199,13 +199,10 @@ struct BenchCluster {
     }
 
     func observation(_ request: RebalanceStateMachine.ReadRequest) -> RebalanceStateMachine.Observation {
-        var values: [ThrottleKey: String] = [:]
-        for r in request.configs {
-            for k in ThrottleConfig.keys(of: r) { values[ThrottleKey(r, k)] = configs[ThrottleKey(r, k)] }
+        let reads = request.configs.map { r in
+            ThrottleRead(resource: r, values: ThrottleConfig.keys(of: r).map { configs[ThrottleKey(r, $0)] })
         }
-        return .init(
-            snapshot: snapshot, reassignments: Array(inFlight.values), throttles: values,
-            throttlesRead: Set(request.configs))
+        return .init(snapshot: snapshot, reassignments: Array(inFlight.values), throttles: reads)
     }
 
     mutating func alter(_ changes: [ThrottleChange]) { for c in changes { configs[c.key] = c.value } }

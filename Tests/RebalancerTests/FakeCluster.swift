@@ -14,6 +14,8 @@ struct FakeCluster {
     var configs: [ThrottleKey: String] = [:]
     /// Resources whose configs cannot be read or altered (a broker that is down).
     var unreachable: Set<ConfigResource> = []
+    /// Throttle reads returned in the reverse of the order asked (a runner that does not keep it).
+    var readsReversed = false
     /// Partitions Kafka refuses to reassign, with its error.
     var refuse: [TopicPartition: String] = [:]
     var failAlters: [ConfigResource: String] = [:]
@@ -43,15 +45,12 @@ struct FakeCluster {
     }
 
     func observation(_ request: RebalanceStateMachine.ReadRequest) -> RebalanceStateMachine.Observation {
-        var values: [ThrottleKey: String] = [:]
-        var read = Set<ConfigResource>()
-        for r in request.configs where !unreachable.contains(r) {
-            read.insert(r)
-            for k in ThrottleConfig.keys(of: r) { values[ThrottleKey(r, k)] = configs[ThrottleKey(r, k)] }
+        let reads = request.configs.filter { !unreachable.contains($0) }.map { r in
+            ThrottleRead(resource: r, values: ThrottleConfig.keys(of: r).map { configs[ThrottleKey(r, $0)] })
         }
         return .init(
             snapshot: snapshot, reassignments: reassignments.values.sorted { $0.topicPartition < $1.topicPartition },
-            throttles: values, throttlesRead: read, replicaSizes: nil)
+            throttles: readsReversed ? reads.reversed() : reads, replicaSizes: nil)
     }
 
     /// Kafka's reassignment: the new replicas join the replica list out of sync.

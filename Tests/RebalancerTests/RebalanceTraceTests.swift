@@ -72,4 +72,16 @@ import Testing
         // at steps 75, 83 and 103 instead of 18 (still never started); same 179 steps, same outcome.
         #expect(Self.digest(d.steps) == "5ca0820d98833fb6")
     }
+
+    /// Throttle values are matched to the resources asked for by walking the request's order; reads in another
+    /// order, or with resources left out, are looked up instead, with the same outcome.
+    @Test func throttleReadsInAnotherOrderChangeNothing() throws {
+        var d = Self.scenario()
+        d.cluster.readsReversed = true
+        let ended = d.runToEnd(limit: 400)
+        let report = try #require(ended)
+        #expect(report.done == 1197)
+        #expect(d.cluster.configs == [ThrottleKey(.broker(5), ThrottleConfig.leaderRate): "123"])
+        #expect(Self.digest(d.steps) == "5ca0820d98833fb6")
+    }
 }

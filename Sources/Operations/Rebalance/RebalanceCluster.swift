@@ -8,8 +8,9 @@ public protocol RebalanceCluster: Sendable {
     func snapshot() async throws -> ClusterSnapshot
     /// ListPartitionReassignments: every reassignment in flight.
     func reassignments() async throws -> [PartitionReassignment]
-    /// The throttle keys of these resources as set at each one's own level, and which resources could be read.
-    func throttles(of resources: [ConfigResource]) async -> (values: [ThrottleKey: String], read: Set<ConfigResource>)
+    /// The throttle keys of these resources as set at each one's own level, in the order of `resources`; a resource
+    /// that could not be read is left out.
+    func throttles(of resources: [ConfigResource]) async -> [ThrottleRead]
     /// Each partition's size (its largest replica) on the given brokers.
     func replicaSizes(brokers: [Int32]) async throws -> [TopicPartition: Int64]
     /// IncrementalAlterConfigs; returns the error of each resource that was not changed.
@@ -33,18 +34,16 @@ public struct KafkaAdminRebalanceCluster: RebalanceCluster {
         try await admin.listPartitionReassignments()
     }
 
-    public func throttles(of resources: [ConfigResource]) async -> (
-        values: [ThrottleKey: String], read: Set<ConfigResource>
-    ) {
-        var values: [ThrottleKey: String] = [:]
-        var read = Set<ConfigResource>()
+    public func throttles(of resources: [ConfigResource]) async -> [ThrottleRead] {
+        var read: [ConfigResource: ThrottleRead] = [:]
         func take(_ list: [ResourceConfigs]) {
             for rc in list {
-                read.insert(rc.resource)
                 let own: ConfigSource = rc.resource.kind == .topic ? .dynamicTopic : .dynamicBroker
+                var set: [String: String] = [:]
                 for e in rc.entries where e.source == own {
-                    if let v = e.value { values[ThrottleKey(rc.resource, e.name)] = v }
+                    if let v = e.value { set[e.name] = v }
                 }
+                read[rc.resource] = ThrottleRead(rc.resource, set)
             }
         }
         // Each broker answers for itself, so one broker that is down costs only its own resource.
@@ -61,7 +60,7 @@ public struct KafkaAdminRebalanceCluster: RebalanceCluster {
                 }
             }
         }
-        return (values, read)
+        return resources.compactMap { read[$0] }
     }
 
     public func replicaSizes(brokers: [Int32]) async throws -> [TopicPartition: Int64] {

@@ -156,8 +156,7 @@ public struct RebalanceExecutor<C: Clock>: Sendable where C.Duration == Duration
             sizes = try? await cluster.replicaSizes(brokers: snapshot.brokers.map(\.id))
         }
         return .init(
-            snapshot: snapshot, reassignments: reassignments, throttles: throttles.values,
-            throttlesRead: throttles.read, replicaSizes: sizes)
+            snapshot: snapshot, reassignments: reassignments, throttles: throttles, replicaSizes: sizes)
     }
 
     func stopAsked() async -> Bool {

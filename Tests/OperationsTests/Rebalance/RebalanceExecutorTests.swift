@@ -28,7 +28,7 @@ import Testing
         init(_ inner: KafkaAdminRebalanceCluster) { self.inner = inner }
         func snapshot() async throws -> ClusterSnapshot { try await inner.snapshot() }
         func reassignments() async throws -> [PartitionReassignment] { try await inner.reassignments() }
-        func throttles(of r: [ConfigResource]) async -> (values: [ThrottleKey: String], read: Set<ConfigResource>) {
+        func throttles(of r: [ConfigResource]) async -> [ThrottleRead] {
             await inner.throttles(of: r)
         }
         func replicaSizes(brokers: [Int32]) async throws -> [TopicPartition: Int64] {
