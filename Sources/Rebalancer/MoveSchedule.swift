@@ -126,4 +126,7 @@ struct FlatLists: Sendable {
     }
 
     subscript(_ i: Int) -> ArraySlice<Int32> { items[(i == 0 ? 0 : Int(ends[i - 1]))..<Int(ends[i])] }
+
+    /// The length of list `i`.
+    func count(_ i: Int) -> Int { Int(ends[i]) - (i == 0 ? 0 : Int(ends[i - 1])) }
 }

@@ -3,15 +3,15 @@ import KafkaModel
 /// Throttles: set for the moves in flight, merged with what is already there, and put back exactly.
 extension RebalanceStateMachine {
     struct ThrottlePlan {
-        /// Key numbers in key order, and the values to give them.
-        var changes: [(key: Int, value: String?)] = []
+        /// Key numbers in key order; the values to give them are in `desiredValues`.
+        var changes: [Int] = []
         /// Resources (numbers) whose current values are needed but were not read.
         var unread: [Int] = []
         /// Touched keys seen back at their prior value, in key order.
         var restored: [Int] = []
     }
 
-    /// The value every throttle key should have (`values`, by key number, for the keys in `keys`): the rate on each
+    /// The keys the execution wants at a value, each key's value written in `desiredValues`: the rate on each
     /// live broker taking part in a move that copies data and is in flight, in `batch` or (while moves still start)
     /// pending; Ballast's `partition:broker` entries on each topic with such a move in flight or in `batch` (leader
     /// side: the current replicas, any of which may lead; follower side: the new replicas); and for every key
@@ -20,9 +20,11 @@ extension RebalanceStateMachine {
     /// between batches.
     ///
     /// `alive`: whether each numbered broker (`brokerNumbers`) is in the cluster; every broker given a rate is one.
-    mutating func desiredThrottles(batch: [Int], alive: [Bool]) -> (keys: [Int], values: [String?]) {
+    mutating func desiredThrottles(batch: [Int], alive: [Bool]) -> [Int] {
         let count = throttles.keys.count
-        var values = [String?](repeating: nil, count: count)
+        // Kept from poll to poll: an array of strings made and freed at every poll destroyed each element through
+        // a generic call (a tenth of the bookkeeping's instructions).
+        if desiredValues.count < count { desiredValues += Array(repeating: nil, count: count - desiredValues.count) }
         var wanted = [Bool](repeating: false, count: count)
         var keys: [Int] = []
         if let rate = options.throttleBytesPerSecond {
@@ -53,7 +55,7 @@ extension RebalanceStateMachine {
                 for k in throttles.readKeys(of: r) where !wanted[k] {
                     wanted[k] = true
                     keys.append(k)
-                    values[k] = value
+                    desiredValues[k] = value
                 }
             }
             // Buffers of `topicEntries`, kept from one topic to the next.
@@ -68,7 +70,7 @@ extension RebalanceStateMachine {
                 for side in 0..<2 {
                     let k = throttles.resourceKeys[topicResource[moveTopic[list[i]]]][side]
                     let base = throttles.touched[k] ? throttles.prior[k] : throttles.lastRead[k]
-                    values[k] = topicEntries(
+                    desiredValues[k] = topicEntries(
                         list[i..<j], side == 0 ? oldReplicas : addedBrokers, base: base, text: &text,
                         partitionBrokers: &partitionBrokers)
                     wanted[k] = true
@@ -80,9 +82,9 @@ extension RebalanceStateMachine {
         for k in throttles.keys.indices where throttles.touched[k] && !wanted[k] {
             wanted[k] = true
             keys.append(k)
-            values[k] = throttles.prior[k]
+            desiredValues[k] = throttles.prior[k]
         }
-        return (keys, values)
+        return keys
     }
 
     /// A topic's throttled-replicas value from its moves (`moves`, in partition order; `brokers`: each move's brokers
@@ -93,76 +95,98 @@ extension RebalanceStateMachine {
         _ moves: ArraySlice<Int>, _ brokers: FlatLists, base: String?, text: inout [UInt8],
         partitionBrokers: inout [Int32]
     ) -> String? {
-        var ours: [String] = []
-        text.removeAll(keepingCapacity: true)
+        guard base == nil else {
+            var ours: [String] = []
+            forEachEntry(moves, brokers, &partitionBrokers) {
+                ours.append(ThrottledReplicas.entry(partition: $0, broker: $1))
+            }
+            return ThrottledReplicas.merge(prior: base, ours: ours)
+        }
+        // At most 24 bytes per entry ("-2147483648:-2147483648,"), at most one entry per broker of each move.
+        var bound = 0
+        for m in moves { bound += 24 * brokers.count(m) }
+        if text.count < bound { text = Array(repeating: 0, count: bound) }
+        let length = text.withUnsafeMutableBufferPointer { out in
+            var n = 0
+            forEachEntry(moves, brokers, &partitionBrokers) { partition, broker in
+                if n > 0 {
+                    out[n] = UInt8(ascii: ",")
+                    n += 1
+                }
+                n = Self.writeDecimal(partition, into: out, at: n)
+                out[n] = UInt8(ascii: ":")
+                n = Self.writeDecimal(broker, into: out, at: n + 1)
+            }
+            return n
+        }
+        return text.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[..<length]), as: UTF8.self)
+        }
+    }
+
+    /// Calls `body` with each `partition:broker` entry of the moves (`moves`, in partition order; `brokers`: each
+    /// move's brokers on this side) once, in Kafka's order (partition, then broker, numerically). `scratch` is a
+    /// buffer (its contents are not used).
+    func forEachEntry(
+        _ moves: ArraySlice<Int>, _ brokers: FlatLists, _ scratch: inout [Int32], _ body: (Int32, Int32) -> Void
+    ) {
         var a = moves.startIndex
         while a < moves.endIndex {
-            // The moves of one partition (one, unless the proposal names a partition twice), its brokers sorted once.
+            // The moves of one partition (one, unless the proposal names a partition twice), its few brokers put in
+            // order as they are added.
             let partition = movePartition[moves[a]]
+            var count = 0
             var b = a
-            partitionBrokers.removeAll(keepingCapacity: true)
             while b < moves.endIndex && movePartition[moves[b]] == partition {
-                for broker in brokers[moves[b]] { partitionBrokers.append(broker) }
+                for broker in brokers[moves[b]] {
+                    if count == scratch.count { scratch.append(broker) }
+                    var i = count
+                    while i > 0 && scratch[i - 1] > broker {
+                        scratch[i] = scratch[i - 1]
+                        i -= 1
+                    }
+                    scratch[i] = broker
+                    count += 1
+                }
                 b += 1
             }
-            partitionBrokers.sort()
-            var last: Int32?
-            for broker in partitionBrokers where broker != last {
-                last = broker
-                if base != nil {
-                    ours.append(ThrottledReplicas.entry(partition: partition, broker: broker))
-                } else {
-                    if !text.isEmpty { text.append(UInt8(ascii: ",")) }
-                    Self.appendDecimal(partition, to: &text)
-                    text.append(UInt8(ascii: ":"))
-                    Self.appendDecimal(broker, to: &text)
-                }
-            }
+            for i in 0..<count where i == 0 || scratch[i] != scratch[i - 1] { body(partition, scratch[i]) }
             a = b
         }
-        guard base == nil else { return ThrottledReplicas.merge(prior: base, ours: ours) }
-        return String(decoding: text, as: UTF8.self)
     }
 
-    /// `String(x)`'s digits, appended to `text`.
-    static func appendDecimal(_ x: Int32, to text: inout [UInt8]) {
-        if x < 0 { text.append(UInt8(ascii: "-")) }
-        let magnitude = x.magnitude
-        var divisor: UInt32 = 1
-        while divisor <= magnitude / 10 { divisor *= 10 }
-        var rest = magnitude
-        while divisor > 0 {
-            text.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+    /// Writes `String(x)`'s digits into `out` at `at`; returns where they end.
+    static func writeDecimal(_ x: Int32, into out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        var start = at
+        if x < 0 {
+            out[start] = UInt8(ascii: "-")
+            start += 1
         }
-    }
-
-    /// A `partition:broker` entry of a throttled-replicas list, kept as numbers until it is written; ordered by
-    /// topic (its number), then as Kafka's entries are (partition, then broker, numerically).
-    struct ReplicaEntry: Hashable, Comparable {
-        var topic: Int32 = 0
-        var partition: Int32
-        var broker: Int32
-        static func < (a: Self, b: Self) -> Bool {
-            (a.topic, a.partition, a.broker) < (b.topic, b.partition, b.broker)
+        var digits = 1
+        var rest = x.magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
         }
-    }
-
-    /// Entries in partition, then broker order (numerically), each once, in Kafka's format.
-    static func sortedEntries(_ list: [ReplicaEntry]) -> [String] {
-        Set(list).sorted().map { ThrottledReplicas.entry(partition: $0.partition, broker: $0.broker) }
+        var v = x.magnitude
+        var i = start + digits
+        repeat {
+            i -= 1
+            out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+        } while v > 0
+        return start + digits
     }
 
     /// The changes (in key order) that bring every key to its desired value. Runs at every poll, over every key the
     /// execution holds, so only the few keys that change are sorted, by rank.
     mutating func throttlePlan(batch: [Int], alive: [Bool]) -> ThrottlePlan {
         var plan = ThrottlePlan()
-        let (keys, desired) = desiredThrottles(batch: batch, alive: alive)
+        let keys = desiredThrottles(batch: batch, alive: alive)
         let t = throttles
         var unread = [Bool](repeating: false, count: t.resources.count)
         for k in keys {
-            let value = desired[k]
+            let value = desiredValues[k]
             let isRestore = t.touched[k] && value == t.prior[k]
             if isRestore && t.restoreAttempts[k] >= options.timeouts.cleanupAttempts { continue }
             let r = t.keyResource[k]
@@ -177,9 +201,9 @@ extension RebalanceStateMachine {
                 if isRestore { plan.restored.append(k) }
                 continue
             }
-            plan.changes.append((k, value))
+            plan.changes.append(k)
         }
-        plan.changes.sort { t.keyRank[$0.key] < t.keyRank[$1.key] }
+        plan.changes.sort { t.keyRank[$0] < t.keyRank[$1] }
         plan.restored.sort { t.keyRank[$0] < t.keyRank[$1] }
         return plan
     }
@@ -210,17 +234,17 @@ extension RebalanceStateMachine {
             throttles.restoreError[k] = nil
         }
         if !plan.restored.isEmpty { tick.events.append(.throttlesRestored(plan.restored.map { throttles.keys[$0] })) }
-        for (k, value) in plan.changes where throttles.touched[k] {
+        for k in plan.changes where throttles.touched[k] {
             // Attempts count restores in a row: a key needed again starts over.
-            if value == throttles.prior[k] {
+            if desiredValues[k] == throttles.prior[k] {
                 throttles.restoreAttempts[k] += 1
             } else {
                 throttles.restoreAttempts[k] = 0
                 throttles.restoreError[k] = nil
             }
         }
-        tick.changes = plan.changes.map { ThrottleChange(key: throttles.keys[$0.key], value: $0.value) }
-        tick.changeKeys = plan.changes.map(\.key)
+        tick.changes = plan.changes.map { ThrottleChange(key: throttles.keys[$0], value: desiredValues[$0]) }
+        tick.changeKeys = plan.changes
     }
 
     /// Keys changed by the execution and not yet put back (and not given up on).

@@ -166,6 +166,9 @@ public struct RebalanceStateMachine: Sendable {
     /// Resources (numbers in `throttles`) to read back at the next read besides those of touched keys.
     var extraReads: [Int] = []
     var rereadAtOnce = false
+    /// Each throttle key's value as `desiredThrottles` last wanted it, by key number (meaningful for the keys it
+    /// returned).
+    var desiredValues: [String?] = []
     /// The resources (numbers) of the last read asked for, in its order: the order the values come back in.
     var asked: [Int] = []
     var setFailures = 0

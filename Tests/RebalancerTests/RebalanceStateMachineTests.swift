@@ -539,11 +539,40 @@ import Testing
         #expect(ThrottledReplicas.merge(prior: "0:9, 1:2", ours: ["1:2", "0:1"]) == "0:9,1:2,0:1")
         #expect(ThrottledReplicas.merge(prior: "*", ours: ["0:1"]) == "*")
         #expect(ThrottledReplicas.merge(prior: "0:9", ours: []) == "0:9")
+    }
+
+    /// A topic's value is written from its moves' numbers straight into one string: Kafka's order (partition, then
+    /// broker, numerically), each entry once (a partition named twice), numbers of any width.
+    @Test func aTopicsEntriesAreWrittenInKafkasOrderEachOnce() {
+        let moves = [
+            PlannedMove(
+                topicPartition: .tp("t", 10), oldReplicas: [3, 1, 2], newReplicas: [7, 1, 2], oldLeader: 3, bytes: 1,
+                crossCluster: false),
+            PlannedMove(
+                topicPartition: .tp("t", 2), oldReplicas: [2_147_483_647, 5, 1], newReplicas: [9, 5, 1],
+                oldLeader: 5, bytes: 1, crossCluster: false),
+            PlannedMove(
+                topicPartition: .tp("t", 2), oldReplicas: [5, 1, 4], newReplicas: [8, 1, 4], oldLeader: 5, bytes: 1,
+                crossCluster: false),
+        ]
+        let machine = RebalanceStateMachine(moves: moves, options: RebalanceOptions())
+        var text: [UInt8] = []
+        var scratch: [Int32] = []
+        let inOrder = [1, 2, 0][...]
+        let leaders = machine.topicEntries(
+            inOrder, machine.oldReplicas, base: nil, text: &text, partitionBrokers: &scratch)
+        #expect(leaders == "2:1,2:4,2:5,2:2147483647,10:1,10:2,10:3")
+        let followers = machine.topicEntries(
+            inOrder, machine.addedBrokers, base: nil, text: &text, partitionBrokers: &scratch)
+        #expect(followers == "2:8,2:9,10:7")
         #expect(
-            RebalanceStateMachine.sortedEntries([
-                .init(partition: 10, broker: 1), .init(partition: 2, broker: 3),
-                .init(partition: 2, broker: 1), .init(partition: 2, broker: 3),
-            ]) == ["2:1", "2:3", "10:1"])
+            machine.topicEntries(inOrder, machine.addedBrokers, base: "0:9", text: &text, partitionBrokers: &scratch)
+                == "0:9,2:8,2:9,10:7")
+        for x: Int32 in [0, 9, 10, 99, 100, -1, -10, .max, .min] {
+            var out = [UInt8](repeating: 0, count: 11)
+            let end = out.withUnsafeMutableBufferPointer { RebalanceStateMachine.writeDecimal(x, into: $0, at: 0) }
+            #expect(String(decoding: out[..<end], as: UTF8.self) == String(x))
+        }
     }
 
     @Test func everyEventIsOneJSONLineWithItsName() throws {
