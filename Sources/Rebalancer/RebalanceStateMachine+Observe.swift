@@ -95,8 +95,17 @@ extension RebalanceStateMachine {
                 if n >= 0 { positions[n] = ti }
                 guard offline == nil else { continue }
                 let minIsr = topics[ti].minInSyncReplicas
-                // Read in place (no copy of each partition, no bounds checks): every partition, at every poll.
+                // Read in place (no copy of each partition, no bounds checks): every partition, at every poll. The
+                // lowest leader and ISR size first, without a branch per partition; the partition is looked for
+                // only in a topic that has one.
                 topics[ti].partitions.withUnsafeBufferPointer { partitions in
+                    var lowestLeader: Int32 = 0
+                    var smallestIsr = Int32.max
+                    for pi in partitions.indices {
+                        lowestLeader = min(lowestLeader, partitions[pi].leader)
+                        smallestIsr = min(smallestIsr, partitions[pi].isrCount)
+                    }
+                    guard lowestLeader < 0 || (underMin == nil && Int(smallestIsr) < minIsr) else { return }
                     for pi in partitions.indices {
                         if partitions[pi].leader < 0 {
                             offline = TopicPartition(topics[ti].name, partitions[pi].partition)

@@ -137,6 +137,9 @@ public struct RebalanceStateMachine: Sendable {
     let oldLeaderNumber: [Int32]
     /// Every broker the moves name, numbered (the order of `brokerIds`).
     let brokerNumbers: [Int32: Int]
+    /// `brokerNumbers` as an array by id, for ids below 65,536 (-1: not numbered): a lookup for every move that
+    /// starts or ends, without hashing.
+    let numberById: [Int32]
     let brokerIds: [Int32]
     /// Each numbered broker's in-flight slots (`otherSlots`: those of brokers the moves do not name, a leader
     /// elected outside them).
@@ -244,6 +247,11 @@ public struct RebalanceStateMachine: Sendable {
         brokerIds = brokerSet.sorted()
         let brokerNumbers = Dictionary(uniqueKeysWithValues: brokerIds.enumerated().map { ($1, $0) })
         self.brokerNumbers = brokerNumbers
+        var numberById = [Int32](repeating: -1, count: min(65_536, Int(max(-1, brokerIds.last ?? -1)) + 1))
+        for (n, id) in brokerIds.enumerated() where id >= 0 && Int(id) < numberById.count {
+            numberById[Int(id)] = Int32(n)
+        }
+        self.numberById = numberById
         addedNumbers = FlatLists(moves.lazy.map { $0.added.map { Int32(brokerNumbers[$0]!) } })
         oldNumbers = FlatLists(moves.lazy.map { $0.oldReplicas.map { Int32(brokerNumbers[$0]!) } })
         slotsByNumber = Array(repeating: 0, count: brokerIds.count)
@@ -526,9 +534,16 @@ public struct RebalanceStateMachine: Sendable {
         if leader >= 0 { load[leader] -= bytes[m] * Int64(addedBrokers[m].count) }
     }
 
+    /// Broker `b`'s number, if the moves name it.
+    func number(of b: Int32) -> Int? {
+        guard b >= 0 && Int(b) < numberById.count else { return brokerNumbers[b] }
+        let n = numberById[Int(b)]
+        return n >= 0 ? Int(n) : nil
+    }
+
     /// The in-flight slots held on broker `b`.
     func slotCount(_ b: Int32) -> Int {
-        if let n = brokerNumbers[b] { return slotsByNumber[n] }
+        if let n = number(of: b) { return slotsByNumber[n] }
         return otherSlots[b] ?? 0
     }
 
@@ -541,7 +556,7 @@ public struct RebalanceStateMachine: Sendable {
     }
 
     mutating func addSlot(_ b: Int32, by delta: Int) {
-        if let n = brokerNumbers[b] {
+        if let n = number(of: b) {
             addSlot(number: n, by: delta)
         } else {
             otherSlots[b, default: 0] += delta
