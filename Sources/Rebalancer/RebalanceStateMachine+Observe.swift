@@ -160,7 +160,15 @@ extension RebalanceStateMachine {
         /// Whether the partition at `at` has exactly `replicas`, read in place.
         func hasReplicas(_ at: (topic: Int, partition: Int), _ replicas: ArraySlice<Int32>) -> Bool {
             snapshot.topics[at.topic].partitions.withUnsafeBufferPointer { partitions in
-                partitions[at.partition].replicas.withUnsafeBufferPointer { $0.elementsEqual(replicas) }
+                partitions[at.partition].replicas.withUnsafeBufferPointer { own in
+                    guard own.count == replicas.count else { return false }
+                    var i = replicas.startIndex
+                    for id in own {
+                        guard id == replicas[i] else { return false }
+                        i += 1
+                    }
+                    return true
+                }
             }
         }
 
@@ -266,13 +274,13 @@ extension RebalanceStateMachine {
                             "a reassignment to \(r.targetReplicas) that Ballast did not ask for replaced it")
                     }
                 } else if let at {
-                    if view.hasReplicas(at, moves[m].newReplicas) {
+                    if view.hasReplicas(at, newReplicas[m]) {
                         finishMove(m, .reassigned)
                         continue
                     }
                     runtime[m].unexplained += 1
                     guard runtime[m].unexplained >= Self.settledReads else { continue }
-                    if view.hasReplicas(at, moves[m].oldReplicas) {
+                    if view.hasReplicas(at, oldReplicas[m]) {
                         if status[m] == .requested {
                             // The request never reached Kafka: the move has not started.
                             backToPending(m)
@@ -290,7 +298,7 @@ extension RebalanceStateMachine {
                 if let r, r.targetReplicas == moves[m].newReplicas {
                     // Still there: the cancellation did not arrive; it is sent again (a bounded number of times).
                     if runtime[m].cancelAttempts < options.timeouts.cleanupAttempts { tick.cancels.append(m) }
-                } else if let at, r == nil, view.hasReplicas(at, moves[m].newReplicas) {
+                } else if let at, r == nil, view.hasReplicas(at, newReplicas[m]) {
                     // It completed before the cancellation arrived.
                     finishMove(m, .reassigned)
                 } else {
@@ -304,7 +312,7 @@ extension RebalanceStateMachine {
                 }
                 let leader = view.leader(at: at)
                 let newLeader = newLeaders[m]
-                if leader == newLeader || !view.hasReplicas(at, moves[m].newReplicas) {
+                if leader == newLeader || !view.hasReplicas(at, newReplicas[m]) {
                     finishMove(m, .done)
                 } else if let since = runtime[m].electSince, now - since > options.timeouts.electSeconds {
                     finishMove(
@@ -383,7 +391,7 @@ extension RebalanceStateMachine {
         // safe, destinations alive) is decided from numbers read in place; anything else takes the full check.
         let at = view.location(m)
         if let at, view.reassignment.isEmpty || view.reassignment[m] == nil,
-            moves[m].newReplicas.count >= view.snapshot.topics[at.topic].minInSyncReplicas,
+            newReplicas.count(m) >= view.snapshot.topics[at.topic].minInSyncReplicas,
             view.hasReplicas(at, oldReplicas[m]), addedNumbers[m].allSatisfy({ view.aliveByNumber[Int($0)] })
         {
             return .ok

@@ -133,6 +133,9 @@ public struct RebalanceStateMachine: Sendable {
     let addedNumbers: FlatLists
     let oldReplicas: FlatLists
     let oldNumbers: FlatLists
+    /// Each move's new replicas (ids), compared with its partition's at every poll while the move is active: read
+    /// in the order of the move indices, where each move's own array is one more cache miss.
+    let newReplicas: FlatLists
     /// Each move's `oldLeader` by broker number; -1 when it had none.
     let oldLeaderNumber: [Int32]
     /// Every broker the moves name, numbered (the order of `brokerIds`).
@@ -238,6 +241,7 @@ public struct RebalanceStateMachine: Sendable {
         self.moves = moves
         addedBrokers = FlatLists(moves.lazy.map(\.added))
         oldReplicas = FlatLists(moves.lazy.map(\.oldReplicas))
+        newReplicas = FlatLists(moves.lazy.map(\.newReplicas))
         var brokerSet = Set<Int32>()
         for m in moves {
             brokerSet.formUnion(m.oldReplicas)
