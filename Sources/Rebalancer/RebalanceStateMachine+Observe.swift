@@ -222,6 +222,8 @@ extension RebalanceStateMachine {
     /// Notes when each broker a queue or an active move names went missing from metadata (by broker number: every
     /// such broker is numbered).
     mutating func noteMissingBrokers(_ aliveByNumber: [Bool], now: Double) {
+        // Every broker there and none missing before: nothing to note (the common case, at every poll).
+        if missingSince.isEmpty && !aliveByNumber.contains(false) { return }
         var referenced = [Bool](repeating: false, count: brokerIds.count)
         for n in schedule.queued { referenced[n] = true }
         for m in active { for n in addedNumbers[m] { referenced[Int(n)] = true } }

@@ -100,29 +100,32 @@ public struct RebalanceStateMachine: Sendable {
     }
 
     /// What the runner learns per move besides its status.
+    ///
+    /// (Declared in the order of use: what every start and end of a move reads comes first, in one cache line;
+    /// the reasons, rarely set, last.)
     struct MoveRuntime: Sendable {
-        var startedAt = 0.0
-        var stuckAt = Double.infinity
-        var cancelAt = Double.infinity
-        var reportedStuck = false
         /// It holds in-flight slots: on its `added` brokers, and on `slotLeader` when that is not one of them.
         var holdsSlots = false
-        /// The leader it copies from, holding a slot besides the `added` brokers; -1 when none.
-        var slotLeader: Int32 = -1
-        var electSince: Double?
-        var electError: String?
-        var cancelAttempts = 0
-        var cancelReason = ""
-        /// Cancelling it would take its partition below min ISR: it is left to finish.
-        var leftToFinish = false
         /// Counted in the schedule's per-broker load.
         var loaded = false
         /// Started or adopted by this run: its slots and deadlines are set.
         var tracked = false
+        var reportedStuck = false
+        /// Cancelling it would take its partition below min ISR: it is left to finish.
+        var leftToFinish = false
+        /// The leader it copies from, holding a slot besides the `added` brokers; -1 when none.
+        var slotLeader: Int32 = -1
+        var startedAt = 0.0
+        var stuckAt = Double.infinity
+        var cancelAt = Double.infinity
+        var electSince: Double?
         /// Consecutive reads in which Kafka no longer lists it and its replicas are neither the old nor the new
         /// ones (or the old ones): a broker's metadata can lag the controller, so only a state that persists is
         /// taken as a change made outside Ballast.
         var unexplained = 0
+        var cancelAttempts = 0
+        var electError: String?
+        var cancelReason = ""
     }
 
     public let moves: [PlannedMove]
