@@ -125,6 +125,7 @@ struct FlatLists: Sendable {
         }
     }
 
+    @inline(__always)
     subscript(_ i: Int) -> ArraySlice<Int32> { items[(i == 0 ? 0 : Int(ends[i - 1]))..<Int(ends[i])] }
 
     /// The length of list `i`.

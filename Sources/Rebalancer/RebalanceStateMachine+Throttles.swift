@@ -30,8 +30,12 @@ extension RebalanceStateMachine {
         if let rate = options.throttleBytesPerSecond {
             // By broker number.
             var brokers = [Bool](repeating: false, count: brokerIds.count)
+            var marked = 0
             if phase == .running && !stopRequested && pendingCount > 0 {
-                for n in load.indices where load[n] > 0 && alive[n] { brokers[n] = true }
+                for n in load.indices where load[n] > 0 && alive[n] {
+                    brokers[n] = true
+                    marked += 1
+                }
             }
             // The moves that copy data in flight or in the batch (a batch's moves are in flight too), in topic
             // number, then partition order: a topic's entries are written from them in Kafka's entry order
@@ -44,9 +48,12 @@ extension RebalanceStateMachine {
             for m in batch where copiesData(m) { keyed.append((moveTopic[m], movePartition[m], m)) }
             keyed.sort { $0 < $1 }
             let list = keyed.map(\.move)
-            for m in list {
-                for n in oldNumbers[m] where alive[Int(n)] { brokers[Int(n)] = true }
-                for n in addedNumbers[m] where alive[Int(n)] { brokers[Int(n)] = true }
+            // (Not needed when every live broker already has its rate: most polls while moves remain.)
+            if marked < alive.count(where: { $0 }) {
+                for m in list {
+                    for n in oldNumbers[m] where alive[Int(n)] { brokers[Int(n)] = true }
+                    for n in addedNumbers[m] where alive[Int(n)] { brokers[Int(n)] = true }
+                }
             }
             let value = String(rate)
             // (The keys' order does not matter: the plan sorts what it returns by rank.)
