@@ -502,12 +502,13 @@ extension RebalanceStateMachine {
         // shared by its moves, so more of them do not make it faster; given all the slots of the destinations they
         // share, the busiest source's moves left the other sources idle until its moves were done (the simulator's
         // add-brokers run took 1.6× its physical limit).
-        var cursors = brokers.map { n in
-            let queue = schedule.queues[n]
+        var cursors: [QueueCursor] = []
+        cursors.reserveCapacity(brokers.count)
+        for n in brokers {
             var head = schedule.heads[n]
-            while head < queue.count && !(status[queue[head]] == .pending) { head += 1 }
+            while head < schedule.queues[n].count && !(status[schedule.queues[n][head]] == .pending) { head += 1 }
             schedule.heads[n] = head
-            return QueueCursor(broker: n, queue: queue, destination: schedule.queuedDestination[n], next: head)
+            cursors.append(QueueCursor(broker: n, next: head))
         }
         while free > 0 && !cursors.isEmpty {
             var again: [QueueCursor] = []
@@ -520,13 +521,11 @@ extension RebalanceStateMachine {
         tick.batch = batch
     }
 
-    /// Where a poll's scan of one broker's queue is.
+    /// Where a poll's scan of one broker's queue (`schedule.queues[broker]`) is. (Numbers only: a cursor holding the
+    /// queue's arrays retained and released them at every copy, for every broker at every round.)
     struct QueueCursor {
         /// The broker's number.
         let broker: Int
-        let queue: [Int]
-        /// `MoveSchedule.queuedDestination` of the queue.
-        let destination: [Int32]
         var next: Int
         var scanned = 0
     }
@@ -543,9 +542,11 @@ extension RebalanceStateMachine {
         // have a slot). On the sources of a big execution this is most of the queues at most rounds.
         guard freeDestinations > 0, schedule.destinations[c.broker].contains(where: { slotsByNumber[Int($0)] < cap })
         else { return false }
-        while c.next < c.queue.count && slotsByNumber[c.broker] < cap && free > 0 && c.scanned < 4 * cap + 16 {
-            let m = c.queue[c.next]
-            let destination = c.destination[c.next]
+        while c.next < schedule.queues[c.broker].count && slotsByNumber[c.broker] < cap && free > 0
+            && c.scanned < 4 * cap + 16
+        {
+            let m = schedule.queues[c.broker][c.next]
+            let destination = schedule.queuedDestination[c.broker][c.next]
             c.next += 1
             guard status[m] == .pending else { continue }
             c.scanned += 1
