@@ -69,11 +69,10 @@ extension RebalanceStateMachine {
     /// proposal quadratic: polls grow with the moves.)
     struct View {
         let snapshot: ClusterSnapshot
-        /// Each move's partition id (`movePartition`): one small array rather than each move's record.
-        let movePartition: [Int32]
+        /// Each move's topic number and partition id (`RebalanceStateMachine.facts`).
+        let facts: [MoveFacts]
         /// Each topic's index in the snapshot, by its number in `topicNumbers` (-1: not in the snapshot).
         let topicPosition: [Int]
-        let moveTopic: [Int]
         var reassignment: [Int: PartitionReassignment] = [:]  // by move
         let alive: Set<Int32>
         /// `alive` for the numbered brokers (`brokerNumbers`).
@@ -82,12 +81,11 @@ extension RebalanceStateMachine {
 
         init(_ machine: RebalanceStateMachine, _ o: Observation) {
             snapshot = o.snapshot
-            movePartition = machine.movePartition
+            facts = machine.facts
             alive = Set(o.snapshot.brokers.map(\.id))
             aliveByNumber = machine.brokerIds.map(alive.contains)
             let topics = o.snapshot.topics
             var positions = [Int](repeating: -1, count: machine.topicNumbers.count)
-            moveTopic = machine.moveTopic
             var offline: TopicPartition?
             var underMin: (TopicPartition, Int, Int)?
             for ti in topics.indices {
@@ -147,9 +145,9 @@ extension RebalanceStateMachine {
         /// Where a move's partition is in the snapshot: its topic, then the partition at its own index (where Kafka
         /// lists it) or, failing that, found by id.
         func location(_ m: Int) -> (topic: Int, partition: Int)? {
-            let ti = topicPosition[moveTopic[m]]
+            let ti = topicPosition[Int(facts[m].topic)]
             guard ti >= 0 else { return nil }
-            let id = movePartition[m]
+            let id = facts[m].partition
             return snapshot.topics[ti].partitions.withUnsafeBufferPointer { partitions in
                 let at = Int(id)
                 if at >= 0 && at < partitions.count && partitions[at].partition == id { return (ti, at) }
@@ -313,7 +311,7 @@ extension RebalanceStateMachine {
                     continue
                 }
                 let leader = view.leader(at: at)
-                let newLeader = newLeaders[m]
+                let newLeader = facts[m].newLeader
                 if leader == newLeader || !view.hasReplicas(at, newReplicas[m]) {
                     finishMove(m, .done)
                 } else if let since = runtime[m].electSince, now - since > options.timeouts.electSeconds {
@@ -599,7 +597,7 @@ extension RebalanceStateMachine {
         var wanted: [TopicPartition] = []
         for m in active where status[m] == .reassigned {
             // The leader read in place: most reassigned moves already have the proposed one.
-            guard let at = view.location(m), view.leader(at: at) != newLeaders[m] else { continue }
+            guard let at = view.location(m), view.leader(at: at) != facts[m].newLeader else { continue }
             // Only an in-sync proposed leader can be elected; the others wait (within electSeconds).
             guard view.snapshot.topics[at.topic].partitions[at.partition].isr.contains(moves[m].newLeader) else {
                 if runtime[m].electSince == nil { runtime[m].electSince = now }

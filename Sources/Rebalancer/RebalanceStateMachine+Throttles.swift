@@ -43,9 +43,9 @@ extension RebalanceStateMachine {
             // (Sorted by a key made once per move: the comparisons then read no per-move array.)
             var keyed: [(topic: Int, partition: Int32, move: Int)] = []
             for m in active where status[m].isInFlight && copiesData(m) {
-                keyed.append((moveTopic[m], movePartition[m], m))
+                keyed.append((Int(facts[m].topic), facts[m].partition, m))
             }
-            for m in batch where copiesData(m) { keyed.append((moveTopic[m], movePartition[m], m)) }
+            for m in batch where copiesData(m) { keyed.append((Int(facts[m].topic), facts[m].partition, m)) }
             keyed.sort { $0 < $1 }
             let list = keyed.map(\.move)
             // (Not needed when every live broker already has its rate: most polls while moves remain.)
@@ -71,11 +71,11 @@ extension RebalanceStateMachine {
             var i = 0
             while i < list.count {
                 var j = i + 1
-                while j < list.count && moveTopic[list[j]] == moveTopic[list[i]] { j += 1 }
+                while j < list.count && facts[list[j]].topic == facts[list[i]].topic { j += 1 }
                 // The topic's keys: leader replicas (the current ones, any of which may lead), then follower replicas
                 // (the new ones): `ThrottleConfig.topicKeys`.
                 for side in 0..<2 {
-                    let k = throttles.resourceKeys[topicResource[moveTopic[list[i]]]][side]
+                    let k = throttles.resourceKeys[topicResource[Int(facts[list[i]].topic)]][side]
                     let base = throttles.touched[k] ? throttles.prior[k] : throttles.lastRead[k]
                     desiredValues[k] = topicEntries(
                         list[i..<j], side == 0 ? oldReplicas : addedBrokers, base: base, text: &text,
@@ -141,10 +141,10 @@ extension RebalanceStateMachine {
         while a < moves.endIndex {
             // The moves of one partition (one, unless the proposal names a partition twice), its few brokers put in
             // order as they are added.
-            let partition = movePartition[moves[a]]
+            let partition = facts[moves[a]].partition
             var count = 0
             var b = a
-            while b < moves.endIndex && movePartition[moves[b]] == partition {
+            while b < moves.endIndex && facts[moves[b]].partition == partition {
                 for broker in brokers[moves[b]] {
                     if count == scratch.count { scratch.append(broker) }
                     var i = count

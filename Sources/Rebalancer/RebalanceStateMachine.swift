@@ -139,8 +139,6 @@ public struct RebalanceStateMachine: Sendable {
     /// Each move's new replicas (ids), compared with its partition's at every poll while the move is active: read
     /// in the order of the move indices, where each move's own array is one more cache miss.
     let newReplicas: FlatLists
-    /// Each move's `oldLeader` by broker number; -1 when it had none.
-    let oldLeaderNumber: [Int32]
     /// Every broker the moves name, numbered (the order of `brokerIds`).
     let brokerNumbers: [Int32: Int]
     /// `brokerNumbers` as an array by id, for ids below 65,536 (-1: not numbered): a lookup for every move that
@@ -192,10 +190,18 @@ public struct RebalanceStateMachine: Sendable {
     /// Each topic of the moves numbered (in `topicNumbers`), and each move's topic number: a poll finds a move's
     /// partition in the snapshot by number, with no string hashed per move.
     let topicNumbers: [String: Int]
-    let moveTopic: [Int]
-    /// Each move's partition id and proposed leader (-1: none), read at every poll for the moves in flight.
-    let movePartition: [Int32]
-    let newLeaders: [Int32]
+    /// What a poll reads of a move besides its broker lists, one record per move: one cache line where an array
+    /// per field was one each.
+    struct MoveFacts: Sendable {
+        /// Its topic's number in `topicNumbers`.
+        var topic: Int32
+        var partition: Int32
+        /// The proposed leader; -1 when none.
+        var newLeader: Int32
+        /// `oldLeader` by broker number; -1 when it had none.
+        var oldLeader: Int32
+    }
+    let facts: [MoveFacts]
     /// Moves Kafka may be moving or whose leadership is still to move: reconciled at every read.
     var active: MoveSet
     /// Moves that copy no data (reorder or leadership only), still pending.
@@ -263,7 +269,6 @@ public struct RebalanceStateMachine: Sendable {
         oldNumbers = FlatLists(moves.lazy.map { $0.oldReplicas.map { Int32(brokerNumbers[$0]!) } })
         slotsByNumber = Array(repeating: 0, count: brokerIds.count)
         load = Array(repeating: 0, count: brokerIds.count)
-        oldLeaderNumber = moves.map { $0.oldLeader >= 0 ? Int32(brokerNumbers[$0.oldLeader]!) : -1 }
         var isDestination = [Bool](repeating: false, count: brokerIds.count)
         for m in moves { for b in m.added { isDestination[brokerNumbers[b]!] = true } }
         self.isDestination = isDestination
@@ -279,14 +284,14 @@ public struct RebalanceStateMachine: Sendable {
         for (i, m) in moves.enumerated() { index[m.topicPartition.topic, default: [:]][m.topicPartition.partition] = i }
         moveIndex = index
         var numbers: [String: Int] = [:]
-        moveTopic = moves.map { m in
-            if let n = numbers[m.topicPartition.topic] { return n }
-            numbers[m.topicPartition.topic] = numbers.count
-            return numbers.count - 1
+        facts = moves.map { m in
+            let topic = numbers[m.topicPartition.topic] ?? numbers.count
+            numbers[m.topicPartition.topic] = topic
+            return MoveFacts(
+                topic: Int32(topic), partition: m.topicPartition.partition, newLeader: m.newLeader,
+                oldLeader: m.oldLeader >= 0 ? Int32(brokerNumbers[m.oldLeader]!) : -1)
         }
         topicNumbers = numbers
-        movePartition = moves.map(\.topicPartition.partition)
-        newLeaders = moves.map(\.newLeader)
         instant = moves.indices.filter { !moves[$0].copiesData && initial[$0] == .pending }
         pendingCount = initial.filter { $0 == .pending }.count
         active = MoveSet(capacity: moves.count)
@@ -529,7 +534,7 @@ public struct RebalanceStateMachine: Sendable {
         guard !runtime[m].loaded, copiesData(m) else { return }
         runtime[m].loaded = true
         for n in addedNumbers[m] { load[Int(n)] += bytes[m] }
-        let leader = Int(oldLeaderNumber[m])
+        let leader = Int(facts[m].oldLeader)
         if leader >= 0 { load[leader] += bytes[m] * Int64(addedBrokers[m].count) }
     }
 
@@ -537,7 +542,7 @@ public struct RebalanceStateMachine: Sendable {
         guard runtime[m].loaded else { return }
         runtime[m].loaded = false
         for n in addedNumbers[m] { load[Int(n)] -= bytes[m] }
-        let leader = Int(oldLeaderNumber[m])
+        let leader = Int(facts[m].oldLeader)
         if leader >= 0 { load[leader] -= bytes[m] * Int64(addedBrokers[m].count) }
     }
 
